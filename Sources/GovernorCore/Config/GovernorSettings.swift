@@ -1,0 +1,75 @@
+public import Foundation
+
+/// The `[Governor]` section of `governor.cfg`, resolved with defaults.
+public struct GovernorSettings: Sendable {
+    /// The main file, as named when loading.
+    public var file: String
+    /// The directory whose `*.cfg` files are schools, resolved against the main file's directory.
+    public var schoolsDirectory: String?
+    public var listen: ListenAddress
+    /// The state database path, resolved against the main file's directory.
+    public var statePath: String
+    /// The default time zone of schools that do not name one.
+    public var timeZone: TimeZone
+    /// The zone's name as written in the file, or the system zone's identifier.
+    public var timeZoneName: String
+    /// The default test duration in seconds (the original's 35 s).
+    public var testDurationSeconds: Int
+    /// Makes every schedule a pure function of its inputs (for tests and simulations).
+    public var seed: UInt64?
+    /// Whether a pull probe must have a token (`require_tokens`, default yes).
+    public var requireTokens: Bool
+    /// SHA-256 (hex) of the operator token that guards the read-only endpoints.
+    public var adminTokenSHA256: String?
+    /// Where every result is also appended as a JSON line, if anywhere.
+    public var resultsLog: String?
+    /// The dashboard's public URL, linked from alert emails.
+    public var publicURL: String?
+    /// The `[Alerts]` and `[SSH]` sections as read, for the components that use them.
+    public var alerts: INIDocument.Section?
+    public var ssh: INIDocument.Section?
+
+    public static let defaultTestDurationSeconds = 35
+    public static let defaultStateFileName = "governor-state.sqlite"
+
+    public init(
+        file: String,
+        schoolsDirectory: String? = nil,
+        listen: ListenAddress = .default,
+        statePath: String? = nil,
+        timeZone: TimeZone = .current,
+        testDurationSeconds: Int = GovernorSettings.defaultTestDurationSeconds,
+        seed: UInt64? = nil,
+        requireTokens: Bool = true,
+        adminTokenSHA256: String? = nil,
+        resultsLog: String? = nil,
+        publicURL: String? = nil
+    ) {
+        self.file = file
+        self.schoolsDirectory = schoolsDirectory
+        self.listen = listen
+        self.statePath = statePath ?? ConfigPaths.resolve(Self.defaultStateFileName, relativeTo: file)
+        self.timeZone = timeZone
+        self.timeZoneName = timeZone.identifier
+        self.testDurationSeconds = testDurationSeconds
+        self.seed = seed
+        self.requireTokens = requireTokens
+        self.adminTokenSHA256 = adminTokenSHA256
+        self.resultsLog = resultsLog
+        self.publicURL = publicURL
+    }
+}
+
+/// Paths in a configuration file are relative to the directory of that file, so a
+/// config tree can be moved or shipped as a whole.
+enum ConfigPaths {
+    static func resolve(_ path: String, relativeTo file: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let directory = (file as NSString).deletingLastPathComponent
+        return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+    }
+
+    static func stem(of file: String) -> String {
+        ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+    }
+}

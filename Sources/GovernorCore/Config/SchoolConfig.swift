@@ -1,0 +1,119 @@
+public import Foundation
+
+/// One school: its probes share one uplink, so no two of its tests may overlap.
+public struct SchoolConfig: Sendable, Equatable {
+    /// Unique among the loaded schools; the name probes and operators see.
+    public var name: String
+    /// The file it was loaded from.
+    public var file: String
+    public var timeZone: TimeZone
+    /// The zone's name as the operator wrote it (Foundation reports `UTC` as `GMT`).
+    public var timeZoneName: String
+    /// Extra alert recipients for this school.
+    public var alertTo: [String]
+    public var timing: Timing
+    /// In the order they are listed: pull ids first, then push addresses.
+    public var probes: [ProbeConfig]
+
+    public init(name: String, file: String, timeZone: TimeZone, timeZoneName: String? = nil, alertTo: [String] = [], timing: Timing, probes: [ProbeConfig]) {
+        self.name = name
+        self.file = file
+        self.timeZone = timeZone
+        self.timeZoneName = timeZoneName ?? timeZone.identifier
+        self.alertTo = alertTo
+        self.timing = timing
+        self.probes = probes
+    }
+
+    /// Tests in each window: every probe runs `runsPerPeriod` times.
+    public var testsPerWindow: Int { probes.count * timing.runsPerPeriod }
+
+    /// The fields a schedule depends on, in a fixed textual form. A seeded schedule
+    /// is a function of this, so that editing a label leaves times alone but
+    /// changing the timing or the probes draws new ones.
+    public var scheduleFingerprint: String {
+        let boundaries = timing.boundaries.map { String($0.secondsSinceMidnight) }.joined(separator: ",")
+        let probeNames = probes.map(\.name).joined(separator: ",")
+        return "tz=\(timeZoneName);b=\(boundaries);r=\(timing.runsPerPeriod);d=\(timing.delaySeconds);t=\(timing.testDurationSeconds);o=\(timing.overnight);p=\(probeNames)"
+    }
+}
+
+/// A school's `[Timing]`.
+public struct Timing: Sendable, Hashable, Codable {
+    /// Strictly increasing times of day.
+    public var boundaries: [TimeOfDay]
+    /// Runs per probe per window.
+    public var runsPerPeriod: Int
+    /// Minimum pause between the end of one test and the start of the next.
+    public var delaySeconds: Int
+    public var testDurationSeconds: Int
+    /// Whether the window from the last boundary to the next day's first runs tests.
+    public var overnight: Bool
+
+    public init(boundaries: [TimeOfDay], runsPerPeriod: Int, delaySeconds: Int, testDurationSeconds: Int, overnight: Bool = true) {
+        self.boundaries = boundaries
+        self.runsPerPeriod = runsPerPeriod
+        self.delaySeconds = delaySeconds
+        self.testDurationSeconds = testDurationSeconds
+        self.overnight = overnight
+    }
+
+    /// The time one test reserves: the test itself and the pause after it.
+    public var slotSeconds: Int { testDurationSeconds + delaySeconds }
+
+    /// The windows of a day without a daylight-saving change, as (start, length).
+    public var nominalWindows: [(start: TimeOfDay, seconds: Int)] {
+        var windows = zip(boundaries, boundaries.dropFirst()).map { ($0, $1.secondsSinceMidnight - $0.secondsSinceMidnight) }
+        if overnight, let first = boundaries.first, let last = boundaries.last {
+            windows.append((last, 86_400 - last.secondsSinceMidnight + first.secondsSinceMidnight))
+        }
+        return windows
+    }
+}
+
+/// A probe of a school.
+public struct ProbeConfig: Sendable, Hashable {
+    public enum Mode: String, Sendable, Codable {
+        /// Asks the governor over HTTP for its next run time (`[Probes] ids`).
+        case pull
+        /// Is dispatched over SSH by the governor (`[Probes] addresses`).
+        case push
+    }
+
+    /// The id (pull) or the address as written (push); unique across all schools.
+    public var name: String
+    public var mode: Mode
+    /// Where a push probe is reached.
+    public var address: ProbeAddress?
+    /// The line in `[Probes]` that lists the probe.
+    public var line: Int
+    /// Keys of the probe's `[Probe NAME]` section, if it has one.
+    public var settings: [String: String]
+
+    public init(name: String, mode: Mode, address: ProbeAddress? = nil, line: Int, settings: [String: String] = [:]) {
+        self.name = name
+        self.mode = mode
+        self.address = address
+        self.line = line
+        self.settings = settings
+    }
+
+    public var label: String? { settings["label"] }
+    public var token: String? { settings["token"] }
+    public var tokenSHA256: String? { settings["token_sha256"] }
+
+    /// Keys a `[Probe NAME]` section may hold.
+    public static let settingKeys = [
+        "token", "token_sha256", "label", "user", "port", "command", "identity",
+        "identity_passphrase_file", "known_hosts", "host_key_check", "timeout", "connect_timeout",
+    ]
+
+    /// Pull-probe ids: `[A-Za-z0-9._-]{1,64}`.
+    public static func isValidID(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == 0x2E || byte == 0x5F || byte == 0x2D
+            }
+    }
+}

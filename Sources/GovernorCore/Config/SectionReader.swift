@@ -1,0 +1,91 @@
+import Foundation
+
+/// Reads typed values out of one INI section, collecting a ``ConfigProblem`` (with
+/// file and line) for every value that does not parse and a warning for every key
+/// the section does not know.
+struct SectionReader {
+    let file: String
+    let section: INIDocument.Section
+    private let entries: [INIDocument.Entry]
+    private(set) var problems: [ConfigProblem] = []
+
+    init(_ section: INIDocument.Section, in document: INIDocument, knownKeys: [String]) {
+        self.file = document.file
+        self.section = section
+        self.entries = document.resolvedEntries(of: section)
+        for entry in section.entries where !knownKeys.contains(entry.key) {
+            problems.append(.warning(file, line: entry.line,
+                "unknown key '\(entry.key)' in [\(section.name)] is ignored (known keys: \(knownKeys.joined(separator: ", ")))"))
+        }
+    }
+
+    func entry(_ key: String) -> INIDocument.Entry? {
+        entries.first { $0.key == key }
+    }
+
+    mutating func error(_ message: String, line: Int?) {
+        problems.append(.error(file, line: line, message))
+    }
+
+    mutating func warning(_ message: String, line: Int?) {
+        problems.append(.warning(file, line: line, message))
+    }
+
+    /// The value of `key`, nil when absent; an empty value is an error.
+    mutating func string(_ key: String) -> String? {
+        guard let entry = entry(key) else { return nil }
+        guard !entry.value.isEmpty else {
+            error("'\(key)' in [\(section.name)] is empty", line: entry.line)
+            return nil
+        }
+        return entry.value
+    }
+
+    mutating func duration(_ key: String, bareUnit: DurationValue.BareUnit = .seconds) -> Int? {
+        guard let entry = entry(key), let text = string(key) else { return nil }
+        guard let seconds = DurationValue.seconds(text, bareUnit: bareUnit) else {
+            error("'\(key)' is '\(text)'; \(DurationValue.expectation(bareUnit: bareUnit))", line: entry.line)
+            return nil
+        }
+        return seconds
+    }
+
+    mutating func positiveInteger(_ key: String) -> Int? {
+        guard let entry = entry(key), let text = string(key) else { return nil }
+        guard let number = Int(text), number > 0 else {
+            error("'\(key)' is '\(text)'; expected a whole number greater than zero", line: entry.line)
+            return nil
+        }
+        return number
+    }
+
+    /// `yes/no`, `true/false`, `on/off`, `1/0`, as `configparser.getboolean` accepts.
+    mutating func bool(_ key: String) -> Bool? {
+        guard let entry = entry(key), let text = string(key) else { return nil }
+        switch text.lowercased() {
+        case "1", "yes", "true", "on": return true
+        case "0", "no", "false", "off": return false
+        default:
+            error("'\(key)' is '\(text)'; expected yes or no", line: entry.line)
+            return nil
+        }
+    }
+
+    mutating func timeZone(_ key: String) -> (zone: TimeZone, name: String)? {
+        guard let entry = entry(key), let text = string(key) else { return nil }
+        guard let zone = TimeZone(identifier: text) else {
+            error("'\(key)' is '\(text)', which is not a known time zone; expected an IANA name such as Europe/Berlin or America/New_York (see /usr/share/zoneinfo)", line: entry.line)
+            return nil
+        }
+        return (zone, text)
+    }
+
+    /// The items of a list value, split on newlines, spaces and commas, each with its line.
+    func list(_ key: String) -> [INIDocument.Piece] {
+        guard let entry = entry(key) else { return [] }
+        return entry.pieces.flatMap { piece in
+            piece.text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" })
+                .map { INIDocument.Piece(text: String($0), line: piece.line) }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// The JSON form of schedules shared by `governor schedule --json` and the server's
+/// `GET /v1/schools/{name}/schedule`:
+/// `{"schools":[{"school","timezone","test_duration_s","delay_s","windows":[{"start","end","runs":[{"probe","run_at"}]}]}]}`.
+public struct ScheduleDocument: Codable, Sendable, Equatable {
+    public var schools: [School]
+
+    public init(schools: [School]) {
+        self.schools = schools
+    }
+
+    public struct School: Codable, Sendable, Equatable {
+        public var school: String
+        public var timezone: String
+        public var testDurationSeconds: Int
+        public var delaySeconds: Int
+        public var windows: [Window]
+
+        enum CodingKeys: String, CodingKey {
+            case school, timezone, windows
+            case testDurationSeconds = "test_duration_s"
+            case delaySeconds = "delay_s"
+        }
+
+        public init(_ config: SchoolConfig, windows: [ScheduledWindow]) {
+            school = config.name
+            timezone = config.timeZoneName
+            testDurationSeconds = config.timing.testDurationSeconds
+            delaySeconds = config.timing.delaySeconds
+            self.windows = windows.map(Window.init)
+        }
+    }
+
+    public struct Window: Codable, Sendable, Equatable {
+        /// RFC 3339 UTC.
+        public var start: String
+        public var end: String
+        public var runs: [Run]
+
+        public init(_ window: ScheduledWindow) {
+            start = RFC3339.format(window.bounds.start)
+            end = RFC3339.format(window.bounds.end)
+            runs = window.runs.map { Run(probe: $0.probe, runAt: RFC3339.format($0.runAt)) }
+        }
+    }
+
+    public struct Run: Codable, Sendable, Equatable {
+        public var probe: String
+        public var runAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case probe
+            case runAt = "run_at"
+        }
+
+        public init(probe: String, runAt: String) {
+            self.probe = probe
+            self.runAt = runAt
+        }
+    }
+}

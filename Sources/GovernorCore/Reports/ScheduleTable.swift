@@ -1,0 +1,46 @@
+import Foundation
+
+/// The readable text form of a school's schedule: one block per window, one line
+/// per run, times in the school's zone beside UTC.
+public struct ScheduleTable: Sendable {
+    public var school: SchoolConfig
+    public var windows: [ScheduledWindow]
+
+    public init(school: SchoolConfig, windows: [ScheduledWindow]) {
+        self.school = school
+        self.windows = windows
+    }
+
+    public var text: String {
+        let timing = school.timing
+        var lines = [
+            "School \(school.name) (\(school.timeZoneName)): \(school.probes.count) probe(s), "
+                + "\(timing.runsPerPeriod) run(s) per window, test \(DurationValue.format(timing.testDurationSeconds)), "
+                + "delay \(DurationValue.format(timing.delaySeconds))",
+        ]
+        let width = school.probes.map(\.name.count).max() ?? 5
+        for window in windows {
+            let free = window.bounds.seconds - Int64(window.runs.count * timing.slotSeconds)
+            lines.append("")
+            lines.append("  \(window.bounds.localDate) \(local(window.bounds.start))–\(local(window.bounds.end)) "
+                + "(\(RFC3339.format(window.bounds.start)) to \(RFC3339.format(window.bounds.end))), "
+                + "\(window.runs.count) run(s), \(DurationValue.format(Int(free))) spare")
+            lines.append("    " + "local".padding(toLength: 10, withPad: " ", startingAt: 0)
+                + "probe".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "UTC")
+            for run in window.runs {
+                lines.append("    " + local(run.runAt).padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + run.probe.padding(toLength: width + 2, withPad: " ", startingAt: 0) + RFC3339.format(run.runAt))
+            }
+        }
+        if windows.isEmpty { lines.append("  (no windows)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `HH:MM:SS` in the school's zone.
+    private func local(_ time: UnixTime) -> String {
+        let offset = Int64(school.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(time))))
+        let seconds = Int(((time + offset) % 86_400 + 86_400) % 86_400)
+        let clock = TimeOfDay(secondsSinceMidnight: seconds)!
+        return "\(clock.hour.twoDigits):\(clock.minute.twoDigits):\(clock.second.twoDigits)"
+    }
+}

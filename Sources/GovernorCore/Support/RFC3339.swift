@@ -1,0 +1,53 @@
+/// RFC 3339 timestamps in UTC with a `Z`, as the JSON interfaces use them.
+public enum RFC3339 {
+    /// `2026-11-23T07:00:00Z`.
+    public static func format(_ time: UnixTime) -> String {
+        let days = LocalDate.floorDivide(time, 86_400)
+        let seconds = Int(time - days * 86_400)
+        let date = LocalDate(daysSinceEpoch: Int(days))
+        let clock = TimeOfDay(secondsSinceMidnight: seconds)!
+        return "\(date)T\(clock.hour.twoDigits):\(clock.minute.twoDigits):\(clock.second.twoDigits)Z"
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` to whole seconds (fraction dropped).
+    public static func parse(_ text: String) -> UnixTime? {
+        let characters = Array(text.utf8)
+        guard characters.count >= 20, characters[10] == UInt8(ascii: "T") || characters[10] == UInt8(ascii: "t") || characters[10] == UInt8(ascii: " "),
+              let date = LocalDate(parsing: String(decoding: characters[0..<10], as: UTF8.self)),
+              characters[13] == UInt8(ascii: ":"), characters[16] == UInt8(ascii: ":"),
+              let hour = number(characters[11..<13]), let minute = number(characters[14..<16]),
+              let second = number(characters[17..<19]), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        if characters[index] == UInt8(ascii: ".") {
+            index += 1
+            let fractionStart = index
+            while index < characters.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(characters[index]) { index += 1 }
+            guard index > fractionStart else { return nil }
+        }
+        guard index < characters.count else { return nil }
+        var offset: Int64 = 0
+        switch characters[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            guard index + 1 == characters.count else { return nil }
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard characters.count == index + 6, characters[index + 3] == UInt8(ascii: ":"),
+                  let hours = number(characters[(index + 1)..<(index + 3)]),
+                  let minutes = number(characters[(index + 4)..<(index + 6)]), hours < 24, minutes < 60 else { return nil }
+            offset = Int64(hours * 3600 + minutes * 60) * (characters[index] == UInt8(ascii: "+") ? 1 : -1)
+        default:
+            return nil
+        }
+        let local = Int64(date.daysSinceEpoch) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59))
+        return local - offset
+    }
+
+    private static func number(_ digits: ArraySlice<UInt8>) -> Int? {
+        var value = 0
+        for digit in digits {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) else { return nil }
+            value = value * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        return value
+    }
+}

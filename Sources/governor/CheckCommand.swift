@@ -1,0 +1,45 @@
+import ArgumentParser
+import GovernorCore
+
+/// `governor check`: validate every file the governor would load, the way the server does.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate governor.cfg and every school file; exit 0 when all is valid, 1 otherwise.",
+        discussion: "Prints one line per school, then every warning and error as FILE:LINE: severity: message."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Print the resolved configuration (defaults applied, durations in seconds) as JSON.")
+    var json = false
+
+    func run() throws {
+        let configuration: Configuration
+        do {
+            configuration = try ConfigLoader.load(governorFile: options.config)
+        } catch {
+            if json {
+                try JSONOutput.print(["valid": false])
+            }
+            for problem in error.problems { StandardError.print(problem.description) }
+            throw ExitCode(1)
+        }
+        if json {
+            try JSONOutput.print(ConfigurationDocument(configuration))
+        } else {
+            for school in configuration.schools {
+                print(SchoolSummary(school).line)
+            }
+        }
+        for problem in configuration.problems {
+            StandardError.print(problem.description)
+        }
+        if !json {
+            let errors = configuration.problems.filter(\.isError).count
+            let warnings = configuration.problems.count - errors
+            print("\(configuration.schools.count) school(s) loaded, \(errors) error(s), \(warnings) warning(s)")
+        }
+        if !configuration.isValid { throw ExitCode(1) }
+    }
+}

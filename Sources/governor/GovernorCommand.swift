@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// The `governor` executable: thin wiring around GovernorCore.
+@main
+struct GovernorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "governor",
+        abstract: "Schedules network-measurement probes: semi-random run times that never overlap within a school.",
+        version: GovernorVersion.current,
+        subcommands: [CheckCommand.self, ScheduleCommand.self]
+    )
+}
+
+enum GovernorVersion {
+    static let current = "0.1.0"
+}
+
+/// Options every command that reads the configuration shares.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("The main configuration file.", valueName: "path"))
+    var config: String = ConfigOptions.defaultPath
+
+    /// `$GOVERNOR_CONFIG`, else the file a packaged install uses.
+    static var defaultPath: String {
+        Environment.value(of: "GOVERNOR_CONFIG") ?? "/etc/governor/governor.cfg"
+    }
+}

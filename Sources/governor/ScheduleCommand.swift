@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import GovernorCore
+
+/// `governor schedule`: the dry run. Prints the schedule that would be generated and dispatches nothing.
+struct ScheduleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Print the run times that would be generated, without dispatching anything.",
+        discussion: "Without a seed (here or in [Governor] seed) every call draws new times, as the server does once per window."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Only this school.")
+    var school: String?
+
+    @Option(help: ArgumentHelp("The first local date, in each school's time zone (default: today there).", valueName: "YYYY-MM-DD"))
+    var date: String?
+
+    @Option(help: "How many consecutive dates.")
+    var days: Int = 1
+
+    @Option(help: "Seed the generator (overrides [Governor] seed) so that the schedule is reproducible.")
+    var seed: UInt64?
+
+    @Flag(help: "Print JSON: {\"schools\":[{\"school\",\"timezone\",\"test_duration_s\",\"delay_s\",\"windows\":[…]}]}.")
+    var json = false
+
+    func validate() throws {
+        guard (1...366).contains(days) else { throw ValidationError("--days must be from 1 to 366") }
+        if let date, LocalDate(parsing: date) == nil {
+            throw ValidationError("--date '\(date)' is not a date; expected YYYY-MM-DD")
+        }
+    }
+
+    func run() throws {
+        let configuration: Configuration
+        do {
+            configuration = try ConfigLoader.load(governorFile: options.config)
+        } catch {
+            for problem in error.problems { StandardError.print(problem.description) }
+            throw ExitCode(1)
+        }
+        for problem in configuration.problems { StandardError.print(problem.description) }
+
+        var schools = configuration.schools
+        if let name = school {
+            schools = schools.filter { $0.name == name }
+            if schools.isEmpty {
+                let known = configuration.schools.map(\.name).joined(separator: ", ")
+                StandardError.print("error: no school is named '\(name)' (loaded: \(known.isEmpty ? "none" : known))")
+                throw ExitCode(1)
+            }
+        }
+
+        let seed = self.seed ?? configuration.governor.seed
+        let now = Int64(Date().timeIntervalSince1970)
+        var failed = !configuration.isValid
+        var document = ScheduleDocument(schools: [])
+        for school in schools {
+            let first = date.flatMap(LocalDate.init(parsing:)) ?? LocalDate(containing: now, in: school.timeZone)
+            var windows: [ScheduledWindow] = []
+            for offset in 0..<days {
+                do {
+                    windows += try ScheduleGenerator.schedule(of: school, on: first.adding(days: offset), seed: seed)
+                } catch {
+                    StandardError.print(error.description)
+                    failed = true
+                }
+            }
+            if json {
+                document.schools.append(ScheduleDocument.School(school, windows: windows))
+            } else {
+                print(ScheduleTable(school: school, windows: windows).text)
+            }
+        }
+        if json { try JSONOutput.print(document) }
+        if failed { throw ExitCode(1) }
+    }
+}
