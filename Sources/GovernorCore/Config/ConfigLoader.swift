@@ -113,17 +113,17 @@ public enum ConfigLoader {
         var reader = SectionReader(section, in: document, knownKeys: governorKeys)
         defer { problems += reader.problems }
 
-        if let schools = reader.string("schools") {
+        if let schools = reader.singleLine("schools") {
             settings.schoolsDirectory = ConfigPaths.resolve(schools, relativeTo: document.file)
         }
-        if let listen = reader.string("listen") {
+        if let listen = reader.singleLine("listen") {
             if let address = ListenAddress(parsing: listen) {
                 settings.listen = address
             } else {
                 reader.error("'listen' is '\(listen)'; expected ADDRESS:PORT such as 127.0.0.1:8080 or [::1]:8080", line: reader.entry("listen")?.line)
             }
         }
-        if let state = reader.string("state") {
+        if let state = reader.singleLine("state") {
             settings.statePath = ConfigPaths.resolve(state, relativeTo: document.file)
         }
         if let zone = reader.timeZone("timezone") {
@@ -137,7 +137,7 @@ public enum ConfigLoader {
                 reader.error("'test_duration' must be longer than zero", line: reader.entry("test_duration")?.line)
             }
         }
-        if let seed = reader.string("seed") {
+        if let seed = reader.singleLine("seed") {
             if let value = UInt64(seed) {
                 settings.seed = value
             } else {
@@ -145,17 +145,17 @@ public enum ConfigLoader {
             }
         }
         if let require = reader.bool("require_tokens") { settings.requireTokens = require }
-        if let hash = reader.string("admin_token_sha256") {
+        if let hash = reader.singleLine("admin_token_sha256") {
             if isSHA256Hex(hash) {
                 settings.adminTokenSHA256 = hash.lowercased()
             } else {
                 reader.error("'admin_token_sha256' must be 64 hexadecimal digits (the SHA-256 of the token, as 'governor token' prints)", line: reader.entry("admin_token_sha256")?.line)
             }
         }
-        if let log = reader.string("results_log") {
+        if let log = reader.singleLine("results_log") {
             settings.resultsLog = ConfigPaths.resolve(log, relativeTo: document.file)
         }
-        settings.publicURL = reader.string("public_url")
+        settings.publicURL = reader.singleLine("public_url")
         return settings
     }
 
@@ -178,7 +178,7 @@ public enum ConfigLoader {
         var alertTo: [String] = []
         if let section = document.section("School") {
             var reader = SectionReader(section, in: document, knownKeys: schoolKeys)
-            if let given = reader.string("name") { name = given }
+            if let given = reader.singleLine("name") { name = given }
             if let zone = reader.timeZone("timezone") {
                 timeZone = zone.zone
                 timeZoneName = zone.name

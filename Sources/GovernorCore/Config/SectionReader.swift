@@ -41,8 +41,20 @@ struct SectionReader {
         return entry.value
     }
 
-    mutating func duration(_ key: String, bareUnit: DurationValue.BareUnit = .seconds) -> Int? {
+    /// A one-line value. An indented line after a key continues its value (the INI
+    /// rule), which is easy to do by accident, so that case gets its own message.
+    mutating func singleLine(_ key: String) -> String? {
         guard let entry = entry(key), let text = string(key) else { return nil }
+        if entry.pieces.count > 1 {
+            error("'\(key)' continues on line \(entry.pieces[1].line) because that line is indented; "
+                + "remove its indentation to make it a key of its own", line: entry.line)
+            return nil
+        }
+        return text
+    }
+
+    mutating func duration(_ key: String, bareUnit: DurationValue.BareUnit = .seconds) -> Int? {
+        guard let entry = entry(key), let text = singleLine(key) else { return nil }
         guard let seconds = DurationValue.seconds(text, bareUnit: bareUnit) else {
             error("'\(key)' is '\(text)'; \(DurationValue.expectation(bareUnit: bareUnit))", line: entry.line)
             return nil
@@ -51,7 +63,7 @@ struct SectionReader {
     }
 
     mutating func positiveInteger(_ key: String) -> Int? {
-        guard let entry = entry(key), let text = string(key) else { return nil }
+        guard let entry = entry(key), let text = singleLine(key) else { return nil }
         guard let number = Int(text), number > 0 else {
             error("'\(key)' is '\(text)'; expected a whole number greater than zero", line: entry.line)
             return nil
@@ -61,7 +73,7 @@ struct SectionReader {
 
     /// `yes/no`, `true/false`, `on/off`, `1/0`, as `configparser.getboolean` accepts.
     mutating func bool(_ key: String) -> Bool? {
-        guard let entry = entry(key), let text = string(key) else { return nil }
+        guard let entry = entry(key), let text = singleLine(key) else { return nil }
         switch text.lowercased() {
         case "1", "yes", "true", "on": return true
         case "0", "no", "false", "off": return false
@@ -72,7 +84,7 @@ struct SectionReader {
     }
 
     mutating func timeZone(_ key: String) -> (zone: TimeZone, name: String)? {
-        guard let entry = entry(key), let text = string(key) else { return nil }
+        guard let entry = entry(key), let text = singleLine(key) else { return nil }
         guard let zone = TimeZone(identifier: text) else {
             error("'\(key)' is '\(text)', which is not a known time zone; expected an IANA name such as Europe/Berlin or America/New_York (see /usr/share/zoneinfo)", line: entry.line)
             return nil

@@ -1,0 +1,217 @@
+import Foundation
+import Testing
+
+@testable import GovernorCore
+
+@Suite("Configuration loading")
+struct ConfigLoaderTests {
+    static let timing = """
+        [Timing]
+        boundaries = 0800, 1200, 1600
+        runs_per_period = 2
+        delay = 2
+
+        """
+
+    /// Writes `governor.cfg` (pointing at `schools/`) and the given school files.
+    func tree(_ schools: [String: String], governor: String = "[Governor]\nschools = schools\ntimezone = Europe/Berlin\n") throws -> (TemporaryDirectory, String) {
+        let directory = try TemporaryDirectory()
+        let main = try directory.write("governor.cfg", governor)
+        try FileManager.default.createDirectory(atPath: directory.path + "/schools", withIntermediateDirectories: true)
+        for (name, text) in schools { try directory.write("schools/\(name)", text) }
+        return (directory, main)
+    }
+
+    @Test("the original Python governor's file loads unchanged as one school")
+    func originalFile() throws {
+        let configuration = try ConfigLoader.load(governorFile: Fixtures.path("original-governor.cfg"))
+        #expect(configuration.problems.isEmpty, "\(configuration.problems)")
+        let school = try #require(configuration.schools.first)
+        #expect(configuration.schools.count == 1)
+        #expect(school.name == "original-governor")
+        #expect(school.timing.boundaries.map(\.description) == ["02:00", "05:30", "07:00", "08:00", "19:00", "20:00"])
+        #expect(school.timing.runsPerPeriod == 4)
+        #expect(school.timing.delaySeconds == 120)
+        #expect(school.timing.testDurationSeconds == 35)
+        #expect(school.timing.overnight)
+        #expect(school.timing.nominalWindows.count == 6)
+        #expect(school.probes == [ProbeConfig(name: "165.117.251.182", mode: .push, address: ProbeAddress(host: "165.117.251.182"), line: 16)])
+    }
+
+    @Test("schools load from the directory in name order, with defaults from [Governor]")
+    func schoolsDirectory() throws {
+        let (directory, main) = try tree([
+            "b.cfg": Self.timing + "[Probes]\nids = b1 b2\n",
+            "a.cfg": "[School]\nname = Alpha School\ntimezone = America/New_York\nalert_to = ops@example.org, it@example.org\n"
+                + Self.timing + "test_duration = 1m\novernight = no\n[Probes]\nids = a1\naddresses = pi@10.1.2.3:2222, [2001:db8::7]:22, probe.example.net\n"
+                + "[Probe a1]\nlabel = Library\ntoken_sha256 = \(String(repeating: "AB", count: 32))\n",
+            "notes.txt": "ignored",
+        ])
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(configuration.problems.isEmpty, "\(configuration.problems)")
+        #expect(configuration.schools.map(\.name) == ["Alpha School", "b"])
+        let alpha = configuration.schools[0]
+        #expect(alpha.timeZoneName == "America/New_York")
+        #expect(alpha.alertTo == ["ops@example.org", "it@example.org"])
+        #expect(alpha.timing.testDurationSeconds == 60)
+        #expect(alpha.timing.nominalWindows.count == 2)
+        #expect(alpha.probes.map(\.mode) == [.pull, .push, .push, .push])
+        #expect(alpha.probes[0].label == "Library")
+        #expect(alpha.probes[0].tokenSHA256 == String(repeating: "ab", count: 32))
+        #expect(alpha.probes[1].address == ProbeAddress(user: "pi", host: "10.1.2.3", port: 2222))
+        #expect(alpha.probes[2].address == ProbeAddress(host: "2001:db8::7", port: 22))
+        #expect(configuration.schools[1].timeZoneName == "Europe/Berlin")
+        #expect(configuration.schools[1].timing.overnight)
+    }
+
+    @Test("school errors name the file and line", arguments: [
+        ("[Timing]\nboundaries = 0800 2500\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 2, "boundary '2500' is not a time of day"),
+        ("[Timing]\nboundaries = 0800\n  0700\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 3, "increasing order"),
+        ("[Timing]\nboundaries = 08:00, 0800\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 2, "appears twice"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 0\ndelay = 1\n[Probes]\nids = p\n", 3, "greater than zero"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = -2\ndelay = 1\n[Probes]\nids = p\n", 3, "greater than zero"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = soon\n[Probes]\nids = p\n", 4, "whole number of minutes"),
+        ("[School]\ntimezone = Mars/Olympus\n[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 2, "not a known time zone"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\n", 5, "lists no probe"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = bad/id\n", 6, "probe id 'bad/id' is not valid"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\naddresses = 300.1.1.1\n", 6, "probe address '300.1.1.1' is not valid"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n  p\n", 7, "listed twice"),
+        ("[Timing]\nboundaries = 0800 0830\nruns_per_period = 4\ndelay = 10\n[Probes]\nids = p q\n", 2, "window 08:00–08:30 is too short"),
+        ("[Timing]\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 1, "missing 'boundaries'"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n[Probe p]\ntoken_sha256 = 1234\n", 8, "64 hexadecimal digits"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\n delay = 1\n[Probes]\nids = p\n", 3, "continues on line 4 because that line is indented"),
+    ])
+    func schoolErrors(text: String, line: Int, fragment: String) throws {
+        let (directory, main) = try tree(["bad.cfg": text, "good.cfg": Self.timing + "[Probes]\nids = g1\n"])
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        // The good school still loads: one bad file does not stop the others.
+        #expect(configuration.schools.map(\.name) == ["good"])
+        let firstError = configuration.problems.first { $0.isError }
+        let error = try #require(firstError, "no error for:\n\(text)")
+        #expect(error.file.hasSuffix("schools/bad.cfg"))
+        #expect(error.line == line, "\(error)")
+        #expect(error.message.contains(fragment), "\(error)")
+        #expect(!configuration.isValid)
+    }
+
+    @Test("the infeasible-window error gives the numbers: needed against available")
+    func infeasibleNumbers() throws {
+        let (directory, main) = try tree(["tight.cfg": "[Timing]\nboundaries = 0800 0830\nruns_per_period = 4\ndelay = 10\n[Probes]\nids = p q\n"])
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        let error = try #require(configuration.problems.first)
+        // 2 probes × 4 runs × (35 s + 600 s) = 5080 s against 1800 s.
+        #expect(error.message.contains("need 5080 s"))
+        #expect(error.message.contains("has 1800 s"))
+        #expect(error.message.contains("school 'tight'"))
+    }
+
+    @Test("a probe configured in two schools is refused in the later one, naming both files")
+    func duplicateProbeAcrossFiles() throws {
+        let (directory, main) = try tree([
+            "a.cfg": Self.timing + "[Probes]\nids = shared\naddresses = 10.0.0.1\n",
+            "b.cfg": Self.timing + "[Probes]\nids = own\n  shared\n",
+            "c.cfg": Self.timing + "[Probes]\naddresses = admin@10.0.0.1\n",
+        ])
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(configuration.schools.map(\.name) == ["a"])
+        let errors = configuration.problems.filter(\.isError)
+        #expect(errors.count == 2)
+        #expect(errors[0].file.hasSuffix("schools/b.cfg") && errors[0].line == 7)
+        #expect(errors[0].message.contains("schools/a.cfg:6"))
+        #expect(errors[1].file.hasSuffix("schools/c.cfg"))
+        #expect(errors[1].message.contains("schools/a.cfg:7"))
+    }
+
+    @Test("unknown sections and keys are warnings with file and line, never silence")
+    func warnings() throws {
+        let (directory, main) = try tree(
+            ["w.cfg": Self.timing + "colour = blue\n[Probes]\nids = p\n[timing]\nx = 1\n[Probe nobody]\nlabel = x\n"],
+            governor: "[Governor]\nschools = schools\nlisten = 0.0.0.0:9000\nfrobnicate = yes\n[Extra]\n")
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(configuration.isValid)
+        #expect(configuration.schools.count == 1)
+        let warnings = configuration.problems.map(\.description)
+        #expect(warnings.contains { $0.hasSuffix("governor.cfg:4: warning: unknown key 'frobnicate' in [Governor] is ignored (known keys: schools, listen, state, timezone, test_duration, seed, require_tokens, admin_token_sha256, results_log, public_url)") })
+        #expect(warnings.contains { $0.contains("governor.cfg:5: warning: unknown section [Extra]") })
+        #expect(warnings.contains { $0.contains("w.cfg:5: warning: unknown key 'colour'") })
+        #expect(warnings.contains { $0.contains("w.cfg:8: warning: unknown section [timing] is ignored; section names are case-sensitive: did you mean [Timing]?") })
+        #expect(warnings.contains { $0.contains("w.cfg:10: warning: section [Probe nobody] names no probe") })
+        #expect(configuration.governor.listen == ListenAddress(host: "0.0.0.0", port: 9000))
+    }
+
+    @Test("[Governor] values resolve against the file's directory, and bad ones stop the load")
+    func governorSection() throws {
+        let (directory, main) = try tree([:], governor: "[Governor]\nschools = schools\nstate = state/gov.sqlite\ntest_duration = 1m30s\nseed = 42\n")
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(configuration.governor.statePath == directory.path + "/state/gov.sqlite")
+        #expect(configuration.governor.testDurationSeconds == 90)
+        #expect(configuration.governor.seed == 42)
+        #expect(configuration.problems.map(\.severity) == [.warning])  // no school configured
+
+        for (line, expected) in [("listen = nowhere", "expected ADDRESS:PORT"), ("seed = -1", "'seed' is '-1'"), ("timezone = Nowhere/City", "not a known time zone")] {
+            let (bad, badMain) = try tree([:], governor: "[Governor]\n\(line)\n")
+            defer { bad.remove() }
+            #expect {
+                try ConfigLoader.load(governorFile: badMain)
+            } throws: { error in
+                let problems = (error as! ConfigurationError).problems
+                return problems.first?.line == 2 && problems.first?.message.contains(expected) == true
+            }
+        }
+        let missing = try TemporaryDirectory()
+        defer { missing.remove() }
+        #expect(throws: ConfigurationError.self) { try ConfigLoader.load(governorFile: missing.path + "/none.cfg") }
+    }
+
+    @Test("a missing schools directory is an error on the 'schools' line")
+    func missingSchoolsDirectory() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let main = try directory.write("governor.cfg", "[Governor]\n\nschools = nowhere\n")
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(configuration.problems.first?.line == 3)
+        #expect(configuration.problems.first?.message.contains("does not exist") == true)
+    }
+
+    @Test("durations", arguments: [
+        ("35", DurationValue.BareUnit.seconds, 35), ("02", .minutes, 120), ("90s", .seconds, 90), ("2m", .seconds, 120),
+        ("1h", .minutes, 3600), ("1h30m", .seconds, 5400), ("0", .minutes, 0),
+    ])
+    func durations(text: String, unit: DurationValue.BareUnit, seconds: Int) {
+        #expect(DurationValue.seconds(text, bareUnit: unit) == seconds)
+    }
+
+    @Test("not durations", arguments: ["", "m", "1.5m", "-3", "30m1h", "1m1m", "5 x", "99999999999999999999"])
+    func notDurations(text: String) {
+        #expect(DurationValue.seconds(text) == nil)
+    }
+
+    @Test("times of day", arguments: [("0530", 19_800), ("17:45", 63_900), ("7:05", 25_500), ("23:59:59", 86_399), ("0000", 0)])
+    func timesOfDay(text: String, seconds: Int) {
+        #expect(TimeOfDay(parsing: text)?.secondsSinceMidnight == seconds)
+    }
+
+    @Test("not times of day", arguments: ["2400", "530", "12:60", "12:00:60", "ab:cd", "12:5", "", "12::00"])
+    func notTimesOfDay(text: String) {
+        #expect(TimeOfDay(parsing: text) == nil)
+    }
+
+    @Test("probe addresses", arguments: [
+        ("165.117.251.182", nil, "165.117.251.182", nil), ("pi@10.0.0.5:2222", "pi", "10.0.0.5", 2222),
+        ("::1", nil, "::1", nil), ("[fe80::1]:22", nil, "fe80::1", 22), ("root@probe-7.school.example", "root", "probe-7.school.example", nil),
+    ] as [(String, String?, String, Int?)])
+    func addresses(text: String, user: String?, host: String, port: Int?) {
+        #expect(ProbeAddress(parsing: text) == ProbeAddress(user: user, host: host, port: port))
+    }
+
+    @Test("not probe addresses", arguments: ["1.2.3", "1.2.3.4:0", "1.2.3.4:70000", "@host", "[::1", "host_name", "-bad.example", "01.2.3.4", "[1.2.3.4]:22"])
+    func notAddresses(text: String) {
+        #expect(ProbeAddress(parsing: text) == nil)
+    }
+}
