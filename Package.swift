@@ -39,10 +39,22 @@ let package = Package(
             dependencies: ["GovernorCore"],
             swiftSettings: swiftSettings
         ),
+        // Helpers shared by the test targets: temporary trees, child processes, built executables.
+        .target(
+            name: "GovernorTestSupport",
+            path: "Tests/GovernorTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GovernorCoreTests",
-            dependencies: ["GovernorCore"],
+            dependencies: ["GovernorCore", "GovernorTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `governor` executable as an operator would.
+        .testTarget(
+            name: "GovernorCLITests",
+            dependencies: ["GovernorCore", "GovernorTestSupport", "governor"],
             swiftSettings: swiftSettings
         ),
     ]

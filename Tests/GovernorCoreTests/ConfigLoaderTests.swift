@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import GovernorCore
+import GovernorTestSupport
 
 @Suite("Configuration loading")
 struct ConfigLoaderTests {

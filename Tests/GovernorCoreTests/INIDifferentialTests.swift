@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import GovernorCore
+import GovernorTestSupport
 
 /// Holds the INI reader to Python's `configparser` over a generated corpus.
 @Suite("INI reader against Python's configparser")

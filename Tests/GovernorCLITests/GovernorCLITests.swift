@@ -1,0 +1,135 @@
+import Foundation
+import GovernorCore
+import GovernorTestSupport
+import Testing
+
+/// The `governor` executable, run as a process the way an operator runs it.
+@Suite("governor check and governor schedule")
+struct GovernorCLITests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static let schoolFile = """
+        [School]
+        name = riverside
+        timezone = America/New_York
+
+        [Timing]
+        boundaries = 0000 0230 0700 1200 1730
+        runs_per_period = 3
+        delay = 90s
+
+        [Probes]
+        ids = r1 r2
+        addresses = 127.0.0.1
+
+        """
+
+    func governor(_ arguments: String...) throws -> ProcessResult {
+        try runProcess(Executables.built("governor"), arguments)
+    }
+
+    @Test("the shipped governor.cfg is valid")
+    func shippedConfiguration() throws {
+        let result = try governor("check", "--config", Self.packageRoot + "/governor.cfg")
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("demo: UTC, 2 pull + 0 push probe(s), 4 window(s)/day, 32 test(s)/day"))
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test("check reports every problem as FILE:LINE and exits 1, still listing the good schools")
+    func checkErrors() throws {
+        let tree = try TemporaryDirectory()
+        defer { tree.remove() }
+        let main = try tree.write("governor.cfg", "[Governor]\nschools = schools\n")
+        try tree.write("schools/good.cfg", Self.schoolFile)
+        try tree.write("schools/bad.cfg", "[Timing]\nboundaries = 0800 0730\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = x\n")
+        let result = try governor("check", "--config", main)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("riverside: America/New_York, 2 pull + 1 push probe(s), 5 window(s)/day, 45 test(s)/day"))
+        #expect(result.stderr.contains("\(tree.path)/schools/bad.cfg:2: error: boundary 07:30 comes after 08:00"))
+
+        let json = try governor("check", "--config", main, "--json")
+        #expect(json.status == 1)
+        let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        #expect(document["valid"] as? Bool == false)
+        let school = (document["schools"] as! [[String: Any]])[0]
+        let timing = school["timing"] as! [String: Any]
+        #expect(timing["delay_s"] as? Int == 90 && timing["slot_s"] as? Int == 125 && timing["runs_per_period"] as? Int == 3)
+        #expect((school["probes"] as! [[String: Any]]).map { $0["mode"] as! String } == ["pull", "pull", "push"])
+        #expect((document["problems"] as! [[String: Any]]).first?["line"] as? Int == 2)
+    }
+
+    @Test("an unreadable main file is one clear error")
+    func missingMainFile() throws {
+        let result = try governor("check", "--config", "/nonexistent/governor.cfg")
+        #expect(result.status == 1)
+        #expect(result.stderr == "/nonexistent/governor.cfg: error: the file does not exist\n")
+    }
+
+    @Test("schedule --json obeys every rule, over several days including a DST change, and a seed reproduces it")
+    func scheduleJSON() throws {
+        let tree = try TemporaryDirectory()
+        defer { tree.remove() }
+        let main = try tree.write("governor.cfg", "[Governor]\nschools = schools\ntest_duration = 35s\n")
+        try tree.write("schools/riverside.cfg", Self.schoolFile)
+        let arguments = ["schedule", "--config", main, "--date", "2026-03-07", "--days", "3", "--seed", "11", "--json"]
+        let result = try runProcess(Executables.built("governor"), arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try runProcess(Executables.built("governor"), arguments).stdout == result.stdout)
+
+        let document = try JSONDecoder().decode(ScheduleDocument.self, from: Data(result.stdout.utf8))
+        #expect(document.schools.count == 1)
+        let school = try #require(document.schools.first)
+        #expect(school.school == "riverside" && school.timezone == "America/New_York")
+        #expect(school.testDurationSeconds == 35 && school.delaySeconds == 90)
+        #expect(school.windows.count == 15)
+
+        let zone = TimeZone(identifier: "America/New_York")!
+        let dates = ["2026-03-07", "2026-03-08", "2026-03-09"].map { LocalDate(parsing: $0)! }
+        var previousEnd: UnixTime = .min
+        var previousRun: UnixTime = 0
+        for (index, window) in school.windows.enumerated() {
+            let start = try #require(RFC3339.parse(window.start)), end = try #require(RFC3339.parse(window.end))
+            // Windows in time order, each starting on its requested local date.
+            #expect(start >= previousEnd && end > start)
+            #expect(LocalDate(containing: start, in: zone) == dates[index / 5])
+            previousEnd = end
+            let runs = try window.runs.map { try #require(RFC3339.parse($0.runAt)) }
+            for (probe, run) in zip(window.runs.map(\.probe), runs) {
+                // Inside the window, and never within 125 s (35 s test + 90 s delay) of the school's previous test.
+                #expect(run >= start && run + 125 <= end, "\(probe) at \(run) outside \(window.start)–\(window.end)")
+                #expect(run - previousRun >= 125)
+                previousRun = run
+            }
+            for probe in ["r1", "r2", "127.0.0.1"] {
+                #expect(window.runs.filter { $0.probe == probe }.count == 3)
+            }
+            for round in 0..<3 {
+                #expect(Set(window.runs[(round * 3)..<(round * 3 + 3)].map(\.probe)) == ["r1", "r2", "127.0.0.1"])
+            }
+        }
+        // The 02:30 boundary does not exist on 2026-03-08 and moves to 03:00 EDT (07:00Z).
+        #expect(school.windows[6].start == "2026-03-08T07:00:00Z")
+
+        // The library gives the same schedule: the server will serve what this prints.
+        let configuration = try ConfigLoader.load(governorFile: main)
+        let expected = try dates.flatMap { try ScheduleGenerator.schedule(of: configuration.schools[0], on: $0, seed: 11) }
+        #expect(ScheduleDocument.School(configuration.schools[0], windows: expected) == school)
+    }
+
+    @Test("schedule prints a readable table per window; unknown schools and bad dates are clear errors")
+    func scheduleText() throws {
+        let result = try governor("schedule", "--config", Self.packageRoot + "/governor.cfg", "--date", "2026-11-23", "--seed", "1")
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("School demo (UTC): 2 probe(s), 4 run(s) per window, test 35s, delay 2m"))
+        #expect(result.stdout.contains("2026-11-23 18:00:00–00:00:00 (2026-11-23T18:00:00Z to 2026-11-24T00:00:00Z), 8 run(s), 5h39m20s spare"))
+        #expect(result.stdout.components(separatedBy: "demo-probe-1").count - 1 == 16)
+
+        let unknown = try governor("schedule", "--config", Self.packageRoot + "/governor.cfg", "--school", "nowhere")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no school is named 'nowhere' (loaded: demo)"))
+        let badDate = try governor("schedule", "--config", Self.packageRoot + "/governor.cfg", "--date", "23.11.2026")
+        #expect(badDate.status != 0)
+        #expect(badDate.stderr.contains("--date '23.11.2026' is not a date; expected YYYY-MM-DD"))
+    }
+}
