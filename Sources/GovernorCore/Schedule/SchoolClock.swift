@@ -17,8 +17,11 @@ public enum SchoolClock {
             Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant))))
         }
         // The offsets in force a day either side cover every transition near `wall`
-        // (zones change offset at most once in any two days).
-        let offsets = Set([offset(wall - 86_400), offset(wall), offset(wall + 86_400)])
+        // (zones change offset at most once in any two days). When they agree, no
+        // change is near and the answer is direct: the common case, two look-ups.
+        let before = offset(wall - 86_400)
+        if before == offset(wall + 86_400) { return wall - before }
+        let offsets = Set([before, offset(wall), offset(wall + 86_400)])
         let candidates = offsets.map { wall - $0 }.filter { offset($0) == wall - $0 }
         if let first = candidates.min() { return first }
 
@@ -26,10 +29,10 @@ public enum SchoolClock {
         // the change, read with the offset after it lies before; the change is between.
         var low = offsets.map { wall - $0 }.min()!
         var high = offsets.map { wall - $0 }.max()!
-        let before = offset(low)
+        let offsetBefore = offset(low)
         while high - low > 1 {
             let middle = low + (high - low) / 2
-            if offset(middle) == before { low = middle } else { high = middle }
+            if offset(middle) == offsetBefore { low = middle } else { high = middle }
         }
         return high
     }

@@ -12,6 +12,12 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         state = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
     }
 
+    /// Takes its whole 256-bit state from another generator (the system's, for unseeded schedules).
+    public init(drawingFrom source: inout some RandomNumberGenerator) {
+        state = (source.next(), source.next(), source.next(), source.next())
+        if state == (0, 0, 0, 0) { state.0 = 1 }  // the one state xoshiro cannot leave
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state.1 &* 5, 7) &* 9
         let t = state.1 << 17
