@@ -1,4 +1,5 @@
 import ArgumentParser
+import GovernorServer
 
 /// The `governor` executable: thin wiring around GovernorCore.
 @main
@@ -7,12 +8,12 @@ struct GovernorCommand: AsyncParsableCommand {
         commandName: "governor",
         abstract: "Schedules network-measurement probes: semi-random run times that never overlap within a school.",
         version: GovernorVersion.current,
-        subcommands: [CheckCommand.self, ScheduleCommand.self]
+        subcommands: [CheckCommand.self, ScheduleCommand.self, ServeCommand.self, TokenCommand.self]
     )
 }
 
 enum GovernorVersion {
-    static let current = "0.1.0"
+    static let current = GovernorServer.version
 }
 
 /// Options every command that reads the configuration shares.

@@ -40,7 +40,7 @@ struct GovernorCLITests {
     func checkErrors() throws {
         let tree = try TemporaryDirectory()
         defer { tree.remove() }
-        let main = try tree.write("governor.cfg", "[Governor]\nschools = schools\n")
+        let main = try tree.write("governor.cfg", "[Governor]\nschools = schools\nrequire_tokens = no\n")
         try tree.write("schools/good.cfg", Self.schoolFile)
         try tree.write("schools/bad.cfg", "[Timing]\nboundaries = 0800 0730\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = x\n")
         let result = try governor("check", "--config", main)
@@ -70,7 +70,7 @@ struct GovernorCLITests {
     func scheduleJSON() throws {
         let tree = try TemporaryDirectory()
         defer { tree.remove() }
-        let main = try tree.write("governor.cfg", "[Governor]\nschools = schools\ntest_duration = 35s\n")
+        let main = try tree.write("governor.cfg", "[Governor]\nschools = schools\ntest_duration = 35s\nrequire_tokens = no\n")
         try tree.write("schools/riverside.cfg", Self.schoolFile)
         let arguments = ["schedule", "--config", main, "--date", "2026-03-07", "--days", "3", "--seed", "11", "--json"]
         let result = try runProcess(Executables.built("governor"), arguments)

@@ -15,7 +15,7 @@ struct ConfigLoaderTests {
         """
 
     /// Writes `governor.cfg` (pointing at `schools/`) and the given school files.
-    func tree(_ schools: [String: String], governor: String = "[Governor]\nschools = schools\ntimezone = Europe/Berlin\n") throws -> (TemporaryDirectory, String) {
+    func tree(_ schools: [String: String], governor: String = "[Governor]\nschools = schools\ntimezone = Europe/Berlin\nrequire_tokens = no\n") throws -> (TemporaryDirectory, String) {
         let directory = try TemporaryDirectory()
         let main = try directory.write("governor.cfg", governor)
         try FileManager.default.createDirectory(atPath: directory.path + "/schools", withIntermediateDirectories: true)
@@ -131,14 +131,15 @@ struct ConfigLoaderTests {
     func warnings() throws {
         let (directory, main) = try tree(
             ["w.cfg": Self.timing + "colour = blue\n[Probes]\nids = p\n[timing]\nx = 1\n[Probe nobody]\nlabel = x\n"],
-            governor: "[Governor]\nschools = schools\nlisten = 0.0.0.0:9000\nfrobnicate = yes\n[Extra]\n")
+            governor: "[Governor]\nschools = schools\nlisten = 0.0.0.0:9000\nfrobnicate = yes\nrequire_tokens = no\n[Extra]\n")
         defer { directory.remove() }
         let configuration = try ConfigLoader.load(governorFile: main)
         #expect(configuration.isValid)
         #expect(configuration.schools.count == 1)
         let warnings = configuration.problems.map(\.description)
         #expect(warnings.contains { $0.hasSuffix("governor.cfg:4: warning: unknown key 'frobnicate' in [Governor] is ignored (known keys: schools, listen, state, timezone, test_duration, seed, require_tokens, admin_token_sha256, results_log, public_url)") })
-        #expect(warnings.contains { $0.contains("governor.cfg:5: warning: unknown section [Extra]") })
+        #expect(warnings.contains { $0.contains("governor.cfg:6: warning: unknown section [Extra]") })
+        #expect(warnings.contains { $0.contains("governor.cfg:3: warning: 'listen' is 0.0.0.0:9000, reachable from other machines, and no 'admin_token_sha256' is set") })
         #expect(warnings.contains { $0.contains("w.cfg:5: warning: unknown key 'colour'") })
         #expect(warnings.contains { $0.contains("w.cfg:8: warning: unknown section [timing] is ignored; section names are case-sensitive: did you mean [Timing]?") })
         #expect(warnings.contains { $0.contains("w.cfg:10: warning: section [Probe nobody] names no probe") })
@@ -147,12 +148,13 @@ struct ConfigLoaderTests {
 
     @Test("[Governor] values resolve against the file's directory, and bad ones stop the load")
     func governorSection() throws {
-        let (directory, main) = try tree([:], governor: "[Governor]\nschools = schools\nstate = state/gov.sqlite\ntest_duration = 1m30s\nseed = 42\n")
+        let (directory, main) = try tree([:], governor: "[Governor]\nschools = schools\nstate = state/gov.sqlite\ntest_duration = 1m30s\nseed = 42\nmax_output = 64KiB\n")
         defer { directory.remove() }
         let configuration = try ConfigLoader.load(governorFile: main)
         #expect(configuration.governor.statePath == directory.path + "/state/gov.sqlite")
         #expect(configuration.governor.testDurationSeconds == 90)
         #expect(configuration.governor.seed == 42)
+        #expect(configuration.governor.maxOutputBytes == 65_536)
         #expect(configuration.problems.map(\.severity) == [.warning])  // no school configured
 
         for (line, expected) in [("listen = nowhere", "expected ADDRESS:PORT"), ("seed = -1", "'seed' is '-1'"), ("timezone = Nowhere/City", "not a known time zone")] {
@@ -168,6 +170,23 @@ struct ConfigLoaderTests {
         let missing = try TemporaryDirectory()
         defer { missing.remove() }
         #expect(throws: ConfigurationError.self) { try ConfigLoader.load(governorFile: missing.path + "/none.cfg") }
+    }
+
+    @Test("a pull probe needs a token unless require_tokens = no; the plain token or its SHA-256 both count")
+    func tokens() throws {
+        let school = Self.timing + "[Probes]\nids = with-hash with-token without\n[Probe with-hash]\ntoken_sha256 = \(String(repeating: "0f", count: 32))\n[Probe with-token]\ntoken = s3cret\n"
+        let (directory, main) = try tree(["t.cfg": school], governor: "[Governor]\nschools = schools\n")
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(configuration.schools.isEmpty)
+        let errors = configuration.problems.filter(\.isError)
+        #expect(errors.count == 1)
+        #expect(errors.first?.line == 6)
+        #expect(errors.first?.message.contains("pull probe 'without' has no token: add a [Probe without] section with the token_sha256 line that 'governor token without' prints") == true)
+
+        let (relaxed, relaxedMain) = try tree(["t.cfg": school], governor: "[Governor]\nschools = schools\nrequire_tokens = no\n")
+        defer { relaxed.remove() }
+        #expect(try ConfigLoader.load(governorFile: relaxedMain).schools.first?.probes.map(\.token) == [nil, "s3cret", nil])
     }
 
     @Test("a missing schools directory is an error on the 'schools' line")

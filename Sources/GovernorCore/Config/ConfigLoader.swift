@@ -7,7 +7,7 @@ import Foundation
 public enum ConfigLoader {
     static let governorKeys = [
         "schools", "listen", "state", "timezone", "test_duration", "seed", "require_tokens",
-        "admin_token_sha256", "results_log", "public_url",
+        "admin_token_sha256", "results_log", "public_url", "max_output",
     ]
     /// Read by the alerting component; listed here so that typos are reported at load time.
     static let alertsKeys = [
@@ -156,6 +156,17 @@ public enum ConfigLoader {
             settings.resultsLog = ConfigPaths.resolve(log, relativeTo: document.file)
         }
         settings.publicURL = reader.singleLine("public_url")
+        if let size = reader.singleLine("max_output") {
+            if let bytes = ByteSize.bytes(size), bytes > 0 {
+                settings.maxOutputBytes = bytes
+            } else {
+                reader.error("'max_output' is '\(size)'; expected a size such as 1MiB, 512KiB or a number of bytes", line: reader.entry("max_output")?.line)
+            }
+        }
+        if !settings.listen.isLoopback && settings.adminTokenSHA256 == nil {
+            reader.warning("'listen' is \(settings.listen), reachable from other machines, and no 'admin_token_sha256' is set: "
+                + "anyone who can reach it can read schedules and results; set one with 'governor token admin'", line: reader.entry("listen")?.line)
+        }
         return settings
     }
 
@@ -196,6 +207,13 @@ public enum ConfigLoader {
         let timing = readTiming(document, governor: governor, problems: &problems)
         var probes = readProbes(document, problems: &problems)
         applyProbeSections(document, to: &probes, problems: &problems)
+        if governor.requireTokens {
+            for probe in probes where probe.mode == .pull && probe.token == nil && probe.tokenSHA256 == nil {
+                problems.append(.error(file, line: probe.line,
+                    "pull probe '\(probe.name)' has no token: add a [Probe \(probe.name)] section with the token_sha256 line "
+                    + "that 'governor token \(probe.name)' prints (or set 'require_tokens = no' in [Governor])"))
+            }
+        }
 
         guard let timing, !problems.containsError else { return (nil, problems) }
         let school = SchoolConfig(name: name, file: file, timeZone: timeZone, timeZoneName: timeZoneName, alertTo: alertTo, timing: timing, probes: probes)

@@ -31,3 +31,23 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
         problems.map(\.description).joined(separator: "\n")
     }
 }
+
+extension Configuration {
+    /// The configuration to run after a reload: this (newly loaded) one, except that a
+    /// school whose file now has errors keeps the configuration it had before, so an
+    /// editing mistake never takes a working school off the air.
+    ///
+    /// - Returns: the merged configuration and the names of the schools kept as they were.
+    public func keepingSchools(withErrorsFrom previous: Configuration) -> (Configuration, kept: [String]) {
+        let filesWithErrors = Set(problems.filter(\.isError).map(\.file))
+        let loadedFiles = Set(schools.map(\.file))
+        let keep = previous.schools.filter { filesWithErrors.contains($0.file) && !loadedFiles.contains($0.file) }
+        guard !keep.isEmpty else { return (self, []) }
+        // The kept schools first: they held their probes before the edit.
+        let (merged, clashes) = ConfigLoader.rejectClashes(keep + schools)
+        var result = self
+        result.schools = merged.sorted { $0.file < $1.file }
+        result.problems += clashes
+        return (result, keep.map(\.name))
+    }
+}

@@ -25,6 +25,8 @@ public struct GovernorSettings: Sendable {
     public var resultsLog: String?
     /// The dashboard's public URL, linked from alert emails.
     public var publicURL: String?
+    /// The most output of one test that is stored; longer output is cut and flagged.
+    public var maxOutputBytes: Int = 1 << 20
     /// The `[Alerts]` and `[SSH]` sections as read, for the components that use them.
     public var alerts: INIDocument.Section?
     public var ssh: INIDocument.Section?

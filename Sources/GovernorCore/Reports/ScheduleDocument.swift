@@ -22,11 +22,15 @@ public struct ScheduleDocument: Codable, Sendable, Equatable {
         }
 
         public init(_ config: SchoolConfig, windows: [ScheduledWindow]) {
+            self.init(config, windows: windows.map { Window($0) })
+        }
+
+        public init(_ config: SchoolConfig, windows: [Window]) {
             school = config.name
             timezone = config.timeZoneName
             testDurationSeconds = config.timing.testDurationSeconds
             delaySeconds = config.timing.delaySeconds
-            self.windows = windows.map(Window.init)
+            self.windows = windows
         }
     }
 
@@ -35,11 +39,15 @@ public struct ScheduleDocument: Codable, Sendable, Equatable {
         public var start: String
         public var end: String
         public var runs: [Run]
+        /// Set by the server: true when the window is stored (its times are final),
+        /// false for a preview of a window not generated yet. Absent from `governor schedule`.
+        public var stored: Bool?
 
-        public init(_ window: ScheduledWindow) {
+        public init(_ window: ScheduledWindow, stored: Bool? = nil) {
             start = RFC3339.format(window.bounds.start)
             end = RFC3339.format(window.bounds.end)
             runs = window.runs.map { Run(probe: $0.probe, runAt: RFC3339.format($0.runAt)) }
+            self.stored = stored
         }
     }
 

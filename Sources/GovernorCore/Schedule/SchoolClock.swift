@@ -55,6 +55,17 @@ public enum SchoolClock {
     }
 }
 
+extension SchoolClock {
+    /// The school's windows that end after `instant`, in time order: the one holding
+    /// `instant` (if any) first. Looks at most `days` local dates ahead.
+    public static func windows(of timing: Timing, endingAfter instant: UnixTime, in timeZone: TimeZone, days: Int = 3) -> [WindowBounds] {
+        // The overnight window of the previous local date may still be open.
+        let first = LocalDate(containing: instant, in: timeZone).adding(days: -1)
+        return (0...days).flatMap { windows(of: timing, on: first.adding(days: $0), in: timeZone) }
+            .filter { $0.end > instant }
+    }
+}
+
 /// One test window of a school on one local date: `[start, end)`.
 public struct WindowBounds: Sendable, Hashable, Codable {
     public var start: UnixTime

@@ -11,6 +11,24 @@ public enum RFC3339 {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` to whole seconds (fraction dropped).
     public static func parse(_ text: String) -> UnixTime? {
+        parseWithFraction(text)?.seconds
+    }
+
+    /// Parses like ``parse(_:)`` and keeps the fraction, as seconds since 1970 (UTC).
+    public static func parsePrecise(_ text: String) -> Double? {
+        parseWithFraction(text).map { Double($0.seconds) + $0.fraction }
+    }
+
+    /// `2026-11-23T07:00:00.123Z`: milliseconds, for measured instants such as test starts.
+    public static func format(milliseconds: Int64) -> String {
+        let seconds = LocalDate.floorDivide(milliseconds, 1000)
+        let rest = Int(milliseconds - seconds * 1000)
+        let text = format(seconds)
+        let padded = String(repeating: "0", count: 3 - String(rest).count) + String(rest)
+        return text.dropLast() + "." + padded + "Z"
+    }
+
+    private static func parseWithFraction(_ text: String) -> (seconds: UnixTime, fraction: Double)? {
         let characters = Array(text.utf8)
         guard characters.count >= 20, characters[10] == UInt8(ascii: "T") || characters[10] == UInt8(ascii: "t") || characters[10] == UInt8(ascii: " "),
               let date = LocalDate(parsing: String(decoding: characters[0..<10], as: UTF8.self)),
@@ -19,10 +37,16 @@ public enum RFC3339 {
               let second = number(characters[17..<19]), hour < 24, minute < 60, second < 61
         else { return nil }
         var index = 19
+        var fraction = 0.0
         if characters[index] == UInt8(ascii: ".") {
             index += 1
             let fractionStart = index
-            while index < characters.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(characters[index]) { index += 1 }
+            var scale = 0.1
+            while index < characters.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(characters[index]) {
+                fraction += Double(characters[index] - UInt8(ascii: "0")) * scale
+                scale /= 10
+                index += 1
+            }
             guard index > fractionStart else { return nil }
         }
         guard index < characters.count else { return nil }
@@ -39,7 +63,7 @@ public enum RFC3339 {
             return nil
         }
         let local = Int64(date.daysSinceEpoch) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59))
-        return local - offset
+        return (local - offset, fraction)
     }
 
     private static func number(_ digits: ArraySlice<UInt8>) -> Int? {

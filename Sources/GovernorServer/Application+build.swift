@@ -1,0 +1,51 @@
+import GovernorCore
+import GovernorStore
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The routes of `governor serve`.
+func buildRouter(state: GovernorState, benchmarkRoutes: Bool = false) -> Router<GovernorRequestContext> {
+    let router = Router(context: GovernorRequestContext.self)
+    router.add(middleware: APIErrorMiddleware())
+    ProbeController(state: state).addRoutes(to: router)
+    SchoolController(state: state).addRoutes(to: router)
+    if benchmarkRoutes {
+        // The benchmark's baseline: the cheapest route the framework can serve.
+        let constant = ByteBuffer(string: "{\"constant\":true}\n")
+        router.get("/bench/constant") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: constant))
+        }
+    }
+    return router
+}
+
+/// Limits that keep one slow or hostile client from tying up the server.
+enum ConnectionLimits {
+    /// A connection with no traffic for this long is closed.
+    static let idleTimeout = TimeAmount.seconds(30)
+    /// Request line and headers together.
+    static let maxHeaderBytes = 16 * 1024
+    static let maxHeaderCount = 100
+}
+
+/// The HTTP application, with the background services it runs beside.
+func buildApplication(
+    state: GovernorState, address: ListenAddress, services: [any Service], benchmarkRoutes: Bool,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void
+) -> some ApplicationProtocol {
+    let http1 = HTTP1Channel.Configuration(
+        idleTimeout: ConnectionLimits.idleTimeout,
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: ConnectionLimits.maxHeaderBytes,
+                                        maxHeaderListSize: ConnectionLimits.maxHeaderBytes,
+                                        maxHeaderFieldCount: ConnectionLimits.maxHeaderCount))
+    return Application(
+        router: buildRouter(state: state, benchmarkRoutes: benchmarkRoutes),
+        server: .http1(configuration: http1),
+        configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "governor"),
+        services: services,
+        onServerRunning: onServerRunning,
+        logger: state.logger)
+}

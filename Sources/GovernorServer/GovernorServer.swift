@@ -1,0 +1,89 @@
+import Foundation
+public import GovernorCore
+import GovernorStore
+import Hummingbird
+public import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// `governor serve`: loads the configuration, opens the state database and runs the
+/// HTTP API with the scheduler, contact writer, reload listener and systemd watchdog,
+/// until SIGTERM or SIGINT.
+public enum GovernorServer {
+    public static let version = "0.2.0"
+
+    public struct Options: Sendable {
+        public var configPath: String
+        /// Overrides `[Governor] listen` (for tests and benchmarks; port 0 picks a free port).
+        public var listen: ListenAddress?
+        /// Adds `/bench/constant`, the benchmark's baseline route.
+        public var benchmarkRoutes: Bool
+
+        public init(configPath: String, listen: ListenAddress? = nil, benchmarkRoutes: Bool = false) {
+            self.configPath = configPath
+            self.listen = listen
+            self.benchmarkRoutes = benchmarkRoutes
+        }
+    }
+
+    /// Runs the governor until it is told to stop.
+    ///
+    /// - Throws: ``ServeError`` when the main configuration file or the state database
+    ///   cannot be used; problems in school files are logged and those schools skipped.
+    public static func run(_ options: Options, logger: Logger) async throws {
+        let configuration: Configuration
+        do {
+            configuration = try ConfigLoader.load(governorFile: options.configPath)
+        } catch {
+            throw ServeError(message: error.description)
+        }
+        for problem in configuration.problems {
+            if problem.isError { logger.error("\(problem.description)") } else { logger.warning("\(problem.description)") }
+        }
+        let database: AppDatabase
+        do {
+            database = try AppDatabase.open(path: configuration.governor.statePath)
+        } catch {
+            throw ServeError(message: error.description)
+        }
+        let state = GovernorState(configPath: options.configPath, configuration: configuration, database: database, logger: logger)
+        try await state.load()
+        await state.generateDueWindows()
+
+        let notifier = SystemdNotifier()
+        var services: [any Service] = [
+            SchedulerService(state: state),
+            ContactFlushService(state: state),
+            ReloadService(state: state, notifier: notifier),
+        ]
+        if let interval = SystemdNotifier.watchdogInterval() {
+            services.append(WatchdogService(state: state, notifier: notifier, interval: interval))
+        }
+        let address = options.listen ?? configuration.governor.listen
+        let app = buildApplication(
+            state: state, address: address, services: services, benchmarkRoutes: options.benchmarkRoutes,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                logger.info("governor \(version) serving on \(address.host):\(port)", metadata: [
+                    "schools": "\(configuration.schools.count)", "state": "\(configuration.governor.statePath)",
+                ])
+                notifier.notify("READY=1\nSTATUS=serving \(configuration.schools.count) school(s) on \(address.host):\(port)")
+            })
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: StoppingNotifier(notifier: notifier))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        do {
+            try database.close()
+        } catch {
+            logger.error("the state database did not close cleanly: \(error)")
+        }
+        logger.info("governor stopped")
+    }
+}
+
+/// `governor serve` cannot start; the message says why and names the file.
+public struct ServeError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,133 @@
+import GovernorCore
+import GovernorStore
+import Hummingbird
+
+/// `GET /v1/probes/{id}`, and each probe of `GET /v1/schools`.
+struct ProbeStatus: ResponseEncodable, Decodable, Sendable {
+    var probe: String
+    var school: String
+    var mode: ProbeConfig.Mode
+    var label: String?
+    var address: String?
+    var lastContact: String?
+    var nextRun: String?
+    var consecutiveMissed: Int
+    var results24h: Int
+
+    enum CodingKeys: String, CodingKey {
+        case probe, school, mode, label, address
+        case lastContact = "last_contact"
+        case nextRun = "next_run"
+        case consecutiveMissed = "consecutive_missed"
+        case results24h = "results_24h"
+    }
+}
+
+/// `GET /v1/schools`.
+struct SchoolList: ResponseEncodable, Decodable, Sendable {
+    struct School: Codable, Sendable {
+        var school: String
+        var timezone: String
+        var file: String
+        var probes: [ProbeStatus]
+    }
+
+    var schools: [School]
+}
+
+/// The body of `POST /v1/probes/{id}/results`.
+struct ResultReport: Decodable, Sendable {
+    var runAt: String
+    var startedAt: String
+    var finishedAt: String
+    var exitCode: Int
+    var output: String
+    var clockOffsetMs: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case output
+        case runAt = "run_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case exitCode = "exit_code"
+        case clockOffsetMs = "clock_offset_ms"
+    }
+}
+
+/// A stored result as the API shows it.
+struct ResultView: Codable, Sendable {
+    var id: Int64
+    var probe: String
+    var school: String
+    var mode: ProbeConfig.Mode
+    var runAt: String?
+    var startedAt: String?
+    var finishedAt: String?
+    var exitCode: Int?
+    var failure: String?
+    var output: String
+    var outputTruncated: Bool
+    var clockOffsetMs: Double?
+    var receivedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, probe, school, mode, failure, output
+        case runAt = "run_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case exitCode = "exit_code"
+        case outputTruncated = "output_truncated"
+        case clockOffsetMs = "clock_offset_ms"
+        case receivedAt = "received_at"
+    }
+
+    init(_ result: TestResult) {
+        id = result.id ?? 0
+        probe = result.probe
+        school = result.school
+        mode = result.mode
+        runAt = result.runAt.map { RFC3339.format($0) }
+        startedAt = result.startedAtMs.map { RFC3339.format(milliseconds: $0) }
+        finishedAt = result.finishedAtMs.map { RFC3339.format(milliseconds: $0) }
+        exitCode = result.exitCode
+        failure = result.failure
+        output = result.output
+        outputTruncated = result.outputTruncated
+        clockOffsetMs = result.clockOffsetMs
+        receivedAt = RFC3339.format(result.receivedAt)
+    }
+}
+
+/// `GET /v1/probes/{id}/results`.
+struct ResultList: ResponseEncodable, Decodable, Sendable {
+    var probe: String
+    var results: [ResultView]
+}
+
+/// The answer to a stored result.
+struct ResultCreated: ResponseEncodable, Decodable, Sendable {
+    var id: Int64
+    var outputTruncated: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case outputTruncated = "output_truncated"
+    }
+}
+
+/// `GET /healthz`.
+struct Health: ResponseEncodable, Decodable, Sendable {
+    var status: String
+    var schools: Int
+    var probes: Int
+    var version: String
+}
+
+/// `GET /v1/schools/{name}/schedule`: one school of `governor schedule --json`.
+struct SchoolSchedule: ResponseEncodable, Sendable {
+    var document: ScheduleDocument.School
+
+    func encode(to encoder: any Encoder) throws {
+        try document.encode(to: encoder)
+    }
+}

@@ -1,0 +1,94 @@
+import GovernorCore
+import GovernorStore
+import Hummingbird
+
+/// The operator's side of the API: schools, their probes and schedules, health.
+struct SchoolController: Sendable {
+    let state: GovernorState
+
+    func addRoutes(to router: Router<GovernorRequestContext>) {
+        router.get("/v1/schools", use: list)
+        router.get("/v1/schools/:name/schedule", use: schedule)
+        router.get("/healthz", use: health)
+    }
+
+    @Sendable func list(request: Request, context: GovernorRequestContext) async throws -> SchoolList {
+        let snapshot = state.live.snapshot
+        try Authorization.requireOperator(request, snapshot: snapshot)
+        var schools: [SchoolList.School] = []
+        let recent = try await state.database.resultCounts(since: state.clock.seconds - 86_400)
+        for school in snapshot.configuration.schools {
+            var probes: [ProbeStatus] = []
+            for probe in school.probes {
+                guard let entry = snapshot.probes[probe.name] else { continue }
+                probes.append(try await state.probeStatus(entry, in: snapshot, recentResults: recent))
+            }
+            schools.append(SchoolList.School(school: school.name, timezone: school.timeZoneName, file: school.file, probes: probes))
+        }
+        return SchoolList(schools: schools)
+    }
+
+    /// The school's windows that start on a local date: stored ones as stored, and a
+    /// preview (marked `"stored": false`) of any not generated yet.
+    @Sendable func schedule(request: Request, context: GovernorRequestContext) async throws -> SchoolSchedule {
+        let snapshot = state.live.snapshot
+        try Authorization.requireOperator(request, snapshot: snapshot)
+        let name = try context.parameters.require("name")
+        guard let school = snapshot.schools[name] else { throw APIError.notFound("no school is named '\(name)'") }
+        let date: LocalDate
+        if let text = request.uri.queryParameters.get("date") {
+            guard let parsed = LocalDate(parsing: text) else { throw APIError.badRequest("'date' is '\(text)'; expected YYYY-MM-DD") }
+            date = parsed
+        } else {
+            date = LocalDate(containing: state.clock.seconds, in: school.timeZone)
+        }
+        let midnight = TimeOfDay(secondsSinceMidnight: 0)!
+        let dayStart = SchoolClock.instant(of: midnight, on: date, in: school.timeZone)
+        let dayEnd = SchoolClock.instant(of: midnight, on: date.adding(days: 1), in: school.timeZone)
+        let stored = try await state.database.windows(school: name, startingFrom: dayStart, before: dayEnd)
+        var windows = stored.map { ScheduleDocument.Window($0, stored: true) }
+        for bounds in SchoolClock.windows(of: school.timing, on: date, in: school.timeZone)
+        where !stored.contains(where: { $0.bounds.start < bounds.end && bounds.start < $0.bounds.end }) {
+            do {
+                windows.append(ScheduleDocument.Window(try ScheduleGenerator.window(bounds, of: school, seed: snapshot.governor.seed), stored: false))
+            } catch {
+                context.logger.warning("\(error.description)")
+            }
+        }
+        windows.sort { $0.start < $1.start }
+        return SchoolSchedule(document: ScheduleDocument.School(school, windows: windows))
+    }
+
+    /// 200 when the database takes writes and a configuration is loaded; 503 otherwise.
+    @Sendable func health(request: Request, context: GovernorRequestContext) async throws -> EditedResponse<Health> {
+        let snapshot = state.live.snapshot
+        guard await state.database.isWritable() else {
+            throw APIError(status: .serviceUnavailable, code: "unhealthy", message: "the state database \(snapshot.governor.statePath) does not accept writes")
+        }
+        return EditedResponse(status: .ok, response: Health(
+            status: "ok", schools: snapshot.configuration.schools.count, probes: snapshot.probes.count, version: GovernorServer.version))
+    }
+}
+
+extension GovernorState {
+    /// What the API tells about one probe.
+    ///
+    /// - Parameter recentResults: results per probe in the last 24 hours, when the
+    ///   caller has them for many probes at once.
+    func probeStatus(_ entry: ProbeEntry, in snapshot: LiveConfiguration.Snapshot, recentResults: [String: Int]? = nil) async throws -> ProbeStatus {
+        let now = clock.seconds
+        let lastContact = contacts.lastContact(of: entry.probe.name)
+        let testDuration = snapshot.schools[entry.school]?.timing.testDurationSeconds ?? 0
+        // A run counts as missed once its test time and a minute's grace have passed without contact.
+        let missed = try await database.runsWithoutContact(probe: entry.probe.name, after: lastContact ?? .min,
+                                                           upTo: now - UnixTime(testDuration) - 60)
+        var counts = recentResults
+        if counts == nil { counts = try await database.resultCounts(since: now - 86_400) }
+        let recent = counts?[entry.probe.name] ?? 0
+        return ProbeStatus(
+            probe: entry.probe.name, school: entry.school, mode: entry.probe.mode, label: entry.probe.label,
+            address: entry.probe.address?.description, lastContact: lastContact.map { RFC3339.format($0) },
+            nextRun: schedule.cachedNextRun(of: entry.probe.name, after: now).map { RFC3339.format($0.runAt) },
+            consecutiveMissed: missed, results24h: recent)
+    }
+}

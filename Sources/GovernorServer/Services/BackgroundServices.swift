@@ -1,0 +1,99 @@
+import AsyncAlgorithms
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import GovernorCore
+import GovernorStore
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Generates each window by the time it starts, once a second.
+struct SchedulerService: Service {
+    let state: GovernorState
+
+    func run() async throws {
+        for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
+            await state.generateDueWindows()
+            state.schedulerHeartbeat.store(state.clock.seconds, ordering: .relaxed)
+        }
+    }
+}
+
+/// Writes recorded contacts to the database twice a second, and once more at shutdown.
+struct ContactFlushService: Service {
+    let state: GovernorState
+
+    func run() async throws {
+        for await _ in AsyncTimerSequence(interval: .milliseconds(500), clock: .continuous).cancelOnGracefulShutdown() {
+            await flush()
+        }
+        await flush()
+    }
+
+    private func flush() async {
+        do {
+            try await state.contacts.flush(to: state.database)
+        } catch {
+            state.logger.error("cannot store probe contacts (they stay queued): \(error)")
+        }
+    }
+}
+
+/// Reloads every configuration file on SIGHUP.
+///
+/// This is the one place the process traps SIGHUP.
+struct ReloadService: Service {
+    let state: GovernorState
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.microseconds())")
+            await state.reload()
+            notifier.notify("READY=1")
+        }
+    }
+}
+
+/// Tells systemd the scheduler is alive, at half the interval it asked for, and only
+/// while the scheduler loop keeps completing passes.
+struct WatchdogService: Service {
+    let state: GovernorState
+    let notifier: SystemdNotifier
+    let interval: Duration
+
+    func run() async throws {
+        let half = interval / 2
+        let stale = max(UnixTime(interval.components.seconds), 3)
+        for await _ in AsyncTimerSequence(interval: half, clock: .continuous).cancelOnGracefulShutdown() {
+            let lastPass = state.schedulerHeartbeat.load(ordering: .relaxed)
+            if state.clock.seconds - lastPass <= stale {
+                notifier.notify("WATCHDOG=1")
+            } else {
+                state.logger.warning("the scheduler loop has not completed a pass for \(state.clock.seconds - lastPass) s; withholding the watchdog ping")
+            }
+        }
+    }
+}
+
+/// Tells systemd the service is stopping as soon as a graceful shutdown begins.
+struct StoppingNotifier: Service {
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        notifier.notify("STOPPING=1")
+    }
+}
+
+/// CLOCK_MONOTONIC in microseconds, which systemd wants with RELOADING=1.
+enum MonotonicClock {
+    static func microseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000 + UInt64(spec.tv_nsec) / 1000
+    }
+}

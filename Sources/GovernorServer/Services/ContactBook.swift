@@ -1,0 +1,49 @@
+import GovernorCore
+import GovernorStore
+import Synchronization
+
+/// Remembers when each probe was last heard from.
+///
+/// A contact is recorded in memory on the request path and written to the database
+/// in batches by ``flush(to:)`` (every half second by ``ContactFlushService``), so no
+/// request waits for a disk write and a contact reaches the disk at most a second late.
+final class ContactBook: Sendable {
+    private struct State {
+        var latest: [String: UnixTime] = [:]
+        var unsaved: [String: UnixTime] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Starts from the contacts already stored.
+    func load(_ stored: [String: UnixTime]) {
+        state.withLock { $0.latest.merge(stored) { max($0, $1) } }
+    }
+
+    func record(_ probe: String, at time: UnixTime) {
+        state.withLock { state in
+            if (state.latest[probe] ?? .min) < time {
+                state.latest[probe] = time
+                state.unsaved[probe] = time
+            }
+        }
+    }
+
+    func lastContact(of probe: String) -> UnixTime? {
+        state.withLock { $0.latest[probe] }
+    }
+
+    /// Writes the contacts recorded since the last flush; on failure they stay queued.
+    func flush(to database: AppDatabase) async throws {
+        let batch = state.withLock { state in
+            defer { state.unsaved = [:] }
+            return state.unsaved
+        }
+        do {
+            try await database.recordContacts(batch)
+        } catch {
+            state.withLock { state in state.unsaved.merge(batch) { max($0, $1) } }
+            throw error
+        }
+    }
+}

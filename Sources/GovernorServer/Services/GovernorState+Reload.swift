@@ -1,0 +1,47 @@
+import GovernorCore
+
+extension GovernorState {
+    /// Loads every configuration file again and applies what changed.
+    ///
+    /// A school whose file became invalid keeps its previous configuration (the errors
+    /// are logged with file and line); the others apply their changes from their first
+    /// window not yet generated. Probes that left the configuration lose their future
+    /// runs. If `governor.cfg` itself is broken, nothing changes.
+    /// - Returns: whether the new configuration was applied.
+    @discardableResult
+    func reload() async -> Bool {
+        let previous = live.snapshot
+        let loaded: Configuration
+        do {
+            loaded = try ConfigLoader.load(governorFile: configPath)
+        } catch {
+            for problem in error.problems { logger.error("\(problem.description)") }
+            logger.error("reload failed: \(configPath) has errors; the previous configuration stays in force")
+            return false
+        }
+        for problem in loaded.problems {
+            if problem.isError { logger.error("\(problem.description)") } else { logger.warning("\(problem.description)") }
+        }
+        let (configuration, kept) = loaded.keepingSchools(withErrorsFrom: previous.configuration)
+        for name in kept {
+            logger.warning("school '\(name)' keeps its previous configuration until its file is fixed")
+        }
+        let old = previous.governor, new = configuration.governor
+        if old.listen != new.listen || old.statePath != new.statePath {
+            logger.warning("'listen' and 'state' changes take effect at the next restart")
+        }
+        live.replace(with: configuration)
+
+        let before = Set(previous.probes.keys)
+        let after = Set(configuration.schools.flatMap { $0.probes.map(\.name) })
+        do {
+            try await schedule.dropRuns(of: before.subtracting(after), after: clock.seconds)
+        } catch {
+            logger.error("cannot drop the runs of removed probes: \(error)")
+        }
+        logger.info("configuration reloaded", metadata: [
+            "schools": "\(configuration.schools.count)", "probes": "\(after.count)", "errors": "\(configuration.problems.filter(\.isError).count)",
+        ])
+        return true
+    }
+}

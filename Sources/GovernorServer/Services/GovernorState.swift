@@ -1,0 +1,48 @@
+import GovernorCore
+import GovernorStore
+import Logging
+import Synchronization
+
+/// Everything the HTTP handlers and the background services share.
+final class GovernorState: Sendable {
+    let configPath: String
+    let live: LiveConfiguration
+    let database: AppDatabase
+    let schedule: ScheduleBook
+    let contacts = ContactBook()
+    let clock: ServerClock
+    let logger: Logger
+    /// When the scheduler loop last completed a pass, for the systemd watchdog.
+    let schedulerHeartbeat = Atomic<Int64>(0)
+    let startedAt: Double
+
+    init(configPath: String, configuration: Configuration, database: AppDatabase, clock: ServerClock = .system, logger: Logger) {
+        self.configPath = configPath
+        self.live = LiveConfiguration(configuration)
+        self.database = database
+        self.schedule = ScheduleBook(database: database, logger: logger)
+        self.clock = clock
+        self.logger = logger
+        self.startedAt = clock.now()
+    }
+
+    /// Reads the stored schedule and contacts; call once before serving.
+    func load() async throws {
+        try await schedule.load(now: clock.seconds)
+        contacts.load(try await database.contacts())
+    }
+
+    /// Generates the windows that start within the next `lookahead` seconds (and the
+    /// current ones), so that every window is stored by the time it starts.
+    func generateDueWindows(lookahead: UnixTime = 1) async {
+        let snapshot = live.snapshot
+        let now = clock.seconds
+        for school in snapshot.configuration.schools {
+            do {
+                try await schedule.generateWindows(of: school, startingBy: now + lookahead, now: now, seed: snapshot.governor.seed)
+            } catch {
+                logger.error("cannot store the schedule of school '\(school.name)': \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import GovernorCore
+import Synchronization
+
+/// What the server needs to know about one probe on every request.
+struct ProbeEntry: Sendable {
+    var probe: ProbeConfig
+    var school: String
+    /// SHA-256 of the probe's token (configured as `token_sha256`, or hashed from `token`).
+    var tokenDigest: [UInt8]?
+}
+
+/// The configuration the server runs on now, replaced whole on reload.
+///
+/// Request handlers read a snapshot under a lock held for a pointer copy, so a
+/// reload never blocks or tears a request.
+final class LiveConfiguration: Sendable {
+    struct Snapshot: Sendable {
+        var configuration: Configuration
+        var probes: [String: ProbeEntry]
+        var schools: [String: SchoolConfig]
+
+        init(_ configuration: Configuration) {
+            self.configuration = configuration
+            var probes: [String: ProbeEntry] = [:]
+            var schools: [String: SchoolConfig] = [:]
+            for school in configuration.schools {
+                schools[school.name] = school
+                for probe in school.probes {
+                    let digest = probe.tokenSHA256.flatMap(ProbeToken.bytes(fromHex:)) ?? probe.token.map(ProbeToken.digest)
+                    probes[probe.name] = ProbeEntry(probe: probe, school: school.name, tokenDigest: digest)
+                }
+            }
+            self.probes = probes
+            self.schools = schools
+        }
+
+        var governor: GovernorSettings { configuration.governor }
+    }
+
+    private let state: Mutex<Snapshot>
+
+    init(_ configuration: Configuration) {
+        state = Mutex(Snapshot(configuration))
+    }
+
+    var snapshot: Snapshot {
+        state.withLock { $0 }
+    }
+
+    /// Installs `configuration` and returns the one it replaced.
+    @discardableResult
+    func replace(with configuration: Configuration) -> Snapshot {
+        let next = Snapshot(configuration)
+        return state.withLock { current in
+            let previous = current
+            current = next
+            return previous
+        }
+    }
+}

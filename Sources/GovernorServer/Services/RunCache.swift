@@ -1,0 +1,44 @@
+import GovernorCore
+import GovernorStore
+import Synchronization
+
+/// Every probe's upcoming runs, in memory, so that "when is my next run?" is a
+/// lock and a lookup, not a database query.
+///
+/// It holds only runs already stored in the database; the database stays the truth.
+final class RunCache: Sendable {
+    private let runs = Mutex<[String: [StoredRun]]>([:])
+
+    /// The probe's earliest run strictly after `instant`, dropping the ones before it.
+    func next(for probe: String, after instant: UnixTime) -> StoredRun? {
+        runs.withLock { runs in
+            guard var list = runs[probe] else { return nil }
+            let passed = list.prefix { $0.runAt <= instant }.count
+            if passed > 0 {
+                list.removeFirst(passed)
+                runs[probe] = list
+            }
+            return list.first
+        }
+    }
+
+    /// Adds runs, ignoring any already present (two requests may store the same window).
+    func insert(_ newRuns: [StoredRun]) {
+        guard !newRuns.isEmpty else { return }
+        runs.withLock { runs in
+            for run in newRuns {
+                var list = runs[run.probe, default: []]
+                let index = list.firstIndex { $0.runAt >= run.runAt } ?? list.count
+                if index < list.count && list[index].runAt == run.runAt { continue }
+                list.insert(run, at: index)
+                runs[run.probe] = list
+            }
+        }
+    }
+
+    func remove(probes: Set<String>) {
+        runs.withLock { runs in
+            for probe in probes { runs[probe] = nil }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import GovernorCore
+import GovernorStore
+import Logging
+
+/// Turns the schools' configurations into stored schedules, one window at a time,
+/// and answers each probe's "next run" from them.
+///
+/// A window is generated once: by the scheduler when it starts at the latest, or
+/// earlier when a probe asks for a time in it. It is written to the database before
+/// any of its times is served and never generated again, so restarts, crashes and
+/// reloads leave every announced time as it was. Windows are only generated from the
+/// end of the school's last stored window on, so a changed configuration applies
+/// from the first window not yet generated and no two windows of a school overlap.
+actor ScheduleBook {
+    private let database: AppDatabase
+    private let logger: Logger
+    let cache = RunCache()
+    /// The end of each school's last stored window.
+    private var generatedThrough: [String: UnixTime] = [:]
+    /// Windows that could not be generated (too short on a DST day), reported once.
+    private var refused: Set<WindowKey> = []
+
+    private struct WindowKey: Hashable {
+        var school: String
+        var start: UnixTime
+    }
+
+    /// How far ahead a probe's request may cause windows to be generated.
+    static let lookaheadDays = 3
+
+    init(database: AppDatabase, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Reads what is stored: how far each school is generated, and the runs to come.
+    func load(now: UnixTime) async throws {
+        generatedThrough = try await database.generatedThrough()
+        cache.insert(try await database.runs(from: now + 1))
+    }
+
+    /// The probe's earliest stored run strictly after `now`, without waiting.
+    nonisolated func cachedNextRun(of probe: String, after now: UnixTime) -> StoredRun? {
+        cache.next(for: probe, after: now)
+    }
+
+    /// The probe's earliest run strictly after `now`, generating the school's next
+    /// windows when none is stored yet; nil when none comes within the lookahead.
+    func nextRun(of probe: String, in school: SchoolConfig, after now: UnixTime, seed: UInt64?) async throws -> StoredRun? {
+        if let run = cache.next(for: probe, after: now) { return run }
+        for window in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: Self.lookaheadDays) {
+            try await generate(window, of: school, now: now, seed: seed)
+            if let run = cache.next(for: probe, after: now) { return run }
+        }
+        return nil
+    }
+
+    /// Generates every window of `school` that starts by `horizon` (the window
+    /// holding `now` included) and is not generated yet.
+    func generateWindows(of school: SchoolConfig, startingBy horizon: UnixTime, now: UnixTime, seed: UInt64?) async throws {
+        for window in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: 1) where window.start <= horizon {
+            try await generate(window, of: school, now: now, seed: seed)
+        }
+    }
+
+    /// Forgets the future runs of probes that left the configuration.
+    func dropRuns(of probes: Set<String>, after now: UnixTime) async throws {
+        guard !probes.isEmpty else { return }
+        cache.remove(probes: probes)
+        let dropped = try await database.dropRuns(of: probes, after: now)
+        logger.info("dropped the future runs of removed probes", metadata: ["probes": "\(probes.sorted().joined(separator: ","))", "runs": "\(dropped)"])
+    }
+
+    private func generate(_ window: WindowBounds, of school: SchoolConfig, now: UnixTime, seed: UInt64?) async throws {
+        guard window.start >= generatedThrough[school.name, default: .min] else { return }
+        let key = WindowKey(school: school.name, start: window.start)
+        let scheduled: ScheduledWindow
+        do {
+            scheduled = try ScheduleGenerator.window(window, of: school, seed: seed)
+        } catch {
+            if refused.insert(key).inserted {
+                logger.error("\(error.description)")
+            }
+            return
+        }
+        let stored = try await database.storeWindow(school: school.name, scheduled, fingerprint: school.scheduleFingerprint, generatedAt: now)
+        generatedThrough[school.name] = max(generatedThrough[school.name, default: .min], stored.bounds.end)
+        cache.insert(stored.runs.filter { $0.runAt > now }.map {
+            StoredRun(school: school.name, probe: $0.probe, runAt: $0.runAt, windowStart: stored.bounds.start, windowEnd: stored.bounds.end)
+        })
+        logger.debug("generated a window", metadata: [
+            "school": "\(school.name)", "start": "\(RFC3339.format(stored.bounds.start))", "runs": "\(stored.runs.count)",
+        ])
+    }
+}

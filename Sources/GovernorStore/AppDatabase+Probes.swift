@@ -1,0 +1,75 @@
+public import GovernorCore
+import GRDB
+
+extension AppDatabase {
+    /// Records the latest contact of each probe; an older time never replaces a newer one.
+    public func recordContacts(_ contacts: [String: UnixTime]) async throws {
+        guard !contacts.isEmpty else { return }
+        try await writer.write { db in
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO contact (probe, lastContact) VALUES (?, ?)
+                ON CONFLICT(probe) DO UPDATE SET lastContact = MAX(lastContact, excluded.lastContact)
+                """)
+            for (probe, time) in contacts {
+                try statement.execute(arguments: [probe, time])
+            }
+        }
+    }
+
+    /// Every probe's last contact.
+    public func contacts() async throws -> [String: UnixTime] {
+        try await writer.read { db in
+            Dictionary(uniqueKeysWithValues: try ContactRecord.fetchAll(db).map { ($0.probe, $0.lastContact) })
+        }
+    }
+
+    /// Stores a result and returns it with its id.
+    public func insert(_ result: TestResult) async throws -> TestResult {
+        try await writer.write { db in
+            var result = result
+            try result.insert(db)
+            return result
+        }
+    }
+
+    /// A probe's results, newest first.
+    public func results(probe: String, limit: Int) async throws -> [TestResult] {
+        try await writer.read { db in
+            try TestResult.filter(Column("probe") == probe).order(Column("id").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// How many results each probe has received since `instant`.
+    public func resultCounts(since instant: UnixTime) async throws -> [String: Int] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT probe, COUNT(*) FROM result WHERE receivedAt >= ? GROUP BY probe", arguments: [instant])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as Int) })
+        }
+    }
+
+    /// Whether the database accepts writes: takes the write lock and lets it go.
+    public func isWritable() async -> Bool {
+        do {
+            try await writer.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) { .rollback }
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+extension AppDatabase {
+    /// How many of the probe's runs in `(after, upTo]` passed without it; only runs
+    /// generated before their time count (a window stored late cannot be missed).
+    public func runsWithoutContact(probe: String, after: UnixTime, upTo: UnixTime) async throws -> Int {
+        guard upTo > after else { return 0 }
+        return try await writer.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM run JOIN window ON window.school = run.school AND window.start = run.windowStart
+                WHERE run.probe = ? AND run.runAt > ? AND run.runAt <= ? AND run.runAt >= window.generatedAt
+                """, arguments: [probe, after, upTo]) ?? 0
+        }
+    }
+}

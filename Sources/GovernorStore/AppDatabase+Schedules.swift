@@ -1,0 +1,93 @@
+public import GovernorCore
+import GRDB
+
+/// A stored run with the bounds of its window.
+public struct StoredRun: Sendable, Hashable {
+    public var school: String
+    public var probe: String
+    public var runAt: UnixTime
+    public var windowStart: UnixTime
+    public var windowEnd: UnixTime
+
+    public init(school: String, probe: String, runAt: UnixTime, windowStart: UnixTime, windowEnd: UnixTime) {
+        self.school = school
+        self.probe = probe
+        self.runAt = runAt
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+    }
+}
+
+extension AppDatabase {
+    /// Stores a window's schedule unless the window is stored already, and returns
+    /// what is stored: a schedule, once written, is never replaced.
+    public func storeWindow(school: String, _ window: ScheduledWindow, fingerprint: String, generatedAt: UnixTime) async throws -> ScheduledWindow {
+        try await writer.write { db in
+            if let existing = try WindowRecord.filter(Column("school") == school && Column("start") == window.bounds.start).fetchOne(db) {
+                return try Self.scheduledWindow(existing, in: db)
+            }
+            try WindowRecord(school: school, start: window.bounds.start, end: window.bounds.end,
+                             localDate: window.bounds.localDate.description, startBoundary: window.bounds.startBoundary.secondsSinceMidnight,
+                             generatedAt: generatedAt, fingerprint: fingerprint).insert(db)
+            for (sequence, run) in window.runs.enumerated() {
+                try RunRecord(id: nil, school: school, windowStart: window.bounds.start, sequence: sequence,
+                              probe: run.probe, runAt: run.runAt).insert(db)
+            }
+            return window
+        }
+    }
+
+    /// The stored windows of `school` that start in `[from, to)`, in time order, with their runs.
+    public func windows(school: String, startingFrom from: UnixTime, before to: UnixTime) async throws -> [ScheduledWindow] {
+        try await writer.read { db in
+            try WindowRecord
+                .filter(Column("school") == school && Column("start") >= from && Column("start") < to)
+                .order(Column("start")).fetchAll(db)
+                .map { try Self.scheduledWindow($0, in: db) }
+        }
+    }
+
+    /// The end of the latest stored window of each school.
+    public func generatedThrough() async throws -> [String: UnixTime] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT school, MAX(\"end\") AS through FROM window GROUP BY school")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["school"] as String, $0["through"] as Int64) })
+        }
+    }
+
+    /// The runs at or after `instant`, in time order, with their windows.
+    public func runs(from instant: UnixTime) async throws -> [StoredRun] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT run.school, run.probe, run.runAt, window.start, window."end"
+                FROM run JOIN window ON window.school = run.school AND window.start = run.windowStart
+                WHERE run.runAt >= ? ORDER BY run.runAt
+                """, arguments: [instant])
+            return rows.map { StoredRun(school: $0[0], probe: $0[1], runAt: $0[2], windowStart: $0[3], windowEnd: $0[4]) }
+        }
+    }
+
+    /// The runs of `probe` in `[from, to)`, in time order.
+    public func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime] {
+        try await writer.read { db in
+            try Int64.fetchAll(db, sql: "SELECT runAt FROM run WHERE probe = ? AND runAt >= ? AND runAt < ? ORDER BY runAt",
+                               arguments: [probe, from, to])
+        }
+    }
+
+    /// Deletes the runs after `instant` of probes no longer configured (or of schools
+    /// no longer loaded); their windows and every other probe's runs stay as they are.
+    @discardableResult
+    public func dropRuns(of probes: Set<String>, after instant: UnixTime) async throws -> Int {
+        guard !probes.isEmpty else { return 0 }
+        return try await writer.write { db in
+            try RunRecord.filter(probes.contains(Column("probe")) && Column("runAt") > instant).deleteAll(db)
+        }
+    }
+
+    static func scheduledWindow(_ record: WindowRecord, in db: Database) throws -> ScheduledWindow {
+        let runs = try RunRecord.filter(Column("school") == record.school && Column("windowStart") == record.start)
+            .order(Column("sequence")).fetchAll(db)
+        return ScheduledWindow(bounds: record.bounds, runs: runs.map { ScheduledRun(probe: $0.probe, runAt: $0.runAt) })
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+public import GRDB
+
+/// The governor's state database: one SQLite file, opened in WAL mode, migrated in code.
+///
+/// Everything durable goes through this value: the schedules once generated, the
+/// probes' contacts and their results. Server code uses its async methods only.
+public struct AppDatabase: Sendable {
+    /// `DatabasePool` in production (WAL: readers never wait for the writer),
+    /// `DatabaseQueue` in memory for tests.
+    public let writer: any DatabaseWriter
+
+    /// Wraps `writer` and brings its schema up to date.
+    public init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Opens (creating if needed, with its directory) the database at `path`.
+    ///
+    /// - Throws: ``StoreError`` naming the path when it cannot be opened or migrated.
+    public static func open(path: String) throws(StoreError) -> AppDatabase {
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            configuration.prepareDatabase { db in
+                // WAL with NORMAL sync: durable across a process crash, and no fsync per commit.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            return try AppDatabase(DatabasePool(path: path, configuration: configuration))
+        } catch {
+            throw StoreError(message: "cannot open the state database \(path): \(error)")
+        }
+    }
+
+    /// An empty database in memory, for tests.
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue())
+    }
+
+    /// Closes the database; further use fails. Call once, at shutdown.
+    public func close() throws {
+        if let pool = writer as? DatabasePool {
+            try pool.close()
+        } else if let queue = writer as? DatabaseQueue {
+            try queue.close()
+        }
+    }
+
+    /// The schema, one named migration per version. Never edit a shipped migration:
+    /// add the next one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // A generated window: its runs are fixed from the moment this row exists.
+            try db.create(table: "window") { t in
+                t.column("school", .text).notNull()
+                t.column("start", .integer).notNull()
+                t.column("end", .integer).notNull()
+                t.column("localDate", .text).notNull()
+                t.column("startBoundary", .integer).notNull()
+                t.column("generatedAt", .integer).notNull()
+                t.column("fingerprint", .text).notNull()
+                t.primaryKey(["school", "start"])
+            }
+            try db.create(table: "run") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("school", .text).notNull()
+                t.column("windowStart", .integer).notNull()
+                t.column("sequence", .integer).notNull()
+                t.column("probe", .text).notNull()
+                t.column("runAt", .integer).notNull()
+                t.uniqueKey(["school", "windowStart", "sequence"])
+                t.foreignKey(["school", "windowStart"], references: "window", onDelete: .cascade)
+            }
+            try db.create(index: "run_on_probe_runAt", on: "run", columns: ["probe", "runAt"])
+            try db.create(index: "run_on_runAt", on: "run", columns: ["runAt"])
+            // The last time each probe was heard from.
+            try db.create(table: "contact") { t in
+                t.primaryKey("probe", .text)
+                t.column("lastContact", .integer).notNull()
+            }
+            try db.create(table: "result") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("probe", .text).notNull()
+                t.column("school", .text).notNull()
+                t.column("mode", .text).notNull()
+                t.column("runAt", .integer)
+                t.column("startedAtMs", .integer)
+                t.column("finishedAtMs", .integer)
+                t.column("exitCode", .integer)
+                t.column("failure", .text)
+                t.column("output", .text).notNull()
+                t.column("outputTruncated", .boolean).notNull()
+                t.column("clockOffsetMs", .double)
+                t.column("receivedAt", .integer).notNull()
+            }
+            try db.create(index: "result_on_probe_id", on: "result", columns: ["probe", "id"])
+        }
+        return migrator
+    }
+}
+
+/// The state database cannot be used; the message names the file and the cause.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+
+    public init(message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
