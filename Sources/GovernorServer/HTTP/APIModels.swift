@@ -44,12 +44,13 @@ struct ResultReport: Decodable, Sendable {
     var output: String
     var clockOffsetMs: Double?
 
+    /// In the order of the fields, so that the first missing one is reported first.
     enum CodingKeys: String, CodingKey {
-        case output
         case runAt = "run_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case exitCode = "exit_code"
+        case output
         case clockOffsetMs = "clock_offset_ms"
     }
 }

@@ -1,0 +1,129 @@
+import Foundation
+import GovernorCore
+import GovernorStore
+import GovernorTestSupport
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GovernorServer
+
+@Suite("Operator API, in process")
+struct OperatorAPITests {
+    @Test("schools list every probe with its status")
+    func schools() async throws {
+        let governor = try await TestGovernor()
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            _ = try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"])
+            let body = try await client.get("/v1/schools").json()
+            let schools = try #require(body["schools"] as? [[String: Any]])
+            #expect(schools.count == 1 && schools[0]["school"] as? String == "alpha" && schools[0]["timezone"] as? String == "UTC")
+            let probes = try #require(schools[0]["probes"] as? [[String: Any]])
+            #expect(probes.map { $0["probe"] as! String } == ["p1", "p2"])
+            #expect(probes[0]["last_contact"] == nil)
+            #expect(probes[1]["last_contact"] as? String == "2026-11-23T08:30:00Z")
+        }
+    }
+
+    @Test("schedule: stored windows as stored, the rest as previews, the same shape as governor schedule --json")
+    func schedule() async throws {
+        let governor = try await TestGovernor(governor: "seed = 7\n")
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            _ = try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"])
+            let response = try await client.get("/v1/schools/alpha/schedule?date=2026-11-23")
+            #expect(response.status == .ok)
+            let document = try JSONDecoder().decode(ScheduleDocument.School.self, from: Data(response.text.utf8))
+            #expect(document.school == "alpha" && document.testDurationSeconds == 35 && document.delaySeconds == 120)
+            #expect(document.windows.map(\.start) == ["2026-11-23T08:00:00Z", "2026-11-23T12:00:00Z", "2026-11-23T16:00:00Z"])
+            #expect(document.windows.map(\.stored) == [true, false, false])
+            // With a seed the server's windows are exactly what `governor schedule --seed` prints.
+            let school = governor.state.live.snapshot.schools["alpha"]!
+            let expected = try ScheduleGenerator.schedule(of: school, on: LocalDate(year: 2026, month: 11, day: 23)!, seed: 7)
+            #expect(document.windows.map(\.runs) == expected.map { ScheduleDocument.Window($0).runs })
+
+            #expect(try await client.status("/v1/schools/alpha/schedule?date=23-11-2026") == .badRequest)
+            #expect(try await client.status("/v1/schools/beta/schedule") == .notFound)
+            // Without a date: today in the school's zone.
+            let today = try await client.get("/v1/schools/alpha/schedule").json()
+            #expect((today["windows"] as? [[String: Any]])?.first?["start"] as? String == "2026-11-23T08:00:00Z")
+        }
+    }
+
+    @Test("with admin_token_sha256 set, operator endpoints need it; a probe may still read its own status")
+    func adminToken() async throws {
+        let governor = try await TestGovernor(governor: "admin_token_sha256 = \(ProbeToken.sha256Hex("operator-secret"))\n")
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            #expect(try await client.status("/v1/schools") == .unauthorized)
+            #expect(try await client.status("/v1/schools", token: "wrong") == .unauthorized)
+            #expect(try await client.status("/v1/schools", token: "operator-secret") == .ok)
+            #expect(try await client.status("/v1/schools/alpha/schedule") == .unauthorized)
+            #expect(try await client.status("/v1/probes/p1") == .unauthorized)
+            #expect(try await client.status("/v1/probes/p1", token: TestGovernor.tokens["p1"]) == .ok)
+            #expect(try await client.status("/v1/probes/p1/results", token: TestGovernor.tokens["p2"]) == .unauthorized)
+            #expect(try await client.status("/v1/probes/p1/results", token: "operator-secret") == .ok)
+            // Health stays open for load balancers and systemd checks.
+            #expect(try await client.status("/healthz") == .ok)
+        }
+    }
+
+    @Test("wrong methods are 405 with Allow, unknown paths a JSON 404")
+    func methodsAndPaths() async throws {
+        let governor = try await TestGovernor()
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            for (method, uri, allow) in [(HTTPRequest.Method.post, "/v1/probes/p1/next", "GET"), (.delete, "/v1/schools", "GET"),
+                                         (.put, "/v1/probes/p1/results", "GET, POST"), (.post, "/healthz", "GET")] {
+                let response = try await client.execute(uri: uri, method: method)
+                #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                #expect(response.headers[.allow] == allow)
+                #expect(response.errorCode == "method_not_allowed")
+            }
+            let unknown = try await client.get("/v2/anything")
+            #expect(unknown.status == .notFound && unknown.errorCode == "not_found")
+        }
+    }
+
+    @Test("healthz: 200 with counts when the database takes writes")
+    func health() async throws {
+        let governor = try await TestGovernor()
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            let response = try await client.get("/healthz")
+            #expect(response.status == .ok)
+            #expect(try response.json()["status"] as? String == "ok")
+            #expect(try response.json()["probes"] as? Int == 2)
+        }
+        try governor.state.database.close()
+        try await governor.test { client throws in
+            let response = try await client.get("/healthz")
+            #expect(response.status == .serviceUnavailable && response.errorCode == "unhealthy")
+        }
+    }
+
+    @Test("reload: a broken school keeps its old configuration, a removed probe loses its future runs, new probes are served")
+    func reload() async throws {
+        let beta = "[Timing]\nboundaries = 0800 1200\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = b1\n[Probe b1]\ntoken = b1-token\n"
+        let governor = try await TestGovernor(otherSchools: ["beta.cfg": beta])
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            let p1Before = try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int
+            _ = try await client.get("/v1/probes/b1/next", token: "b1-token")
+            #expect(try await governor.state.database.runs(probe: "b1", from: 0, before: .max).isEmpty == false)
+
+            // alpha becomes invalid; beta swaps b1 for b2.
+            try governor.directory.write("schools/alpha.cfg", "[Timing]\nboundaries = 2500\n")
+            try governor.directory.write("schools/beta.cfg", beta.replacingOccurrences(of: "b1", with: "b2"))
+            #expect(await governor.state.reload())
+
+            #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int == p1Before)
+            #expect(try await client.status("/v1/probes/b1/next", token: "b1-token") == .notFound)
+            #expect(try await client.status("/v1/probes/b2/next", token: "b2-token") == .ok)
+            let future = try await governor.state.database.runs(probe: "b1", from: UnixTime(TestGovernor.start) + 1, before: .max)
+            #expect(future.isEmpty)
+        }
+    }
+}
