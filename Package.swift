@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -79,6 +80,11 @@ let package = Package(
         // Helpers shared by the test targets: temporary trees, child processes, built executables.
         .target(
             name: "GovernorTestSupport",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Tests/GovernorTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -99,9 +105,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Runs the built `governor` executable as an operator would.
+        // The built executables as processes, as an operator runs them.
         .testTarget(
-            name: "GovernorCLITests",
+            name: "IntegrationTests",
             dependencies: ["GovernorCore", "GovernorTestSupport", "governor"],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+public import Glibc
+#endif
+public import Foundation
+
+/// A `governor serve` process started by a test: its output goes to a log file,
+/// it is found on the port it reports, and it is always stopped by its PID.
+public final class ServerProcess: @unchecked Sendable {
+    public let process: Process
+    public let logPath: String
+    public private(set) var port: Int = 0
+
+    /// Starts `governor serve --config CONFIG --listen 127.0.0.1:0` and waits (up to
+    /// 30 s) until it reports the port it listens on.
+    public init(config: String, environment: [String: String] = [:], logPath: String) throws {
+        self.logPath = logPath
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: try Executables.built("governor"))
+        process.arguments = ["serve", "--config", config, "--listen", "127.0.0.1:0"]
+        var env = ProcessInfo.processInfo.environment
+        env["JOURNAL_STREAM"] = nil
+        env["NOTIFY_SOCKET"] = nil
+        env["WATCHDOG_USEC"] = nil
+        env.merge(environment) { $1 }
+        process.environment = env
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        port = try waitForPort()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    public var log: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    private func waitForPort() throws -> Int {
+        let deadline = Date().addingTimeInterval(30)
+        let marker = "serving on 127.0.0.1:"
+        while Date() < deadline {
+            // Only this start's line counts: the log file may hold an earlier run's.
+            if let range = log.range(of: marker, options: .backwards),
+               let port = Int(log[range.upperBound...].prefix { $0.isNumber }), port != self.port {
+                return port
+            }
+            if !process.isRunning {
+                throw TestFailure("governor serve exited with status \(process.terminationStatus) before serving:\n\(log)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        stop(signal: SIGKILL)
+        throw TestFailure("governor serve did not report its port within 30 s:\n\(log)")
+    }
+
+    /// Sends `signal` to the process.
+    public func send(_ signal: Int32) {
+        if process.isRunning { kill(pid, signal) }
+    }
+
+    /// Sends `signal` and waits up to `timeout` for the exit; returns the exit status.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) -> Int32? {
+        send(signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
