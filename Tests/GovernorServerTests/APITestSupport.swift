@@ -64,7 +64,7 @@ struct TestGovernor {
         #expect(configuration.isValid, "\(configuration.problems)")
         clock = ManualClock(Self.start)
         var logger = Logger(label: "test")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         state = GovernorState(configPath: main, configuration: configuration, database: try AppDatabase.inMemory(),
                               clock: clock.serverClock, logger: logger)
         try await state.load()

@@ -133,3 +133,22 @@ struct GovernorCLITests {
         #expect(badDate.stderr.contains("--date '23.11.2026' is not a date; expected YYYY-MM-DD"))
     }
 }
+
+@Suite("governor token")
+struct TokenCommandTests {
+    @Test("prints a 256-bit token and the token_sha256 line that matches it")
+    func token() throws {
+        let result = try runProcess(Executables.built("governor"), ["token", "school-7"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let token = try #require(lines.first?.replacingOccurrences(of: "token: ", with: ""))
+        #expect(token.count == 64 && token.allSatisfy(\.isHexDigit))
+        #expect(lines.contains("[Probe school-7]"))
+        let hashLine = try #require(lines.first { $0.hasPrefix("token_sha256 = ") })
+        let sha = try runProcess("/usr/bin/env", ["python3", "-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())", token])
+        #expect(hashLine == "token_sha256 = " + sha.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(try runProcess(Executables.built("governor"), ["token", "school-7"]).stdout != result.stdout)
+        #expect(try runProcess(Executables.built("governor"), ["token", "admin"]).stdout.contains("admin_token_sha256 = "))
+        #expect(try runProcess(Executables.built("governor"), ["token", "bad id"]).status != 0)
+    }
+}

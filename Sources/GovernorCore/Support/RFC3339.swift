@@ -1,12 +1,38 @@
 /// RFC 3339 timestamps in UTC with a `Z`, as the JSON interfaces use them.
 public enum RFC3339 {
     /// `2026-11-23T07:00:00Z`.
+    ///
+    /// Writes the digits straight into 20 bytes: the server formats several of these
+    /// for every "next run" answer.
     public static func format(_ time: UnixTime) -> String {
         let days = LocalDate.floorDivide(time, 86_400)
         let seconds = Int(time - days * 86_400)
         let date = LocalDate(daysSinceEpoch: Int(days))
-        let clock = TimeOfDay(secondsSinceMidnight: seconds)!
-        return "\(date)T\(clock.hour.twoDigits):\(clock.minute.twoDigits):\(clock.second.twoDigits)Z"
+        guard (0...9999).contains(date.year) else {
+            return "\(date)T\((seconds / 3600).twoDigits):\((seconds % 3600 / 60).twoDigits):\((seconds % 60).twoDigits)Z"
+        }
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            func put(_ value: Int, _ width: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(date.year, 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            put(date.month, 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            put(date.day, 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            put(seconds / 3600, 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            put(seconds % 3600 / 60, 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            put(seconds % 60, 2, at: 17)
+            buffer[19] = UInt8(ascii: "Z")
+            return 20
+        }
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` to whole seconds (fraction dropped).

@@ -90,6 +90,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// JSON text for the few hand-written bodies (errors, the hot `next` answer).
 enum JSONText {
     static func quoted(_ text: String) -> String {
+        // Ids and most names need no escaping: skip the per-character walk.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

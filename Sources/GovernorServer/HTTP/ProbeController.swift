@@ -143,8 +143,10 @@ extension Request {
     /// The token of an `Authorization: Bearer TOKEN` header.
     var bearerToken: Substring? {
         guard let value = headers[.authorization] else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return parts[1]
+        // "Bearer" is case-insensitive (RFC 7235); compare bytes, allocate nothing.
+        let scheme = value.utf8.prefix(7)
+        guard scheme.count == 7, zip(scheme, "bearer ".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        let token = value.dropFirst(7).drop { $0 == " " }
+        return token.isEmpty ? nil : token
     }
 }

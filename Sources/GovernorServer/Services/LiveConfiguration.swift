@@ -14,10 +14,11 @@ struct ProbeEntry: Sendable {
 /// Request handlers read a snapshot under a lock held for a pointer copy, so a
 /// reload never blocks or tears a request.
 final class LiveConfiguration: Sendable {
-    struct Snapshot: Sendable {
-        var configuration: Configuration
-        var probes: [String: ProbeEntry]
-        var schools: [String: SchoolConfig]
+    /// Immutable and shared: taking a snapshot costs one reference count.
+    final class Snapshot: Sendable {
+        let configuration: Configuration
+        let probes: [String: ProbeEntry]
+        let schools: [String: SchoolConfig]
 
         init(_ configuration: Configuration) {
             self.configuration = configuration

@@ -58,6 +58,8 @@ actor ScheduleBook {
     /// Generates every window of `school` that starts by `horizon` (the window
     /// holding `now` included) and is not generated yet.
     func generateWindows(of school: SchoolConfig, startingBy horizon: UnixTime, now: UnixTime, seed: UInt64?) async throws {
+        // Generated beyond the horizon already: nothing to do (the common case, every second).
+        if generatedThrough[school.name, default: .min] > horizon { return }
         for window in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: 1) where window.start <= horizon {
             try await generate(window, of: school, now: now, seed: seed)
         }

@@ -1,0 +1,26 @@
+import Foundation
+import GovernorTestSupport
+import Testing
+
+@Suite("systemd unit")
+struct SystemdUnitTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test("systemd/governor.service passes systemd-analyze verify")
+    func verify() throws {
+        // `verify` checks that ExecStart's binary exists; point it at the one just built.
+        // (.ci/run also verifies the file as shipped, after installing the binary where it says.)
+        let unit = try String(contentsOfFile: Self.packageRoot + "/systemd/governor.service", encoding: .utf8)
+        let directory = try TemporaryDirectory("governor-unit")
+        defer { directory.remove() }
+        let path = try directory.write("governor.service", unit.replacingOccurrences(of: "/usr/local/bin/governor", with: try Executables.built("governor")))
+        let result = try runProcess(Executables.onPath("systemd-analyze"), ["verify", path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        for directive in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec=", "Restart=on-failure", "User=governor",
+                          "StateDirectory=governor", "ConfigurationDirectory=governor", "NoNewPrivileges=yes", "ProtectSystem=strict",
+                          "ProtectHome=yes", "PrivateTmp=yes"] {
+            #expect(unit.contains(directive), "missing \(directive)")
+        }
+    }
+}
