@@ -96,6 +96,7 @@ struct OperatorAPITests {
             #expect(response.status == .ok)
             #expect(try response.json()["status"] as? String == "ok")
             #expect(try response.json()["probes"] as? Int == 2)
+            #expect(try response.json()["uptime_s"] as? Int == 0)
         }
         try governor.state.database.close()
         try await governor.test { client throws in
@@ -124,6 +125,26 @@ struct OperatorAPITests {
             #expect(try await client.status("/v1/probes/b2/next", token: "b2-token") == .ok)
             let future = try await governor.state.database.runs(probe: "b1", from: UnixTime(TestGovernor.start) + 1, before: .max)
             #expect(future.isEmpty)
+        }
+    }
+
+    @Test("reload: a probe that moves to another school gets that school's runs, not its old school's")
+    func probeMoves() async throws {
+        let beta = "[Timing]\nboundaries = 0900 1300\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = b1\n[Probe b1]\ntoken = b1-token\n"
+        let governor = try await TestGovernor(otherSchools: ["beta.cfg": beta])
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            let before = try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"]).json()
+            #expect(before["school"] as? String == "alpha")
+
+            try governor.directory.write("schools/alpha.cfg", TestGovernor.schoolFile(probes: "p1"))
+            try governor.directory.write("schools/beta.cfg", beta.replacingOccurrences(of: "ids = b1", with: "ids = b1 p2")
+                + "[Probe p2]\ntoken = \(TestGovernor.tokens["p2"]!)\n")
+            #expect(await governor.state.reload())
+
+            let after = try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"]).json()
+            #expect(after["school"] as? String == "beta")
+            #expect(after["window_start"] as? String == "2026-11-23T09:00:00Z")
         }
     }
 }

@@ -122,6 +122,12 @@ struct Health: ResponseEncodable, Decodable, Sendable {
     var schools: Int
     var probes: Int
     var version: String
+    var uptimeSeconds: Int
+
+    enum CodingKeys: String, CodingKey {
+        case status, schools, probes, version
+        case uptimeSeconds = "uptime_s"
+    }
 }
 
 /// `GET /v1/schools/{name}/schedule`: one school of `governor schedule --json`.

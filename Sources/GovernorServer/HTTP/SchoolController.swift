@@ -66,7 +66,8 @@ struct SchoolController: Sendable {
             throw APIError(status: .serviceUnavailable, code: "unhealthy", message: "the state database \(snapshot.governor.statePath) does not accept writes")
         }
         return EditedResponse(status: .ok, response: Health(
-            status: "ok", schools: snapshot.configuration.schools.count, probes: snapshot.probes.count, version: GovernorServer.version))
+            status: "ok", schools: snapshot.configuration.schools.count, probes: snapshot.probes.count, version: GovernorServer.version,
+            uptimeSeconds: Int(state.clock.now() - state.startedAt)))
     }
 }
 

@@ -34,8 +34,12 @@ extension GovernorState {
 
         let before = Set(previous.probes.keys)
         let after = Set(configuration.schools.flatMap { $0.probes.map(\.name) })
+        // A probe that moved to another school leaves its old school's runs behind too.
+        let moved = configuration.schools.flatMap { school in
+            school.probes.map(\.name).filter { name in previous.probes[name].map { $0.school != school.name } ?? false }
+        }
         do {
-            try await schedule.dropRuns(of: before.subtracting(after), after: clock.seconds)
+            try await schedule.dropRuns(of: before.subtracting(after).union(moved), after: clock.seconds)
         } catch {
             logger.error("cannot drop the runs of removed probes: \(error)")
         }
