@@ -103,12 +103,6 @@ public enum ScheduleGenerator {
         return windows
     }
 
-    /// The seed of one window's generator: the configured seed mixed with a stable
-    /// hash of the school's name, the window's start and the school's fingerprint.
-    public static func windowSeed(seed: UInt64, school: SchoolConfig, windowStart: UnixTime) -> UInt64 {
-        windowSeed(seed: seed, fingerprintHash: fingerprintHash(of: school), windowStart: windowStart)
-    }
-
     static func window(_ bounds: WindowBounds, of school: SchoolConfig, fingerprintHash: UInt64?, seed: UInt64?) throws(ScheduleError) -> ScheduledWindow {
         let names = school.probes.map(\.name)
         let timing = school.timing
@@ -135,6 +129,8 @@ public enum ScheduleGenerator {
         StableHash.fnv1a64(school.scheduleFingerprint, into: StableHash.fnv1a64(school.name + "\u{0}"))
     }
 
+    /// The seed of one window's generator: the configured seed mixed with a stable
+    /// hash of the school's name and fingerprint, and with the window's start.
     static func windowSeed(seed: UInt64, fingerprintHash: UInt64, windowStart: UnixTime) -> UInt64 {
         var mixer = SplitMix64(state: seed ^ fingerprintHash)
         var mixed = mixer.next()
