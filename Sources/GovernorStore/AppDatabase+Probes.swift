@@ -47,6 +47,13 @@ extension AppDatabase {
         }
     }
 
+    /// How many results `probe` has sent since `instant`.
+    public func resultCount(probe: String, since instant: UnixTime) async throws -> Int {
+        try await writer.read { db in
+            try TestResult.filter(Column("probe") == probe && Column("receivedAt") >= instant).fetchCount(db)
+        }
+    }
+
     /// Whether the database accepts writes: takes the write lock and lets it go.
     public func isWritable() async -> Bool {
         do {

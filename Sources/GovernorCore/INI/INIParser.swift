@@ -86,7 +86,6 @@ public enum INIParser {
         var indentLevel = 0
         /// Raw value lines (with empty strings for blank lines) per open entry, joined at the end.
         var valueLines: [EntryKey: [String]] = [:]
-        var seenKeys: Set<EntryKey> = []
 
         struct EntryKey: Hashable {
             var section: Int
@@ -176,8 +175,7 @@ public enum INIParser {
         mutating func addEntry(key: String, value: String, line: Int) {
             guard let section = currentSection else { return }
             let entries = section == -1 ? defaults : sections[section].entries
-            if let existing = entries.firstIndex(where: { $0.key == key }),
-               seenKeys.contains(EntryKey(section: section, entry: existing)) {
+            if let existing = entries.firstIndex(where: { $0.key == key }) {
                 let sectionName = section == -1 ? "DEFAULT" : sections[section].name
                 problems.append(.error(file, line: line, "key '\(key)' appears twice in [\(sectionName)] (first at line \(entries[existing].line))"))
                 stopped = true
@@ -192,9 +190,7 @@ public enum INIParser {
                 sections[section].entries.append(entry)
                 currentEntry = sections[section].entries.count - 1
             }
-            let entryKey = EntryKey(section: section, entry: currentEntry!)
-            seenKeys.insert(entryKey)
-            valueLines[entryKey] = [value]
+            valueLines[EntryKey(section: section, entry: currentEntry!)] = [value]
         }
 
         mutating func appendPiece(_ text: String, line: Int, to key: EntryKey) {

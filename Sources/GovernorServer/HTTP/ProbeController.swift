@@ -116,7 +116,8 @@ struct ProbeController: Sendable {
     static func capped(_ text: String, bytes: Int) -> (String, Bool) {
         guard text.utf8.count > bytes else { return (text, false) }
         var end = text.utf8.index(text.utf8.startIndex, offsetBy: bytes)
-        while end > text.startIndex && !text.unicodeScalars.indices.contains(end) {
+        // Step back over UTF-8 continuation bytes (10xxxxxx) to a scalar's first byte.
+        while end > text.startIndex && text.utf8[end] & 0xC0 == 0x80 {
             end = text.utf8.index(before: end)
         }
         return (String(text[..<end]), true)

@@ -83,9 +83,11 @@ extension GovernorState {
         // A run counts as missed once its test time and a minute's grace have passed without contact.
         let missed = try await database.runsWithoutContact(probe: entry.probe.name, after: lastContact ?? .min,
                                                            upTo: now - UnixTime(testDuration) - 60)
-        var counts = recentResults
-        if counts == nil { counts = try await database.resultCounts(since: now - 86_400) }
-        let recent = counts?[entry.probe.name] ?? 0
+        let recent = if let recentResults {
+            recentResults[entry.probe.name] ?? 0
+        } else {
+            try await database.resultCount(probe: entry.probe.name, since: now - 86_400)
+        }
         return ProbeStatus(
             probe: entry.probe.name, school: entry.school, mode: entry.probe.mode, label: entry.probe.label,
             address: entry.probe.address?.description, lastContact: lastContact.map { RFC3339.format($0) },

@@ -48,14 +48,9 @@ final class LiveConfiguration: Sendable {
         state.withLock { $0 }
     }
 
-    /// Installs `configuration` and returns the one it replaced.
-    @discardableResult
-    func replace(with configuration: Configuration) -> Snapshot {
+    /// Installs `configuration` for every request from now on.
+    func replace(with configuration: Configuration) {
         let next = Snapshot(configuration)
-        return state.withLock { current in
-            let previous = current
-            current = next
-            return previous
-        }
+        state.withLock { $0 = next }
     }
 }
