@@ -34,6 +34,18 @@ let package = Package(
             name: "GovernorCore",
             swiftSettings: swiftSettings
         ),
+        // libssh2 from the system (Debian: libssh2-1-dev); shim.h wraps its function-like macros.
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        // A safe async SSH client over libssh2: connect, verify host keys, authenticate, run a command.
+        .target(
+            name: "GovernorSSH",
+            dependencies: ["CLibSSH2"],
+            swiftSettings: swiftSettings
+        ),
         // The state database: schedules, contacts, results. GRDB over SQLite, migrations in code.
         .target(
             name: "GovernorStore",
@@ -92,6 +104,12 @@ let package = Package(
             name: "GovernorCoreTests",
             dependencies: ["GovernorCore", "GovernorTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        // The SSH client against a real sshd on 127.0.0.1.
+        .testTarget(
+            name: "GovernorSSHTests",
+            dependencies: ["GovernorSSH", "GovernorTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

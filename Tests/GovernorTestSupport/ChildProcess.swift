@@ -9,31 +9,22 @@ public struct ProcessResult: Sendable {
 
 /// Runs a program to completion and returns its exit status and output.
 ///
-/// Both pipes are read to their end before waiting, so a child that prints a lot
-/// cannot block on a full pipe.
-public func runProcess(_ executable: String, _ arguments: [String], currentDirectory: String? = nil) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let errorBox = DataBox()
-    let reader = Thread { errorBox.data = err.fileHandleForReading.readDataToEndOfFile(); errorBox.done.signal() }
-    reader.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    errorBox.done.wait()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errorBox.data, as: UTF8.self))
-}
-
-/// Hands one reader thread's bytes to the caller; `done` orders the write before the read.
-private final class DataBox: @unchecked Sendable {
-    var data = Data()
-    let done = DispatchSemaphore(value: 0)
+/// Output goes to temporary files, not pipes: tests start processes in parallel,
+/// and a long-lived child spawned at the same moment could inherit a pipe's write
+/// end, so that reading the pipe to its end would wait for that other child.
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+    let base = (NSTemporaryDirectory() as NSString).appendingPathComponent("governor-process-\(UUID().uuidString)")
+    let outPath = base + ".out", errPath = base + ".err"
+    defer {
+        try? FileManager.default.removeItem(atPath: outPath)
+        try? FileManager.default.removeItem(atPath: errPath)
+    }
+    let process = try Subprocess(executable, arguments, environment: environment,
+                                 outputPath: outPath, errorPath: errPath)
+    let status = process.waitUntilExit()
+    return ProcessResult(status: status,
+                         stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
 }
 
 /// Finds programs on the PATH and the executables this package builds.

@@ -6,7 +6,7 @@ public import Foundation
 /// A `governor serve` process started by a test: its output goes to a log file,
 /// it is found on the port it reports, and it is always stopped by its PID.
 public final class ServerProcess: @unchecked Sendable {
-    public let process: Process
+    public let process: Subprocess
     public let logPath: String
     public private(set) var port: Int = 0
 
@@ -14,25 +14,17 @@ public final class ServerProcess: @unchecked Sendable {
     /// 30 s) until it reports the port it listens on.
     public init(config: String, environment: [String: String] = [:], logPath: String) throws {
         self.logPath = logPath
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try Executables.built("governor"))
-        process.arguments = ["serve", "--config", config, "--listen", "127.0.0.1:0"]
         var env = ProcessInfo.processInfo.environment
         env["JOURNAL_STREAM"] = nil
         env["NOTIFY_SOCKET"] = nil
         env["WATCHDOG_USEC"] = nil
         env.merge(environment) { $1 }
-        process.environment = env
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        process = try Subprocess(try Executables.built("governor"), ["serve", "--config", config, "--listen", "127.0.0.1:0"],
+                                 environment: env, outputPath: logPath)
         port = try waitForPort()
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.pid }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     public var log: String {
@@ -49,7 +41,7 @@ public final class ServerProcess: @unchecked Sendable {
                 return port
             }
             if !process.isRunning {
-                throw TestFailure("governor serve exited with status \(process.terminationStatus) before serving:\n\(log)")
+                throw TestFailure("governor serve exited with status \(process.terminationStatus ?? -1) before serving:\n\(log)")
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -62,24 +54,10 @@ public final class ServerProcess: @unchecked Sendable {
         if process.isRunning { kill(pid, signal) }
     }
 
-    /// Sends `signal` and waits up to `timeout` for the exit; returns the exit status.
+    /// Sends `signal` and waits up to `timeout` for the exit; returns the exit status
+    /// (nil when it had to be killed).
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) -> Int32? {
-        send(signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.stop(signal: signal, timeout: timeout)
     }
 }
