@@ -60,6 +60,7 @@ let package = Package(
             name: "GovernorServer",
             dependencies: [
                 "GovernorCore",
+                "GovernorSSH",
                 "GovernorStore",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Crypto", package: "swift-crypto"),

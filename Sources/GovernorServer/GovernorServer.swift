@@ -55,6 +55,7 @@ public enum GovernorServer {
             SchedulerService(state: state),
             ContactFlushService(state: state),
             ReloadService(state: state, notifier: notifier),
+            PushDispatcher(state: state),
         ]
         if let interval = SystemdNotifier.watchdogInterval() {
             services.append(WatchdogService(state: state, notifier: notifier, interval: interval))

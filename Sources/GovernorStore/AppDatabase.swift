@@ -101,6 +101,19 @@ public struct AppDatabase: Sendable {
             }
             try db.create(index: "result_on_probe_id", on: "result", columns: ["probe", "id"])
         }
+        migrator.registerMigration("v2") { db in
+            // One row per push run the dispatcher has taken on, written before it connects:
+            // a run is never dispatched twice, and one in flight at a crash is known.
+            try db.create(table: "dispatch") { t in
+                t.column("probe", .text).notNull()
+                t.column("runAt", .integer).notNull()
+                t.column("school", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("claimedAt", .integer).notNull()
+                t.column("resultId", .integer)
+                t.primaryKey(["probe", "runAt"])
+            }
+        }
         return migrator
     }
 }

@@ -26,7 +26,10 @@ struct ConfigLoaderTests {
     @Test("the original Python governor's file loads unchanged as one school")
     func originalFile() throws {
         let configuration = try ConfigLoader.load(governorFile: Fixtures.path("original-governor.cfg"))
-        #expect(configuration.problems.isEmpty, "\(configuration.problems)")
+        // It loads and schedules; the one remark is that its push probe needs [SSH] to be dispatched.
+        #expect(configuration.problems.map(\.severity) == [.warning], "\(configuration.problems)")
+        #expect(configuration.problems.first?.line == 16)
+        #expect(configuration.problems.first?.message.contains("push probe '165.117.251.182' has no SSH user: set 'user' in [SSH]") == true)
         let school = try #require(configuration.schools.first)
         #expect(configuration.schools.count == 1)
         #expect(school.name == "original-governor")
@@ -50,7 +53,9 @@ struct ConfigLoaderTests {
         ])
         defer { directory.remove() }
         let configuration = try ConfigLoader.load(governorFile: main)
-        #expect(configuration.problems.isEmpty, "\(configuration.problems)")
+        // Only the remark that the push probes cannot be dispatched without [SSH].
+        #expect(configuration.problems.allSatisfy { !$0.isError && $0.message.hasPrefix("push probe '") }, "\(configuration.problems)")
+        #expect(configuration.problems.count == 3)
         #expect(configuration.schools.map(\.name) == ["Alpha School", "b"])
         let alpha = configuration.schools[0]
         #expect(alpha.timeZoneName == "America/New_York")
@@ -233,5 +238,78 @@ struct ConfigLoaderTests {
     @Test("not probe addresses", arguments: ["1.2.3", "1.2.3.4:0", "1.2.3.4:70000", "@host", "[::1", "host_name", "-bad.example", "01.2.3.4", "[1.2.3.4]:22"])
     func notAddresses(text: String) {
         #expect(ProbeAddress(parsing: text) == nil)
+    }
+}
+
+/// `[SSH]` defaults, `[Probe ADDRESS]` overrides and the address's own user and port.
+@Suite("Push probe settings")
+struct PushTargetTests {
+    @Test("the address wins over [Probe], which wins over [SSH]; paths resolve against their file")
+    func precedence() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let main = try directory.write("governor.cfg", """
+            [Governor]
+            schools = schools
+            state = state/governor.sqlite
+            [SSH]
+            user = probe
+            port = 2200
+            identity = keys/id_ed25519
+            command = web100clt -n ndt.example.net --disablesfw --disablemid # {probe} {school} {run_at}
+            timeout = 2m
+            max_lateness = 30s
+            """)
+        try directory.write("schools/s.cfg", """
+            [Timing]
+            boundaries = 0600 1800
+            runs_per_period = 1
+            delay = 1m
+            [Probes]
+            addresses = admin@10.0.0.1:2222, 10.0.0.2
+            [Probe 10.0.0.2]
+            user = other
+            identity = special_key
+            host_key_check = accept-new
+            connect_timeout = 3s
+            """)
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(configuration.problems.isEmpty, "\(configuration.problems)")
+        let school = try #require(configuration.schools.first)
+        let first = try PushTarget.resolve(school.probes[0], of: school, governor: configuration.governor)
+        #expect(first.user == "admin" && first.port == 2222 && first.host == "10.0.0.1")
+        #expect(first.identity == directory.file("keys/id_ed25519"))
+        #expect(first.knownHosts == directory.file("state/known_hosts"))
+        #expect(first.hostKeyCheck == .strict)
+        #expect(first.timeoutSeconds == 120 && first.connectTimeoutSeconds == 10 && first.maxLatenessSeconds == 30)
+        #expect(first.expandedCommand(runAt: 1_795_000_000) == "web100clt -n ndt.example.net --disablesfw --disablemid")
+        let second = try PushTarget.resolve(school.probes[1], of: school, governor: configuration.governor)
+        #expect(second.user == "other" && second.port == 2200)
+        #expect(second.identity == directory.file("schools/special_key"))
+        #expect(second.hostKeyCheck == .acceptNew && second.connectTimeoutSeconds == 3)
+    }
+
+    @Test("placeholders expand; other braces stay")
+    func placeholders() {
+        let target = PushTarget(probe: "10.0.0.1", school: "north", host: "10.0.0.1", port: 22, user: "u", identity: "k", identityPassphraseFile: nil,
+                                knownHosts: "kh", hostKeyCheck: .strict, command: "run --id {probe} --school {school} --at {run_at} | awk '{print $1}' ${HOME}",
+                                timeoutSeconds: 1, connectTimeoutSeconds: 1, maxLatenessSeconds: 1)
+        #expect(target.expandedCommand(runAt: 1_795_000_000) == "run --id 10.0.0.1 --school north --at 2026-11-18T11:06:40Z | awk '{print $1}' ${HOME}")
+    }
+
+    @Test("bad [SSH] values are errors with their line")
+    func badValues() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let main = try directory.write("governor.cfg", "[SSH]\nport = 70000\nhost_key_check = yes\ntimeout = soon\n")
+        let problems: [ConfigProblem]
+        do {
+            problems = try ConfigLoader.load(governorFile: main).problems
+        } catch {
+            problems = error.problems
+        }
+        #expect(problems.contains { $0.line == 2 && $0.message.contains("'port' is '70000'") })
+        #expect(problems.contains { $0.line == 3 && $0.message.contains("expected strict or accept-new") })
+        #expect(problems.contains { $0.line == 4 && $0.message.contains("'timeout' is 'soon'") })
     }
 }

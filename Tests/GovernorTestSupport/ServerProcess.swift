@@ -14,6 +14,8 @@ public final class ServerProcess: @unchecked Sendable {
     /// 30 s) until it reports the port it listens on.
     public init(config: String, environment: [String: String] = [:], logPath: String) throws {
         self.logPath = logPath
+        // The log may hold an earlier run's lines (a restart appends); only later ones count.
+        let earlier = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
         var env = ProcessInfo.processInfo.environment
         env["JOURNAL_STREAM"] = nil
         env["NOTIFY_SOCKET"] = nil
@@ -21,7 +23,7 @@ public final class ServerProcess: @unchecked Sendable {
         env.merge(environment) { $1 }
         process = try Subprocess(try Executables.built("governor"), ["serve", "--config", config, "--listen", "127.0.0.1:0"],
                                  environment: env, outputPath: logPath)
-        port = try waitForPort()
+        port = try waitForPort(after: earlier)
     }
 
     public var pid: Int32 { process.pid }
@@ -31,13 +33,14 @@ public final class ServerProcess: @unchecked Sendable {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 
-    private func waitForPort() throws -> Int {
+    private func waitForPort(after offset: Int) throws -> Int {
         let deadline = Date().addingTimeInterval(30)
         let marker = "serving on 127.0.0.1:"
         while Date() < deadline {
             // Only this start's line counts: the log file may hold an earlier run's.
-            if let range = log.range(of: marker, options: .backwards),
-               let port = Int(log[range.upperBound...].prefix { $0.isNumber }), port != self.port {
+            let fresh = String(decoding: Data(log.utf8).dropFirst(offset), as: UTF8.self)
+            if let range = fresh.range(of: marker, options: .backwards),
+               let port = Int(fresh[range.upperBound...].prefix { $0.isNumber }) {
                 return port
             }
             if !process.isRunning {

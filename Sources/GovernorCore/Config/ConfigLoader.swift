@@ -107,7 +107,9 @@ public enum ConfigLoader {
             problems += SectionReader(alerts, in: document, knownKeys: alertsKeys).problems
         }
         if let ssh = settings.ssh {
-            problems += SectionReader(ssh, in: document, knownKeys: sshKeys).problems
+            var reader = SectionReader(ssh, in: document, knownKeys: sshKeys)
+            settings.sshDefaults = readSSH(&reader)
+            problems += reader.problems
         }
         guard let section = document.section("Governor") else { return settings }
         var reader = SectionReader(section, in: document, knownKeys: governorKeys)
@@ -170,6 +172,41 @@ public enum ConfigLoader {
         return settings
     }
 
+    /// `[SSH]`: the defaults of every push probe.
+    static func readSSH(_ reader: inout SectionReader) -> SSHDefaults {
+        var defaults = SSHDefaults()
+        let file = reader.file
+        defaults.user = reader.singleLine("user")
+        if let port = reader.singleLine("port") {
+            if let number = Int(port), (1...65_535).contains(number) {
+                defaults.port = number
+            } else {
+                reader.error("'port' is '\(port)'; expected a number from 1 to 65535", line: reader.entry("port")?.line)
+            }
+        }
+        defaults.identity = reader.singleLine("identity").map { ConfigPaths.resolve($0, relativeTo: file) }
+        defaults.identityPassphraseFile = reader.singleLine("identity_passphrase_file").map { ConfigPaths.resolve($0, relativeTo: file) }
+        defaults.knownHosts = reader.singleLine("known_hosts").map { ConfigPaths.resolve($0, relativeTo: file) }
+        if let check = reader.singleLine("host_key_check") {
+            if let value = HostKeyCheck(rawValue: check) {
+                defaults.hostKeyCheck = value
+            } else {
+                reader.error("'host_key_check' is '\(check)'; expected strict or accept-new", line: reader.entry("host_key_check")?.line)
+            }
+        }
+        defaults.command = reader.singleLine("command")
+        for (key, path) in [("timeout", \SSHDefaults.timeoutSeconds), ("connect_timeout", \.connectTimeoutSeconds), ("max_lateness", \.maxLatenessSeconds)] {
+            if let seconds = reader.duration(key) {
+                if seconds > 0 {
+                    defaults[keyPath: path] = seconds
+                } else {
+                    reader.error("'\(key)' must be longer than zero", line: reader.entry(key)?.line)
+                }
+            }
+        }
+        return defaults
+    }
+
     // MARK: - Schools
 
     /// Reads the school held by `document`; sections named in `ignoring` belong to the governor.
@@ -218,6 +255,15 @@ public enum ConfigLoader {
         guard let timing, !problems.containsError else { return (nil, problems) }
         let school = SchoolConfig(name: name, file: file, timeZone: timeZone, timeZoneName: timeZoneName, alertTo: alertTo, timing: timing, probes: probes)
         problems += feasibilityProblems(of: school, line: document.section("Timing")?["boundaries"]?.line)
+        // A push probe that cannot be dispatched still gets its schedule (the original's
+        // files have no [SSH]); each of its runs is recorded as failed, with this reason.
+        for probe in probes where probe.mode == .push {
+            do {
+                _ = try PushTarget.resolve(probe, of: school, governor: governor)
+            } catch {
+                problems.append(.warning(file, line: probe.line, "\(error.message); until then its runs are recorded as failed"))
+            }
+        }
         return problems.containsError ? (nil, problems) : (school, problems)
     }
 
@@ -340,9 +386,12 @@ public enum ConfigLoader {
                 reader.error("'port' of probe '\(name)' is '\(port)'; expected a number from 1 to 65535", line: section["port"]?.line)
             }
             for key in ["timeout", "connect_timeout"] {
-                if let value = settings[key], DurationValue.seconds(value) == nil {
+                if let value = settings[key], (DurationValue.seconds(value) ?? 0) <= 0 {
                     reader.error("'\(key)' of probe '\(name)' is '\(value)'; \(DurationValue.expectation(bareUnit: .seconds))", line: section[key]?.line)
                 }
+            }
+            if let check = settings["host_key_check"], HostKeyCheck(rawValue: check) == nil {
+                reader.error("'host_key_check' of probe '\(name)' is '\(check)'; expected strict or accept-new", line: section["host_key_check"]?.line)
             }
             probes[index].settings = settings
         }

@@ -30,6 +30,8 @@ public struct GovernorSettings: Sendable {
     /// The `[Alerts]` and `[SSH]` sections as read, for the components that use them.
     public var alerts: INIDocument.Section?
     public var ssh: INIDocument.Section?
+    /// `[SSH]` as parsed: the push probes' defaults.
+    public var sshDefaults = SSHDefaults()
 
     public static let defaultTestDurationSeconds = 35
     public static let defaultStateFileName = "governor-state.sqlite"
@@ -69,6 +71,11 @@ enum ConfigPaths {
         if path.hasPrefix("/") { return path }
         let directory = (file as NSString).deletingLastPathComponent
         return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+    }
+
+    static func directory(of file: String) -> String {
+        let directory = (file as NSString).deletingLastPathComponent
+        return directory.isEmpty ? "." : directory
     }
 
     static func stem(of file: String) -> String {

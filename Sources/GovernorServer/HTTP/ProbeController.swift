@@ -68,6 +68,7 @@ struct ProbeController: Sendable {
             probe: entry.probe.name, school: entry.school, mode: entry.probe.mode, runAt: UnixTime(runAt.rounded(.down)),
             startedAtMs: Int64((startedAt * 1000).rounded()), finishedAtMs: Int64((finishedAt * 1000).rounded()),
             exitCode: report.exitCode, output: output, outputTruncated: truncated, clockOffsetMs: report.clockOffsetMs, receivedAt: now))
+        ResultsLog.append(stored, to: snapshot.governor.resultsLog, logger: state.logger)
         return EditedResponse(status: .created, response: ResultCreated(id: stored.id ?? 0, outputTruncated: truncated))
     }
 

@@ -33,13 +33,16 @@ final class GovernorState: Sendable {
     }
 
     /// Generates the windows that start within the next `lookahead` seconds (and the
-    /// current ones), so that every window is stored by the time it starts.
+    /// current ones), so that every window is stored by the time it starts; a school
+    /// with push probes a few seconds earlier, so that they can be connected to
+    /// before their first run.
     func generateDueWindows(lookahead: UnixTime = 1) async {
         let snapshot = live.snapshot
         let now = clock.seconds
         for school in snapshot.configuration.schools {
+            let ahead = school.probes.contains { $0.mode == .push } ? max(lookahead, PushDispatcher.scheduleLookahead) : lookahead
             do {
-                try await schedule.generateWindows(of: school, startingBy: now + lookahead, now: now, seed: snapshot.governor.seed)
+                try await schedule.generateWindows(of: school, startingBy: now + ahead, now: now, seed: snapshot.governor.seed)
             } catch {
                 logger.error("cannot store the schedule of school '\(school.name)': \(error)")
             }

@@ -1,0 +1,153 @@
+import AsyncAlgorithms
+import Foundation
+import GovernorCore
+import GovernorStore
+import Logging
+import ServiceLifecycle
+
+/// Dispatches the push probes' runs over SSH, each at its scheduled second.
+///
+/// Four times a second it looks for stored runs of push probes due within
+/// ``lead`` seconds that no dispatch has claimed. Each is claimed in the database
+/// before anything else happens, so a run is never dispatched twice, not even
+/// across a restart. A claimed run gets its own task, which connects and
+/// authenticates at once and sends the command at the run time on the open
+/// session. Dispatches are independent: a probe that hangs costs its own task and
+/// thread until its `connect_timeout` / `timeout`, and delays nobody else.
+struct PushDispatcher: Service {
+    let state: GovernorState
+
+    /// How long before a run its probe is connected to. Connecting and authenticating
+    /// takes 40–90 ms on a LAN; a slow probe gets the rest of this head start.
+    static let lead: UnixTime = 3
+    /// How far ahead the scheduler stores the windows of schools with push probes, so
+    /// that the dispatcher sees each run at least ``lead`` seconds before it.
+    static let scheduleLookahead: UnixTime = lead + 2
+
+    func run() async throws {
+        await recoverUnfinished()
+        await withDiscardingTaskGroup { group in
+            var firstPass = true
+            for await _ in AsyncTimerSequence(interval: .milliseconds(250), clock: .continuous).cancelOnGracefulShutdown() {
+                for (run, target) in await claimDueRuns(firstPass: firstPass) {
+                    group.addTask { await dispatch(run, target) }
+                }
+                firstPass = false
+            }
+            // Stopping: tests in flight are stopped and recorded as interrupted.
+            group.cancelAll()
+        }
+    }
+
+    /// Records the runs a previous process claimed but did not finish as interrupted.
+    func recoverUnfinished() async {
+        do {
+            for run in try await state.database.unfinishedDispatches() {
+                let entry = state.live.snapshot.probes[run.probe]
+                try await state.database.finishDispatch(of: run, as: .interrupted, result: TestResult(
+                    probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil, exitCode: nil,
+                    failure: "interrupted: the governor stopped while this test was in flight; it is not run again",
+                    output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: state.clock.seconds), at: state.clock.seconds)
+                state.logger.warning("a push run was in flight when the governor stopped; recorded as interrupted", metadata: [
+                    "probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))", "configured": "\(entry != nil)",
+                ])
+            }
+        } catch {
+            state.logger.error("cannot record the dispatches interrupted by the last stop: \(error)")
+        }
+    }
+
+    /// Claims every due run: the ones whose time has passed by more than
+    /// `max_lateness` as skipped, the others for dispatch.
+    func claimDueRuns(firstPass: Bool) async -> [(StoredRun, Result<PushTarget, PushTargetError>)] {
+        let snapshot = state.live.snapshot
+        let pushProbes = Set(snapshot.probes.values.filter { $0.probe.mode == .push }.map(\.probe.name))
+        guard !pushProbes.isEmpty else { return [] }
+        let now = state.clock.seconds
+        var claimed: [(StoredRun, Result<PushTarget, PushTargetError>)] = []
+        do {
+            // The first pass also finds runs missed while the governor was down; later
+            // passes only look back a day (everything older was settled before).
+            let due = try await state.database.undispatchedRuns(of: pushProbes, from: firstPass ? 0 : now - 86_400, through: now + Self.lead)
+            for run in due {
+                guard let entry = snapshot.probes[run.probe], entry.school == run.school, let school = snapshot.schools[run.school] else { continue }
+                let target = Result { () throws(PushTargetError) in try PushTarget.resolve(entry.probe, of: school, governor: snapshot.governor) }
+                let maxLateness = (try? target.get().maxLatenessSeconds) ?? snapshot.governor.sshDefaults.maxLatenessSeconds ?? PushTarget.defaultMaxLatenessSeconds
+                if now - run.runAt > maxLateness {
+                    try await skip(run, late: now - run.runAt, maxLateness: maxLateness)
+                } else if try await state.database.claimDispatch(of: run, at: now) {
+                    claimed.append((run, target))
+                }
+            }
+        } catch {
+            state.logger.error("cannot read or claim the push runs that are due (retrying): \(error)")
+        }
+        return claimed
+    }
+
+    private func skip(_ run: StoredRun, late: UnixTime, maxLateness: Int) async throws {
+        let stored = try await state.database.finishDispatch(of: run, as: .skipped, result: TestResult(
+            probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil, exitCode: nil,
+            failure: "skipped: the run time had passed by \(late) s (more than max_lateness, \(maxLateness) s) when the dispatcher saw it; the governor was not running or the clock jumped",
+            output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: state.clock.seconds), at: state.clock.seconds, claimIfNeeded: true)
+        ResultsLog.append(stored, to: state.live.snapshot.governor.resultsLog, logger: state.logger)
+        state.logger.warning("skipped a push run whose time had passed", metadata: [
+            "probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))", "late_s": "\(late)",
+        ])
+    }
+
+    /// Runs one claimed run and stores its result.
+    func dispatch(_ run: StoredRun, _ target: Result<PushTarget, PushTargetError>) async {
+        let limit = state.live.snapshot.governor.maxOutputBytes
+        var result = TestResult(probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil,
+                                exitCode: nil, output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: 0)
+        var finalState = DispatchState.done
+        switch target {
+        case .failure(let error):
+            result.failure = "config: \(error.message)"
+        case .success(let target):
+            let outcome = await PushRunner.run(target, runAt: run.runAt, startAt: Double(run.runAt), outputLimit: limit)
+            if case .failure(let error) = outcome.result, error.kind == .cancelled {
+                finalState = .interrupted
+                result.failure = "interrupted: the governor stopped while this test was in flight; it is not run again"
+            } else {
+                result.failure = outcome.failure
+            }
+            if case .success(let command) = outcome.result {
+                result.startedAtMs = Int64((command.startedAt * 1000).rounded())
+                result.finishedAtMs = Int64((command.finishedAt * 1000).rounded())
+                result.exitCode = command.exitStatus
+                result.outputTruncated = command.outputTruncated
+            }
+            result.output = outcome.output
+            if outcome.reachedProbe {
+                state.contacts.record(run.probe, at: state.clock.seconds)
+            }
+            logOutcome(outcome, run: run)
+        }
+        result.receivedAt = state.clock.seconds
+        do {
+            let stored = try await state.database.finishDispatch(of: run, as: finalState, result: result, at: result.receivedAt)
+            ResultsLog.append(stored, to: state.live.snapshot.governor.resultsLog, logger: state.logger)
+        } catch {
+            state.logger.error("cannot store the result of a push run: \(error)", metadata: ["probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))"])
+        }
+    }
+
+    private func logOutcome(_ outcome: PushOutcome, run: StoredRun) {
+        var metadata: Logger.Metadata = ["probe": "\(run.probe)", "school": "\(run.school)", "run_at": "\(RFC3339.format(run.runAt))"]
+        switch outcome.result {
+        case .success(let command):
+            metadata["exit_status"] = "\(command.exitStatus.map(String.init) ?? "none")"
+            metadata["late_ms"] = "\(Int(((command.startedAt - Double(run.runAt)) * 1000).rounded()))"
+            if let failure = outcome.failure {
+                state.logger.warning("push test did not finish: \(failure)", metadata: metadata)
+            } else {
+                state.logger.info("push test ran", metadata: metadata)
+            }
+        case .failure(let error):
+            metadata["reason"] = "\(error.kind.rawValue)"
+            state.logger.warning("push dispatch failed: \(error.message)", metadata: metadata)
+        }
+    }
+}

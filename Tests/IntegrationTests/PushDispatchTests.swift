@@ -1,0 +1,172 @@
+import Foundation
+import GovernorCore
+import GovernorTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Push mode end to end: `governor serve` and `governor dispatch` as processes, a real
+/// sshd on 127.0.0.1 as the probe.
+@Suite("push probes over SSH", .serialized, .timeLimit(.minutes(3)))
+struct PushDispatchTests {
+    let http = HTTPTestClient()
+
+    /// governor.cfg whose [SSH] reaches `server`; the command appends its start time to `starts`.
+    static func governorFile(_ server: TestSSHServer, starts: String, command: String? = nil, extra: String = "") -> String {
+        """
+        [Governor]
+        schools = schools
+        state = state.sqlite
+        results_log = results.jsonl
+        \(extra)
+        [SSH]
+        user = \(server.user)
+        identity = \(server.clientKey)
+        known_hosts = \(server.knownHosts)
+        command = \(command ?? "date +%s.%N >> \(starts); echo probe={probe} school={school} run_at={run_at}")
+        timeout = 10s
+        connect_timeout = 5s
+
+        """
+    }
+
+    static func pushSchool(_ server: TestSSHServer, boundaries: [String], zone: String) -> String {
+        """
+        [School]
+        name = pushy
+        timezone = \(zone)
+        [Timing]
+        boundaries = \(boundaries.joined(separator: ", "))
+        runs_per_period = 1
+        delay = 1s
+        test_duration = 1s
+        overnight = no
+        [Probes]
+        addresses = 127.0.0.1:\(server.port)
+
+        """
+    }
+
+    static func starts(_ path: String) -> [Double] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Double($0) }
+    }
+
+    @Test("each scheduled run executes once, at its second, and is in the API and the results log")
+    func runsAtEachScheduledTime() async throws {
+        let sshd = try TestSSHServer()
+        defer { sshd.stop() }
+        let directory = try TemporaryDirectory("governor-push")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        // Three windows of 4 s from 8 s on: enough for the dispatcher's 3 s head start.
+        let boundaries = [8, 12, 16, 20].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
+        let startsFile = directory.file("starts.txt")
+        try directory.write("governor.cfg", Self.governorFile(sshd, starts: startsFile))
+        try directory.write("schools/pushy.cfg", Self.pushSchool(sshd, boundaries: boundaries, zone: zone))
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+
+        let probe = "127.0.0.1:\(sshd.port)"
+        var results: [[String: Any]] = []
+        for _ in 0..<60 {
+            try await Task.sleep(for: .milliseconds(500))
+            results = try await http.get("\(server.baseURL)/v1/probes/\(probe)/results").json()["results"] as? [[String: Any]] ?? []
+            if results.count >= 3 { break }
+        }
+        try await Task.sleep(for: .seconds(1))
+        #expect(results.count == 3, "\(results)\n\(server.log)")
+        let runTimes = results.compactMap { $0["run_at"] as? String }.compactMap { RFC3339.parsePrecise($0) }.sorted()
+        let starts = Self.starts(startsFile).sorted()
+        #expect(starts.count == 3, "each run executes once: \(starts)")
+        for (runAt, start) in zip(runTimes, starts) {
+            #expect(start >= runAt && start - runAt < 1, "started \(start - runAt) s after its run time")
+        }
+        for result in results {
+            #expect(result["exit_code"] as? Int == 0)
+            #expect(result["failure"] == nil || result["failure"] is NSNull)
+            #expect(result["mode"] as? String == "push")
+            let output = result["output"] as? String ?? ""
+            #expect(output == "probe=\(probe) school=pushy run_at=\(result["run_at"] as? String ?? "")\n")
+        }
+        let logLines = try String(contentsOfFile: directory.file("results.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(logLines.count == 3)
+        for line in logLines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["probe"] as? String == probe)
+        }
+        // A successful dispatch counts as a contact.
+        let status = try await http.get("\(server.baseURL)/v1/probes/\(probe)").json()
+        #expect(status["last_contact"] != nil && !(status["last_contact"] is NSNull), "\(status)")
+        #expect(server.stop() == 0)
+    }
+
+    @Test("a run in flight at a crash is recorded as interrupted and a run whose time passed while down as skipped; neither runs again")
+    func crashAndDowntime() async throws {
+        let sshd = try TestSSHServer()
+        defer { sshd.stop() }
+        let directory = try TemporaryDirectory("governor-push")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        let boundaries = [6, 10, 14].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
+        let startsFile = directory.file("starts.txt")
+        try directory.write("governor.cfg", Self.governorFile(sshd, starts: startsFile, command: "date +%s.%N >> \(startsFile); sleep 4")
+            .replacing("connect_timeout = 5s", with: "connect_timeout = 5s\nmax_lateness = 1s"))
+        try directory.write("schools/pushy.cfg", Self.pushSchool(sshd, boundaries: boundaries, zone: zone))
+        let first = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        for _ in 0..<40 where Self.starts(startsFile).isEmpty {
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(Self.starts(startsFile).count == 1, "the first run started")
+        first.stop(signal: SIGKILL)
+
+        // Stay down until the second window's run has passed by more than max_lateness.
+        let secondWindowEnd = Date().timeIntervalSince1970.rounded(.down) + 14 - 6
+        try await Task.sleep(for: .seconds(max(0, secondWindowEnd - Date().timeIntervalSince1970) + 2))
+        let second = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { second.stop() }
+        let probe = "127.0.0.1:\(sshd.port)"
+        var results: [[String: Any]] = []
+        for _ in 0..<20 {
+            results = try await http.get("\(second.baseURL)/v1/probes/\(probe)/results").json()["results"] as? [[String: Any]] ?? []
+            if results.count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let failures = results.compactMap { $0["failure"] as? String }.sorted()
+        #expect(failures.count == 2 && failures.last?.hasPrefix("skipped:") == true, "\(failures)\n\(second.log)")
+        #expect(failures.first?.hasPrefix("interrupted:") == true)
+        #expect(failures.last?.hasPrefix("skipped:") == true)
+        try await Task.sleep(for: .seconds(1))
+        #expect(Self.starts(startsFile).count == 1, "nothing ran again")
+    }
+
+    @Test("governor dispatch runs a probe's test now and reports it; a bad host key is named")
+    func dispatchCommand() throws {
+        let sshd = try TestSSHServer()
+        defer { sshd.stop() }
+        let directory = try TemporaryDirectory("governor-push")
+        defer { directory.remove() }
+        try directory.write("governor.cfg", Self.governorFile(sshd, starts: directory.file("starts.txt"), command: "echo hello from {probe}; echo warn >&2"))
+        try directory.write("schools/pushy.cfg", Self.pushSchool(sshd, boundaries: ["0600", "1800"], zone: "UTC"))
+        let governor = try Executables.built("governor")
+        let probe = "127.0.0.1:\(sshd.port)"
+
+        let ran = try runProcess(governor, ["dispatch", probe, "--config", directory.file("governor.cfg"), "--json"])
+        #expect(ran.status == 0, "\(ran.stdout)\(ran.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(ran.stdout.utf8)) as? [String: Any]
+        #expect(report?["stdout"] as? String == "hello from \(probe)\n")
+        #expect(report?["stderr"] as? String == "warn\n")
+        #expect(report?["exit_status"] as? Int == 0)
+
+        try directory.write("empty_known_hosts", "")
+        try directory.write("governor.cfg", Self.governorFile(sshd, starts: directory.file("starts.txt"))
+            .replacing("known_hosts = \(sshd.knownHosts)", with: "known_hosts = empty_known_hosts"))
+        let refused = try runProcess(governor, ["dispatch", probe, "--config", directory.file("governor.cfg")])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("failed: host-key-unknown:"), "\(refused.stdout)")
+
+        let unknown = try runProcess(governor, ["dispatch", "10.9.9.9", "--config", directory.file("governor.cfg")])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no push probe '10.9.9.9'"))
+    }
+}
