@@ -90,6 +90,12 @@ let package = Package(
             dependencies: ["GovernorCore"],
             swiftSettings: swiftSettings
         ),
+        // `benchmarks/push-dispatch.sh`: push-dispatch lateness against a loopback sshd.
+        .executableTarget(
+            name: "governor-push-bench",
+            dependencies: ["GovernorSSH"],
+            swiftSettings: swiftSettings
+        ),
         // Helpers shared by the test targets: temporary trees, child processes, built executables.
         .target(
             name: "GovernorTestSupport",

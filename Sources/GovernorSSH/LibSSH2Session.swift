@@ -198,7 +198,8 @@ final class LibSSH2Session {
     // MARK: Running a command
 
     /// Opens a channel, waits until `startAt` (wall-clock seconds), runs `command` and
-    /// collects its output until it ends or `deadlineAfterStart` has passed.
+    /// collects its output until it ends. At `timeout` it sends EOF (which stops a
+    /// command wrapped by ``RemoteCommand``); at `hardLimit` it gives up.
     func run(_ command: String, startAt: Double?, timeout: Duration, hardLimit: Duration, outputLimit: Int) throws(SSHError) -> SSHCommandResult {
         guard let session else { throw SSHError(.channelFailed, "the session with \(endpoint) is closed") }
         let stalled = SSHError(.channelFailed, "\(endpoint) did not open a channel in time")
@@ -226,9 +227,11 @@ final class LibSSH2Session {
         }
 
         let started = ContinuousClock.now
+        let softDeadline = started + timeout
         let hardDeadline = started + hardLimit
         var output = OutputCollector(limit: outputLimit)
         var ended = false
+        var stopping = false
         var buffer = [CChar](repeating: 0, count: 32 * 1024)
         while !ended {
             var progressed = false
@@ -248,15 +251,23 @@ final class LibSSH2Session {
             }
             if libssh2_channel_eof(channel) != 0 {
                 ended = true
-            } else if ContinuousClock.now >= hardDeadline {
-                break
-            } else if !progressed {
+                continue
+            }
+            let now = ContinuousClock.now
+            if now >= hardDeadline { break }
+            if !stopping && now >= softDeadline {
+                // The end of stdin tells the probe's watchdog to stop the command.
+                stopping = true
+                _ = try? retrying(until: now + .seconds(2), orThrow: stalled) { libssh2_channel_send_eof(channel) }
+                continue
+            }
+            if !progressed {
                 do {
-                    try waitForSocket(until: hardDeadline, orThrow: stalled)
+                    try waitForSocket(until: stopping ? hardDeadline : softDeadline, orThrow: stalled)
                 } catch where error.kind == .cancelled {
                     throw error
                 } catch {
-                    break  // the hard deadline passed; the check above ends the loop
+                    continue  // a deadline passed; the checks above act on it
                 }
             }
         }
@@ -272,7 +283,7 @@ final class LibSSH2Session {
         let exitSignal = signal.map { String(cString: $0) }
         if let signal { libssh2_free(session, signal) }
         let exitStatus = ended && exitSignal == nil ? Int(libssh2_channel_get_exit_status(channel)) : nil
-        let timedOut = !ended || started.duration(to: .now) >= timeout
+        let timedOut = !ended || stopping
         return SSHCommandResult(
             exitStatus: exitStatus, exitSignal: exitSignal, stdout: output.stdout, stderr: output.stderr,
             outputTruncated: output.truncated, timedOut: timedOut, startedAt: startedAt, finishedAt: finishedAt)

@@ -48,15 +48,14 @@ public actor SSHConnection {
     /// - Parameters:
     ///   - startAt: wall-clock seconds since the epoch to send the command at; the
     ///     channel is opened before, so the command starts within a round trip of it.
-    ///   - timeout: how long the command may run. Past it the probe's shell stops the
-    ///     command (see ``RemoteCommand``) and the result says `timedOut`.
+    ///   - timeout: how long the command may run. Past it the governor sends EOF, the
+    ///     probe's shell stops the command (see ``RemoteCommand``) and the result says `timedOut`.
     ///   - outputLimit: the most bytes of stdout and stderr together that are kept.
     /// - Throws: ``SSHError`` when the command could not be started or the connection broke.
     public func run(_ command: String, startAt: Double? = nil, timeout: Duration, outputLimit: Int = 1 << 20) throws(SSHError) -> SSHCommandResult {
-        let seconds = Int(timeout.components.seconds) + (timeout.components.attoseconds > 0 ? 1 : 0)
-        let wrapped = RemoteCommand.stopping(command, afterSeconds: seconds)
-        // The probe stops the command at `timeout` (+1 s for its one-second watch, +TERM's grace);
-        // the governor gives up on a probe that has not ended it well after that.
+        let wrapped = RemoteCommand.stoppable(command)
+        // After the EOF at `timeout` the probe sends TERM, then KILL after its grace; the
+        // governor gives up on a probe that has not ended the command well after that.
         let hardLimit = timeout + .seconds(RemoteCommand.killGraceSeconds + 5)
         return try session.run(wrapped, startAt: startAt, timeout: timeout, hardLimit: hardLimit, outputLimit: outputLimit)
     }

@@ -73,6 +73,29 @@ struct SSHConnectionTests {
         #expect(!alive, "the remote command \(pid) still runs")
     }
 
+    @Test func aCancelledDispatchStopsTheRemoteTestWhenTheConnectionCloses() async throws {
+        let server = try TestSSHServer()
+        defer { server.stop() }
+        let pidFile = server.directory.file("cancelled.pid")
+        let connection = try await SSHConnection.connect(options(server))
+        let running = Task { try await connection.run("echo $$ > \(pidFile); sleep 60", timeout: .seconds(120)) }
+        var pid: Int32?
+        for _ in 0..<100 where pid == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        running.cancel()
+        await #expect(throws: SSHError.self) { try await running.value }
+        await connection.close()
+        let remote = try #require(pid)
+        var alive = true
+        for _ in 0..<100 where alive {
+            alive = kill(remote, 0) == 0
+            if alive { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(!alive, "the remote command \(remote) outlived its connection")
+    }
+
     @Test func startsTheCommandAtTheRequestedInstant() async throws {
         let server = try TestSSHServer()
         defer { server.stop() }
