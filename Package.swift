@@ -46,6 +46,18 @@ let package = Package(
             dependencies: ["CLibSSH2"],
             swiftSettings: swiftSettings
         ),
+        // libcurl from the system (Debian: libcurl4-openssl-dev); shim.h types its variadic calls.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Alert email: RFC 5322 messages, sent by SMTP (libcurl) or the local sendmail.
+        .target(
+            name: "GovernorMail",
+            dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
         // The state database: schedules, contacts, results. GRDB over SQLite, migrations in code.
         .target(
             name: "GovernorStore",
@@ -60,6 +72,7 @@ let package = Package(
             name: "GovernorServer",
             dependencies: [
                 "GovernorCore",
+                "GovernorMail",
                 "GovernorSSH",
                 "GovernorStore",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -78,6 +91,7 @@ let package = Package(
             name: "governor",
             dependencies: [
                 "GovernorCore",
+                "GovernorMail",
                 "GovernorServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -56,6 +56,8 @@ public enum GovernorServer {
             ContactFlushService(state: state),
             ReloadService(state: state, notifier: notifier),
             PushDispatcher(state: state),
+            AlertService(state: state),
+            OutboxSender(state: state),
         ]
         if let interval = SystemdNotifier.watchdogInterval() {
             services.append(WatchdogService(state: state, notifier: notifier, interval: interval))

@@ -114,6 +114,29 @@ public struct AppDatabase: Sendable {
                 t.primaryKey(["probe", "runAt"])
             }
         }
+        migrator.registerMigration("v3") { db in
+            // Each probe's missed-run state, so that a restart neither resets counts nor re-sends.
+            try db.create(table: "alertState") { t in
+                t.primaryKey("probe", .text)
+                t.column("school", .text).notNull()
+                t.column("state", .text).notNull()  // ProbeAlertState as JSON
+            }
+            // Alerts to deliver, written in the same transaction as the change that caused them.
+            try db.create(table: "outbox") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("messageId", .text).notNull().unique()
+                t.column("sender", .text).notNull()
+                t.column("recipients", .text).notNull()  // comma-separated
+                t.column("subject", .text).notNull()
+                t.column("body", .text).notNull()
+                t.column("createdAt", .integer).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("nextAttemptAt", .integer).notNull()
+                t.column("sentAt", .integer)
+                t.column("lastError", .text)
+            }
+            try db.create(index: "outbox_pending", on: "outbox", columns: ["sentAt", "nextAttemptAt"])
+        }
         return migrator
     }
 }

@@ -30,6 +30,8 @@ public struct GovernorSettings: Sendable {
     /// The `[Alerts]` and `[SSH]` sections as read, for the components that use them.
     public var alerts: INIDocument.Section?
     public var ssh: INIDocument.Section?
+    /// `[Alerts]` as parsed.
+    public var alertSettings = AlertSettings()
     /// `[SSH]` as parsed: the push probes' defaults.
     public var sshDefaults = SSHDefaults()
 

@@ -13,9 +13,13 @@ struct ProbeStatus: ResponseEncodable, Decodable, Sendable {
     var nextRun: String?
     var consecutiveMissed: Int
     var results24h: Int
+    /// UP, or DOWN after `[Alerts] missed_runs` missed runs in a row.
+    var status: String
+    var statusSince: String?
 
     enum CodingKeys: String, CodingKey {
-        case probe, school, mode, label, address
+        case probe, school, mode, label, address, status
+        case statusSince = "status_since"
         case lastContact = "last_contact"
         case nextRun = "next_run"
         case consecutiveMissed = "consecutive_missed"

@@ -81,8 +81,12 @@ extension GovernorState {
         let lastContact = contacts.lastContact(of: entry.probe.name)
         let testDuration = snapshot.schools[entry.school]?.timing.testDurationSeconds ?? 0
         // A run counts as missed once its test time and a minute's grace have passed without contact.
-        let missed = try await database.runsWithoutContact(probe: entry.probe.name, after: lastContact ?? .min,
-                                                           upTo: now - UnixTime(testDuration) - 60)
+        let alert = alerts.state(of: entry.probe.name)
+        let missed = if let alert {
+            alert.consecutiveMissed
+        } else {
+            try await database.runsWithoutContact(probe: entry.probe.name, after: lastContact ?? .min, upTo: now - UnixTime(testDuration) - 60)
+        }
         let recent = if let recentResults {
             recentResults[entry.probe.name] ?? 0
         } else {
@@ -92,6 +96,7 @@ extension GovernorState {
             probe: entry.probe.name, school: entry.school, mode: entry.probe.mode, label: entry.probe.label,
             address: entry.probe.address?.description, lastContact: lastContact.map { RFC3339.format($0) },
             nextRun: schedule.cachedNextRun(of: entry.probe.name, after: now).map { RFC3339.format($0.runAt) },
-            consecutiveMissed: missed, results24h: recent)
+            consecutiveMissed: missed, results24h: recent,
+            status: alert?.status.rawValue ?? "UP", statusSince: alert.map { RFC3339.format($0.since) })
     }
 }

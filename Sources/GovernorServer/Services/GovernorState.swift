@@ -10,6 +10,7 @@ final class GovernorState: Sendable {
     let database: AppDatabase
     let schedule: ScheduleBook
     let contacts = ContactBook()
+    let alerts = AlertBook()
     let clock: ServerClock
     let logger: Logger
     /// When the scheduler loop last completed a pass, for the systemd watchdog.

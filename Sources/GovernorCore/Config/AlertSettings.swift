@@ -1,0 +1,44 @@
+import Foundation
+
+/// `[Alerts]` of `governor.cfg`: when a probe counts as DOWN and where the email goes.
+public struct AlertSettings: Sendable, Equatable {
+    public enum StartTLS: String, Sendable, CaseIterable {
+        case opportunistic, required, off
+    }
+
+    /// `smtp://host:port` or `smtps://host:port`.
+    public var smtpURL: String?
+    public var startTLS: StartTLS = .opportunistic
+    public var username: String?
+    /// Resolved against the directory of `governor.cfg`; the password is never inline.
+    public var passwordFile: String?
+    public var from: String?
+    public var to: [String] = []
+    /// The local MTA, instead of SMTP.
+    public var sendmail: String?
+    /// Added to the school's test duration: how long after a run time a contact still counts.
+    public var graceSeconds = 60
+    public var missedRuns = 3
+    /// Reminder interval while DOWN; nil (the default) sends none.
+    public var repeatSeconds: Int?
+    /// Cap of the outbox's exponential backoff.
+    public var retryMaxSeconds = 86_400
+
+    public init() {}
+
+    /// Whether alerts can be delivered at all: a transport, a sender and recipients.
+    public var canSend: Bool {
+        (smtpURL != nil || sendmail != nil) && from != nil
+    }
+}
+
+/// Mailbox syntax: `Name <addr@example.org>` or a bare address.
+public enum MailboxAddress {
+    /// The bare address of a mailbox.
+    public static func address(_ mailbox: String) -> String {
+        if let open = mailbox.lastIndex(of: "<"), let close = mailbox.lastIndex(of: ">"), open < close {
+            return String(mailbox[mailbox.index(after: open)..<close])
+        }
+        return mailbox.trimmingCharacters(in: .whitespaces)
+    }
+}

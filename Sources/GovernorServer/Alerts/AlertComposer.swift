@@ -1,0 +1,101 @@
+import Foundation
+import GovernorCore
+import GovernorStore
+
+/// One probe's change, with what the message needs to describe it.
+struct ProbeChange: Sendable {
+    var probe: ProbeConfig
+    var transition: ProbeTransition
+    var lastContact: UnixTime?
+    var nextRun: UnixTime?
+}
+
+/// Turns the changes of one evaluation into outbox messages: one per probe, or one
+/// per school when all of a school's probes went down (or came back) together.
+struct AlertComposer {
+    var settings: AlertSettings
+    var publicURL: String?
+    var hostName: String
+
+    func messages(for changes: [ProbeChange], of school: SchoolConfig, at now: UnixTime) -> [OutboxMessage] {
+        guard settings.canSend, let from = settings.from else { return [] }
+        let recipients = settings.to + school.alertTo.filter { !settings.to.contains($0) }
+        guard !recipients.isEmpty else { return [] }
+
+        var messages: [(subject: String, body: String)] = []
+        let downs = changes.filter { if case .wentDown = $0.transition { true } else { false } }
+        let ups = changes.filter { if case .recovered = $0.transition { true } else { false } }
+        let reminders = changes.filter { if case .stillDown = $0.transition { true } else { false } }
+        let everyProbe = school.probes.count > 1
+
+        if everyProbe && downs.count == school.probes.count {
+            messages.append((
+                "[governor] DOWN: all \(downs.count) probes of school \(school.name)",
+                "Every probe of school \(school.name) missed \(settings.missedRuns) runs in a row: the school's link may be down.\n\n"
+                    + downs.map { describe($0, in: school) }.joined(separator: "\n")))
+        } else {
+            for change in downs {
+                messages.append(("[governor] DOWN: probe \(change.probe.name) of school \(school.name)",
+                                 "Probe \(change.probe.name) of school \(school.name) missed \(settings.missedRuns) runs in a row.\n\n" + describe(change, in: school)))
+            }
+        }
+        if everyProbe && ups.count == school.probes.count {
+            messages.append(("[governor] UP: all \(ups.count) probes of school \(school.name) are back",
+                             "Every probe of school \(school.name) is heard from again.\n\n" + ups.map { describe($0, in: school) }.joined(separator: "\n")))
+        } else {
+            for change in ups {
+                messages.append(("[governor] UP: probe \(change.probe.name) of school \(school.name) is back",
+                                 "Probe \(change.probe.name) of school \(school.name) is heard from again.\n\n" + describe(change, in: school)))
+            }
+        }
+        for change in reminders {
+            messages.append(("[governor] still DOWN: probe \(change.probe.name) of school \(school.name)",
+                             "Probe \(change.probe.name) of school \(school.name) is still not heard from.\n\n" + describe(change, in: school)))
+        }
+        var footer = ""
+        if let publicURL {
+            footer = "\nDashboard: \(publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)/schools/\(school.name)\n"
+        }
+        return messages.map { message in
+            OutboxMessage(messageId: "\(UUID().uuidString.lowercased())@\(hostName)", sender: from, recipients: recipients,
+                          subject: message.subject, body: message.body + footer + "\n-- \ngovernor on \(hostName)\n", createdAt: now)
+        }
+    }
+
+    private func describe(_ change: ProbeChange, in school: SchoolConfig) -> String {
+        var lines = [
+            "Probe:        \(change.probe.name)\(change.probe.label.map { " (\($0))" } ?? "")",
+            "School:       \(school.name) (time zone \(school.timeZoneName))",
+            "Mode:         \(change.probe.mode == .pull ? "pull (asks the governor for its run times)" : "push (dispatched over SSH)")",
+        ]
+        if let address = change.probe.address { lines.append("Address:      \(address)") }
+        lines.append("Last contact: \(change.lastContact.map { time($0, in: school) } ?? "never")")
+        switch change.transition {
+        case .wentDown(let missed), .stillDown(let missed, _):
+            if case .stillDown(_, let since) = change.transition { lines.append("DOWN since:   \(time(since, in: school))") }
+            lines.append("Missed runs:")
+            lines += missed.map { "  \(time($0, in: school))" }
+        case .recovered(let downSince, let missedCount):
+            lines.append("Was DOWN:     \(Self.duration(change.lastContact.map { $0 - downSince } ?? 0)), since \(time(downSince, in: school))")
+            lines.append("Runs missed:  \(missedCount)")
+        }
+        lines.append("Next run:     \(change.nextRun.map { time($0, in: school) } ?? "none scheduled yet")")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `2026-11-23 08:05:00 CET (2026-11-23T07:05:00Z)`
+    private func time(_ instant: UnixTime, in school: SchoolConfig) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = school.timeZone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
+        return "\(formatter.string(from: Date(timeIntervalSince1970: TimeInterval(instant)))) (\(RFC3339.format(instant)))"
+    }
+
+    static func duration(_ seconds: UnixTime) -> String {
+        let seconds = max(0, seconds)
+        if seconds < 120 { return "\(seconds) s" }
+        if seconds < 7200 { return "\(seconds / 60) min" }
+        return "\(seconds / 3600) h \(seconds % 3600 / 60) min"
+    }
+}

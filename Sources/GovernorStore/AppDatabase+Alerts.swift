@@ -1,0 +1,115 @@
+import Foundation
+public import GovernorCore
+public import GRDB
+
+/// One alert email waiting in (or delivered from) the outbox.
+public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "outbox"
+    public var id: Int64?
+    /// Without angle brackets; the same on every delivery attempt.
+    public var messageId: String
+    public var sender: String
+    public var recipients: String
+    public var subject: String
+    public var body: String
+    public var createdAt: Int64
+    public var attempts: Int
+    public var nextAttemptAt: Int64
+    public var sentAt: Int64?
+    public var lastError: String?
+
+    public init(messageId: String, sender: String, recipients: [String], subject: String, body: String, createdAt: Int64) {
+        self.messageId = messageId
+        self.sender = sender
+        self.recipients = recipients.joined(separator: ",")
+        self.subject = subject
+        self.body = body
+        self.createdAt = createdAt
+        self.attempts = 0
+        self.nextAttemptAt = createdAt
+    }
+
+    public var recipientList: [String] { recipients.split(separator: ",").map(String.init) }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+extension AppDatabase {
+    /// Every probe's stored alert state.
+    public func alertStates() async throws -> [String: ProbeAlertState] {
+        try await writer.read { db in
+            var states: [String: ProbeAlertState] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT probe, state FROM alertState") {
+                if let state = try? JSONDecoder().decode(ProbeAlertState.self, from: Data((row[1] as String).utf8)) {
+                    states[row[0]] = state
+                }
+            }
+            return states
+        }
+    }
+
+    /// Writes changed alert states, forgets removed probes and queues messages, in one
+    /// transaction: an alert is in the outbox if and only if its state change is stored.
+    public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage]) async throws {
+        guard !states.isEmpty || !removed.isEmpty || !messages.isEmpty else { return }
+        try await writer.write { db in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            for (probe, entry) in states {
+                let json = String(decoding: try encoder.encode(entry.state), as: UTF8.self)
+                try db.execute(sql: """
+                    INSERT INTO alertState (probe, school, state) VALUES (?, ?, ?)
+                    ON CONFLICT(probe) DO UPDATE SET school = excluded.school, state = excluded.state
+                    """, arguments: [probe, entry.school, json])
+            }
+            for probe in removed {
+                try db.execute(sql: "DELETE FROM alertState WHERE probe = ?", arguments: [probe])
+            }
+            for var message in messages {
+                try message.insert(db)
+            }
+        }
+    }
+
+    /// Each probe's runs in `(after, through]` that were stored before their time (a
+    /// window generated late cannot be missed), ascending.
+    public func judgeableRuns(after: UnixTime, through: UnixTime) async throws -> [String: [UnixTime]] {
+        guard through > after else { return [:] }
+        return try await writer.read { db in
+            var runs: [String: [UnixTime]] = [:]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT run.probe, run.runAt FROM run JOIN window ON window.school = run.school AND window.start = run.windowStart
+                WHERE run.runAt > ? AND run.runAt <= ? AND run.runAt >= window.generatedAt ORDER BY run.runAt
+                """, arguments: [after, through])
+            for row in rows { runs[row[0], default: []].append(row[1]) }
+            return runs
+        }
+    }
+
+    /// Undelivered messages whose next attempt is due, oldest first.
+    public func dueOutboxMessages(at now: UnixTime, limit: Int = 20) async throws -> [OutboxMessage] {
+        try await writer.read { db in
+            try OutboxMessage.filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now).order(Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func markSent(_ id: Int64, at now: UnixTime) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE outbox SET sentAt = ?, attempts = attempts + 1, lastError = NULL WHERE id = ?", arguments: [now, id])
+        }
+    }
+
+    public func markFailed(_ id: Int64, error: String, nextAttemptAt: UnixTime) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, lastError = ?, nextAttemptAt = ? WHERE id = ?",
+                           arguments: [error, nextAttemptAt, id])
+        }
+    }
+
+    /// How many messages wait for delivery.
+    public func pendingOutboxCount() async throws -> Int {
+        try await writer.read { db in try OutboxMessage.filter(Column("sentAt") == nil).fetchCount(db) }
+    }
+}

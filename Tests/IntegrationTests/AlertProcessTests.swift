@@ -1,0 +1,149 @@
+import Foundation
+import GovernorCore
+import GovernorTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Missed-run alerts end to end: `governor serve` as a process, a real SMTP server
+/// (aiosmtpd) on 127.0.0.1, messages checked with Python's `email` package.
+@Suite("missed-run alerts by email", .serialized, .timeLimit(.minutes(3)))
+struct AlertProcessTests {
+    let http = HTTPTestClient()
+
+    static func governorFile(smtp: String) -> String {
+        """
+        [Governor]
+        schools = schools
+        state = state.sqlite
+        public_url = http://governor.example.org/
+        [Alerts]
+        smtp = \(smtp)
+        from = Governor <governor@example.org>
+        to = ops@example.org
+        grace = 1s
+
+        """
+    }
+
+    /// Windows of 5 s from `start` s on, one run per probe, 1 s tests.
+    static func school(_ name: String, probes: [String], start: Int, windows: Int, zone: String, offset: Int) -> String {
+        let boundaries = (0...windows).map { ServeProcessTests.localTime(inSeconds: start + 5 * $0, offset: offset) }
+        return ServeProcessTests.school(name: name, zone: zone, boundaries: boundaries, probes: probes)
+            .replacing("[School]\n", with: "[School]\nalert_to = \(name)-it@example.org\n")
+    }
+
+    /// Each message parsed by Python's email package: its headers and body, or a failure.
+    static func parsed(_ raw: String) throws -> [String: String] {
+        let script = """
+            import email, email.policy, json, sys
+            m = email.message_from_string(sys.stdin.read(), policy=email.policy.default)
+            assert m.defects == [], m.defects
+            print(json.dumps({k: str(m[k]) for k in ["Date", "Message-ID", "From", "To", "Subject", "Content-Type"]} | {"body": m.get_content(), "date_ok": str(m["Date"].datetime is not None)}))
+            """
+        let directory = try TemporaryDirectory("governor-mail")
+        defer { directory.remove() }
+        let input = try directory.write("message.eml", raw)
+        let program = try directory.write("parse.py", "import sys\nsys.stdin = open(sys.argv[1])\n" + script)
+        let result = try runProcess(try Executables.onPath("python3"), [program, input])
+        guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: String] else {
+            throw TestFailure("Python's email package rejects the message: \(result.stderr)\n\(raw)")
+        }
+        return object
+    }
+
+    @Test("one DOWN email after the third miss and none after the fourth; one recovery; one school-level email for a silent school")
+    func downAndRecovery() async throws {
+        let smtp = try TestSMTPServer()
+        defer { smtp.remove() }
+        let directory = try TemporaryDirectory("governor-alerts")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        try directory.write("governor.cfg", Self.governorFile(smtp: smtp.url))
+        try directory.write("schools/solo.cfg", Self.school("solo", probes: ["s1"], start: 3, windows: 5, zone: zone, offset: offset))
+        try directory.write("schools/pair.cfg", Self.school("pair", probes: ["p1", "p2"], start: 3, windows: 5, zone: zone, offset: offset))
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+        // The runs of the third window are judged by 3 + 15 + 1 (test) + 1 (grace) s.
+        try await Task.sleep(for: .seconds(21))
+        var messages = smtp.messages()
+        #expect(messages.count == 2, "\(messages)\n\(server.log)")
+        let parsed = try messages.map(Self.parsed)
+        let solo = try #require(parsed.first { $0["Subject"]?.contains("probe s1 of school solo") == true })
+        #expect(solo["Subject"] == "[governor] DOWN: probe s1 of school solo")
+        #expect(solo["To"] == "ops@example.org, solo-it@example.org")
+        #expect(solo["From"] == "Governor <governor@example.org>")
+        #expect(solo["Content-Type"] == "text/plain; charset=\"utf-8\"")
+        #expect(solo["date_ok"] == "True")
+        #expect(solo["Message-ID"]?.hasPrefix("<") == true)
+        let body = solo["body"] ?? ""
+        #expect(body.contains("Missed runs:") && body.contains("Last contact: never") && body.contains("Mode:         pull"))
+        #expect(body.contains("Dashboard: http://governor.example.org/schools/solo"))
+        #expect(body.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.contains("Z)") }.count == 3, "\(body)")
+        let pair = try #require(parsed.first { $0["Subject"]?.contains("school pair") == true })
+        #expect(pair["Subject"] == "[governor] DOWN: all 2 probes of school pair")
+        #expect(pair["body"]?.contains("Probe:        p1") == true && pair["body"]?.contains("Probe:        p2") == true)
+
+        let status = try await http.get("\(server.baseURL)/v1/probes/s1").json()
+        #expect(status["status"] as? String == "DOWN")
+        #expect((status["consecutive_missed"] as? Int ?? 0) >= 3)
+
+        // The fourth window's runs pass: nothing more.
+        try await Task.sleep(for: .seconds(5))
+        #expect(smtp.messages().count == 2)
+        // s1 calls again: one recovery email.
+        #expect(try await http.get("\(server.baseURL)/v1/probes/s1/next", token: "s1-token").status == 200)
+        for _ in 0..<20 where smtp.messages().count < 3 { try await Task.sleep(for: .milliseconds(250)) }
+        messages = smtp.messages()
+        #expect(messages.count == 3)
+        let recovery = try Self.parsed(try #require(messages.first { $0.contains("UP: probe s1") }))
+        #expect(recovery["Subject"] == "[governor] UP: probe s1 of school solo is back")
+        #expect(recovery["body"]?.contains("Was DOWN:") == true && recovery["body"]?.contains("Runs missed:") == true)
+        #expect(try await http.get("\(server.baseURL)/v1/probes/s1").json()["status"] as? String == "UP")
+    }
+
+    @Test("an alert queued while SMTP is down survives kill -9 and is delivered once when the server comes")
+    func durableOutbox() async throws {
+        let smtp = try TestSMTPServer(startNow: false)
+        defer { smtp.remove() }
+        let directory = try TemporaryDirectory("governor-alerts")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        try directory.write("governor.cfg", Self.governorFile(smtp: smtp.url).replacing("grace = 1s", with: "grace = 1s\nmissed_runs = 1"))
+        try directory.write("schools/solo.cfg", Self.school("solo", probes: ["s1"], start: 3, windows: 1, zone: zone, offset: offset))
+        let first = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        for _ in 0..<60 where !first.log.contains("alert not delivered") {
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(first.log.contains("alert not delivered, retrying in 5 s"), "\(first.log)")
+        first.stop(signal: SIGKILL)
+
+        try smtp.start()
+        let second = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { second.stop() }
+        for _ in 0..<80 where smtp.messages().isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        try await Task.sleep(for: .seconds(3))
+        let messages = smtp.messages()
+        #expect(messages.count == 1, "\(messages)\n\(second.log)")
+        #expect(try Self.parsed(try #require(messages.first))["Subject"] == "[governor] DOWN: probe s1 of school solo")
+    }
+
+    @Test("governor test-alert sends through SMTP, and names the failure when the server is gone")
+    func testAlert() throws {
+        let smtp = try TestSMTPServer()
+        defer { smtp.remove() }
+        let directory = try TemporaryDirectory("governor-alerts")
+        defer { directory.remove() }
+        try directory.write("governor.cfg", Self.governorFile(smtp: smtp.url))
+        let governor = try Executables.built("governor")
+        let sent = try runProcess(governor, ["test-alert", "--config", directory.file("governor.cfg")])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(smtp.messages().count == 1)
+        #expect(try Self.parsed(smtp.messages()[0])["Subject"]?.hasPrefix("[governor] test alert") == true)
+        smtp.stop()
+        let failed = try runProcess(governor, ["test-alert", "--config", directory.file("governor.cfg")])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("not sent: smtp://127.0.0.1:\(smtp.port)"), "\(failed.stderr)")
+    }
+}
