@@ -147,3 +147,23 @@ struct AlertProcessTests {
         #expect(failed.stderr.contains("not sent: smtp://127.0.0.1:\(smtp.port)"), "\(failed.stderr)")
     }
 }
+
+/// The sendmail transport, with a stand-in MTA that keeps what it is given.
+@Suite("alerts through sendmail")
+struct SendmailAlertTests {
+    @Test("test-alert pipes an RFC 5322 message to sendmail -t -oi")
+    func sendmail() throws {
+        let directory = try TemporaryDirectory("governor-sendmail")
+        defer { directory.remove() }
+        let captured = directory.file("captured")
+        let script = try directory.write("sendmail", "#!/bin/sh\necho \"$@\" > \(captured).args\ncat > \(captured).eml\n")
+        chmod(script, 0o755)
+        try directory.write("governor.cfg", "[Governor]\nstate = state.sqlite\n[Alerts]\nsendmail = \(script)\nfrom = governor@example.org\nto = ops@example.org\n")
+        let result = try runProcess(try Executables.built("governor"), ["test-alert", "--config", directory.file("governor.cfg")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try String(contentsOfFile: captured + ".args", encoding: .utf8) == "-t -oi -f governor@example.org\n")
+        let message = try AlertProcessTests.parsed(try String(contentsOfFile: captured + ".eml", encoding: .utf8))
+        #expect(message["To"] == "ops@example.org")
+        #expect(message["Subject"]?.hasPrefix("[governor] test alert") == true)
+    }
+}

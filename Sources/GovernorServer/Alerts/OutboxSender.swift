@@ -44,7 +44,7 @@ struct OutboxSender: Service {
                 try await state.database.markSent(id, at: state.clock.seconds)
                 state.logger.info("alert delivered", metadata: ["subject": "\(message.subject)", "via": "\(transport.summary)"])
             } catch let error as MailError {
-                let delay = Self.backoff(afterAttempts: message.attempts + 1, cap: settings.retryMaxSeconds)
+                let delay = OutboxBackoff.seconds(afterAttempts: message.attempts + 1, cap: settings.retryMaxSeconds)
                 try? await state.database.markFailed(id, error: error.message, nextAttemptAt: state.clock.seconds + UnixTime(delay))
                 state.logger.warning("alert not delivered, retrying in \(delay) s: \(error.message)", metadata: ["subject": "\(message.subject)"])
             } catch {
@@ -53,8 +53,12 @@ struct OutboxSender: Service {
         }
     }
 
+}
+
+/// How long the outbox waits before trying a message again.
+public enum OutboxBackoff {
     /// 5 s after the first failure, doubling, at most `cap`.
-    static func backoff(afterAttempts attempts: Int, cap: Int) -> Int {
+    public static func seconds(afterAttempts attempts: Int, cap: Int) -> Int {
         let exponent = min(max(attempts - 1, 0), 20)
         return min(5 << exponent, cap)
     }
