@@ -66,7 +66,9 @@ struct AlertProcessTests {
         let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
         defer { server.stop() }
         // The runs of the third window are judged by 3 + 15 + 1 (test) + 1 (grace) s.
-        try await Task.sleep(for: .seconds(21))
+        try await Task.sleep(for: .seconds(18))
+        for _ in 0..<40 where smtp.messages().count < 2 { try await Task.sleep(for: .milliseconds(250)) }
+        try await Task.sleep(for: .seconds(1))
         var messages = smtp.messages()
         #expect(messages.count == 2, "\(messages)\n\(server.log)")
         let parsed = try messages.map(Self.parsed)

@@ -31,14 +31,14 @@ struct PushDispatchTests {
         """
     }
 
-    static func pushSchool(_ server: TestSSHServer, boundaries: [String], zone: String) -> String {
+    static func pushSchool(_ server: TestSSHServer, boundaries: [String], zone: String, runs: Int = 1) -> String {
         """
         [School]
         name = pushy
         timezone = \(zone)
         [Timing]
         boundaries = \(boundaries.joined(separator: ", "))
-        runs_per_period = 1
+        runs_per_period = \(runs)
         delay = 1s
         test_duration = 1s
         overnight = no
@@ -72,7 +72,7 @@ struct PushDispatchTests {
         for _ in 0..<60 {
             try await Task.sleep(for: .milliseconds(500))
             results = try await http.get("\(server.baseURL)/v1/probes/\(probe)/results").json()["results"] as? [[String: Any]] ?? []
-            if results.count >= 3 { break }
+            if results.count >= 4 { break }
         }
         try await Task.sleep(for: .seconds(1))
         #expect(results.count == 3, "\(results)\n\(server.log)")
@@ -108,11 +108,14 @@ struct PushDispatchTests {
         let directory = try TemporaryDirectory("governor-push")
         defer { directory.remove() }
         let (zone, offset) = ServeProcessTests.daytimeZone()
-        let boundaries = [6, 10, 14].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
+        // Two windows, two runs each: A1 at 6 s and A2 at 8 s (the window is full), then
+        // B1 and B2 in [10, 18] s, B2 at least 2 s after B1, so B2 is claimed after the kill.
+        let reference = Date().timeIntervalSince1970.rounded(.down)
+        let boundaries = [6, 10, 20].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
         let startsFile = directory.file("starts.txt")
         try directory.write("governor.cfg", Self.governorFile(sshd, starts: startsFile, command: "date +%s.%N >> \(startsFile); sleep 4")
             .replacing("connect_timeout = 5s", with: "connect_timeout = 5s\nmax_lateness = 1s"))
-        try directory.write("schools/pushy.cfg", Self.pushSchool(sshd, boundaries: boundaries, zone: zone))
+        try directory.write("schools/pushy.cfg", Self.pushSchool(sshd, boundaries: boundaries, zone: zone, runs: 2))
         let first = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
         for _ in 0..<40 where Self.starts(startsFile).isEmpty {
             try await Task.sleep(for: .milliseconds(250))
@@ -120,22 +123,23 @@ struct PushDispatchTests {
         #expect(Self.starts(startsFile).count == 1, "the first run started")
         first.stop(signal: SIGKILL)
 
-        // Stay down until the second window's run has passed by more than max_lateness.
-        let secondWindowEnd = Date().timeIntervalSince1970.rounded(.down) + 14 - 6
-        try await Task.sleep(for: .seconds(max(0, secondWindowEnd - Date().timeIntervalSince1970) + 2))
+        // Stay down until B2 has passed by more than max_lateness. (A2, and B1 if it was
+        // claimed 3 s ahead of its time before the kill, are interrupted; the rest skipped.)
+        try await Task.sleep(for: .seconds(max(0, reference + 21 - Date().timeIntervalSince1970)))
         let second = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
         defer { second.stop() }
         let probe = "127.0.0.1:\(sshd.port)"
         var results: [[String: Any]] = []
         for _ in 0..<20 {
             results = try await http.get("\(second.baseURL)/v1/probes/\(probe)/results").json()["results"] as? [[String: Any]] ?? []
-            if results.count >= 2 { break }
+            if results.count >= 4 { break }
             try await Task.sleep(for: .milliseconds(250))
         }
-        let failures = results.compactMap { $0["failure"] as? String }.sorted()
-        #expect(failures.count == 2 && failures.last?.hasPrefix("skipped:") == true, "\(failures)\n\(second.log)")
-        #expect(failures.first?.hasPrefix("interrupted:") == true)
-        #expect(failures.last?.hasPrefix("skipped:") == true)
+        let failures = results.sorted { ($0["run_at"] as? String ?? "") < ($1["run_at"] as? String ?? "") }.compactMap { $0["failure"] as? String }
+        #expect(failures.count == 4, "\(failures)\n\(second.log)")
+        #expect(failures.first?.hasPrefix("interrupted:") == true, "\(failures)")
+        #expect(failures.last?.hasPrefix("skipped:") == true, "\(failures)")
+        #expect(failures.allSatisfy { $0.hasPrefix("interrupted:") || $0.hasPrefix("skipped:") }, "\(failures)")
         try await Task.sleep(for: .seconds(1))
         #expect(Self.starts(startsFile).count == 1, "nothing ran again")
     }
