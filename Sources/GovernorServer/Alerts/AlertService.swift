@@ -18,8 +18,11 @@ struct AlertService: Service {
         var states: [String: ProbeAlertState]?
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
             do {
+                // After a (re)load, judge everything since each probe's last judged run;
+                // afterwards only the runs whose grace can have ended since the last pass.
+                let catchUp = states == nil
                 if states == nil { states = try await state.database.alertStates() }
-                states = try await evaluate(states ?? [:])
+                states = try await evaluate(states ?? [:], catchUp: catchUp)
             } catch {
                 states = nil  // read them again from the database next time
                 state.logger.error("cannot evaluate missed runs (retrying): \(error)")
@@ -28,7 +31,7 @@ struct AlertService: Service {
     }
 
     /// One evaluation: judges the runs whose grace has passed and stores the outcome.
-    func evaluate(_ previous: [String: ProbeAlertState]) async throws -> [String: ProbeAlertState] {
+    func evaluate(_ previous: [String: ProbeAlertState], catchUp: Bool = true) async throws -> [String: ProbeAlertState] {
         let snapshot = state.live.snapshot
         let settings = snapshot.governor.alertSettings
         let now = state.clock.seconds
@@ -37,7 +40,8 @@ struct AlertService: Service {
         let removed = Set(states.keys).subtracting(snapshot.probes.keys)
         for probe in removed { states[probe] = nil }
 
-        let oldest = states.values.map(\.judgedThrough).min() ?? now
+        let longestGrace = (snapshot.configuration.schools.map(\.timing.testDurationSeconds).max() ?? 0) + settings.graceSeconds
+        let oldest = catchUp ? (states.values.map(\.judgedThrough).min() ?? now) : now - UnixTime(longestGrace) - 60
         let runs = try await state.database.judgeableRuns(after: max(oldest, now - 7 * 86_400), through: now)
         var immediate: [String: [ProbeChange]] = [:]
         for (name, entry) in snapshot.probes {

@@ -67,8 +67,8 @@ struct PushDispatcher: Service {
         var claimed: [(StoredRun, Result<PushTarget, PushTargetError>)] = []
         do {
             // The first pass also finds runs missed while the governor was down; later
-            // passes only look back a day (everything older was settled before).
-            let due = try await state.database.undispatchedRuns(of: pushProbes, from: firstPass ? 0 : now - 86_400, through: now + Self.lead)
+            // passes look back ten minutes (everything older was settled by then).
+            let due = try await state.database.undispatchedRuns(of: pushProbes, from: firstPass ? 0 : now - 600, through: now + Self.lead)
             for run in due {
                 guard let entry = snapshot.probes[run.probe], entry.school == run.school, let school = snapshot.schools[run.school] else { continue }
                 let target = Result { () throws(PushTargetError) in try PushTarget.resolve(entry.probe, of: school, governor: snapshot.governor) }
