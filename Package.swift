@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "governor", targets: ["governor"]),
+        .executable(name: "governor-probe", targets: ["governor-probe"]),
         .library(name: "GovernorCore", targets: ["GovernorCore"]),
     ],
     dependencies: [
@@ -58,6 +59,18 @@ let package = Package(
             dependencies: ["CCurl"],
             swiftSettings: swiftSettings
         ),
+        // The probe's side: settings, the next/run/report loop, clock check, result queue.
+        .target(
+            name: "ProbeClient",
+            dependencies: [
+                "GovernorCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The state database: schedules, contacts, results. GRDB over SQLite, migrations in code.
         .target(
             name: "GovernorStore",
@@ -98,6 +111,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The probe client: @main, arguments and signals; the loop lives in ProbeClient.
+        .executableTarget(
+            name: "governor-probe",
+            dependencies: [
+                "ProbeClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `swift run -c release governor-bench`: schedule generation figures for the README.
         .executableTarget(
             name: "governor-bench",
@@ -108,6 +131,12 @@ let package = Package(
         .executableTarget(
             name: "governor-push-bench",
             dependencies: ["GovernorSSH"],
+            swiftSettings: swiftSettings
+        ),
+        // `swift run -c release governor-probe-bench`: the probe's start lateness.
+        .executableTarget(
+            name: "governor-probe-bench",
+            dependencies: ["ProbeClient"],
             swiftSettings: swiftSettings
         ),
         // Helpers shared by the test targets: temporary trees, child processes, built executables.
@@ -125,6 +154,11 @@ let package = Package(
             name: "GovernorCoreTests",
             dependencies: ["GovernorCore", "GovernorTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProbeClientTests",
+            dependencies: ["ProbeClient", "GovernorTestSupport"],
             swiftSettings: swiftSettings
         ),
         // The SSH client against a real sshd on 127.0.0.1.
@@ -147,7 +181,7 @@ let package = Package(
         // The built executables as processes, as an operator runs them.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["GovernorCore", "GovernorTestSupport", "governor"],
+            dependencies: ["GovernorCore", "GovernorTestSupport", "governor", "governor-probe"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -10,9 +10,9 @@ public final class ServerProcess: @unchecked Sendable {
     public let logPath: String
     public private(set) var port: Int = 0
 
-    /// Starts `governor serve --config CONFIG --listen 127.0.0.1:0` and waits (up to
-    /// 30 s) until it reports the port it listens on.
-    public init(config: String, environment: [String: String] = [:], logPath: String) throws {
+    /// Starts `governor serve --config CONFIG --listen 127.0.0.1:PORT` (0: any free port)
+    /// and waits (up to 30 s) until it reports the port it listens on.
+    public init(config: String, environment: [String: String] = [:], logPath: String, port requestedPort: Int = 0) throws {
         self.logPath = logPath
         // The log may hold an earlier run's lines (a restart appends); only later ones count.
         let earlier = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
@@ -21,7 +21,7 @@ public final class ServerProcess: @unchecked Sendable {
         env["NOTIFY_SOCKET"] = nil
         env["WATCHDOG_USEC"] = nil
         env.merge(environment) { $1 }
-        process = try Subprocess(try Executables.built("governor"), ["serve", "--config", config, "--listen", "127.0.0.1:0"],
+        process = try Subprocess(try Executables.built("governor"), ["serve", "--config", config, "--listen", "127.0.0.1:\(requestedPort)"],
                                  environment: env, outputPath: logPath)
         port = try waitForPort(after: earlier)
     }

@@ -24,3 +24,21 @@ struct SystemdUnitTests {
         }
     }
 }
+
+@Suite("systemd probe unit")
+struct ProbeUnitTests {
+    @Test("systemd/governor-probe.service passes systemd-analyze verify and restarts always")
+    func verify() throws {
+        let unit = try String(contentsOfFile: SystemdUnitTests.packageRoot + "/systemd/governor-probe.service", encoding: .utf8)
+        let directory = try TemporaryDirectory("governor-unit")
+        defer { directory.remove() }
+        let path = try directory.write("governor-probe.service",
+                                       unit.replacingOccurrences(of: "/usr/local/bin/governor-probe", with: try Executables.built("governor-probe")))
+        let result = try runProcess(Executables.onPath("systemd-analyze"), ["verify", path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        for directive in ["Restart=always", "RestartSec=", "User=governor-probe", "StateDirectory=governor-probe", "NoNewPrivileges=yes", "ProtectSystem=strict"] {
+            #expect(unit.contains(directive), "missing \(directive)")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+public import AsyncHTTPClient
+import Foundation
+import GovernorCore
+import NIOCore
+import NIOHTTP1
+
+/// The governor's probe endpoints, over HTTP.
+public struct GovernorAPI: Sendable {
+    public let settings: ProbeSettings
+    private let client: HTTPClient
+
+    public init(settings: ProbeSettings, client: HTTPClient = .shared) {
+        self.settings = settings
+        self.client = client
+    }
+
+    /// A run time and the clock sample its exchange gave.
+    public struct NextRun: Sendable {
+        public var runAt: Double
+        public var sentAt: Double
+        public var receivedAt: Double
+        public var serverTime: Double
+    }
+
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case unreachable(String)
+        case unauthorized(String)
+        case rejected(status: Int, message: String)
+        case malformed(String)
+
+        public var description: String {
+            switch self {
+            case .unreachable(let reason): "the governor is unreachable: \(reason)"
+            case .unauthorized(let message): "the governor refused the token (401): the token of this probe is wrong or not configured for it; check 'token' / 'token_file' and the governor's [Probe ID] token_sha256 (\(message))"
+            case .rejected(let status, let message): "the governor answered \(status): \(message)"
+            case .malformed(let reason): "the governor's answer is not understood: \(reason)"
+            }
+        }
+
+        /// Whether sending the same thing again can succeed.
+        public var isRetryable: Bool {
+            switch self {
+            case .unreachable, .unauthorized: true
+            case .rejected(let status, _): status >= 500 || status == 429
+            case .malformed: true
+            }
+        }
+    }
+
+    public func next() async throws(Failure) -> NextRun {
+        let sentAt = PreciseClock.now()
+        let (status, body) = try await send("GET", "/v1/probes/\(settings.id)/next", body: nil)
+        let receivedAt = PreciseClock.now()
+        guard status == 200 else { throw failure(status, body) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+              let runAt = object["run_at_unix"] as? Double ?? (object["run_at_unix"] as? Int).map(Double.init),
+              let serverText = object["server_time"] as? String, let serverTime = RFC3339.parsePrecise(serverText) else {
+            throw .malformed("expected run_at_unix and server_time in \(body.prefix(200))")
+        }
+        return NextRun(runAt: runAt, sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
+    }
+
+    public func report(_ report: ProbeReport) async throws(Failure) {
+        let body: String
+        do {
+            body = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        } catch {
+            throw .malformed("cannot encode the result: \(error)")
+        }
+        let (status, answer) = try await send("POST", "/v1/probes/\(settings.id)/results", body: body)
+        guard status == 201 else { throw failure(status, answer) }
+    }
+
+    private func failure(_ status: Int, _ body: String) -> Failure {
+        let message = (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["message"] as? String ?? String(body.prefix(200))
+        return status == 401 ? .unauthorized(message) : .rejected(status: status, message: message)
+    }
+
+    private func send(_ method: String, _ path: String, body: String?) async throws(Failure) -> (Int, String) {
+        var request = HTTPClientRequest(url: settings.server + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        do {
+            let response = try await client.execute(request, timeout: .seconds(15))
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), String(buffer: bytes))
+        } catch {
+            throw .unreachable("\(error)")
+        }
+    }
+}

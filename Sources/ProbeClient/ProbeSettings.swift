@@ -1,0 +1,98 @@
+import Foundation
+import GovernorCore
+
+/// `/etc/governor/probe.cfg`: who the probe is, where its governor is, what it runs.
+public struct ProbeSettings: Sendable, Equatable {
+    public var id: String
+    public var token: String?
+    public var server: String
+    public var command: String
+    public var timeoutSeconds: Int = 120
+    public var maxClockOffsetSeconds: Double = 1
+    public var queueDirectory: String
+
+    public static let defaultPath = "/etc/governor/probe.cfg"
+    public static let defaultQueue = "/var/lib/governor-probe/queue"
+    static let keys = ["id", "token", "token_file", "server", "command", "timeout", "max_clock_offset", "queue"]
+
+    public init(id: String, token: String?, server: String, command: String, timeoutSeconds: Int = 120,
+                maxClockOffsetSeconds: Double = 1, queueDirectory: String = ProbeSettings.defaultQueue) {
+        self.id = id
+        self.token = token
+        self.server = server
+        self.command = command
+        self.timeoutSeconds = timeoutSeconds
+        self.maxClockOffsetSeconds = maxClockOffsetSeconds
+        self.queueDirectory = queueDirectory
+    }
+
+    /// Values read from a file (any may be missing) and overridden by flags.
+    public struct Overrides: Sendable {
+        public var id: String?
+        public var server: String?
+        public var tokenFile: String?
+        public var command: String?
+
+        public init(id: String? = nil, server: String? = nil, tokenFile: String? = nil, command: String? = nil) {
+            self.id = id
+            self.server = server
+            self.tokenFile = tokenFile
+            self.command = command
+        }
+    }
+
+    /// Reads `path` (when it exists or was named) and applies `overrides`.
+    ///
+    /// - Throws: ``ProbeError`` naming the file and line, or the missing setting.
+    public static func load(path: String?, overrides: Overrides) throws(ProbeError) -> ProbeSettings {
+        var values: [String: (value: String, line: Int)] = [:]
+        var file = path ?? defaultPath
+        if path != nil || FileManager.default.fileExists(atPath: file) {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ProbeError("cannot read \(file)")
+            }
+            let (document, problems) = INIParser.parse(text, file: file)
+            if let problem = problems.first(where: \.isError) { throw ProbeError(problem.description) }
+            guard let section = document.section("Probe") else { throw ProbeError("\(file): missing section [Probe]") }
+            for entry in section.entries {
+                guard keys.contains(entry.key) else {
+                    throw ProbeError("\(file):\(entry.line): unknown key '\(entry.key)' in [Probe] (known keys: \(keys.joined(separator: ", ")))")
+                }
+                values[entry.key] = (entry.value, entry.line)
+            }
+        } else {
+            file = "the command line"
+        }
+        func place(_ key: String) -> String { values[key].map { "\(file):\($0.line)" } ?? file }
+
+        guard let id = overrides.id ?? values["id"]?.value, ProbeConfig.isValidID(id) else {
+            throw ProbeError("\(place("id")): 'id' is missing or not a probe id ([A-Za-z0-9._-]{1,64}); set it in [Probe] or with --id")
+        }
+        guard let server = overrides.server ?? values["server"]?.value, server.hasPrefix("http://") || server.hasPrefix("https://") else {
+            throw ProbeError("\(place("server")): 'server' is missing or not an http(s) URL; set it in [Probe] or with --server (e.g. http://governor.example.org:8080)")
+        }
+        guard let command = overrides.command ?? values["command"]?.value else {
+            throw ProbeError("\(place("command")): 'command' is missing: the test to run, e.g. an NDT client; set it in [Probe] or after --")
+        }
+        var token = values["token"]?.value
+        if let tokenFile = overrides.tokenFile ?? values["token_file"]?.value {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw ProbeError("\(place("token_file")): cannot read the token file \(tokenFile)")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var settings = ProbeSettings(id: id, token: token, server: server.hasSuffix("/") ? String(server.dropLast()) : server, command: command)
+        if let text = values["timeout"]?.value {
+            guard let seconds = DurationValue.seconds(text), seconds > 0 else { throw ProbeError("\(place("timeout")): 'timeout' is '\(text)'; expected a duration such as 120s or 2m") }
+            settings.timeoutSeconds = seconds
+        }
+        if let text = values["max_clock_offset"]?.value {
+            guard let seconds = Double(text.replacing("s", with: "")), seconds > 0 else {
+                throw ProbeError("\(place("max_clock_offset")): 'max_clock_offset' is '\(text)'; expected seconds such as 1 or 0.5")
+            }
+            settings.maxClockOffsetSeconds = seconds
+        }
+        if let queue = values["queue"]?.value { settings.queueDirectory = queue }
+        return settings
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import ProbeClient
+
+/// `governor-probe`: the probe side of pull mode.
+@main
+struct ProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "governor-probe",
+        abstract: "Ask the governor for this probe's next run time, run the test then, report it, repeat.",
+        subcommands: [RunLoop.self, Next.self, RunNow.self],
+        defaultSubcommand: RunLoop.self
+    )
+}
+
+/// Options every subcommand shares; flags override the file.
+struct ProbeOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("The probe's configuration file.", valueName: "path"))
+    var config: String?
+
+    @Option(help: "The probe's id (overrides [Probe] id).")
+    var id: String?
+
+    @Option(help: ArgumentHelp("The governor's URL (overrides [Probe] server).", valueName: "url"))
+    var server: String?
+
+    @Option(help: ArgumentHelp("A file holding the probe's token (overrides [Probe] token).", valueName: "path"))
+    var tokenFile: String?
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The test command and its arguments, after --.", valueName: "command"))
+    var command: [String] = []
+
+    func settings() throws -> ProbeSettings {
+        let commandLine = command.isEmpty ? nil : command.map(Self.shellWord).joined(separator: " ")
+        do {
+            return try ProbeSettings.load(path: config, overrides: .init(id: id, server: server, tokenFile: tokenFile, command: commandLine))
+        } catch {
+            FileHandle.standardError.write(Data("governor-probe: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    static func shellWord(_ word: String) -> String {
+        word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+{}".contains($0) } ? word : "'" + word.replacing("'", with: "'\\''") + "'"
+    }
+
+    static func logger() -> Logger {
+        var logger = Logger(label: "governor-probe") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .info
+        return logger
+    }
+}
+
+struct RunLoop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the probe loop until SIGTERM (the default).")
+
+    @OptionGroup var options: ProbeOptions
+
+    func run() async throws {
+        let loop = try ProbeLoop(settings: try options.settings(), logger: ProbeOptions.logger())
+        // SIGTERM/SIGINT: finish (or time out) the running test, deliver or queue it, exit.
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let sources = [SIGTERM, SIGINT].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { loop.stop() }
+            source.resume()
+            return source
+        }
+        await loop.run()
+        sources.forEach { $0.cancel() }
+    }
+}
+
+struct Next: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "next", abstract: "Print the next run time and the clock offset, then exit.")
+
+    @OptionGroup var options: ProbeOptions
+
+    func run() async throws {
+        let loop = try ProbeLoop(settings: try options.settings(), logger: ProbeOptions.logger())
+        do {
+            let next = try await loop.fetchNext()
+            let offset = next.serverTime - (next.sentAt + next.receivedAt) / 2
+            print("next run: \(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: next.runAt))) (in \(Int(next.runAt - Date().timeIntervalSince1970)) s)")
+            print(String(format: "clock: this probe is %.1f ms %@ the governor (round trip %.1f ms)",
+                         abs(offset) * 1000, offset > 0 ? "behind" : "ahead of", (next.receivedAt - next.sentAt) * 1000))
+        } catch {
+            FileHandle.standardError.write(Data("governor-probe: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct RunNow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run-now", abstract: "Run the test once now and report it.")
+
+    @OptionGroup var options: ProbeOptions
+
+    func run() async throws {
+        let loop = try ProbeLoop(settings: try options.settings(), logger: ProbeOptions.logger())
+        guard let outcome = await loop.runAndReport(runAt: nil) else { throw ExitCode(1) }
+        print(outcome.output, terminator: "")
+        if outcome.exitCode != 0 { throw ExitCode(Int32(outcome.exitCode)) }
+    }
+}

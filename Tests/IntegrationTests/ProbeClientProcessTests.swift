@@ -1,0 +1,197 @@
+import Foundation
+import GovernorCore
+import GovernorTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `governor-probe` as a process against `governor serve` as a process.
+@Suite("governor-probe as a process", .serialized, .timeLimit(.minutes(3)))
+struct ProbeClientProcessTests {
+    let http = HTTPTestClient()
+
+    /// A school of `probes` with windows of 5 s from `start` s on, one 1 s test per probe per window.
+    static func writeGovernor(_ directory: TemporaryDirectory, probes: [String], start: Int, windows: Int) throws {
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        let boundaries = (0...windows).map { ServeProcessTests.localTime(inSeconds: start + 5 * $0, offset: offset) }
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
+        try directory.write("schools/s.cfg", ServeProcessTests.school(name: "s", zone: zone, boundaries: boundaries, probes: probes))
+    }
+
+    /// A probe whose test appends `probe start end` to `log` and takes `seconds`.
+    static func startProbe(_ directory: TemporaryDirectory, id: String, port: Int, log: String, seconds: Double = 0.3) throws -> Subprocess {
+        let config = try directory.write("\(id).cfg", """
+            [Probe]
+            id = \(id)
+            token = \(id)-token
+            server = http://127.0.0.1:\(port)
+            command = s=$(date +%s.%N); sleep \(seconds); echo "{probe} $s $(date +%s.%N)" >> \(log); echo ran {probe} at {run_at}
+            timeout = 10s
+            queue = \(directory.file("queue-\(id)"))
+
+            """)
+        return try Subprocess(try Executables.built("governor-probe"), ["run", "--config", config], outputPath: directory.file("\(id).log"))
+    }
+
+    static func runs(in log: String) -> [(probe: String, start: Double, end: Double)] {
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            guard words.count == 3, let start = Double(words[1]), let end = Double(words[2]) else { return nil }
+            return (String(words[0]), start, end)
+        }
+    }
+
+    func results(_ server: ServerProcess, _ probe: String) async throws -> [[String: Any]] {
+        try await http.get("\(server.baseURL)/v1/probes/\(probe)/results?limit=100").json()["results"] as? [[String: Any]] ?? []
+    }
+
+    @Test("two probes of one school: every run executes once, on time, never overlapping, and is reported")
+    func twoProbes() async throws {
+        let directory = try TemporaryDirectory("governor-probe")
+        defer { directory.remove() }
+        try Self.writeGovernor(directory, probes: ["p1", "p2"], start: 4, windows: 4)
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+        let log = directory.file("runs.txt")
+        let probes = try ["p1", "p2"].map { try Self.startProbe(directory, id: $0, port: server.port, log: log) }
+        defer { probes.forEach { $0.stop() } }
+        // Four windows of 5 s from 4 s on: over by 24 s.
+        try await Task.sleep(for: .seconds(25))
+        for _ in 0..<20 {
+            let delivered = try await results(server, "p1").count + (try await results(server, "p2").count)
+            if delivered >= 8 { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let runs = Self.runs(in: log).sorted { $0.start < $1.start }
+        #expect(runs.count == 8, "\(runs)")
+        for (first, second) in zip(runs, runs.dropFirst()) {
+            #expect(first.end <= second.start, "tests of one school overlap: \(first) and \(second)")
+        }
+        for probe in ["p1", "p2"] {
+            let reported = try await results(server, probe)
+            #expect(reported.count == 4, "\(probe): \(reported)")
+            let runTimes = Set(reported.compactMap { $0["run_at"] as? String })
+            #expect(runTimes.count == 4, "each run once")
+            for result in reported {
+                let runAt = RFC3339.parsePrecise(result["run_at"] as? String ?? "") ?? 0
+                let startedAt = RFC3339.parsePrecise(result["started_at"] as? String ?? "") ?? 0
+                #expect(startedAt >= runAt && startedAt - runAt < 0.05, "started \(startedAt - runAt) s after its run time")
+                #expect(result["clock_offset_ms"] is Double)
+                #expect((result["output"] as? String)?.hasPrefix("ran \(probe) at ") == true)
+            }
+            let mine = runs.filter { $0.probe == probe }.map(\.start)
+            for start in mine {
+                #expect(runTimes.contains { abs((RFC3339.parsePrecise($0) ?? 0) - start) < 0.1 }, "a run nobody scheduled at \(start)")
+            }
+        }
+        #expect(server.stop() == 0)
+    }
+
+    @Test("an outage: the probe runs anyway and delivers later; kill -9 with a result queued: delivered once after restart")
+    func outages() async throws {
+        let directory = try TemporaryDirectory("governor-probe")
+        defer { directory.remove() }
+        try Self.writeGovernor(directory, probes: ["p1"], start: 3, windows: 6)
+        let port = try TestSSHServer.freePort()
+        var server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"), port: port)
+        let log = directory.file("runs.txt")
+        var probe = try Self.startProbe(directory, id: "p1", port: port, log: log)
+        defer { probe.stop() }
+
+        // First run reported; the probe then holds the second run's time.
+        for _ in 0..<40 where try await results(server, "p1").isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        #expect(try await results(server, "p1").count == 1)
+        try await Task.sleep(for: .milliseconds(300))
+        server.stop()
+        // Down for the second run (within 5 s).
+        for _ in 0..<60 where Self.runs(in: log).count < 2 { try await Task.sleep(for: .milliseconds(250)) }
+        #expect(Self.runs(in: log).count == 2, "the probe ran without the governor")
+        server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"), port: port)
+        for _ in 0..<60 where try await results(server, "p1").count < 2 { try await Task.sleep(for: .milliseconds(250)) }
+        #expect(try await results(server, "p1").count == 2, "the queued result arrived")
+
+        // Governor down again; the third run is queued; the probe is killed with it queued.
+        for _ in 0..<40 where Self.runs(in: log).count < 2 { try await Task.sleep(for: .milliseconds(250)) }
+        server.stop()
+        for _ in 0..<60 where Self.runs(in: log).count < 3 { try await Task.sleep(for: .milliseconds(250)) }
+        try await Task.sleep(for: .milliseconds(500))
+        probe.stop(signal: SIGKILL)
+        let queued = try FileManager.default.contentsOfDirectory(atPath: directory.file("queue-p1")).filter { $0.hasSuffix(".json") }
+        #expect(queued.count >= 1, "a result waits on disk")
+        server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"), port: port)
+        defer { server.stop() }
+        probe = try Self.startProbe(directory, id: "p1", port: port, log: log)
+        for _ in 0..<40 where try await results(server, "p1").count < 2 + queued.count { try await Task.sleep(for: .milliseconds(250)) }
+        try await Task.sleep(for: .seconds(1))
+        let reported = try await results(server, "p1")
+        let runTimes = reported.compactMap { $0["run_at"] as? String }
+        #expect(Set(runTimes).count == runTimes.count, "no result delivered twice: \(runTimes)")
+        #expect(reported.count == 2 + queued.count, "\(reported.count) reported, \(queued.count) were queued")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("queue-p1")).filter { $0.hasSuffix(".json") }.isEmpty)
+    }
+
+    @Test("a wrong token is explained in plain words; a run time already past is not run")
+    func badTokenAndTooLate() async throws {
+        let directory = try TemporaryDirectory("governor-probe")
+        defer { directory.remove() }
+        try Self.writeGovernor(directory, probes: ["p1"], start: 30, windows: 1)
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+        let token = try directory.write("wrong.token", "not-the-token\n")
+        let probe = try Executables.built("governor-probe")
+        let refused = try runProcess(probe, ["next", "--id", "p1", "--server", server.baseURL, "--token-file", token, "--", "true"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the token of this probe is wrong"), "\(refused.stderr)")
+
+        // A governor whose answers are already 10 s old (a stand-in on loopback).
+        let port = try TestSSHServer.freePort()
+        let stub = try directory.write("stale.py", """
+            import http.server, json, time
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    now = time.time()
+                    body = json.dumps({"run_at_unix": int(now) - 10, "server_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}).encode()
+                    self.send_response(200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+                def log_message(self, *args): pass
+            http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
+            """)
+        let stale = try Subprocess(try Executables.onPath("python3"), [stub], outputPath: directory.file("stale.log"))
+        defer { stale.stop() }
+        try await Task.sleep(for: .seconds(1))
+        let marker = directory.file("ran")
+        let config = try directory.write("late.cfg", "[Probe]\nid = p1\nserver = http://127.0.0.1:\(port)\ncommand = touch \(marker)\nqueue = \(directory.file("queue"))\n")
+        let late = try Subprocess(probe, ["run", "--config", config], outputPath: directory.file("late.log"))
+        try await Task.sleep(for: .seconds(3))
+        late.stop()
+        let said = try String(contentsOfFile: directory.file("late.log"), encoding: .utf8)
+        #expect(said.contains("s past; not running it"), "\(said)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+}
+
+extension ProbeClientProcessTests {
+    @Test("SIGTERM while a test runs: the test finishes, its result is delivered, the probe exits 0")
+    func sigterm() async throws {
+        let directory = try TemporaryDirectory("governor-probe")
+        defer { directory.remove() }
+        try Self.writeGovernor(directory, probes: ["p1"], start: 3, windows: 1)
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+        let log = directory.file("runs.txt")
+        let probe = try Self.startProbe(directory, id: "p1", port: server.port, log: log, seconds: 2)
+        let started = directory.file("queue-p1")
+        // Wait for the test to be running (its shell is a child of the probe).
+        for _ in 0..<40 {
+            let children = (try? String(contentsOfFile: "/proc/\(probe.pid)/task/\(probe.pid)/children", encoding: .utf8)) ?? ""
+            if !children.trimmingCharacters(in: .whitespaces).isEmpty { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        probe.send(SIGTERM)
+        let status = probe.stop(signal: 0, timeout: 15)
+        #expect(status == 0)
+        #expect(Self.runs(in: log).count == 1, "the running test was allowed to finish")
+        #expect(try await results(server, "p1").count == 1, "and its result delivered before exiting")
+        #expect(FileManager.default.fileExists(atPath: started))
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import GovernorTestSupport
+import ProbeClient
+import Testing
+
+@Suite("Probe client pieces")
+struct ProbeClientTests {
+    @Test("the clock offset follows the shortest round trip and is smoothed")
+    func clockOffset() {
+        var estimator = ClockOffsetEstimator(window: 4, smoothing: 0.5)
+        // Server 0.2 s ahead; a 10 ms round trip.
+        estimator.add(sentAt: 100.000, receivedAt: 100.010, serverTime: 100.205)
+        #expect(abs((estimator.offset ?? 0) - 0.200) < 1e-9)
+        // A slow exchange (2 s round trip) with a skewed midpoint does not move the estimate.
+        estimator.add(sentAt: 200.000, receivedAt: 202.000, serverTime: 201.900)
+        #expect(abs((estimator.offset ?? 0) - 0.200) < 1e-9)
+        // A better sample pulls it halfway.
+        estimator.add(sentAt: 300.000, receivedAt: 300.002, serverTime: 300.101)
+        #expect(abs((estimator.offset ?? 0) - 0.150) < 1e-9)
+        #expect(abs((estimator.probeMinusServerMs ?? 0) + 150) < 1e-6)
+    }
+
+    @Test("the queue keeps results across instances, oldest first, and removes delivered ones")
+    func queue() throws {
+        let directory = try TemporaryDirectory("governor-queue")
+        defer { directory.remove() }
+        let queue = try ResultQueue(directory: directory.path)
+        let reports = (0..<3).map { ProbeReport(runAt: "2026-11-23T07:0\($0):00Z", startedAt: "s", finishedAt: "f", exitCode: $0, output: "o\($0)", clockOffsetMs: nil, startLatenessMs: 0.01) }
+        for report in reports { try queue.enqueue(report) }
+        let reopened = try ResultQueue(directory: directory.path)
+        #expect(reopened.pending().map(\.report) == reports)
+        reopened.remove(reopened.pending()[0].name)
+        #expect(reopened.pending().map(\.report.exitCode) == [1, 2])
+        // A half-written temporary file is never taken for a result.
+        try directory.write(".partial.json.tmp", "{")
+        #expect(reopened.pending().count == 2)
+    }
+
+    @Test("settings: the file, then flags; errors name the file and line")
+    func settings() throws {
+        let directory = try TemporaryDirectory("governor-probe-settings")
+        defer { directory.remove() }
+        let token = try directory.write("token", "secret\n")
+        let file = try directory.write("probe.cfg", "[Probe]\nid = school-1\nserver = http://governor.example:8080/\ncommand = ndt7-client -format json\ntimeout = 2m\nmax_clock_offset = 0.5\n")
+        let loaded = try ProbeSettings.load(path: file, overrides: .init(tokenFile: token))
+        #expect(loaded == ProbeSettings(id: "school-1", token: "secret", server: "http://governor.example:8080", command: "ndt7-client -format json",
+                                        timeoutSeconds: 120, maxClockOffsetSeconds: 0.5))
+        let overridden = try ProbeSettings.load(path: file, overrides: .init(id: "school-2", command: "true"))
+        #expect(overridden.id == "school-2" && overridden.command == "true")
+        let bad = try directory.write("bad.cfg", "[Probe]\nid = a b\nserver = http://x\ncommand = true\n")
+        #expect { try ProbeSettings.load(path: bad, overrides: .init()) } throws: { error in
+            (error as? ProbeError)?.message.hasPrefix("\(bad):2: 'id'") == true
+        }
+        let typo = try directory.write("typo.cfg", "[Probe]\nid = a\nsever = http://x\n")
+        #expect { try ProbeSettings.load(path: typo, overrides: .init()) } throws: { error in
+            (error as? ProbeError)?.message.contains("\(typo):3: unknown key 'sever'") == true
+        }
+    }
+
+    @Test("a command that outlives its timeout is stopped with its whole process group")
+    func timeout() throws {
+        let directory = try TemporaryDirectory("governor-probe-run")
+        defer { directory.remove() }
+        let pidFile = directory.file("child.pid")
+        let outcome = try CommandRunner.runBlocking("sleep 30 & echo $! > \(pidFile); wait", startAt: nil, timeout: 0.5)
+        #expect(outcome.timedOut)
+        #expect(outcome.exitCode == 128 + 15)
+        let child = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        Thread.sleep(forTimeInterval: 0.2)
+        // Gone, or a zombie waiting for whoever adopted it to reap it.
+        let state = (try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
+        #expect(state == nil || state == "Z", "the background child survived (state \(state ?? "?"))")
+    }
+}
