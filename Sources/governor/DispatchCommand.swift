@@ -24,13 +24,7 @@ struct DispatchCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let configuration: Configuration
-        do {
-            configuration = try ConfigLoader.load(governorFile: options.config)
-        } catch {
-            for problem in error.problems { StandardError.print(problem.description) }
-            throw ExitCode(1)
-        }
+        let configuration = try options.load()
         guard let school = configuration.schools.first(where: { $0.probes.contains { $0.name == address } }),
               let probe = school.probes.first(where: { $0.name == address }) else {
             let known = configuration.schools.flatMap { $0.probes.filter { $0.mode == .push }.map(\.name) }

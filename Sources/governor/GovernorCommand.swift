@@ -1,4 +1,5 @@
 import ArgumentParser
+import GovernorCore
 import GovernorServer
 
 /// The `governor` executable: thin wiring around GovernorCore.
@@ -20,6 +21,17 @@ enum GovernorVersion {
 struct ConfigOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("The main configuration file.", valueName: "path"))
     var config: String = ConfigOptions.defaultPath
+
+    /// Loads the configuration; when the main file is unusable, prints its problems
+    /// (FILE:LINE: …) and exits 1.
+    func load() throws -> Configuration {
+        do {
+            return try ConfigLoader.load(governorFile: config)
+        } catch {
+            for problem in error.problems { StandardError.print(problem.description) }
+            throw ExitCode(1)
+        }
+    }
 
     /// `$GOVERNOR_CONFIG`, else the file a packaged install uses.
     static var defaultPath: String {

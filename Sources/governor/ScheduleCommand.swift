@@ -35,13 +35,7 @@ struct ScheduleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let configuration: Configuration
-        do {
-            configuration = try ConfigLoader.load(governorFile: options.config)
-        } catch {
-            for problem in error.problems { StandardError.print(problem.description) }
-            throw ExitCode(1)
-        }
+        let configuration = try options.load()
         for problem in configuration.problems { StandardError.print(problem.description) }
 
         var schools = configuration.schools

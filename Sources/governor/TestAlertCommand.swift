@@ -18,13 +18,7 @@ struct TestAlertCommand: AsyncParsableCommand {
     var school: String?
 
     func run() async throws {
-        let configuration: Configuration
-        do {
-            configuration = try ConfigLoader.load(governorFile: options.config)
-        } catch {
-            for problem in error.problems { StandardError.print(problem.description) }
-            throw ExitCode(1)
-        }
+        let configuration = try options.load()
         let settings = configuration.governor.alertSettings
         var recipients = settings.to
         if let school {
