@@ -56,7 +56,7 @@ let package = Package(
         // Alert email: RFC 5322 messages, sent by SMTP (libcurl) or the local sendmail.
         .target(
             name: "GovernorMail",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "GovernorCore"],
             swiftSettings: swiftSettings
         ),
         // The probe's side: settings, the next/run/report loop, clock check, result queue.

@@ -56,14 +56,6 @@ public struct MailMessage: Sendable, Equatable {
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         return "=?utf-8?B?\(Data(text.utf8).base64EncodedString())?="
     }
-
-    /// The bare address of `From: Name <addr>` or `addr`, for the SMTP envelope.
-    public static func address(_ mailbox: String) -> String {
-        if let open = mailbox.lastIndex(of: "<"), let close = mailbox.lastIndex(of: ">"), open < close {
-            return String(mailbox[mailbox.index(after: open)..<close])
-        }
-        return mailbox.trimmingCharacters(in: .whitespaces)
-    }
 }
 
 /// A message could not be handed over; the text is the server's or the program's answer.

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import GovernorCore
 import Synchronization
 
 /// SMTP through libcurl: `smtp://host:port` (STARTTLS as configured) or
@@ -54,7 +55,7 @@ public struct SMTPTransport: MailTransport {
         defer { curl_easy_cleanup(curl) }
         var recipients: UnsafeMutablePointer<curl_slist>?
         for address in message.to {
-            recipients = curl_slist_append(recipients, "<\(MailMessage.address(address))>")
+            recipients = curl_slist_append(recipients, "<\(MailboxAddress.address(address))>")
         }
         defer { curl_slist_free_all(recipients) }
         let payload = PayloadReader(Array(message.rendered.utf8))
@@ -63,7 +64,7 @@ public struct SMTPTransport: MailTransport {
         defer { errorBuffer.deallocate() }
 
         governor_curl_setopt_string(curl, CURLOPT_URL, url)
-        governor_curl_setopt_string(curl, CURLOPT_MAIL_FROM, "<\(MailMessage.address(message.from))>")
+        governor_curl_setopt_string(curl, CURLOPT_MAIL_FROM, "<\(MailboxAddress.address(message.from))>")
         governor_curl_setopt_pointer(curl, CURLOPT_MAIL_RCPT, recipients)
         governor_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
         governor_curl_setopt_read_function(curl, PayloadReader.read)

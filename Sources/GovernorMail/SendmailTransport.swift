@@ -1,4 +1,5 @@
 import Foundation
+import GovernorCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,7 +32,7 @@ public struct SendmailTransport: MailTransport {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         // -t: recipients from the headers; -oi: a line with a single dot is not the end.
-        process.arguments = ["-t", "-oi", "-f", MailMessage.address(message.from)]
+        process.arguments = ["-t", "-oi", "-f", MailboxAddress.address(message.from)]
         let input = Pipe()
         let errors = Pipe()
         process.standardInput = input
