@@ -23,10 +23,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -80,11 +83,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The operator's view, as pure presentation: the status report every view shares,
+        // the timeline's geometry, the dashboard's Mustache templates and the terminal table.
+        .target(
+            name: "GovernorDashboard",
+            dependencies: [
+                "GovernorCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `governor serve`: the HTTP API, the scheduler, reloads and systemd integration.
         .target(
             name: "GovernorServer",
             dependencies: [
                 "GovernorCore",
+                "GovernorDashboard",
                 "GovernorMail",
                 "GovernorSSH",
                 "GovernorStore",
@@ -94,7 +108,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -104,8 +120,10 @@ let package = Package(
             name: "governor",
             dependencies: [
                 "GovernorCore",
+                "GovernorDashboard",
                 "GovernorMail",
                 "GovernorServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -154,6 +172,11 @@ let package = Package(
             name: "GovernorCoreTests",
             dependencies: ["GovernorCore", "GovernorTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GovernorDashboardTests",
+            dependencies: ["GovernorDashboard", "GovernorCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,62 @@
+import Foundation
+import GovernorCore
+import Mustache
+
+/// Renders the dashboard's pages from a ``StatusReport``.
+///
+/// The templates are parsed once, when the renderer is made; a template that does not
+/// parse is a programming error caught by the render tests, so it stops the process.
+public struct DashboardRenderer: Sendable {
+    private let library: MustacheLibrary
+    /// How often the page reloads itself, in seconds.
+    public var refreshSeconds: Int
+
+    public init(refreshSeconds: Int = 30) {
+        var library = MustacheLibrary()
+        for (name, text) in DashboardTemplates.all {
+            do {
+                try library.register(text, named: name)
+            } catch {
+                preconditionFailure("the dashboard template '\(name)' does not parse: \(error)")
+            }
+        }
+        self.library = library
+        self.refreshSeconds = refreshSeconds
+    }
+
+    /// `/`: the counts, then every school with its timeline and probes.
+    public func overview(_ report: StatusReport) -> String {
+        let now = report.generatedAt.unixTime
+        return render("overview", OverviewPage(
+            header: HeaderView(report: report, title: "\(report.schools.count) school\(report.schools.count == 1 ? "" : "s")", refreshSeconds: refreshSeconds),
+            schools: report.schools.map { SchoolView(school: $0, now: now, size: .compact) }))
+    }
+
+    /// `/schools/{name}`: one school, larger, with its latest results' output.
+    public func school(_ school: SchoolStatus, of report: StatusReport, results: [ResultDetail]) -> String {
+        let now = report.generatedAt.unixTime
+        let format = DisplayFormat(timeZone: TimeZone(identifier: school.timezone) ?? .gmt, now: now)
+        return render("school", SchoolPage(
+            header: HeaderView(report: report, title: "school \(school.name)", refreshSeconds: refreshSeconds),
+            school: SchoolView(school: school, now: now, size: .large),
+            results: results.map { ResultView($0, format: format) }))
+    }
+
+    private func render(_ template: String, _ page: Any) -> String {
+        guard let html = library.render(page, withTemplate: template) else {
+            preconditionFailure("the dashboard template '\(template)' is not registered")
+        }
+        return html
+    }
+}
+
+struct OverviewPage {
+    var header: HeaderView
+    var schools: [SchoolView]
+}
+
+struct SchoolPage {
+    var header: HeaderView
+    var school: SchoolView
+    var results: [ResultView]
+}

@@ -1,0 +1,182 @@
+/// The dashboard's Mustache templates, compiled into the binary so that an installed
+/// `governor` needs no resource files beside it.
+///
+/// The markup is HTML5 that is also well-formed XML (void elements closed, no named
+/// entities), so tests can read it with an XML parser. No external assets: the
+/// governor often runs on a closed network. Refreshing is a `<meta>` tag, so the page
+/// works without JavaScript.
+enum DashboardTemplates {
+    static let all: [String: String] = [
+        "overview": overview,
+        "school": school,
+        "head": head,
+        "summary": summary,
+        "probes": probes,
+        "timeline": timeline,
+        "foot": foot,
+    ]
+
+    static let overview = """
+    {{#header}}{{> head}}{{> summary}}{{/header}}
+    {{^schools}}<p class="empty">No schools are configured. Add a <code>.cfg</code> file to the schools directory and reload.</p>{{/schools}}
+    {{#schools}}
+    <section class="school" id="school-{{name}}">
+    <h2><a href="{{href}}">{{name}}</a> <span class="meta">{{counts}} · {{timezone}} · {{date}}</span></h2>
+    {{#timeline}}{{> timeline}}{{/timeline}}
+    {{> probes}}
+    </section>
+    {{/schools}}
+    {{> foot}}
+    """
+
+    static let school = """
+    {{#header}}{{> head}}{{/header}}
+    {{#school}}
+    <p class="crumbs"><a href="/">All schools</a></p>
+    <section class="school large" id="school-{{name}}">
+    <h2>{{name}} <span class="meta">{{counts}} · {{timezone}} · {{date}} · <code>{{file}}</code></span></h2>
+    {{#timeline}}{{> timeline}}{{/timeline}}
+    {{> probes}}
+    </section>
+    {{/school}}
+    <section class="results">
+    <h2>Latest results</h2>
+    {{^results}}<p class="empty">No results yet.</p>{{/results}}
+    {{#results}}
+    <details class="result" id="{{anchor}}">
+    <summary><span class="probe">{{probe}}</span> <span class="when">{{runAt}}</span> <span class="outcome {{outcomeClass}}">{{outcome}}</span> <span class="lateness">{{lateness}}</span></summary>
+    {{#hasOutput}}<pre>{{output}}</pre>{{/hasOutput}}{{^hasOutput}}<p class="empty">No output.</p>{{/hasOutput}}
+    {{#truncated}}<p class="note">Output truncated at the governor's max_output.</p>{{/truncated}}
+    </details>
+    {{/results}}
+    </section>
+    {{> foot}}
+    """
+
+    static let head = """
+    <!DOCTYPE html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <meta http-equiv="refresh" content="{{refreshSeconds}}" />
+    <title>{{title}}</title>
+    <link rel="icon" href="data:," />
+    <style>
+    :root { --up: #2e7d32; --down: #c62828; --missed: #ef6c00; --pending: #757575; --ink: #1f2328; --muted: #59636e; --line: #d0d7de; --band: #ddeefc; }
+    * { box-sizing: border-box; }
+    body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #f6f8fa; }
+    header { background: #24292f; color: #fff; padding: 10px 16px; display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: baseline; }
+    header h1 { font-size: 18px; margin: 0; }
+    header a { color: #fff; text-decoration: none; }
+    header .meta { color: #c9d1d9; font-size: 13px; }
+    main { padding: 12px 16px; max-width: 1280px; margin: 0 auto; }
+    .tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(120px, 1fr)); gap: 8px; margin: 4px 0 16px; }
+    .tile { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
+    .tile b { display: block; font-size: 24px; }
+    .tile span { color: var(--muted); font-size: 13px; }
+    .tile.down b { color: var(--down); }
+    section.school, section.results { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin-bottom: 14px; }
+    h2 { font-size: 17px; margin: 2px 0 8px; }
+    h2 .meta { font-weight: normal; color: var(--muted); font-size: 13px; }
+    a { color: #0969da; }
+    .scroll { overflow-x: auto; }
+    table { border-collapse: collapse; width: 100%; font-size: 14px; }
+    th, td { text-align: left; padding: 4px 8px; border-top: 1px solid var(--line); white-space: nowrap; }
+    th { color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
+    .state { font-weight: 700; }
+    .state.up { color: var(--up); } .state.down { color: var(--down); } .state.never { color: var(--pending); }
+    .warn { color: var(--missed); font-weight: 700; }
+    .outcome.done { color: var(--up); } .outcome.failed { color: var(--down); }
+    .small { color: var(--muted); font-size: 12px; }
+    figure { margin: 0 0 8px; }
+    svg.timeline { width: 100%; height: auto; display: block; }
+    svg .lane { fill: none; stroke: #eaeef2; }
+    svg .lane-name { font-size: 12px; fill: var(--ink); }
+    svg .window { fill: var(--band); stroke: #9cc9f5; }
+    svg .window.ungenerated { fill: #f3f4f6; stroke: #c0c6cc; stroke-dasharray: 4 3; }
+    svg .tick { stroke: #c0c6cc; }
+    svg .tick-label { font-size: 11px; fill: var(--muted); text-anchor: middle; }
+    svg .now { stroke: #6f42c1; stroke-width: 2; }
+    svg .run { stroke-width: 1.5; }
+    .run.done { fill: var(--up); stroke: var(--up); } .run.failed { fill: var(--down); stroke: var(--down); }
+    .run.missed { fill: #fff; stroke: var(--missed); stroke-width: 3; } .run.pending { fill: #fff; stroke: var(--pending); }
+    .legend { display: flex; flex-wrap: wrap; gap: 12px; font-size: 12px; color: var(--muted); margin: 2px 0 6px; padding: 0; list-style: none; }
+    .legend svg { width: 12px; height: 12px; vertical-align: -2px; }
+    .legend .now-key { display: inline-block; width: 12px; border-top: 2px solid #6f42c1; vertical-align: 3px; }
+    details.result { border-top: 1px solid var(--line); padding: 4px 0; }
+    details.result summary { cursor: pointer; }
+    details.result pre { background: #f6f8fa; border: 1px solid var(--line); padding: 8px; overflow-x: auto; max-height: 420px; font-size: 12px; }
+    .empty, .note { color: var(--muted); }
+    .crumbs { margin: 0 0 8px; }
+    @media (max-width: 640px) { main { padding: 8px; } th, td { padding: 3px 6px; font-size: 13px; } }
+    </style>
+    </head>
+    <body>
+    <header><h1><a href="/">governor</a></h1><span class="meta">{{title}} · version {{version}} · up {{uptime}} · as of {{generatedAt}}</span></header>
+    <main>
+    """
+
+    static let summary = """
+    {{#summary}}
+    <div class="tiles">
+    <div class="tile"><b>{{schools}}</b><span>schools</span></div>
+    <div class="tile"><b>{{probes}}</b><span>probes</span></div>
+    <div class="tile"><b>{{up}}</b><span>UP</span></div>
+    <div class="tile {{downClass}}"><b>{{down}}</b><span>DOWN</span></div>
+    <div class="tile"><b>{{neverSeen}}</b><span>never seen</span></div>
+    <div class="tile {{outboxClass}}"><b>{{outboxPending}}</b><span>alerts pending{{#hasOutboxFailing}} ({{outboxFailing}} failing){{/hasOutboxFailing}}</span></div>
+    </div>
+    {{/summary}}
+    """
+
+    static let probes = """
+    {{#hasProbes}}
+    <div class="scroll">
+    <table class="probes">
+    <thead><tr><th>Probe</th><th>Mode</th><th>Label / address</th><th>State</th><th>Last contact</th><th>Missed</th><th>Clock offset</th><th>Last result</th><th>Next run</th></tr></thead>
+    <tbody>
+    {{#probes}}
+    <tr class="probe" data-probe="{{probe}}">
+    <td>{{probe}}</td>
+    <td>{{mode}}</td>
+    <td>{{label}}{{#hasAddress}}<br /><span class="small">{{address}}</span>{{/hasAddress}}</td>
+    <td><span class="state {{stateClass}}">{{state}}</span><br /><span class="small">{{since}}</span></td>
+    <td title="{{lastContactTitle}}">{{lastContact}}</td>
+    <td class="{{missedClass}}">{{missed}}</td>
+    <td>{{clockOffset}}</td>
+    <td><a class="outcome {{lastResultClass}}" href="{{lastResultHref}}">{{lastResult}}</a><br /><span class="small">{{lateness}}</span></td>
+    <td title="{{nextRunTitle}}">{{nextRun}}</td>
+    </tr>
+    {{/probes}}
+    </tbody>
+    </table>
+    </div>
+    {{/hasProbes}}
+    {{^hasProbes}}<p class="empty">This school has no probes.</p>{{/hasProbes}}
+    """
+
+    static let timeline = """
+    <figure>
+    <svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{width}} {{height}}" role="img" aria-label="{{description}}">
+    <title>{{description}}</title>
+    {{#bands}}<rect class="{{className}}" x="{{x}}" y="6" width="{{width}}" height="{{height}}"><title>{{title}}</title></rect>
+    {{/bands}}
+    {{#lanes}}<rect class="lane" x="0" y="{{y}}" width="{{width}}" height="1" /><text class="lane-name" x="{{labelX}}" y="{{textY}}">{{name}}</text>
+    {{/lanes}}
+    {{#ticks}}<line class="tick" x1="{{x}}" x2="{{x}}" y1="{{axisY}}" y2="{{tickEndY}}" /><text class="tick-label" x="{{x}}" y="{{tickLabelY}}">{{label}}</text>
+    {{/ticks}}
+    {{#hasNow}}<line class="now" x1="{{nowX}}" x2="{{nowX}}" y1="0" y2="{{axisY}}"><title>now</title></line>{{/hasNow}}
+    {{#marks}}{{#hasHref}}<a href="{{href}}">{{/hasHref}}<circle class="{{className}}" cx="{{x}}" cy="{{y}}" r="{{markRadius}}" data-probe="{{probe}}" data-run-at="{{runAt}}"><title>{{title}}</title></circle>{{#hasHref}}</a>{{/hasHref}}
+    {{/marks}}
+    </svg>
+    <ul class="legend">{{#legend}}<li><svg viewBox="0 0 12 12"><circle class="{{className}}" cx="6" cy="6" r="4.5" /></svg> {{label}}</li>{{/legend}}<li><span class="now-key"></span> now</li></ul>
+    </figure>
+    """
+
+    static let foot = """
+    </main>
+    </body>
+    </html>
+    """
+}

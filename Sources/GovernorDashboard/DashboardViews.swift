@@ -1,0 +1,229 @@
+import Foundation
+import GovernorCore
+
+// The values the Mustache templates read. Everything is formatted here, in Swift,
+// so that the templates only place text and numbers; Mustache escapes every `{{…}}`.
+
+struct HeaderView {
+    var title: String
+    var version: String
+    var uptime: String
+    var generatedAt: String
+    var refreshSeconds: Int
+    var summary: StatusReport.Summary
+    var downClass: String
+    var outboxClass: String
+    var hasOutboxFailing: Bool
+}
+
+struct SchoolView {
+    var name: String
+    var href: String
+    var timezone: String
+    var file: String
+    var date: String
+    var probes: [ProbeView]
+    var hasProbes: Bool
+    var counts: String
+    var timeline: TimelineView
+}
+
+struct ProbeView {
+    var probe: String
+    var mode: String
+    var label: String
+    var address: String
+    var hasAddress: Bool
+    var state: String
+    var stateClass: String
+    var since: String
+    var lastContact: String
+    var lastContactTitle: String
+    var missed: Int
+    var missedClass: String
+    var clockOffset: String
+    var lastResult: String
+    var lastResultClass: String
+    var lastResultHref: String
+    var lateness: String
+    var nextRun: String
+    var nextRunTitle: String
+}
+
+struct TimelineView {
+    var width: Double
+    var height: Double
+    var labelX: Double
+    var axisY: Double
+    var tickEndY: Double
+    var tickLabelY: Double
+    var markRadius: Double
+    var lanes: [LaneView]
+    var bands: [BandView]
+    var marks: [MarkView]
+    var ticks: [TickView]
+    var hasNow: Bool
+    var nowX: Double
+    var description: String
+    var legend: [LegendEntry]
+}
+
+struct LaneView {
+    var name: String
+    var y: Double
+    var textY: Double
+}
+
+struct BandView {
+    var x: Double
+    var width: Double
+    var height: Double
+    var className: String
+    var title: String
+}
+
+struct MarkView {
+    var x: Double
+    var y: Double
+    var className: String
+    var title: String
+    var runAt: String
+    var probe: String
+    var href: String
+    var hasHref: Bool
+}
+
+struct TickView {
+    var x: Double
+    var label: String
+}
+
+struct LegendEntry {
+    var className: String
+    var label: String
+}
+
+struct ResultView {
+    var anchor: String
+    var probe: String
+    var runAt: String
+    var outcome: String
+    var outcomeClass: String
+    var lateness: String
+    var output: String
+    var hasOutput: Bool
+    var truncated: Bool
+}
+
+extension HeaderView {
+    init(report: StatusReport, title: String, refreshSeconds: Int) {
+        self.init(
+            title: title, version: report.version, uptime: DisplayFormat.duration(report.uptimeSeconds),
+            generatedAt: RFC3339.format(report.generatedAt.unixTime), refreshSeconds: refreshSeconds, summary: report.summary,
+            downClass: report.summary.down > 0 ? "down" : "", outboxClass: report.summary.outboxFailing > 0 ? "down" : "",
+            hasOutboxFailing: report.summary.outboxFailing > 0)
+    }
+}
+
+extension SchoolView {
+    init(school: SchoolStatus, now: UnixTime, size: TimelineLayout.Size) {
+        let timeZone = TimeZone(identifier: school.timezone) ?? .gmt
+        let format = DisplayFormat(timeZone: timeZone, now: now)
+        let layout = TimelineLayout(day: school.today, probes: school.probes.map(\.probe), now: now, timeZone: timeZone, size: size)
+        let down = school.probes.count { $0.state == .down }
+        self.init(
+            name: school.name, href: "/schools/\(Self.pathSegment(school.name))", timezone: school.timezone, file: school.file,
+            date: school.today.date.description, probes: school.probes.map { ProbeView($0, format: format) },
+            hasProbes: !school.probes.isEmpty,
+            counts: down > 0 ? "\(down) of \(school.probes.count) DOWN" : "\(school.probes.count) probe\(school.probes.count == 1 ? "" : "s")",
+            timeline: TimelineView(layout: layout, school: school.name, date: school.today.date, format: format))
+    }
+
+    /// School names are letters, digits, '-', '_' and '.', but escape anyway.
+    static func pathSegment(_ name: String) -> String {
+        name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
+    }
+}
+
+extension ProbeView {
+    init(_ row: ProbeRow, format: DisplayFormat) {
+        let result = row.lastResult
+        self.init(
+            probe: row.probe, mode: row.mode, label: row.label ?? "", address: row.address ?? "", hasAddress: row.address != nil,
+            state: row.state.rawValue,
+            stateClass: row.state.cssClass,
+            since: row.stateSince.map { "since " + format.time($0.unixTime) } ?? "",
+            lastContact: row.lastContact.map { format.relative($0.unixTime) } ?? "never",
+            lastContactTitle: row.lastContact.map { format.time($0.unixTime) } ?? "",
+            missed: row.consecutiveMissed, missedClass: row.consecutiveMissed > 0 ? "warn" : "",
+            clockOffset: row.clockOffsetMs.map { DisplayFormat.offset(milliseconds: $0) } ?? "–",
+            lastResult: result.map(DisplayFormat.outcome(of:)) ?? "none yet",
+            lastResultClass: result.map { $0.succeeded ? "done" : "failed" } ?? "",
+            lastResultHref: result.map { "#result-\($0.id)" } ?? "",
+            lateness: result?.latenessMs.map { "\($0 >= 0 ? "+" : "")\($0) ms late" } ?? "",
+            nextRun: row.nextRun.map { format.time($0.unixTime) } ?? "–",
+            nextRunTitle: row.nextRun.map { format.relative($0.unixTime) } ?? "")
+    }
+}
+
+extension ProbeState {
+    var cssClass: String {
+        switch self {
+        case .up: "up"
+        case .down: "down"
+        case .neverSeen: "never"
+        }
+    }
+}
+
+extension TimelineView {
+    init(layout: TimelineLayout, school: String, date: LocalDate, format: DisplayFormat) {
+        let laneHeight = layout.size.laneHeight
+        self.init(
+            width: layout.size.width, height: layout.height, labelX: 4, axisY: layout.axisY, tickEndY: layout.axisY + 4, tickLabelY: layout.axisY + 16,
+            markRadius: min(laneHeight * 0.3, 8),
+            lanes: layout.lanes.enumerated().map { index, name in
+                let top = TimelineLayout.topPadding + Double(index) * laneHeight
+                return LaneView(name: name.count > 18 ? String(name.prefix(17)) + "…" : name, y: top, textY: (top + laneHeight / 2 + 4).roundedToTenth)
+            },
+            bands: layout.bands.map { box in
+                BandView(x: box.x, width: box.width, height: layout.axisY - TimelineLayout.topPadding,
+                         className: box.band.generated ? "window" : "window ungenerated",
+                         title: "window \(format.time(box.band.start.unixTime))–\(format.time(box.band.end.unixTime))"
+                            + (box.band.generated ? "" : " (run times not drawn yet)"))
+            },
+            marks: layout.marks.map { mark in
+                MarkView(x: mark.x, y: mark.y, className: "run \(mark.run.outcome.rawValue)",
+                         title: "\(mark.run.probe) \(format.time(mark.run.runAt.unixTime)): \(mark.run.outcome.rawValue)",
+                         runAt: RFC3339.format(mark.run.runAt.unixTime), probe: mark.run.probe,
+                         href: mark.run.resultID.map { "/schools/\(SchoolView.pathSegment(school))#result-\($0)" } ?? "",
+                         hasHref: mark.run.resultID != nil)
+            },
+            ticks: layout.ticks.map { TickView(x: $0.x, label: $0.label) },
+            hasNow: layout.nowX != nil, nowX: layout.nowX ?? 0,
+            description: "Runs of school \(school) on \(date): "
+                + RunOutcome.allCases.map { outcome in "\(layout.marks.count { $0.run.outcome == outcome }) \(outcome.rawValue)" }.joined(separator: ", "),
+            legend: RunOutcome.allCases.map { LegendEntry(className: "run \($0.rawValue)", label: $0.rawValue) })
+    }
+}
+
+extension ResultView {
+    init(_ detail: ResultDetail, format: DisplayFormat) {
+        let summary = detail.summary
+        self.init(
+            anchor: "result-\(summary.id)", probe: detail.probe,
+            runAt: summary.runAt.map { format.time($0.unixTime) } ?? "–",
+            outcome: summary.failure ?? summary.exitCode.map { "exit \($0)" } ?? "no exit status",
+            outcomeClass: summary.succeeded ? "done" : "failed",
+            lateness: summary.latenessMs.map { "\($0 >= 0 ? "+" : "")\($0) ms" } ?? "–",
+            output: Self.printable(detail.output), hasOutput: !detail.output.isEmpty, truncated: detail.outputTruncated)
+    }
+
+    /// The output without control characters other than tab and newline (terminal
+    /// colour codes, say), which HTML and XML do not allow in text.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { scalar in
+            scalar == "\t" || scalar == "\n" || !(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
+        }))
+    }
+}

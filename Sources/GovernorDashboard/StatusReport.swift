@@ -1,0 +1,187 @@
+public import GovernorCore
+
+/// Everything the operator's views show: the dashboard, `GET /v1/status` and
+/// `governor status` all render this one value, so they never disagree.
+public struct StatusReport: Codable, Sendable, Equatable {
+    public var version: String
+    public var generatedAt: Instant
+    public var startedAt: Instant
+    public var summary: Summary
+    public var schools: [SchoolStatus]
+
+    public init(version: String, generatedAt: Instant, startedAt: Instant, summary: Summary, schools: [SchoolStatus]) {
+        self.version = version
+        self.generatedAt = generatedAt
+        self.startedAt = startedAt
+        self.summary = summary
+        self.schools = schools
+    }
+
+    public var uptimeSeconds: Int64 { max(0, generatedAt.unixTime - startedAt.unixTime) }
+
+    enum CodingKeys: String, CodingKey {
+        case version, summary, schools
+        case generatedAt = "generated_at"
+        case startedAt = "started_at"
+    }
+
+    /// The counts at the top of the dashboard.
+    public struct Summary: Codable, Sendable, Equatable {
+        public var schools: Int
+        public var probes: Int
+        public var up: Int
+        public var down: Int
+        public var neverSeen: Int
+        /// Alert email queued and not delivered yet.
+        public var outboxPending: Int
+        /// Of those, how many have failed at least once.
+        public var outboxFailing: Int
+
+        public init(schools: Int, probes: Int, up: Int, down: Int, neverSeen: Int, outboxPending: Int, outboxFailing: Int) {
+            self.schools = schools
+            self.probes = probes
+            self.up = up
+            self.down = down
+            self.neverSeen = neverSeen
+            self.outboxPending = outboxPending
+            self.outboxFailing = outboxFailing
+        }
+
+        /// Counts the probes of `schools` by state.
+        public init(schools: [SchoolStatus], outboxPending: Int, outboxFailing: Int) {
+            let probes = schools.flatMap(\.probes)
+            self.init(schools: schools.count, probes: probes.count,
+                      up: probes.count { $0.state == .up }, down: probes.count { $0.state == .down },
+                      neverSeen: probes.count { $0.state == .neverSeen },
+                      outboxPending: outboxPending, outboxFailing: outboxFailing)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case schools, probes, up, down
+            case neverSeen = "never_seen"
+            case outboxPending = "outbox_pending"
+            case outboxFailing = "outbox_failing"
+        }
+    }
+}
+
+/// One school: its probes and today's runs.
+public struct SchoolStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var timezone: String
+    public var file: String
+    public var probes: [ProbeRow]
+    public var today: TimelineDay
+
+    public init(name: String, timezone: String, file: String, probes: [ProbeRow], today: TimelineDay) {
+        self.name = name
+        self.timezone = timezone
+        self.file = file
+        self.probes = probes
+        self.today = today
+    }
+}
+
+/// A probe's health at a glance.
+public enum ProbeState: String, Codable, Sendable {
+    case up = "UP"
+    /// Missed `[Alerts] missed_runs` runs in a row (takes precedence over never seen).
+    case down = "DOWN"
+    /// Has never contacted the governor and has not been declared DOWN (yet).
+    case neverSeen = "NEVER SEEN"
+}
+
+/// One probe's line of a school's table.
+public struct ProbeRow: Codable, Sendable, Equatable {
+    public var probe: String
+    public var mode: String
+    public var label: String?
+    public var address: String?
+    public var state: ProbeState
+    public var stateSince: Instant?
+    public var lastContact: Instant?
+    public var consecutiveMissed: Int
+    /// The probe's clock minus the governor's, from its latest report.
+    public var clockOffsetMs: Double?
+    public var lastResult: ResultSummary?
+    public var nextRun: Instant?
+
+    public init(probe: String, mode: String, label: String?, address: String?, state: ProbeState, stateSince: Instant?,
+                lastContact: Instant?, consecutiveMissed: Int, clockOffsetMs: Double?, lastResult: ResultSummary?, nextRun: Instant?) {
+        self.probe = probe
+        self.mode = mode
+        self.label = label
+        self.address = address
+        self.state = state
+        self.stateSince = stateSince
+        self.lastContact = lastContact
+        self.consecutiveMissed = consecutiveMissed
+        self.clockOffsetMs = clockOffsetMs
+        self.lastResult = lastResult
+        self.nextRun = nextRun
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case probe, mode, label, address, state
+        case stateSince = "state_since"
+        case lastContact = "last_contact"
+        case consecutiveMissed = "consecutive_missed"
+        case clockOffsetMs = "clock_offset_ms"
+        case lastResult = "last_result"
+        case nextRun = "next_run"
+    }
+}
+
+/// A stored result, reduced to what a table cell shows.
+public struct ResultSummary: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var runAt: Instant?
+    public var exitCode: Int?
+    /// Why a push run did not run or finish ("connect: …", "skipped: …").
+    public var failure: String?
+    /// How long after its run time the test started.
+    public var latenessMs: Int64?
+
+    public init(id: Int64, runAt: Instant?, exitCode: Int?, failure: String?, latenessMs: Int64?) {
+        self.id = id
+        self.runAt = runAt
+        self.exitCode = exitCode
+        self.failure = failure
+        self.latenessMs = latenessMs
+    }
+
+    /// Exit status 0 and no failure.
+    public var succeeded: Bool { failure == nil && exitCode == 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case id, failure
+        case runAt = "run_at"
+        case exitCode = "exit_code"
+        case latenessMs = "lateness_ms"
+    }
+}
+
+/// An instant to the second, written as RFC 3339 UTC in JSON.
+public struct Instant: Codable, Sendable, Hashable, Comparable {
+    public var unixTime: UnixTime
+
+    public init(_ unixTime: UnixTime) {
+        self.unixTime = unixTime
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = RFC3339.parse(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an RFC 3339 time")
+        }
+        unixTime = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(RFC3339.format(unixTime))
+    }
+
+    public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.unixTime < rhs.unixTime }
+}

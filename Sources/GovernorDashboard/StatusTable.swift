@@ -1,0 +1,56 @@
+import Foundation
+import GovernorCore
+
+/// `governor status` in the terminal: the dashboard's counts and school tables as
+/// aligned plain text.
+public enum StatusTable {
+    /// - Parameter server: where the report came from, for the first line.
+    public static func render(_ report: StatusReport, server: String) -> String {
+        let summary = report.summary
+        var lines = [
+            "governor \(report.version) at \(server), up \(DisplayFormat.duration(report.uptimeSeconds)), as of \(RFC3339.format(report.generatedAt.unixTime))",
+            "schools \(summary.schools)  probes \(summary.probes)  UP \(summary.up)  DOWN \(summary.down)  never seen \(summary.neverSeen)"
+                + "  alerts pending \(summary.outboxPending)" + (summary.outboxFailing > 0 ? " (\(summary.outboxFailing) failing)" : ""),
+        ]
+        let now = report.generatedAt.unixTime
+        for school in report.schools {
+            let format = DisplayFormat(timeZone: TimeZone(identifier: school.timezone) ?? .gmt, now: now)
+            let outcomes = RunOutcome.allCases.map { outcome in "\(school.today.runs.count { $0.outcome == outcome }) \(outcome.rawValue)" }
+            lines.append("")
+            lines.append("\(school.name) (\(school.timezone), \(school.file)) today: " + outcomes.joined(separator: ", "))
+            guard !school.probes.isEmpty else {
+                lines.append("  no probes")
+                continue
+            }
+            let header = ["PROBE", "MODE", "LABEL/ADDRESS", "STATE", "SINCE", "LAST CONTACT", "MISSED", "CLOCK", "LAST RESULT", "NEXT RUN"]
+            let rows = school.probes.map { row(of: $0, format: format) }
+            lines += aligned([header] + rows).map { "  " + $0 }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func row(of probe: ProbeRow, format: DisplayFormat) -> [String] {
+        var lastResult = "none yet"
+        if let result = probe.lastResult {
+            lastResult = DisplayFormat.outcome(of: result)
+            if let late = result.latenessMs { lastResult += ", \(late >= 0 ? "+" : "")\(late) ms" }
+        }
+        let labelOrAddress: String = probe.label ?? probe.address ?? "-"
+        let since: String = probe.stateSince.map { format.time($0.unixTime) } ?? "-"
+        let contact: String = probe.lastContact.map { format.relative($0.unixTime) } ?? "never"
+        let clock: String = probe.clockOffsetMs.map { DisplayFormat.offset(milliseconds: $0) } ?? "-"
+        let next: String = probe.nextRun.map { format.time($0.unixTime) } ?? "-"
+        return [probe.probe, probe.mode, labelOrAddress, probe.state.rawValue, since, contact, "\(probe.consecutiveMissed)", clock, lastResult, next]
+    }
+
+    /// Pads each column to its widest cell (counted in characters).
+    static func aligned(_ rows: [[String]]) -> [String] {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { column in rows.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+            }.joined(separator: "  ")
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import FoundationXML
+import GovernorCore
+import Testing
+
+@testable import GovernorDashboard
+
+/// The dashboard rendered from fixed state: it parses, and the timeline shows every
+/// run where it belongs.
+@Suite struct DashboardRenderTests {
+    /// 2026-11-23 in Rome (UTC+1): windows 08:00–09:00 and 10:00–11:00 local.
+    static let rome = TimeZone(identifier: "Europe/Rome")!
+    static let windowOne = (start: RFC3339.parse("2026-11-23T07:00:00Z")!, end: RFC3339.parse("2026-11-23T08:00:00Z")!)
+    static let windowTwo = (start: RFC3339.parse("2026-11-23T09:00:00Z")!, end: RFC3339.parse("2026-11-23T10:00:00Z")!)
+    static let now = RFC3339.parse("2026-11-23T09:30:00Z")!
+
+    static let runs: [TimelineDay.Run] = [
+        .init(probe: "lab-1", runAt: Instant(windowOne.start + 300), outcome: .done, resultID: 11),
+        .init(probe: "lab-2", runAt: Instant(windowOne.start + 1500), outcome: .failed, resultID: 12),
+        .init(probe: "lab-1", runAt: Instant(windowOne.start + 2700), outcome: .missed),
+        .init(probe: "lab-2", runAt: Instant(windowTwo.start + 600), outcome: .done, resultID: 13),
+        .init(probe: "lab-1", runAt: Instant(windowTwo.start + 2400), outcome: .pending),
+        .init(probe: "lab-2", runAt: Instant(windowTwo.start + 3300), outcome: .pending),
+    ]
+
+    static func school(name: String = "liceo-galilei", label: String? = "Lab PC <1>") -> SchoolStatus {
+        let date = LocalDate(year: 2026, month: 11, day: 23)!
+        let today = TimelineDay(
+            date: date, start: Instant(RFC3339.parse("2026-11-22T23:00:00Z")!), end: Instant(RFC3339.parse("2026-11-23T23:00:00Z")!),
+            windows: [
+                .init(start: Instant(windowOne.start), end: Instant(windowOne.end), generated: true),
+                .init(start: Instant(windowTwo.start), end: Instant(windowTwo.end), generated: true),
+            ],
+            runs: runs)
+        let probes = [
+            ProbeRow(probe: "lab-1", mode: "pull", label: label, address: nil, state: .up, stateSince: Instant(windowOne.start - 86_400),
+                     lastContact: Instant(now - 90), consecutiveMissed: 1, clockOffsetMs: 1.25,
+                     lastResult: ResultSummary(id: 11, runAt: Instant(windowOne.start + 300), exitCode: 0, failure: nil, latenessMs: 3),
+                     nextRun: Instant(windowTwo.start + 2400)),
+            ProbeRow(probe: "lab-2", mode: "push", label: nil, address: "ndt@10.1.2.3", state: .down, stateSince: Instant(windowOne.end),
+                     lastContact: nil, consecutiveMissed: 4, clockOffsetMs: nil,
+                     lastResult: ResultSummary(id: 13, runAt: Instant(windowTwo.start + 600), exitCode: nil, failure: "connect: connection refused", latenessMs: nil),
+                     nextRun: Instant(windowTwo.start + 3300)),
+        ]
+        return SchoolStatus(name: name, timezone: "Europe/Rome", file: "/etc/governor/schools/\(name).cfg", probes: probes, today: today)
+    }
+
+    static func report(schools: [SchoolStatus] = [school()]) -> StatusReport {
+        StatusReport(version: "9.9.9", generatedAt: Instant(now), startedAt: Instant(now - 7_500),
+                     summary: .init(schools: schools, outboxPending: 2, outboxFailing: 1), schools: schools)
+    }
+
+    /// Reads the page as XML: the markup is meant to be well-formed.
+    static func parse(_ html: String) throws -> XMLDocument {
+        try XMLDocument(xmlString: html, options: [])
+    }
+
+    static func elements(_ document: XMLDocument, _ name: String, class className: String? = nil) throws -> [XMLElement] {
+        let predicate = className.map { " and contains(concat(' ', @class, ' '), ' \($0) ')" } ?? ""
+        return try document.nodes(forXPath: "//*[local-name()='\(name)'\(predicate)]").compactMap { $0 as? XMLElement }
+    }
+
+    static func attribute(_ element: XMLElement, _ name: String) -> String? {
+        element.attributes?.first { $0.localName == name || $0.name == name }?.stringValue
+    }
+
+    /// The axis runs over whole local hours around the windows: 08:00–11:00 Rome,
+    /// 07:00Z–10:00Z, drawn from x = 120 (after the probe names) to 960 − 12.
+    static func expectedX(_ instant: UnixTime) -> Double {
+        let start = windowOne.start, end = windowTwo.end
+        return ((120 + Double(instant - start) / Double(end - start) * (960 - 120 - 12)) * 10).rounded() / 10
+    }
+
+    @Test func overviewParsesAndHasOneMarkPerRunAtItsTime() throws {
+        let html = DashboardRenderer().overview(Self.report())
+        let document = try Self.parse(html)
+        let marks = try Self.elements(document, "circle", class: "run")
+        // The legend has one circle per outcome too; the timeline's carry data-run-at.
+        let runMarks = marks.filter { Self.attribute($0, "data-run-at") != nil }
+        #expect(runMarks.count == Self.runs.count)
+        for run in Self.runs {
+            let mark = try #require(runMarks.first { Self.attribute($0, "data-run-at") == RFC3339.format(run.runAt.unixTime) },
+                                    "no mark for the run at \(RFC3339.format(run.runAt.unixTime))")
+            #expect(Double(Self.attribute(mark, "cx") ?? "") == Self.expectedX(run.runAt.unixTime))
+            #expect(Self.attribute(mark, "class") == "run \(run.outcome.rawValue)")
+            #expect(Self.attribute(mark, "data-probe") == run.probe)
+        }
+        // Each probe's marks share a lane.
+        let lanes = Dictionary(grouping: runMarks) { Self.attribute($0, "data-probe") ?? "" }.mapValues { Set($0.compactMap { Self.attribute($0, "cy") }) }
+        #expect(lanes["lab-1"]?.count == 1 && lanes["lab-2"]?.count == 1 && lanes["lab-1"] != lanes["lab-2"])
+    }
+
+    @Test func timelineDrawsWindowsNowAndLocalHours() throws {
+        let document = try Self.parse(DashboardRenderer().overview(Self.report()))
+        let bands = try Self.elements(document, "rect", class: "window")
+        #expect(bands.map { Double(Self.attribute($0, "x") ?? "") } == [Self.expectedX(Self.windowOne.start), Self.expectedX(Self.windowTwo.start)])
+        let now = try #require(try Self.elements(document, "line", class: "now").first)
+        #expect(Double(Self.attribute(now, "x1") ?? "") == Self.expectedX(Self.now))
+        let labels = try Self.elements(document, "text", class: "tick-label").map(\.stringValue)
+        #expect(labels == ["08:00", "09:00", "10:00", "11:00"])
+    }
+
+    @Test func overviewShowsTheCountsAndProbeRows() throws {
+        let html = DashboardRenderer().overview(Self.report())
+        let document = try Self.parse(html)
+        let tiles = try Self.elements(document, "div", class: "tile").map { $0.stringValue ?? "" }
+        #expect(tiles == ["1schools", "2probes", "1UP", "1DOWN", "0never seen", "2alerts pending (1 failing)"])
+        let rows = try Self.elements(document, "tr", class: "probe")
+        #expect(rows.compactMap { Self.attribute($0, "data-probe") } == ["lab-1", "lab-2"])
+        let second = rows[1].stringValue ?? ""
+        #expect(second.contains("DOWN") && second.contains("ndt@10.1.2.3") && second.contains("connect: connection refused") && second.contains("never"))
+        let first = rows[0].stringValue ?? ""
+        #expect(first.contains("+1.2 ms") && first.contains("exit 0") && first.contains("+3 ms late") && first.contains("1 min ago"))
+        #expect(html.contains("version 9.9.9") && html.contains("up 2 h 5 min"))
+        #expect(!html.contains("<script"))
+    }
+
+    @Test func textIsEscaped() throws {
+        let html = DashboardRenderer().overview(Self.report(schools: [Self.school(label: "</td><script>alert(1)</script>")]))
+        #expect(!html.contains("<script>"))
+        #expect(html.contains("&lt;/td&gt;&lt;script&gt;"))
+        _ = try Self.parse(html)
+    }
+
+    @Test func emptyConfigurationSaysSo() throws {
+        let html = DashboardRenderer().overview(Self.report(schools: []))
+        _ = try Self.parse(html)
+        #expect(html.contains("No schools are configured"))
+    }
+
+    @Test func schoolPageHasTheResultsOutputAClickAway() throws {
+        let results = [
+            ResultDetail(summary: ResultSummary(id: 13, runAt: Instant(Self.windowTwo.start + 600), exitCode: nil, failure: "connect: connection refused", latenessMs: nil),
+                         probe: "lab-2", output: "", outputTruncated: false),
+            ResultDetail(summary: ResultSummary(id: 11, runAt: Instant(Self.windowOne.start + 300), exitCode: 0, failure: nil, latenessMs: 3),
+                         probe: "lab-1", output: "\u{1B}[1mDownload\u{1B}[0m: 93.4 Mbit/s\n<upload> & more", outputTruncated: true),
+        ]
+        let school = Self.school()
+        let html = DashboardRenderer().school(school, of: Self.report(), results: results)
+        let document = try Self.parse(html)
+        let details = try Self.elements(document, "details", class: "result")
+        #expect(details.compactMap { Self.attribute($0, "id") } == ["result-13", "result-11"])
+        let output = try Self.elements(document, "pre").map { $0.stringValue ?? "" }
+        #expect(output == ["[1mDownload[0m: 93.4 Mbit/s\n<upload> & more"])
+        #expect(html.contains("Output truncated"))
+        // Marks of runs with a result link to it.
+        let links = try Self.elements(document, "a").compactMap { Self.attribute($0, "href") }
+        #expect(links.contains("/schools/liceo-galilei#result-11") && links.contains("/schools/liceo-galilei#result-12"))
+        // The large layout: still one mark per run.
+        #expect(try Self.elements(document, "circle").filter { Self.attribute($0, "data-run-at") != nil }.count == Self.runs.count)
+    }
+
+    @Test func hoursFollowTheSchoolsClockOnDSTDays() {
+        let newYork = TimeZone(identifier: "America/New_York")!
+        // 2026-03-08: 02:00 local does not exist.
+        let date = LocalDate(year: 2026, month: 3, day: 8)!
+        let start = SchoolClock.instant(of: TimeOfDay(secondsSinceMidnight: 0)!, on: date, in: newYork)
+        let end = SchoolClock.instant(of: TimeOfDay(secondsSinceMidnight: 0)!, on: date.adding(days: 1), in: newYork)
+        #expect(end - start == 23 * 3600)
+        let hours = TimelineLayout.hourInstants(of: date, in: newYork, from: start, through: end)
+        #expect(hours.count == 24)  // 00:00 … 23:00 without 02:00, then the next midnight
+        #expect(!hours.contains { $0.1 == 2 })
+        #expect(hours.map(\.0) == hours.map(\.0).sorted())
+        // The autumn day has 25 hours and 01:00 once (its first occurrence).
+        let autumn = LocalDate(year: 2026, month: 11, day: 1)!
+        let autumnStart = SchoolClock.instant(of: TimeOfDay(secondsSinceMidnight: 0)!, on: autumn, in: newYork)
+        let autumnEnd = SchoolClock.instant(of: TimeOfDay(secondsSinceMidnight: 0)!, on: autumn.adding(days: 1), in: newYork)
+        #expect(autumnEnd - autumnStart == 25 * 3600)
+        #expect(TimelineLayout.hourInstants(of: autumn, in: newYork, from: autumnStart, through: autumnEnd).count == 25)
+    }
+
+    @Test(arguments: [
+        (true as Bool?, 100 as Int64, 50 as Int64, RunOutcome.done),
+        (false, 100, 50, .failed),
+        (nil, 100, 50, .pending),
+        (nil, 100, 100, .missed),
+        (nil, 100, 150, .missed),
+        (false, 100, 150, .failed),
+    ])
+    func runOutcomes(succeeded: Bool?, settledAt: Int64, now: Int64, expected: RunOutcome) {
+        #expect(RunOutcome.classify(succeeded: succeeded, settledAt: settledAt, now: now) == expected)
+    }
+
+    @Test func terminalTableShowsTheSameRows() throws {
+        let text = StatusTable.render(Self.report(), server: "http://127.0.0.1:8080")
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines[0].hasPrefix("governor 9.9.9 at http://127.0.0.1:8080, up 2 h 5 min"))
+        #expect(lines[1] == "schools 1  probes 2  UP 1  DOWN 1  never seen 0  alerts pending 2 (1 failing)")
+        #expect(lines.contains("liceo-galilei (Europe/Rome, /etc/governor/schools/liceo-galilei.cfg) today: 2 done, 1 failed, 1 missed, 2 pending"))
+        let header = lines.first { $0.hasPrefix("  PROBE") } ?? ""
+        let lab2 = lines.first { $0.hasPrefix("  lab-2") } ?? ""
+        // Columns line up: each value starts where its header does.
+        let column = header.range(of: "LAST RESULT").map { header.distance(from: header.startIndex, to: $0.lowerBound) } ?? -1
+        #expect(column > 0 && lab2.dropFirst(column).hasPrefix("connect: connection refused"))
+        #expect(lab2.contains("DOWN") && lab2.contains("never"))
+    }
+
+    @Test func statusReportRoundTripsThroughJSON() throws {
+        let report = Self.report()
+        let data = try JSONEncoder().encode(report)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"generated_at\":\"2026-11-23T09:30:00Z\"") && text.contains("\"state\":\"DOWN\""))
+        #expect(try JSONDecoder().decode(StatusReport.self, from: data) == report)
+    }
+}
