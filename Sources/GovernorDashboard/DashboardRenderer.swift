@@ -42,6 +42,13 @@ public struct DashboardRenderer: Sendable {
             results: results.map { ResultView($0, format: format) }))
     }
 
+    /// `/schools/{name}` for a name no school has.
+    public func schoolNotFound(_ name: String, of report: StatusReport) -> String {
+        render("notFound", NotFoundPage(
+            header: HeaderView(report: report, title: "no such school", refreshSeconds: refreshSeconds),
+            name: name, schools: report.schools.map { SchoolLink(name: $0.name, href: SchoolView.href(of: $0.name)) }))
+    }
+
     private func render(_ template: String, _ page: Any) -> String {
         guard let html = library.render(page, withTemplate: template) else {
             preconditionFailure("the dashboard template '\(template)' is not registered")
@@ -59,4 +66,15 @@ struct SchoolPage {
     var header: HeaderView
     var school: SchoolView
     var results: [ResultView]
+}
+
+struct NotFoundPage {
+    var header: HeaderView
+    var name: String
+    var schools: [SchoolLink]
+}
+
+struct SchoolLink {
+    var name: String
+    var href: String
 }

@@ -14,6 +14,7 @@ enum DashboardTemplates {
         "probes": probes,
         "timeline": timeline,
         "foot": foot,
+        "notFound": notFound,
     ]
 
     static let overview = """
@@ -49,6 +50,17 @@ enum DashboardTemplates {
     {{#truncated}}<p class="note">Output truncated at the governor's max_output.</p>{{/truncated}}
     </details>
     {{/results}}
+    </section>
+    {{> foot}}
+    """
+
+    static let notFound = """
+    {{#header}}{{> head}}{{/header}}
+    <section class="results">
+    <h2>No school is named “{{name}}”</h2>
+    {{^schools}}<p>No schools are configured.</p>{{/schools}}
+    <ul>{{#schools}}<li><a href="{{href}}">{{name}}</a></li>{{/schools}}</ul>
+    <p><a href="/">All schools</a></p>
     </section>
     {{> foot}}
     """
@@ -89,8 +101,8 @@ enum DashboardTemplates {
     .warn { color: var(--missed); font-weight: 700; }
     .outcome.done { color: var(--up); } .outcome.failed { color: var(--down); }
     .small { color: var(--muted); font-size: 12px; }
-    figure { margin: 0 0 8px; }
-    svg.timeline { width: 100%; height: auto; display: block; }
+    figure { margin: 0 0 8px; overflow-x: auto; }
+    svg.timeline { width: 100%; min-width: 640px; height: auto; display: block; }
     svg .lane { fill: none; stroke: #eaeef2; }
     svg .lane-name { font-size: 12px; fill: var(--ink); }
     svg .window { fill: var(--band); stroke: #9cc9f5; }
@@ -145,7 +157,7 @@ enum DashboardTemplates {
     <td title="{{lastContactTitle}}">{{lastContact}}</td>
     <td class="{{missedClass}}">{{missed}}</td>
     <td>{{clockOffset}}</td>
-    <td><a class="outcome {{lastResultClass}}" href="{{lastResultHref}}">{{lastResult}}</a><br /><span class="small">{{lateness}}</span></td>
+    <td>{{#hasLastResult}}<a class="outcome {{lastResultClass}}" href="{{lastResultHref}}">{{lastResult}}</a><br /><span class="small">{{lateness}}</span>{{/hasLastResult}}{{^hasLastResult}}<span class="small">none yet</span>{{/hasLastResult}}</td>
     <td title="{{nextRunTitle}}">{{nextRun}}</td>
     </tr>
     {{/probes}}
@@ -164,7 +176,7 @@ enum DashboardTemplates {
     {{/bands}}
     {{#lanes}}<rect class="lane" x="0" y="{{y}}" width="{{width}}" height="1" /><text class="lane-name" x="{{labelX}}" y="{{textY}}">{{name}}</text>
     {{/lanes}}
-    {{#ticks}}<line class="tick" x1="{{x}}" x2="{{x}}" y1="{{axisY}}" y2="{{tickEndY}}" /><text class="tick-label" x="{{x}}" y="{{tickLabelY}}">{{label}}</text>
+    {{#ticks}}<line class="tick" x1="{{x}}" x2="{{x}}" y1="{{axisY}}" y2="{{tickEndY}}" />{{#labeled}}<text class="tick-label" x="{{x}}" y="{{tickLabelY}}">{{label}}</text>{{/labeled}}
     {{/ticks}}
     {{#hasNow}}<line class="now" x1="{{nowX}}" x2="{{nowX}}" y1="0" y2="{{axisY}}"><title>now</title></line>{{/hasNow}}
     {{#marks}}{{#hasHref}}<a href="{{href}}">{{/hasHref}}<circle class="{{className}}" cx="{{x}}" cy="{{y}}" r="{{markRadius}}" data-probe="{{probe}}" data-run-at="{{runAt}}"><title>{{title}}</title></circle>{{#hasHref}}</a>{{/hasHref}}

@@ -45,6 +45,7 @@ struct ProbeView {
     var lastResult: String
     var lastResultClass: String
     var lastResultHref: String
+    var hasLastResult: Bool
     var lateness: String
     var nextRun: String
     var nextRunTitle: String
@@ -96,6 +97,7 @@ struct MarkView {
 struct TickView {
     var x: Double
     var label: String
+    var labeled: Bool
 }
 
 struct LegendEntry {
@@ -132,12 +134,14 @@ extension SchoolView {
         let layout = TimelineLayout(day: school.today, probes: school.probes.map(\.probe), now: now, timeZone: timeZone, size: size)
         let down = school.probes.count { $0.state == .down }
         self.init(
-            name: school.name, href: "/schools/\(Self.pathSegment(school.name))", timezone: school.timezone, file: school.file,
-            date: school.today.date.description, probes: school.probes.map { ProbeView($0, format: format) },
+            name: school.name, href: Self.href(of: school.name), timezone: school.timezone, file: school.file,
+            date: school.today.date.description, probes: school.probes.map { ProbeView($0, school: school.name, format: format) },
             hasProbes: !school.probes.isEmpty,
             counts: down > 0 ? "\(down) of \(school.probes.count) DOWN" : "\(school.probes.count) probe\(school.probes.count == 1 ? "" : "s")",
             timeline: TimelineView(layout: layout, school: school.name, date: school.today.date, format: format))
     }
+
+    static func href(of school: String) -> String { "/schools/" + pathSegment(school) }
 
     /// School names are letters, digits, '-', '_' and '.', but escape anyway.
     static func pathSegment(_ name: String) -> String {
@@ -146,7 +150,7 @@ extension SchoolView {
 }
 
 extension ProbeView {
-    init(_ row: ProbeRow, format: DisplayFormat) {
+    init(_ row: ProbeRow, school schoolName: String, format: DisplayFormat) {
         let result = row.lastResult
         self.init(
             probe: row.probe, mode: row.mode, label: row.label ?? "", address: row.address ?? "", hasAddress: row.address != nil,
@@ -159,7 +163,8 @@ extension ProbeView {
             clockOffset: row.clockOffsetMs.map { DisplayFormat.offset(milliseconds: $0) } ?? "–",
             lastResult: result.map(DisplayFormat.outcome(of:)) ?? "none yet",
             lastResultClass: result.map { $0.succeeded ? "done" : "failed" } ?? "",
-            lastResultHref: result.map { "#result-\($0.id)" } ?? "",
+            lastResultHref: result.map { "/schools/\(SchoolView.pathSegment(schoolName))#result-\($0.id)" } ?? "",
+            hasLastResult: result != nil,
             lateness: result?.latenessMs.map { "\($0 >= 0 ? "+" : "")\($0) ms late" } ?? "",
             nextRun: row.nextRun.map { format.time($0.unixTime) } ?? "–",
             nextRunTitle: row.nextRun.map { format.relative($0.unixTime) } ?? "")
@@ -196,10 +201,10 @@ extension TimelineView {
                 MarkView(x: mark.x, y: mark.y, className: "run \(mark.run.outcome.rawValue)",
                          title: "\(mark.run.probe) \(format.time(mark.run.runAt.unixTime)): \(mark.run.outcome.rawValue)",
                          runAt: RFC3339.format(mark.run.runAt.unixTime), probe: mark.run.probe,
-                         href: mark.run.resultID.map { "/schools/\(SchoolView.pathSegment(school))#result-\($0)" } ?? "",
+                         href: mark.run.resultID.map { SchoolView.href(of: school) + "#result-\($0)" } ?? "",
                          hasHref: mark.run.resultID != nil)
             },
-            ticks: layout.ticks.map { TickView(x: $0.x, label: $0.label) },
+            ticks: layout.ticks.map { TickView(x: $0.x, label: $0.label, labeled: $0.labeled) },
             hasNow: layout.nowX != nil, nowX: layout.nowX ?? 0,
             description: "Runs of school \(school) on \(date): "
                 + RunOutcome.allCases.map { outcome in "\(layout.marks.count { $0.run.outcome == outcome }) \(outcome.rawValue)" }.joined(separator: ", "),

@@ -41,6 +41,9 @@ public struct TimelineLayout: Sendable, Equatable {
         public var x: Double
         /// "08:00" in the school's zone.
         public var label: String
+        /// Whether the label is drawn: on a long axis only every second, third… hour
+        /// is, so that the labels do not run into each other.
+        public var labeled: Bool
     }
 
     public let size: Size
@@ -58,7 +61,9 @@ public struct TimelineLayout: Sendable, Equatable {
 
     static let topPadding = 6.0
     static let axisHeight = 22.0
-    static let rightPadding = 12.0
+    static let rightPadding = 24.0
+    /// The least room, in SVG units, between two hour labels.
+    static let labelSpacing = 48.0
 
     public init(day: TimelineDay, probes: [String], now: UnixTime, timeZone: TimeZone, size: Size = .compact) {
         self.size = size
@@ -87,8 +92,11 @@ public struct TimelineLayout: Sendable, Equatable {
             let lane = Double(lanes.firstIndex(of: run.probe) ?? 0)
             return Mark(run: run, x: x(run.runAt.unixTime), y: (Self.topPadding + (lane + 0.5) * size.laneHeight).roundedToTenth)
         }
-        ticks = Self.hourInstants(of: day.date, in: timeZone, from: start, through: end).map { instant, hour in
-            Tick(instant: instant, x: x(instant), label: hour < 10 ? "0\(hour):00" : "\(hour):00")
+        let hours = Self.hourInstants(of: day.date, in: timeZone, from: start, through: end)
+        let hourWidth = plotWidth / max(Double(end - start) / 3600, 1)
+        let step = [1, 2, 3, 4, 6, 12].first { Double($0) * hourWidth >= Self.labelSpacing } ?? 12
+        ticks = hours.map { instant, hour in
+            Tick(instant: instant, x: x(instant), label: hour < 10 ? "0\(hour):00" : "\(hour):00", labeled: hour % step == 0)
         }
         nowX = (day.start.unixTime..<day.end.unixTime).contains(now) && (start...end).contains(now) ? x(now) : nil
     }

@@ -9,9 +9,11 @@ import ServiceLifecycle
 /// The routes of `governor serve`.
 func buildRouter(state: GovernorState, benchmarkRoutes: Bool = false) -> Router<GovernorRequestContext> {
     let router = Router(context: GovernorRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
     router.add(middleware: APIErrorMiddleware())
     ProbeController(state: state).addRoutes(to: router)
     SchoolController(state: state).addRoutes(to: router)
+    DashboardController(state: state).addRoutes(to: router)
     if benchmarkRoutes {
         // The benchmark's baseline: the cheapest route the framework can serve.
         let constant = ByteBuffer(string: "{\"constant\":true}\n")

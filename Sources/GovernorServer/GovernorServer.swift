@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// HTTP API with the scheduler, contact writer, reload listener and systemd watchdog,
 /// until SIGTERM or SIGINT.
 public enum GovernorServer {
-    public static let version = "0.2.0"
+    public static let version = "0.3.0"
 
     public struct Options: Sendable {
         public var configPath: String

@@ -137,6 +137,10 @@ public struct AppDatabase: Sendable {
             }
             try db.create(index: "outbox_pending", on: "outbox", columns: ["sentAt", "nextAttemptAt"])
         }
+        migrator.registerMigration("v4") { db in
+            // The dashboard's timeline looks up a school's results by run time.
+            try db.create(index: "result_on_school_runAt", on: "result", columns: ["school", "runAt"])
+        }
         return migrator
     }
 }

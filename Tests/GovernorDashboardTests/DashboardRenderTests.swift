@@ -65,10 +65,10 @@ import Testing
     }
 
     /// The axis runs over whole local hours around the windows: 08:00–11:00 Rome,
-    /// 07:00Z–10:00Z, drawn from x = 120 (after the probe names) to 960 − 12.
+    /// 07:00Z–10:00Z, drawn from x = 120 (after the probe names) to 960 − 24.
     static func expectedX(_ instant: UnixTime) -> Double {
         let start = windowOne.start, end = windowTwo.end
-        return ((120 + Double(instant - start) / Double(end - start) * (960 - 120 - 12)) * 10).rounded() / 10
+        return ((120 + Double(instant - start) / Double(end - start) * (960 - 120 - 24)) * 10).rounded() / 10
     }
 
     @Test func overviewParsesAndHasOneMarkPerRunAtItsTime() throws {

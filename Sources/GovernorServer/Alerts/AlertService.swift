@@ -65,6 +65,8 @@ struct AlertService: Service {
                     immediate[entry.school, default: []].append(change(entry.probe, transition, lastContact: lastContact, now: now))
                 }
             }
+            // Runs judged in this pass and found missed: the run counters' "missed".
+            state.metrics.runsMissed(school: entry.school, count: current.missedRuns.count { $0 > (before?.judgedThrough ?? .min) })
             states[name] = current
             if current != before { changed[name] = (entry.school, current) }
         }

@@ -44,6 +44,7 @@ struct OutboxSender: Service {
                 try await state.database.markSent(id, at: state.clock.seconds)
                 state.logger.info("alert delivered", metadata: ["subject": "\(message.subject)", "via": "\(transport.summary)"])
             } catch let error as MailError {
+                state.metrics.outboxDeliveryFailed()
                 let delay = OutboxBackoff.seconds(afterAttempts: message.attempts + 1, cap: settings.retryMaxSeconds)
                 try? await state.database.markFailed(id, error: error.message, nextAttemptAt: state.clock.seconds + UnixTime(delay))
                 state.logger.warning("alert not delivered, retrying in \(delay) s: \(error.message)", metadata: ["subject": "\(message.subject)"])

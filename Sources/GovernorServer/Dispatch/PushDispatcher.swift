@@ -90,7 +90,7 @@ struct PushDispatcher: Service {
             probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil, exitCode: nil,
             failure: "skipped: the run time had passed by \(late) s (more than max_lateness, \(maxLateness) s) when the dispatcher saw it; the governor was not running or the clock jumped",
             output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: state.clock.seconds), at: state.clock.seconds, claimIfNeeded: true)
-        ResultsLog.append(stored, to: state.live.snapshot.governor.resultsLog, logger: state.logger)
+        state.resultStored(stored)
         state.logger.warning("skipped a push run whose time had passed", metadata: [
             "probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))", "late_s": "\(late)",
         ])
@@ -128,7 +128,7 @@ struct PushDispatcher: Service {
         result.receivedAt = state.clock.seconds
         do {
             let stored = try await state.database.finishDispatch(of: run, as: finalState, result: result, at: result.receivedAt)
-            ResultsLog.append(stored, to: state.live.snapshot.governor.resultsLog, logger: state.logger)
+            state.resultStored(stored)
         } catch {
             state.logger.error("cannot store the result of a push run: \(error)", metadata: ["probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))"])
         }

@@ -28,7 +28,11 @@ struct APIError: Error, Sendable {
 /// another method is answered 405 with an `Allow` header, not 404.
 enum APIRoutes {
     static let table: [(pattern: String, methods: [HTTPRequest.Method])] = [
+        ("/", [.get]),
+        ("/schools/:name", [.get]),
+        ("/metrics", [.get]),
         ("/healthz", [.get]),
+        ("/v1/status", [.get]),
         ("/v1/probes/:id/next", [.get]),
         ("/v1/probes/:id/results", [.get, .post]),
         ("/v1/probes/:id", [.get]),

@@ -68,7 +68,7 @@ struct ProbeController: Sendable {
             probe: entry.probe.name, school: entry.school, mode: entry.probe.mode, runAt: UnixTime(runAt.rounded(.down)),
             startedAtMs: Int64((startedAt * 1000).rounded()), finishedAtMs: Int64((finishedAt * 1000).rounded()),
             exitCode: report.exitCode, output: output, outputTruncated: truncated, clockOffsetMs: report.clockOffsetMs, receivedAt: now))
-        ResultsLog.append(stored, to: snapshot.governor.resultsLog, logger: state.logger)
+        state.resultStored(stored)
         return EditedResponse(status: .created, response: ResultCreated(id: stored.id ?? 0, outputTruncated: truncated))
     }
 
@@ -122,33 +122,5 @@ struct ProbeController: Sendable {
             end = text.utf8.index(before: end)
         }
         return (String(text[..<end]), true)
-    }
-}
-
-/// Who may read the operator endpoints.
-enum Authorization {
-    /// True when no admin token is configured, or the request carries it.
-    static func isOperator(_ request: Request, snapshot: LiveConfiguration.Snapshot) -> Bool {
-        guard let expected = snapshot.governor.adminTokenSHA256.flatMap(ProbeToken.bytes(fromHex:)) else { return true }
-        guard let token = request.bearerToken else { return false }
-        return ProbeToken.constantTimeEquals(ProbeToken.digest(token), expected)
-    }
-
-    static func requireOperator(_ request: Request, snapshot: LiveConfiguration.Snapshot) throws {
-        guard isOperator(request, snapshot: snapshot) else {
-            throw APIError.unauthorized("this endpoint needs the operator token ('admin_token_sha256' in [Governor]) as 'Authorization: Bearer TOKEN'")
-        }
-    }
-}
-
-extension Request {
-    /// The token of an `Authorization: Bearer TOKEN` header.
-    var bearerToken: Substring? {
-        guard let value = headers[.authorization] else { return nil }
-        // "Bearer" is case-insensitive (RFC 7235); compare bytes, allocate nothing.
-        let scheme = value.utf8.prefix(7)
-        guard scheme.count == 7, zip(scheme, "bearer ".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
-        let token = value.dropFirst(7).drop { $0 == " " }
-        return token.isEmpty ? nil : token
     }
 }

@@ -42,13 +42,9 @@ struct SchoolController: Sendable {
         } else {
             date = LocalDate(containing: state.clock.seconds, in: school.timeZone)
         }
-        let midnight = TimeOfDay(secondsSinceMidnight: 0)!
-        let dayStart = SchoolClock.instant(of: midnight, on: date, in: school.timeZone)
-        let dayEnd = SchoolClock.instant(of: midnight, on: date.adding(days: 1), in: school.timeZone)
-        let stored = try await state.database.windows(school: name, startingFrom: dayStart, before: dayEnd)
-        var windows = stored.map { ScheduleDocument.Window($0, stored: true) }
-        for bounds in SchoolClock.windows(of: school.timing, on: date, in: school.timeZone)
-        where !stored.contains(where: { $0.bounds.start < bounds.end && bounds.start < $0.bounds.end }) {
+        let day = try await state.windows(of: school, on: date)
+        var windows = day.stored.map { ScheduleDocument.Window($0, stored: true) }
+        for bounds in day.ungenerated {
             do {
                 windows.append(ScheduleDocument.Window(try ScheduleGenerator.window(bounds, of: school, seed: snapshot.governor.seed), stored: false))
             } catch {

@@ -17,6 +17,7 @@ extension GovernorState {
         } catch {
             for problem in error.problems { logger.error("\(problem.description)") }
             logger.error("reload failed: \(configPath) has errors; the previous configuration stays in force")
+            metrics.configReloaded(success: false, at: clock.now())
             return false
         }
         for problem in loaded.problems {
@@ -31,6 +32,7 @@ extension GovernorState {
             logger.warning("'listen' and 'state' changes take effect at the next restart")
         }
         live.replace(with: configuration)
+        metrics.configReloaded(success: kept.isEmpty, at: clock.now())
 
         let before = Set(previous.probes.keys)
         let after = Set(configuration.schools.flatMap { $0.probes.map(\.name) })

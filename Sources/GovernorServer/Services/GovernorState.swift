@@ -12,6 +12,7 @@ final class GovernorState: Sendable {
     let contacts = ContactBook()
     let alerts = AlertBook()
     let clock: ServerClock
+    let metrics: GovernorMetrics
     let logger: Logger
     /// When the scheduler loop last completed a pass, for the systemd watchdog.
     let schedulerHeartbeat = Atomic<Int64>(0)
@@ -21,10 +22,23 @@ final class GovernorState: Sendable {
         self.configPath = configPath
         self.live = LiveConfiguration(configuration)
         self.database = database
-        self.schedule = ScheduleBook(database: database, logger: logger)
+        let startedAt = clock.now()
+        let metrics = GovernorMetrics(startedAt: startedAt)
+        self.schedule = ScheduleBook(database: database, metrics: metrics, logger: logger)
         self.clock = clock
+        self.metrics = metrics
         self.logger = logger
-        self.startedAt = clock.now()
+        self.startedAt = startedAt
+    }
+
+    /// Everything that follows a stored result, pull or push: the results log and the
+    /// run counters.
+    func resultStored(_ result: TestResult) {
+        ResultsLog.append(result, to: live.snapshot.governor.resultsLog, logger: logger)
+        metrics.runFinished(school: result.school, succeeded: result.failure == nil && result.exitCode == 0)
+        if let started = result.startedAtMs, let runAt = result.runAt {
+            metrics.startLateness(mode: result.mode.rawValue, seconds: Double(started - runAt * 1000) / 1000)
+        }
     }
 
     /// Reads the stored schedule and contacts; call once before serving.

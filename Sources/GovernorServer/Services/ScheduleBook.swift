@@ -13,6 +13,7 @@ import Logging
 /// from the first window not yet generated and no two windows of a school overlap.
 actor ScheduleBook {
     private let database: AppDatabase
+    private let metrics: GovernorMetrics
     private let logger: Logger
     let cache = RunCache()
     /// The end of each school's last stored window.
@@ -28,8 +29,9 @@ actor ScheduleBook {
     /// How far ahead a probe's request may cause windows to be generated.
     static let lookaheadDays = 3
 
-    init(database: AppDatabase, logger: Logger) {
+    init(database: AppDatabase, metrics: GovernorMetrics, logger: Logger) {
         self.database = database
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -86,6 +88,7 @@ actor ScheduleBook {
             return
         }
         let stored = try await database.storeWindow(school: school.name, scheduled, fingerprint: school.scheduleFingerprint, generatedAt: now)
+        metrics.runsScheduled(school: school.name, count: stored.runs.count)
         generatedThrough[school.name] = max(generatedThrough[school.name, default: .min], stored.bounds.end)
         cache.insert(stored.runs.filter { $0.runAt > now }.map {
             StoredRun(school: school.name, probe: $0.probe, runAt: $0.runAt, windowStart: stored.bounds.start, windowEnd: stored.bounds.end)

@@ -1,0 +1,84 @@
+import Foundation
+import GovernorCore
+import GovernorDashboard
+import Hummingbird
+import NIOCore
+
+/// The operator's view: the dashboard pages, `GET /v1/status` and `/metrics`.
+///
+/// All of them need the operator token when `admin_token_sha256` is set. The pages
+/// ask a browser for it with HTTP basic authentication (any user name, the token
+/// as the password); scripts and Prometheus send it as a bearer token.
+struct DashboardController: Sendable {
+    let state: GovernorState
+    let renderer = DashboardRenderer(refreshSeconds: 30)
+    /// How many results the school page lists with their output.
+    static let schoolPageResults = 30
+
+    func addRoutes(to router: Router<GovernorRequestContext>) {
+        router.get("/", use: overview)
+        router.get("/schools/:name", use: school)
+        router.get("/v1/status", use: status)
+        router.get("/metrics", use: metrics)
+    }
+
+    @Sendable func overview(request: Request, context: GovernorRequestContext) async throws -> Response {
+        try requirePageAccess(request)
+        return Self.html(renderer.overview(try await state.statusReport()))
+    }
+
+    @Sendable func school(request: Request, context: GovernorRequestContext) async throws -> Response {
+        try requirePageAccess(request)
+        let name = try context.parameters.require("name")
+        let report = try await state.statusReport()
+        guard let status = report.schools.first(where: { $0.name == name }) else {
+            return Self.html(renderer.schoolNotFound(name, of: report), status: .notFound)
+        }
+        let results = try await state.database.results(school: name, limit: Self.schoolPageResults).map { result in
+            ResultDetail(
+                summary: ResultSummary(id: result.id ?? 0, runAt: result.runAt.map(Instant.init), exitCode: result.exitCode, failure: result.failure,
+                                       latenessMs: result.startedAtMs.flatMap { started in result.runAt.map { started - $0 * 1000 } }),
+                probe: result.probe, output: result.output, outputTruncated: result.outputTruncated)
+        }
+        return Self.html(renderer.school(status, of: report, results: results))
+    }
+
+    @Sendable func status(request: Request, context: GovernorRequestContext) async throws -> StatusResponse {
+        try Authorization.requireOperator(request, snapshot: state.live.snapshot)
+        return StatusResponse(report: try await state.statusReport())
+    }
+
+    @Sendable func metrics(request: Request, context: GovernorRequestContext) async throws -> Response {
+        let snapshot = state.live.snapshot
+        try Authorization.requireOperator(request, snapshot: snapshot)
+        let report = try await state.statusReport()
+        let summary = report.summary
+        state.metrics.updateGauges(probes: (summary.up, summary.down, summary.neverSeen), schools: summary.schools, outboxPending: summary.outboxPending)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.exposition())))
+    }
+
+    /// Pages answer a missing token with a basic-authentication challenge, which
+    /// makes a browser ask for it.
+    private func requirePageAccess(_ request: Request) throws {
+        guard Authorization.isOperator(request, snapshot: state.live.snapshot) else {
+            throw APIError(status: .unauthorized, code: "unauthorized",
+                           message: "the dashboard needs the operator token: enter it as the password (any user name)",
+                           headers: [.wwwAuthenticate: "Basic realm=\"governor\", charset=\"UTF-8\""])
+        }
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// `GET /v1/status`: the ``StatusReport`` as JSON.
+struct StatusResponse: ResponseEncodable {
+    var report: StatusReport
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+    }
+}

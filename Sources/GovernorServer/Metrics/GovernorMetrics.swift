@@ -1,0 +1,101 @@
+import Metrics
+import Prometheus
+
+/// The governor's metrics, recorded through swift-metrics into a Prometheus
+/// registry of its own and served at `/metrics`.
+///
+/// The registry belongs to this value rather than to the process-wide
+/// `MetricsSystem`, so that a test can run several governors in one process and
+/// read each one's figures alone. Every name starts with `governor_`.
+final class GovernorMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    /// Request durations: the API answers in well under a millisecond, so the
+    /// buckets start at 100 µs.
+    static let requestDurationBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
+    ]
+    /// How late tests start, in seconds: push dispatches aim at a few milliseconds,
+    /// and `max_lateness` (60 s by default) is where a run is skipped instead.
+    static let latenessBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+    init(version: String = GovernorServer.version, startedAt: Double) {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = ["governor_http_request_duration_seconds": Self.requestDurationBuckets]
+        factory.valueHistogramBuckets = ["governor_run_start_lateness_seconds": Self.latenessBuckets]
+        self.factory = factory
+        Metrics.Gauge(label: "governor_build_info", dimensions: [("version", version)], factory: factory).record(1)
+        Metrics.Gauge(label: "governor_start_time_seconds", factory: factory).record(startedAt)
+        // Present from the start, so that a dashboard shows 0 rather than no data.
+        for result in ["success", "failure"] {
+            _ = Metrics.Counter(label: "governor_config_reloads_total", dimensions: [("result", result)], factory: factory)
+        }
+        _ = Metrics.Counter(label: "governor_outbox_delivery_failures_total", factory: factory)
+        Metrics.Gauge(label: "governor_config_last_reload_timestamp_seconds", factory: factory).record(startedAt)
+    }
+
+    /// One answered HTTP request. `route` is the route's pattern (`/v1/probes/{id}/next`),
+    /// never the path itself, so that probe ids do not multiply the series.
+    func requestServed(route: String, method: String, status: Int, seconds: Double) {
+        Metrics.Counter(label: "governor_http_requests_total", dimensions: [("route", route), ("method", method), ("status", "\(status)")], factory: factory)
+            .increment()
+        Metrics.Timer(label: "governor_http_request_duration_seconds", dimensions: [("route", route), ("method", method)], factory: factory)
+            .recordNanoseconds(Int64((seconds * 1e9).rounded()))
+    }
+
+    /// Runs written into a school's schedule.
+    func runsScheduled(school: String, count: Int) {
+        guard count > 0 else { return }
+        runs(school: school, outcome: "scheduled").increment(by: count)
+    }
+
+    /// A stored result: done with exit status 0, failed otherwise.
+    func runFinished(school: String, succeeded: Bool) {
+        runs(school: school, outcome: succeeded ? "done" : "failed").increment()
+    }
+
+    /// Runs judged missed by the alert rule (no contact since the run time).
+    func runsMissed(school: String, count: Int) {
+        guard count > 0 else { return }
+        runs(school: school, outcome: "missed").increment(by: count)
+    }
+
+    /// How late a test started after its run time (push: measured by the governor;
+    /// pull: as the probe reported it).
+    func startLateness(mode: String, seconds: Double) {
+        Recorder(label: "governor_run_start_lateness_seconds", dimensions: [("mode", mode)], aggregate: true, factory: factory)
+            .record(max(seconds, 0))
+    }
+
+    func outboxDeliveryFailed() {
+        Metrics.Counter(label: "governor_outbox_delivery_failures_total", factory: factory).increment()
+    }
+
+    func configReloaded(success: Bool, at instant: Double) {
+        Metrics.Counter(label: "governor_config_reloads_total", dimensions: [("result", success ? "success" : "failure")], factory: factory).increment()
+        if success {
+            Metrics.Gauge(label: "governor_config_last_reload_timestamp_seconds", factory: factory).record(instant)
+        }
+    }
+
+    /// The figures that are states rather than events, set just before each scrape.
+    func updateGauges(probes: (up: Int, down: Int, neverSeen: Int), schools: Int, outboxPending: Int) {
+        for (state, count) in [("up", probes.up), ("down", probes.down), ("never_seen", probes.neverSeen)] {
+            Metrics.Gauge(label: "governor_probes", dimensions: [("state", state)], factory: factory).record(count)
+        }
+        Metrics.Gauge(label: "governor_schools", factory: factory).record(schools)
+        Metrics.Gauge(label: "governor_outbox_messages", factory: factory).record(outboxPending)
+    }
+
+    /// The Prometheus text exposition format, version 0.0.4.
+    func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    private func runs(school: String, outcome: String) -> Metrics.Counter {
+        Metrics.Counter(label: "governor_runs_total", dimensions: [("school", school), ("outcome", outcome)], factory: factory)
+    }
+}
