@@ -15,7 +15,9 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         defer {
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            metrics.requestServed(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: status, seconds: seconds)
+            // The router names a path no route matched "NotFound".
+            let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
+            metrics.requestServed(route: route, method: request.method.rawValue, status: status, seconds: seconds)
         }
         do {
             let response = try await next(request, context)

@@ -1,0 +1,136 @@
+import Foundation
+import GovernorCore
+import GovernorDashboard
+import GovernorTestSupport
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GovernorServer
+
+@Suite("Dashboard, status and metrics, in process")
+struct DashboardAPITests {
+    /// p1 reports its first run (4 ms late, exit 0); p2 asks for its next run and
+    /// then falls silent; the clock then moves past every run of the first window.
+    static func exercise(_ governor: TestGovernor, _ client: any TestClientProtocol) async throws -> (p1Run: String, p2Run: String) {
+        let p1 = try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()
+        let p2 = try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"]).json()
+        let p1Run = try #require(p1["run_at"] as? String), p2Run = try #require(p2["run_at"] as? String)
+        let started = RFC3339.format(milliseconds: (RFC3339.parse(p1Run)! * 1000) + 4)
+        let body = "{\"run_at\":\"\(p1Run)\",\"started_at\":\"\(started)\",\"finished_at\":\"\(started)\",\"exit_code\":0,"
+            + "\"output\":\"download 93.1 Mbit/s\\n<upload> 41.0 Mbit/s\",\"clock_offset_ms\":-2.5}"
+        #expect(try await client.post("/v1/probes/p1/results", token: TestGovernor.tokens["p1"], body: body).status == .created)
+        return (p1Run, p2Run)
+    }
+
+    @Test("/v1/status: counts, each probe's last result and today's runs with their outcomes")
+    func status() async throws {
+        let governor = try await TestGovernor()
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            let (p1Run, _) = try await Self.exercise(governor, client)
+            let early = try JSONDecoder().decode(StatusReport.self, from: Data(try await client.get("/v1/status").text.utf8))
+            // At 08:30 (the manual clock has not moved) p1's next run is still the one it was given.
+            #expect(early.schools.first?.probes.first?.nextRun == Instant(RFC3339.parse(p1Run)!))
+            // 12:00 is the end of the first window: every run of it has started.
+            governor.clock.set(Double(RFC3339.parse("2026-11-23T12:00:00Z")!))
+            let response = try await client.get("/v1/status")
+            #expect(response.status == .ok)
+            let report = try JSONDecoder().decode(StatusReport.self, from: Data(response.text.utf8))
+            #expect(report.summary == .init(schools: 1, probes: 2, up: 2, down: 0, neverSeen: 0, outboxPending: 0, outboxFailing: 0))
+            let school = try #require(report.schools.first)
+            #expect(school.name == "alpha" && school.timezone == "UTC")
+            let p1 = try #require(school.probes.first { $0.probe == "p1" })
+            #expect(p1.label == "Library" && p1.clockOffsetMs == -2.5)
+            #expect(p1.lastResult?.latenessMs == 4 && p1.lastResult?.exitCode == 0 && p1.lastResult?.runAt == Instant(RFC3339.parse(p1Run)!))
+
+            // Two runs per probe in the window: p1's reported one is done, the others missed
+            // (their test and grace are over at 12:00); no window after it is drawn yet.
+            let runs = school.today.runs
+            #expect(runs.count == 4)
+            #expect(runs.filter { $0.outcome == .done }.map(\.probe) == ["p1"])
+            #expect(runs.first { $0.outcome == .done }?.runAt == Instant(RFC3339.parse(p1Run)!))
+            #expect(runs.first { $0.outcome == .done }?.resultID == p1.lastResult?.id)
+            #expect(runs.filter { $0.outcome == .missed }.count == 3)
+            #expect(school.today.windows.map(\.generated) == [true, false, false])
+        }
+    }
+
+    @Test("the pages render the state and link each run to its output")
+    func pages() async throws {
+        let governor = try await TestGovernor()
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            _ = try await Self.exercise(governor, client)
+            let overview = try await client.get("/")
+            #expect(overview.status == .ok)
+            #expect(overview.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(overview.text.contains("<a href=\"/schools/alpha\">alpha</a>"))
+            #expect(overview.text.components(separatedBy: "data-run-at=").count - 1 == 4)
+
+            let school = try await client.get("/schools/alpha")
+            #expect(school.status == .ok)
+            #expect(school.text.contains("download 93.1 Mbit/s\n&lt;upload&gt; 41.0 Mbit/s"))
+            let missing = try await client.get("/schools/beta")
+            #expect(missing.status == .notFound && missing.text.contains("No school is named") && missing.text.contains("/schools/alpha"))
+        }
+    }
+
+    @Test("with admin_token_sha256 set, pages ask for it by basic authentication; scripts send it as a bearer token")
+    func operatorToken() async throws {
+        let governor = try await TestGovernor(governor: "admin_token_sha256 = \(ProbeToken.sha256Hex("operator-secret"))\n")
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            let refused = try await client.get("/")
+            #expect(refused.status == .unauthorized)
+            #expect(refused.headers[.wwwAuthenticate]?.hasPrefix("Basic realm=\"governor\"") == true)
+            for path in ["/", "/schools/alpha", "/v1/status", "/metrics"] {
+                #expect(try await client.status(path) == .unauthorized, "\(path)")
+                #expect(try await client.status(path, token: "operator-secret") == .ok, "\(path)")
+                for (credentials, expected) in [("anyone:operator-secret", HTTPResponse.Status.ok), ("anyone:wrong", .unauthorized),
+                                                ("operator-secret", .unauthorized)] {
+                    let basic = "Basic " + Data(credentials.utf8).base64EncodedString()
+                    let response = try await client.execute(uri: path, method: .get, headers: [.authorization: basic])
+                    #expect(response.status == expected, "\(path) with \(credentials)")
+                }
+            }
+        }
+    }
+
+    @Test("/metrics counts requests by route, runs by school and outcome, lateness and reloads")
+    func metrics() async throws {
+        let governor = try await TestGovernor()
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            _ = try await Self.exercise(governor, client)
+            _ = try await client.get("/no/such/path")
+            #expect(await governor.state.reload())
+            let response = try await client.get("/metrics")
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let text = response.text
+            let lines = Set(text.split(separator: "\n").map(String.init))
+            for expected in [
+                "governor_http_requests_total{route=\"/v1/probes/{id}/next\",method=\"GET\",status=\"200\"} 2",
+                "governor_http_requests_total{route=\"/v1/probes/{id}/results\",method=\"POST\",status=\"201\"} 1",
+                "governor_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1",
+                // One window stored: two runs for each of the two probes.
+                "governor_runs_total{school=\"alpha\",outcome=\"scheduled\"} 4",
+                "governor_runs_total{school=\"alpha\",outcome=\"done\"} 1",
+                "governor_run_start_lateness_seconds_count{mode=\"pull\"} 1",
+                "governor_run_start_lateness_seconds_bucket{mode=\"pull\",le=\"0.005\"} 1",
+                "governor_run_start_lateness_seconds_bucket{mode=\"pull\",le=\"0.0025\"} 0",
+                "governor_config_reloads_total{result=\"success\"} 1",
+                "governor_config_reloads_total{result=\"failure\"} 0",
+                "governor_probes{state=\"up\"} 2.0",
+                "governor_probes{state=\"down\"} 0.0",
+                "governor_outbox_messages 0.0",
+                "governor_build_info{version=\"\(GovernorServer.version)\"} 1.0",
+            ] {
+                #expect(lines.contains(expected), "missing: \(expected)")
+            }
+            #expect(text.contains("# TYPE governor_http_request_duration_seconds histogram"))
+        }
+    }
+}
