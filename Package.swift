@@ -205,6 +205,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["GovernorCore", "GovernorTestSupport", "governor", "governor-probe"],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),
     ]
