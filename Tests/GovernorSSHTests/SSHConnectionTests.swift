@@ -106,7 +106,10 @@ struct SSHConnectionTests {
         let began = try #require(Double(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(began >= startAt)
         #expect(result.startedAt >= startAt)
-        #expect(began - startAt < 1, "started \(began - startAt) s late")
+        // Not a latency figure (the benchmark measures that): only proof that the command
+        // waited for its instant and then ran, with room for a loaded CI machine and a
+        // login shell that takes its time.
+        #expect(began - startAt < 5, "started \(began - startAt) s late")
     }
 
     @Test func strictRefusesAnUnknownHostKey() async throws {
