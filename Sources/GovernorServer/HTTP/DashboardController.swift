@@ -35,10 +35,7 @@ struct DashboardController: Sendable {
             return Self.html(renderer.schoolNotFound(name, of: report), status: .notFound)
         }
         let results = try await state.database.results(school: name, limit: Self.schoolPageResults).map { result in
-            ResultDetail(
-                summary: ResultSummary(id: result.id ?? 0, runAt: result.runAt.map(Instant.init), exitCode: result.exitCode, failure: result.failure,
-                                       latenessMs: result.startedAtMs.flatMap { started in result.runAt.map { started - $0 * 1000 } }),
-                probe: result.probe, output: result.output, outputTruncated: result.outputTruncated)
+            ResultDetail(summary: ResultSummary(result), probe: result.probe, output: result.output, outputTruncated: result.outputTruncated)
         }
         return Self.html(renderer.school(status, of: report, results: results))
     }
@@ -51,9 +48,11 @@ struct DashboardController: Sendable {
     @Sendable func metrics(request: Request, context: GovernorRequestContext) async throws -> Response {
         let snapshot = state.live.snapshot
         try Authorization.requireOperator(request, snapshot: snapshot)
-        let report = try await state.statusReport()
-        let summary = report.summary
-        state.metrics.updateGauges(probes: (summary.up, summary.down, summary.neverSeen), schools: summary.schools, outboxPending: summary.outboxPending)
+        // The state gauges, counted from memory and one query, not a whole status report.
+        let states = snapshot.probes.keys.map { state.probeState(of: $0) }
+        let outbox = try await state.database.outboxBacklog()
+        state.metrics.updateGauges(probes: (states.count { $0 == .up }, states.count { $0 == .down }, states.count { $0 == .neverSeen }),
+                                   schools: snapshot.configuration.schools.count, outboxPending: outbox.pending)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.exposition())))
     }

@@ -30,16 +30,20 @@ extension GovernorState {
     private func probeRow(_ probe: ProbeConfig, latest: TestResult?, now: UnixTime) -> ProbeRow {
         let alert = alerts.state(of: probe.name)
         let lastContact = contacts.lastContact(of: probe.name)
-        let state: ProbeState = if alert?.status == .down { .down } else if lastContact == nil { .neverSeen } else { .up }
-        let lastResult = latest.map { result in
-            ResultSummary(id: result.id ?? 0, runAt: result.runAt.map(Instant.init), exitCode: result.exitCode, failure: result.failure,
-                          latenessMs: result.startedAtMs.flatMap { started in result.runAt.map { started - $0 * 1000 } })
-        }
+        let state = probeState(of: probe.name)
+        let lastResult = latest.map(ResultSummary.init)
         return ProbeRow(
             probe: probe.name, mode: probe.mode.rawValue, label: probe.label, address: probe.address?.description, state: state,
             stateSince: state == .neverSeen ? nil : alert.map { Instant($0.since) }, lastContact: lastContact.map(Instant.init),
             consecutiveMissed: alert?.consecutiveMissed ?? 0, clockOffsetMs: latest?.clockOffsetMs, lastResult: lastResult,
             nextRun: schedule.cachedNextRun(of: probe.name, after: now).map { Instant($0.runAt) })
+    }
+
+    /// DOWN after `missed_runs` misses in a row; otherwise never seen until the first
+    /// contact, then UP.
+    func probeState(of probe: String) -> ProbeState {
+        if alerts.state(of: probe)?.status == .down { return .down }
+        return contacts.lastContact(of: probe) == nil ? .neverSeen : .up
     }
 
     /// The school's windows on a local date, each run with what became of it.
@@ -71,5 +75,13 @@ extension GovernorState {
             !stored.contains { $0.bounds.start < bounds.end && bounds.start < $0.bounds.end }
         }
         return (start, end, stored, ungenerated)
+    }
+}
+
+extension ResultSummary {
+    /// A stored result's table cell: its outcome and how late it started.
+    init(_ result: TestResult) {
+        self.init(id: result.id ?? 0, runAt: result.runAt.map(Instant.init), exitCode: result.exitCode, failure: result.failure,
+                  latenessMs: result.startedAtMs.flatMap { started in result.runAt.map { started - $0 * 1000 } })
     }
 }
