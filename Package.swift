@@ -176,7 +176,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GovernorDashboardTests",
-            dependencies: ["GovernorDashboard", "GovernorCore"],
+            dependencies: ["GovernorDashboard", "GovernorCore", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -43,10 +43,10 @@ public struct DashboardRenderer: Sendable {
     }
 
     /// `/schools/{name}` for a name no school has.
-    public func schoolNotFound(_ name: String, of report: StatusReport) -> String {
+    public func schoolNotFound(_ name: String, of report: StatusReport, schools: [String]) -> String {
         render("notFound", NotFoundPage(
             header: HeaderView(report: report, title: "no such school", refreshSeconds: refreshSeconds),
-            name: name, schools: report.schools.map { SchoolLink(name: $0.name, href: SchoolView.href(of: $0.name)) }))
+            name: name, schools: schools.map { SchoolLink(name: $0, href: SchoolView.href(of: $0)) }))
     }
 
     private func render(_ template: String, _ page: Any) -> String {

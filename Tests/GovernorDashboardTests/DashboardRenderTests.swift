@@ -1,6 +1,7 @@
 import Foundation
 import FoundationXML
 import GovernorCore
+import Mustache
 import Testing
 
 @testable import GovernorDashboard
@@ -201,5 +202,32 @@ import Testing
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains("\"generated_at\":\"2026-11-23T09:30:00Z\"") && text.contains("\"state\":\"DOWN\""))
         #expect(try JSONDecoder().decode(StatusReport.self, from: data) == report)
+    }
+}
+
+/// The views answer Mustache's lookups with a switch instead of `Mirror`; a field
+/// added to a view but not to its switch would render as nothing.
+@Suite struct DashboardViewLookupTests {
+    /// The fields whose lookup gives nothing, or something other than the field's value.
+    static func unanswered(_ view: some MustacheParent) -> [String] {
+        Mirror(reflecting: view).children.compactMap { child in
+            guard let label = child.label else { return nil }
+            let answer = view.child(named: label).map { String(describing: $0) }
+            return answer == String(describing: child.value) ? nil : label
+        }
+    }
+
+    @Test func everyFieldOfEveryViewIsAnswered() throws {
+        let report = DashboardRenderTests.report()
+        let school = SchoolView(school: report.schools[0], now: DashboardRenderTests.now, size: .compact)
+        let detail = ResultDetail(summary: ResultSummary(id: 1, runAt: nil, exitCode: 0, failure: nil, latenessMs: 2), probe: "p", output: "x", outputTruncated: false)
+        let views: [any MustacheParent] = [
+            HeaderView(report: report, title: "t", refreshSeconds: 30), school, school.probes[0], school.timeline,
+            school.timeline.lanes[0], school.timeline.bands[0], school.timeline.marks[0], school.timeline.ticks[0], school.timeline.legend[0],
+            ResultView(detail, format: DisplayFormat(timeZone: .gmt, now: 0)),
+        ]
+        for view in views {
+            #expect(Self.unanswered(view).isEmpty, "\(type(of: view)) does not answer \(Self.unanswered(view))")
+        }
     }
 }

@@ -30,9 +30,10 @@ struct DashboardController: Sendable {
     @Sendable func school(request: Request, context: GovernorRequestContext) async throws -> Response {
         try requirePageAccess(request)
         let name = try context.parameters.require("name")
-        let report = try await state.statusReport()
+        let report = try await state.statusReport(onlySchool: name)
         guard let status = report.schools.first(where: { $0.name == name }) else {
-            return Self.html(renderer.schoolNotFound(name, of: report), status: .notFound)
+            let names = state.live.snapshot.configuration.schools.map(\.name)
+            return Self.html(renderer.schoolNotFound(name, of: report, schools: names), status: .notFound)
         }
         let results = try await state.database.results(school: name, limit: Self.schoolPageResults).map { result in
             ResultDetail(summary: ResultSummary(result), probe: result.probe, output: result.output, outputTruncated: result.outputTruncated)

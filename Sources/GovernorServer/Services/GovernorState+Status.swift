@@ -4,18 +4,25 @@ import GovernorStore
 
 extension GovernorState {
     /// What the dashboard, `GET /v1/status` and `governor status` show, as of now.
-    func statusReport() async throws -> StatusReport {
+    ///
+    /// - Parameter school: only this school's table and timeline (the school page);
+    ///   the summary counts every school either way.
+    func statusReport(onlySchool school: String? = nil) async throws -> StatusReport {
         let snapshot = live.snapshot
         let now = clock.seconds
         let latest = try await database.latestResults()
         var schools: [SchoolStatus] = []
-        for school in snapshot.configuration.schools {
-            schools.append(try await schoolStatus(school, in: snapshot, latest: latest, now: now))
+        for config in snapshot.configuration.schools where school == nil || config.name == school {
+            schools.append(try await schoolStatus(config, in: snapshot, latest: latest, now: now))
         }
         let outbox = try await database.outboxBacklog()
-        return StatusReport(
-            version: GovernorServer.version, generatedAt: Instant(now), startedAt: Instant(UnixTime(startedAt.rounded(.down))),
-            summary: .init(schools: schools, outboxPending: outbox.pending, outboxFailing: outbox.failing), schools: schools)
+        let states = snapshot.configuration.schools.flatMap(\.probes).map { probeState(of: $0.name) }
+        let summary = StatusReport.Summary(
+            schools: snapshot.configuration.schools.count, probes: states.count, up: states.count { $0 == .up },
+            down: states.count { $0 == .down }, neverSeen: states.count { $0 == .neverSeen },
+            outboxPending: outbox.pending, outboxFailing: outbox.failing)
+        return StatusReport(version: GovernorServer.version, generatedAt: Instant(now), startedAt: Instant(UnixTime(startedAt.rounded(.down))),
+                            summary: summary, schools: schools)
     }
 
     /// One school's probes and today's timeline (the school's local today).

@@ -1,0 +1,169 @@
+import Mustache
+
+// Mustache finds a value by name with `Mirror` unless the object answers for itself;
+// reflecting a struct for every `{{name}}` made a page of 100 schools take seconds.
+// These lookups are plain switches. A name a view does not have returns nil, so
+// Mustache goes on to the enclosing view, as it does with Mirror.
+
+extension HeaderView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "title": title
+        case "version": version
+        case "uptime": uptime
+        case "generatedAt": generatedAt
+        case "refreshSeconds": refreshSeconds
+        case "summary": summary
+        case "downClass": downClass
+        case "outboxClass": outboxClass
+        case "hasOutboxFailing": hasOutboxFailing
+        default: nil
+        }
+    }
+}
+
+extension SchoolView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "name": name
+        case "href": href
+        case "timezone": timezone
+        case "file": file
+        case "date": date
+        case "probes": probes
+        case "hasProbes": hasProbes
+        case "counts": counts
+        case "timeline": timeline
+        default: nil
+        }
+    }
+}
+
+extension ProbeView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "probe": probe
+        case "mode": mode
+        case "label": label
+        case "address": address
+        case "hasAddress": hasAddress
+        case "state": state
+        case "stateClass": stateClass
+        case "since": since
+        case "lastContact": lastContact
+        case "lastContactTitle": lastContactTitle
+        case "missed": missed
+        case "missedClass": missedClass
+        case "clockOffset": clockOffset
+        case "lastResult": lastResult
+        case "lastResultClass": lastResultClass
+        case "lastResultHref": lastResultHref
+        case "hasLastResult": hasLastResult
+        case "lateness": lateness
+        case "nextRun": nextRun
+        case "nextRunTitle": nextRunTitle
+        default: nil
+        }
+    }
+}
+
+extension TimelineView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "width": width
+        case "height": height
+        case "labelX": labelX
+        case "axisY": axisY
+        case "tickEndY": tickEndY
+        case "tickLabelY": tickLabelY
+        case "markRadius": markRadius
+        case "lanes": lanes
+        case "bands": bands
+        case "marks": marks
+        case "ticks": ticks
+        case "hasNow": hasNow
+        case "nowX": nowX
+        case "description": description
+        case "legend": legend
+        default: nil
+        }
+    }
+}
+
+extension LaneView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "name": name
+        case "y": y
+        case "textY": textY
+        default: nil
+        }
+    }
+}
+
+extension BandView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "x": x
+        case "width": width
+        case "height": height
+        case "className": className
+        case "title": title
+        default: nil
+        }
+    }
+}
+
+extension MarkView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "x": x
+        case "y": y
+        case "className": className
+        case "title": title
+        case "runAt": runAt
+        case "probe": probe
+        case "href": href
+        case "hasHref": hasHref
+        default: nil
+        }
+    }
+}
+
+extension TickView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "x": x
+        case "label": label
+        case "labeled": labeled
+        default: nil
+        }
+    }
+}
+
+extension LegendEntry: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "className": className
+        case "label": label
+        default: nil
+        }
+    }
+}
+
+extension ResultView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "anchor": anchor
+        case "probe": probe
+        case "runAt": runAt
+        case "outcome": outcome
+        case "outcomeClass": outcomeClass
+        case "lateness": lateness
+        case "output": output
+        case "hasOutput": hasOutput
+        case "truncated": truncated
+        default: nil
+        }
+    }
+}
