@@ -168,18 +168,20 @@ enum DashboardTemplates {
     {{^hasProbes}}<p class="empty">This school has no probes.</p>{{/hasProbes}}
     """
 
+    // Numbers are written with `{{{…}}}`: they need no escaping, and the timeline
+    // writes thousands of them on a large page.
     static let timeline = """
     <figure>
-    <svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{width}} {{height}}" role="img" aria-label="{{description}}">
+    <svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{{width}}} {{{height}}}" role="img" aria-label="{{description}}">
     <title>{{description}}</title>
-    {{#bands}}<rect class="{{className}}" x="{{x}}" y="6" width="{{width}}" height="{{height}}"><title>{{title}}</title></rect>
+    {{#bands}}<rect class="{{className}}" x="{{{x}}}" y="6" width="{{{width}}}" height="{{{height}}}"><title>{{title}}</title></rect>
     {{/bands}}
-    {{#lanes}}<rect class="lane" x="0" y="{{y}}" width="{{width}}" height="1" /><text class="lane-name" x="{{labelX}}" y="{{textY}}">{{name}}</text>
+    {{#lanes}}<rect class="lane" x="0" y="{{{y}}}" width="{{{width}}}" height="1" /><text class="lane-name" x="{{{labelX}}}" y="{{{textY}}}">{{name}}</text>
     {{/lanes}}
-    {{#ticks}}<line class="tick" x1="{{x}}" x2="{{x}}" y1="{{axisY}}" y2="{{tickEndY}}" />{{#labeled}}<text class="tick-label" x="{{x}}" y="{{tickLabelY}}">{{label}}</text>{{/labeled}}
+    {{#ticks}}<line class="tick" x1="{{{x}}}" x2="{{{x}}}" y1="{{{axisY}}}" y2="{{{tickEndY}}}" />{{#labeled}}<text class="tick-label" x="{{{x}}}" y="{{{tickLabelY}}}">{{label}}</text>{{/labeled}}
     {{/ticks}}
-    {{#hasNow}}<line class="now" x1="{{nowX}}" x2="{{nowX}}" y1="0" y2="{{axisY}}"><title>now</title></line>{{/hasNow}}
-    {{#marks}}{{#hasHref}}<a href="{{href}}">{{/hasHref}}<circle class="{{className}}" cx="{{x}}" cy="{{y}}" r="{{markRadius}}" data-probe="{{probe}}" data-run-at="{{runAt}}"><title>{{title}}</title></circle>{{#hasHref}}</a>{{/hasHref}}
+    {{#hasNow}}<line class="now" x1="{{{nowX}}}" x2="{{{nowX}}}" y1="0" y2="{{{axisY}}}"><title>now</title></line>{{/hasNow}}
+    {{#marks}}{{#hasHref}}<a href="{{href}}">{{/hasHref}}<circle class="{{className}}" cx="{{{x}}}" cy="{{{y}}}" r="{{{markRadius}}}" data-probe="{{probe}}" data-run-at="{{runAt}}"><title>{{title}}</title></circle>{{#hasHref}}</a>{{/hasHref}}
     {{/marks}}
     </svg>
     <ul class="legend">{{#legend}}<li><svg viewBox="0 0 12 12"><circle class="{{className}}" cx="6" cy="6" r="4.5" /></svg> {{label}}</li>{{/legend}}<li><span class="now-key"></span> now</li></ul>
