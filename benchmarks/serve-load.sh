@@ -7,41 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
-command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
-
-swift build -c release --product governor >/dev/null
-governor="$(swift build -c release --show-bin-path)/governor"
-
-work="$(mktemp -d)"
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# 1,000 schools of 10 probes; each probe's token is "token-<id>".
-mkdir -p "$work/schools"
-printf '[Governor]\nschools = schools\nstate = state.sqlite\ntimezone = UTC\n' > "$work/governor.cfg"
-for school in $(seq 0 999); do
-  {
-    printf '[Timing]\nboundaries = 0000 0600 1200 1800\nruns_per_period = 4\ndelay = 2\n[Probes]\nids ='
-    for probe in $(seq $((school * 10)) $((school * 10 + 9))); do printf ' bench-%d' "$probe"; done
-    printf '\n'
-    for probe in $(seq $((school * 10)) $((school * 10 + 9))); do printf '[Probe bench-%d]\ntoken = token-bench-%d\n' "$probe" "$probe"; done
-  } > "$work/schools/school-$school.cfg"
-done
-
-"$governor" serve --config "$work/governor.cfg" --listen 127.0.0.1:0 --benchmark-routes 2> "$work/log" &
-pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port="$(grep -o 'serving on 127.0.0.1:[0-9]*' "$work/log" 2>/dev/null | grep -o '[0-9]*$' || true)"
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "the governor did not start:"; cat "$work/log"; exit 1; }
-url="http://127.0.0.1:$port"
+source benchmarks/bench-governor.sh
+start_governor 1000 10
 
 # Every school's windows are generated on its probes' first requests: do that first.
 PROBES=10000 wrk -t2 -c64 -d5s -s benchmarks/next-run.lua "$url" >/dev/null

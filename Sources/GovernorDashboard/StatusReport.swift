@@ -47,12 +47,10 @@ public struct StatusReport: Codable, Sendable, Equatable {
             self.outboxFailing = outboxFailing
         }
 
-        /// Counts the probes of `schools` by state.
-        public init(schools: [SchoolStatus], outboxPending: Int, outboxFailing: Int) {
-            let probes = schools.flatMap(\.probes)
-            self.init(schools: schools.count, probes: probes.count,
-                      up: probes.count { $0.state == .up }, down: probes.count { $0.state == .down },
-                      neverSeen: probes.count { $0.state == .neverSeen },
+        /// Counts the probes by state.
+        public init(schools: Int, probeStates states: [ProbeState], outboxPending: Int, outboxFailing: Int) {
+            self.init(schools: schools, probes: states.count,
+                      up: states.count { $0 == .up }, down: states.count { $0 == .down }, neverSeen: states.count { $0 == .neverSeen },
                       outboxPending: outboxPending, outboxFailing: outboxFailing)
         }
 

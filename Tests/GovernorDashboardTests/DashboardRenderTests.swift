@@ -48,7 +48,8 @@ import Testing
 
     static func report(schools: [SchoolStatus] = [school()]) -> StatusReport {
         StatusReport(version: "9.9.9", generatedAt: Instant(now), startedAt: Instant(now - 7_500),
-                     summary: .init(schools: schools, outboxPending: 2, outboxFailing: 1), schools: schools)
+                     summary: .init(schools: schools.count, probeStates: schools.flatMap(\.probes).map(\.state), outboxPending: 2, outboxFailing: 1),
+                     schools: schools)
     }
 
     /// Reads the page as XML: the markup is meant to be well-formed.

@@ -49,11 +49,7 @@ struct DashboardController: Sendable {
     @Sendable func metrics(request: Request, context: GovernorRequestContext) async throws -> Response {
         let snapshot = state.live.snapshot
         try Authorization.requireOperator(request, snapshot: snapshot)
-        // The state gauges, counted from memory and one query, not a whole status report.
-        let states = snapshot.probes.keys.map { state.probeState(of: $0) }
-        let outbox = try await state.database.outboxBacklog()
-        state.metrics.updateGauges(probes: (states.count { $0 == .up }, states.count { $0 == .down }, states.count { $0 == .neverSeen }),
-                                   schools: snapshot.configuration.schools.count, outboxPending: outbox.pending)
+        state.metrics.updateGauges(try await state.summary(of: snapshot))
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.exposition())))
     }

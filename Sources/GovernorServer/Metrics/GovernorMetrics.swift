@@ -1,3 +1,4 @@
+import GovernorDashboard
 import Metrics
 import Prometheus
 
@@ -82,12 +83,12 @@ final class GovernorMetrics: Sendable {
     }
 
     /// The figures that are states rather than events, set just before each scrape.
-    func updateGauges(probes: (up: Int, down: Int, neverSeen: Int), schools: Int, outboxPending: Int) {
-        for (state, count) in [("up", probes.up), ("down", probes.down), ("never_seen", probes.neverSeen)] {
+    func updateGauges(_ summary: StatusReport.Summary) {
+        for (state, count) in [("up", summary.up), ("down", summary.down), ("never_seen", summary.neverSeen)] {
             Metrics.Gauge(label: "governor_probes", dimensions: [("state", state)], factory: factory).record(count)
         }
-        Metrics.Gauge(label: "governor_schools", factory: factory).record(schools)
-        Metrics.Gauge(label: "governor_outbox_messages", factory: factory).record(outboxPending)
+        Metrics.Gauge(label: "governor_schools", factory: factory).record(summary.schools)
+        Metrics.Gauge(label: "governor_outbox_messages", factory: factory).record(summary.outboxPending)
     }
 
     /// The Prometheus text exposition format, version 0.0.4.

@@ -15,14 +15,18 @@ extension GovernorState {
         for config in snapshot.configuration.schools where school == nil || config.name == school {
             schools.append(try await schoolStatus(config, in: snapshot, latest: latest, now: now))
         }
-        let outbox = try await database.outboxBacklog()
-        let states = snapshot.configuration.schools.flatMap(\.probes).map { probeState(of: $0.name) }
-        let summary = StatusReport.Summary(
-            schools: snapshot.configuration.schools.count, probes: states.count, up: states.count { $0 == .up },
-            down: states.count { $0 == .down }, neverSeen: states.count { $0 == .neverSeen },
-            outboxPending: outbox.pending, outboxFailing: outbox.failing)
+        let summary = try await summary(of: snapshot)
         return StatusReport(version: GovernorServer.version, generatedAt: Instant(now), startedAt: Instant(UnixTime(startedAt.rounded(.down))),
                             summary: summary, schools: schools)
+    }
+
+    /// The counts at the top of the dashboard: from memory, and one query for the
+    /// outbox (so that `/metrics` need not build a whole report).
+    func summary(of snapshot: LiveConfiguration.Snapshot) async throws -> StatusReport.Summary {
+        let outbox = try await database.outboxBacklog()
+        return StatusReport.Summary(
+            schools: snapshot.configuration.schools.count, probeStates: snapshot.configuration.schools.flatMap(\.probes).map { probeState(of: $0.name) },
+            outboxPending: outbox.pending, outboxFailing: outbox.failing)
     }
 
     /// One school's probes and today's timeline (the school's local today).

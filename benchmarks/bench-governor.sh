@@ -1,0 +1,49 @@
+# Sourced by the HTTP benchmarks: builds the release governor and starts it on a
+# free loopback port with generated schools, and stops it (by its PID) and removes
+# its files on exit.
+#
+#     start_governor SCHOOLS PROBES_PER_SCHOOL
+#
+# sets $governor (the binary), $work (its directory), $pid and $url. Probe ids are
+# bench-0 … bench-(N-1), each with the token "token-<id>"; every school has four
+# windows a day (0000 0600 1200 1800) of 4 runs per probe.
+
+command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
+
+swift build -c release --product governor >/dev/null
+governor="$(swift build -c release --show-bin-path)/governor"
+
+work="$(mktemp -d)"
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_governor() {
+  local schools="$1" per_school="$2" school probe
+  mkdir -p "$work/schools"
+  printf '[Governor]\nschools = schools\nstate = state.sqlite\ntimezone = UTC\n' > "$work/governor.cfg"
+  for school in $(seq 0 $((schools - 1))); do
+    {
+      printf '[Timing]\nboundaries = 0000 0600 1200 1800\nruns_per_period = 4\ndelay = 2\n[Probes]\nids ='
+      for probe in $(seq $((school * per_school)) $((school * per_school + per_school - 1))); do printf ' bench-%d' "$probe"; done
+      printf '\n'
+      for probe in $(seq $((school * per_school)) $((school * per_school + per_school - 1))); do
+        printf '[Probe bench-%d]\ntoken = token-bench-%d\n' "$probe" "$probe"
+      done
+    } > "$work/schools/school-$school.cfg"
+  done
+
+  "$governor" serve --config "$work/governor.cfg" --listen 127.0.0.1:0 --benchmark-routes 2> "$work/log" &
+  pid=$!
+  local port=""
+  for _ in $(seq 1 200); do
+    port="$(grep -o 'serving on 127.0.0.1:[0-9]*' "$work/log" 2>/dev/null | grep -o '[0-9]*$' || true)"
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "the governor did not start:"; cat "$work/log"; exit 1; }
+  url="http://127.0.0.1:$port"
+}
