@@ -163,7 +163,7 @@ extension ProbeView {
             clockOffset: row.clockOffsetMs.map { DisplayFormat.offset(milliseconds: $0) } ?? "–",
             lastResult: result.map(DisplayFormat.outcome(of:)) ?? "none yet",
             lastResultClass: result.map { $0.succeeded ? "done" : "failed" } ?? "",
-            lastResultHref: result.map { "/schools/\(SchoolView.pathSegment(schoolName))#result-\($0.id)" } ?? "",
+            lastResultHref: result.map { SchoolView.href(of: schoolName) + "#result-\($0.id)" } ?? "",
             hasLastResult: result != nil,
             lateness: result?.latenessMs.map { "\($0 >= 0 ? "+" : "")\($0) ms late" } ?? "",
             nextRun: row.nextRun.map { format.time($0.unixTime) } ?? "–",

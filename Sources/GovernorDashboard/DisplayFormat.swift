@@ -14,10 +14,7 @@ public struct DisplayFormat: Sendable {
 
     /// "14:05:09", or "Nov 22 14:05:09" on another local date.
     public func time(_ instant: UnixTime) -> String {
-        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant))))
-        let local = instant + offset
-        let seconds = ((local % 86_400) + 86_400) % 86_400
-        let clock = Self.twoDigits(seconds / 3600) + ":" + Self.twoDigits(seconds / 60 % 60) + ":" + Self.twoDigits(seconds % 60)
+        let clock = SchoolClock.timeOfDay(of: instant, in: timeZone).clockText
         let date = LocalDate(containing: instant, in: timeZone)
         guard date != LocalDate(containing: now, in: timeZone) else { return clock }
         return "\(Self.monthNames[date.month - 1]) \(date.day) \(clock)"
@@ -55,6 +52,5 @@ public struct DisplayFormat: Sendable {
         return "no exit status"
     }
 
-    private static func twoDigits(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
     private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 }

@@ -123,21 +123,12 @@ public struct TimelineLayout: Sendable, Equatable {
             } else {
                 instant = SchoolClock.instant(of: TimeOfDay(secondsSinceMidnight: hour * 3600)!, on: date, in: timeZone)
                 // A local hour that does not exist (spring forward) maps onto its neighbour.
-                guard LocalDate(containing: instant, in: timeZone) == date, SchoolClock.hour(of: instant, in: timeZone) == hour else { continue }
+                guard LocalDate(containing: instant, in: timeZone) == date, SchoolClock.timeOfDay(of: instant, in: timeZone).hour == hour else { continue }
             }
             guard instant >= start, instant <= end, !result.contains(where: { $0.0 == instant }) else { continue }
             result.append((instant, hour % 24))
         }
         return result
-    }
-}
-
-extension SchoolClock {
-    /// The local hour (0–23) of an instant.
-    static func hour(of instant: UnixTime, in timeZone: TimeZone) -> Int {
-        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant))))
-        let local = instant + offset
-        return Int(((local % 86_400) + 86_400) % 86_400 / 3600)
     }
 }
 

@@ -34,6 +34,9 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public var minute: Int { secondsSinceMidnight % 3600 / 60 }
     public var second: Int { secondsSinceMidnight % 60 }
 
+    /// `HH:MM:SS`, always with the seconds.
+    public var clockText: String { "\(hour.twoDigits):\(minute.twoDigits):\(second.twoDigits)" }
+
     /// `HH:MM`, or `HH:MM:SS` when the seconds are not zero.
     public var description: String {
         let hhmm = "\(hour.twoDigits):\(minute.twoDigits)"

@@ -38,9 +38,6 @@ public struct ScheduleTable: Sendable {
 
     /// `HH:MM:SS` in the school's zone.
     private func local(_ time: UnixTime) -> String {
-        let offset = Int64(school.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(time))))
-        let seconds = Int(((time + offset) % 86_400 + 86_400) % 86_400)
-        let clock = TimeOfDay(secondsSinceMidnight: seconds)!
-        return "\(clock.hour.twoDigits):\(clock.minute.twoDigits):\(clock.second.twoDigits)"
+        SchoolClock.timeOfDay(of: time, in: school.timeZone).clockText
     }
 }

@@ -11,6 +11,12 @@ public enum SchoolClock {
     /// A time that does not exist that day (skipped by a spring-forward change)
     /// moves to the first instant after the gap; a time that occurs twice (repeated
     /// by a fall-back change) is its first occurrence.
+    /// The wall-clock time of an instant in a zone.
+    public static func timeOfDay(of instant: UnixTime, in timeZone: TimeZone) -> TimeOfDay {
+        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant))))
+        return TimeOfDay(secondsSinceMidnight: Int(((instant + offset) % 86_400 + 86_400) % 86_400))!
+    }
+
     public static func instant(of time: TimeOfDay, on date: LocalDate, in timeZone: TimeZone) -> UnixTime {
         let wall = Int64(date.daysSinceEpoch) * 86_400 + Int64(time.secondsSinceMidnight)
         func offset(_ instant: Int64) -> Int64 {
