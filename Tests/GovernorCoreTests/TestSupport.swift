@@ -12,5 +12,5 @@ enum Fixtures {
 
 /// `python3` on the PATH (CI installs it).
 func python3() throws -> String {
-    try Executables.onPath("python3")
+    try Executables.python3()
 }

@@ -35,7 +35,18 @@ public enum Executables {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw TestFailure("\(name) is not on the PATH; .ci/run installs it (see README)")
+        throw TestFailure("\(name) is not on the PATH; scripts/test installs it (the list is in scripts/packages)")
+    }
+
+    /// Debian's own Python, the one whose modules `scripts/test` installs with apt
+    /// (python3-aiosmtpd, python3-prometheus-client, …). A `python3` earlier on the
+    /// PATH (pyenv, a virtualenv) would not see them.
+    public static func python3() throws -> String {
+        let debian = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: debian) else {
+            throw TestFailure("\(debian) is missing; scripts/test installs it (the list is in scripts/packages)")
+        }
+        return debian
     }
 
     /// The directory where `swift build` put this package's executables: the one

@@ -22,7 +22,7 @@ public final class TestSMTPServer: @unchecked Sendable {
     public var url: String { "smtp://127.0.0.1:\(port)" }
 
     public func start() throws {
-        let python = try Executables.onPath("python3")
+        let python = try Executables.python3()
         let process = try Subprocess(python, ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir],
                                      outputPath: directory.file("smtpd.log"))
         self.process = process
@@ -34,7 +34,7 @@ public final class TestSMTPServer: @unchecked Sendable {
         }
         let log = (try? String(contentsOfFile: directory.file("smtpd.log"), encoding: .utf8)) ?? ""
         stop()
-        throw TestFailure("aiosmtpd did not start on 127.0.0.1:\(port) (.ci/run installs it with pip):\n\(log)")
+        throw TestFailure("aiosmtpd did not start on 127.0.0.1:\(port) (scripts/test installs python3-aiosmtpd):\n\(log)")
     }
 
     /// The messages received so far, oldest first, as raw RFC 5322 text.

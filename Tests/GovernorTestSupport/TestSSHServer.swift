@@ -34,7 +34,7 @@ public final class TestSSHServer: @unchecked Sendable {
 
         let sshd = "/usr/sbin/sshd"
         guard FileManager.default.isExecutableFile(atPath: sshd) else {
-            throw TestFailure("\(sshd) is missing; .ci/run installs openssh-server")
+            throw TestFailure("\(sshd) is missing; scripts/test installs openssh-server")
         }
         if getuid() == 0 {
             // sshd running as root insists on its privilege-separation directory.

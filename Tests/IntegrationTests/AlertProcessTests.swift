@@ -46,7 +46,7 @@ struct AlertProcessTests {
         defer { directory.remove() }
         let input = try directory.write("message.eml", raw)
         let program = try directory.write("parse.py", "import sys\nsys.stdin = open(sys.argv[1])\n" + script)
-        let result = try runProcess(try Executables.onPath("python3"), [program, input])
+        let result = try runProcess(try Executables.python3(), [program, input])
         guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: String] else {
             throw TestFailure("Python's email package rejects the message: \(result.stderr)\n\(raw)")
         }

@@ -46,7 +46,7 @@ struct DashboardProcessTests {
     }
 
     func sha256Hex(_ text: String) -> String {
-        let result = try? runProcess(Executables.onPath("python3"), ["-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())", text])
+        let result = try? runProcess(Executables.python3(), ["-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())", text])
         return result?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 
@@ -60,7 +60,7 @@ struct DashboardProcessTests {
     func loadInChromium(_ url: String, screenshot name: String) throws -> [String: Any] {
         let screenshot = Self.artifacts + "/" + name
         let basic = "Basic " + Data("operator:\(Self.adminToken)".utf8).base64EncodedString()
-        let run = try runProcess(Executables.onPath("python3"), [Self.scripts + "/browser_check.py", url, screenshot, basic])
+        let run = try runProcess(Executables.python3(), [Self.scripts + "/browser_check.py", url, screenshot, basic])
         #expect(run.status == 0, "browser_check.py failed: \(run.stderr)")
         print("dashboard screenshot: \(screenshot)")
         return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] ?? [:]
@@ -111,7 +111,7 @@ struct DashboardProcessTests {
         #expect(reply.status == 200)
         #expect(try await http.get(server.baseURL + "/metrics").status == 401)
         let file = try directory.write("metrics.txt", reply.body)
-        let parsed = try runProcess(Executables.onPath("python3"), [Self.scripts + "/parse_metrics.py", file])
+        let parsed = try runProcess(Executables.python3(), [Self.scripts + "/parse_metrics.py", file])
         #expect(parsed.status == 0, "prometheus_client rejected the exposition: \(parsed.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [String: Any] ?? [:]
         let families = try #require(json["families"] as? [String: [String: Any]])

@@ -145,7 +145,7 @@ struct TokenCommandTests {
         #expect(token.count == 64 && token.allSatisfy(\.isHexDigit))
         #expect(lines.contains("[Probe school-7]"))
         let hashLine = try #require(lines.first { $0.hasPrefix("token_sha256 = ") })
-        let sha = try runProcess("/usr/bin/env", ["python3", "-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())", token])
+        let sha = try runProcess(Executables.python3(), ["-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())", token])
         #expect(hashLine == "token_sha256 = " + sha.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(try runProcess(Executables.built("governor"), ["token", "school-7"]).stdout != result.stdout)
         #expect(try runProcess(Executables.built("governor"), ["token", "admin"]).stdout.contains("admin_token_sha256 = "))

@@ -156,7 +156,7 @@ struct ProbeClientProcessTests {
                 def log_message(self, *args): pass
             http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
             """)
-        let stale = try Subprocess(try Executables.onPath("python3"), [stub], outputPath: directory.file("stale.log"))
+        let stale = try Subprocess(try Executables.python3(), [stub], outputPath: directory.file("stale.log"))
         defer { stale.stop() }
         try await Task.sleep(for: .seconds(1))
         let marker = directory.file("ran")

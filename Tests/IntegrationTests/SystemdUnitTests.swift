@@ -9,7 +9,6 @@ struct SystemdUnitTests {
     @Test("systemd/governor.service passes systemd-analyze verify")
     func verify() throws {
         // `verify` checks that ExecStart's binary exists; point it at the one just built.
-        // (.ci/run also verifies the file as shipped, after installing the binary where it says.)
         let unit = try String(contentsOfFile: Self.packageRoot + "/systemd/governor.service", encoding: .utf8)
         let directory = try TemporaryDirectory("governor-unit")
         defer { directory.remove() }
