@@ -39,7 +39,7 @@ public struct DashboardRenderer: Sendable {
         return render("school", SchoolPage(
             header: HeaderView(report: report, title: "school \(school.name)", refreshSeconds: refreshSeconds),
             school: SchoolView(school: school, now: now, size: .large),
-            results: results.map { ResultView($0, format: format) }))
+            results: results.map { ResultEntryView($0, format: format) }))
     }
 
     /// `/schools/{name}` for a name no school has.
@@ -65,7 +65,7 @@ struct OverviewPage {
 struct SchoolPage {
     var header: HeaderView
     var school: SchoolView
-    var results: [ResultView]
+    var results: [ResultEntryView]
 }
 
 struct NotFoundPage {

@@ -113,6 +113,7 @@ enum DashboardTemplates {
     svg .run { stroke-width: 1.5; }
     .run.done { fill: var(--up); stroke: var(--up); } .run.failed { fill: var(--down); stroke: var(--down); }
     .run.missed { fill: #fff; stroke: var(--missed); stroke-width: 3; } .run.pending { fill: #fff; stroke: var(--pending); }
+    .run.unannounced { fill: #fff; stroke: var(--line); stroke-dasharray: 2 2; }
     .legend { display: flex; flex-wrap: wrap; gap: 12px; font-size: 12px; color: var(--muted); margin: 2px 0 6px; padding: 0; list-style: none; }
     .legend svg { width: 12px; height: 12px; vertical-align: -2px; }
     .legend .now-key { display: inline-block; width: 12px; border-top: 2px solid #6f42c1; vertical-align: 3px; }

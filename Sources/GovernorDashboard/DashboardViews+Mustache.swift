@@ -151,7 +151,7 @@ extension LegendEntry: MustacheParent {
     }
 }
 
-extension ResultView: MustacheParent {
+extension ResultEntryView: MustacheParent {
     func child(named key: String) -> Any? {
         switch key {
         case "anchor": anchor

@@ -105,7 +105,7 @@ struct LegendEntry {
     var label: String
 }
 
-struct ResultView {
+struct ResultEntryView {
     var anchor: String
     var probe: String
     var runAt: String
@@ -199,7 +199,7 @@ extension TimelineView {
             },
             marks: layout.marks.map { mark in
                 MarkView(x: mark.x, y: mark.y, className: "run \(mark.run.outcome.rawValue)",
-                         title: "\(mark.run.probe) \(format.time(mark.run.runAt.unixTime)): \(mark.run.outcome.rawValue)",
+                         title: "\(mark.run.probe) \(format.time(mark.run.runAt.unixTime)): \(mark.run.outcomeText)",
                          runAt: RFC3339.format(mark.run.runAt.unixTime), probe: mark.run.probe,
                          href: mark.run.resultID.map { SchoolView.href(of: school) + "#result-\($0)" } ?? "",
                          hasHref: mark.run.resultID != nil)
@@ -212,7 +212,7 @@ extension TimelineView {
     }
 }
 
-extension ResultView {
+extension ResultEntryView {
     init(_ detail: ResultDetail, format: DisplayFormat) {
         let summary = detail.summary
         self.init(

@@ -80,15 +80,6 @@ public struct SchoolStatus: Codable, Sendable, Equatable {
     }
 }
 
-/// A probe's health at a glance.
-public enum ProbeState: String, Codable, Sendable {
-    case up = "UP"
-    /// Missed `[Alerts] missed_runs` runs in a row (takes precedence over never seen).
-    case down = "DOWN"
-    /// Has never contacted the governor and has not been declared DOWN (yet).
-    case neverSeen = "NEVER SEEN"
-}
-
 /// One probe's line of a school's table.
 public struct ProbeRow: Codable, Sendable, Equatable {
     public var probe: String

@@ -8,6 +8,9 @@ public struct TimelineDay: Codable, Sendable, Equatable {
     public var start: Instant
     public var end: Instant
     public var windows: [Band]
+    /// Every stored run of the date, unannounced ones included (the timeline draws
+    /// them faintly); JSON lists those apart, under `unannounced`, so that no
+    /// reader counts them with the runs a probe was told about.
     public var runs: [Run]
 
     public init(date: LocalDate, start: Instant, end: Instant, windows: [Band], runs: [Run]) {
@@ -37,46 +40,62 @@ public struct TimelineDay: Codable, Sendable, Equatable {
         public var probe: String
         public var runAt: Instant
         public var outcome: RunOutcome
+        /// Why a missed run produced no test.
+        public var reason: MissReason?
+        /// For a push failure: its kind (connection-refused, auth-failed…).
+        public var detail: String?
         /// The stored result, for a link to its output.
         public var resultID: Int64?
 
-        public init(probe: String, runAt: Instant, outcome: RunOutcome, resultID: Int64? = nil) {
+        public init(probe: String, runAt: Instant, outcome: RunOutcome, reason: MissReason? = nil, detail: String? = nil, resultID: Int64? = nil) {
             self.probe = probe
             self.runAt = runAt
             self.outcome = outcome
+            self.reason = reason
+            self.detail = detail
             self.resultID = resultID
         }
 
+        public init(probe: String, runAt: UnixTime, judgement: RunJudgement, resultID: Int64?) {
+            self.init(probe: probe, runAt: Instant(runAt), outcome: judgement.outcome, reason: judgement.reason, detail: judgement.detail,
+                      resultID: resultID)
+        }
+
+        /// "missed (push-failed: connection-refused)", as the page's titles and the terminal say it.
+        public var outcomeText: String {
+            guard let reason else { return outcome.rawValue }
+            return "\(outcome.rawValue) (\(reason.rawValue)\(detail.map { ": \($0)" } ?? ""))"
+        }
+
         enum CodingKeys: String, CodingKey {
-            case probe, outcome
+            case probe, outcome, reason, detail
             case runAt = "run_at"
             case resultID = "result_id"
         }
     }
-}
 
-/// What became of a scheduled run.
-public enum RunOutcome: String, Codable, Sendable, CaseIterable {
-    /// A result with exit status 0.
-    case done
-    /// A result with another exit status, or a push run that failed to start or finish.
-    case failed
-    /// No result by the time the test and its grace were over.
-    case missed
-    /// Still to come, or running now.
-    case pending
+    enum CodingKeys: String, CodingKey {
+        case date, start, end, windows, runs, unannounced
+    }
 
-    /// Classifies one run.
-    ///
-    /// - Parameters:
-    ///   - succeeded: whether its stored result succeeded; nil when there is none.
-    ///   - settledAt: when a run without a result counts as missed: its run time plus
-    ///     the school's test duration plus the alert grace.
-    public static func classify(succeeded: Bool?, settledAt: UnixTime, now: UnixTime) -> RunOutcome {
-        switch succeeded {
-        case true?: .done
-        case false?: .failed
-        case nil: now >= settledAt ? .missed : .pending
-        }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        date = try container.decode(LocalDate.self, forKey: .date)
+        start = try container.decode(Instant.self, forKey: .start)
+        end = try container.decode(Instant.self, forKey: .end)
+        windows = try container.decode([Band].self, forKey: .windows)
+        let announced = try container.decode([Run].self, forKey: .runs)
+        let unannounced = try container.decodeIfPresent([Run].self, forKey: .unannounced) ?? []
+        runs = (announced + unannounced).sorted { ($0.runAt, $0.probe) < ($1.runAt, $1.probe) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(date, forKey: .date)
+        try container.encode(start, forKey: .start)
+        try container.encode(end, forKey: .end)
+        try container.encode(windows, forKey: .windows)
+        try container.encode(runs.filter { $0.outcome != .unannounced }, forKey: .runs)
+        try container.encode(runs.filter { $0.outcome == .unannounced }, forKey: .unannounced)
     }
 }

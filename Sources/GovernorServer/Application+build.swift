@@ -6,14 +6,16 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The routes of `governor serve`.
-func buildRouter(state: GovernorState, benchmarkRoutes: Bool = false) -> Router<GovernorRequestContext> {
+/// The routes of `governor serve`; each controller gets only the parts it uses.
+func buildRouter(_ parts: GovernorComponents, benchmarkRoutes: Bool = false) -> Router<GovernorRequestContext> {
     let router = Router(context: GovernorRequestContext.self)
-    router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
+    router.add(middleware: RequestMetricsMiddleware(metrics: parts.metrics))
     router.add(middleware: APIErrorMiddleware())
-    ProbeController(state: state).addRoutes(to: router)
-    SchoolController(state: state).addRoutes(to: router)
-    DashboardController(state: state).addRoutes(to: router)
+    ProbeController(live: parts.live, contacts: parts.contacts, schedule: parts.schedule, database: parts.database,
+                    results: parts.results, status: parts.status, clock: parts.clock).addRoutes(to: router)
+    SchoolController(live: parts.live, status: parts.status, schedule: parts.schedule, database: parts.database, clock: parts.clock)
+        .addRoutes(to: router)
+    DashboardController(live: parts.live, status: parts.status, database: parts.database, metrics: parts.metrics).addRoutes(to: router)
     if benchmarkRoutes {
         // The benchmark's baseline: the cheapest route the framework can serve.
         let constant = ByteBuffer(string: "{\"constant\":true}\n")
@@ -35,7 +37,7 @@ enum ConnectionLimits {
 
 /// The HTTP application, with the background services it runs beside.
 func buildApplication(
-    state: GovernorState, address: ListenAddress, services: [any Service], benchmarkRoutes: Bool,
+    _ parts: GovernorComponents, address: ListenAddress, services: [any Service], benchmarkRoutes: Bool,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void
 ) -> some ApplicationProtocol {
     let http1 = HTTP1Channel.Configuration(
@@ -44,10 +46,10 @@ func buildApplication(
                                         maxHeaderListSize: ConnectionLimits.maxHeaderBytes,
                                         maxHeaderFieldCount: ConnectionLimits.maxHeaderCount))
     return Application(
-        router: buildRouter(state: state, benchmarkRoutes: benchmarkRoutes),
+        router: buildRouter(parts, benchmarkRoutes: benchmarkRoutes),
         server: .http1(configuration: http1),
         configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "governor"),
         services: services,
         onServerRunning: onServerRunning,
-        logger: state.logger)
+        logger: parts.logger)
 }

@@ -46,25 +46,15 @@ public enum GovernorServer {
         } catch {
             throw ServeError(message: error.description)
         }
-        let state = GovernorState(configPath: options.configPath, configuration: configuration, database: database, logger: logger)
-        try await state.load()
-        await state.generateDueWindows()
+        let parts = GovernorComponents(configPath: options.configPath, configuration: configuration, database: database, logger: logger)
+        try await parts.load()
+        await parts.scheduler.generateDueWindows()
 
         let notifier = SystemdNotifier()
-        var services: [any Service] = [
-            SchedulerService(state: state),
-            ContactFlushService(state: state),
-            ReloadService(state: state, notifier: notifier),
-            PushDispatcher(state: state),
-            AlertService(state: state),
-            OutboxSender(state: state),
-        ]
-        if let interval = SystemdNotifier.watchdogInterval() {
-            services.append(WatchdogService(state: state, notifier: notifier, interval: interval))
-        }
+        let services = parts.services(notifier: notifier)
         let address = options.listen ?? configuration.governor.listen
         let app = buildApplication(
-            state: state, address: address, services: services, benchmarkRoutes: options.benchmarkRoutes,
+            parts, address: address, services: services, benchmarkRoutes: options.benchmarkRoutes,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 logger.info("governor \(version) serving on \(address.host):\(port)", metadata: [

@@ -18,6 +18,21 @@ public struct StoredRun: Sendable, Hashable {
     }
 }
 
+/// A stored window: its schedule and when it was stored. Runs before `generatedAt`
+/// were never announced to anyone.
+public struct StoredWindow: Sendable, Equatable {
+    public var scheduled: ScheduledWindow
+    public var generatedAt: UnixTime
+
+    public init(scheduled: ScheduledWindow, generatedAt: UnixTime) {
+        self.scheduled = scheduled
+        self.generatedAt = generatedAt
+    }
+
+    public var bounds: WindowBounds { scheduled.bounds }
+    public var runs: [ScheduledRun] { scheduled.runs }
+}
+
 extension AppDatabase {
     /// Stores a window's schedule unless the window is stored already, and returns
     /// what is stored: a schedule, once written, is never replaced.
@@ -38,12 +53,12 @@ extension AppDatabase {
     }
 
     /// The stored windows of `school` that start in `[from, to)`, in time order, with their runs.
-    public func windows(school: String, startingFrom from: UnixTime, before to: UnixTime) async throws -> [ScheduledWindow] {
+    public func windows(school: String, startingFrom from: UnixTime, before to: UnixTime) async throws -> [StoredWindow] {
         try await writer.read { db in
             try WindowRecord
                 .filter(Column("school") == school && Column("start") >= from && Column("start") < to)
                 .order(Column("start")).fetchAll(db)
-                .map { try Self.scheduledWindow($0, in: db) }
+                .map { StoredWindow(scheduled: try Self.scheduledWindow($0, in: db), generatedAt: $0.generatedAt) }
         }
     }
 

@@ -1,7 +1,7 @@
 public import GovernorCore
 import GRDB
 
-/// The outcome of one run as the dashboard's timeline needs it.
+/// A run by its probe and time: how results are matched to scheduled runs.
 public struct RunResultKey: Hashable, Sendable {
     public var probe: String
     public var runAt: UnixTime
@@ -9,6 +9,17 @@ public struct RunResultKey: Hashable, Sendable {
     public init(probe: String, runAt: UnixTime) {
         self.probe = probe
         self.runAt = runAt
+    }
+}
+
+/// A stored result as the run judgement needs it.
+public struct StoredRunResult: Sendable, Equatable {
+    public var id: Int64
+    public var facts: RunJudgement.ResultFacts
+
+    public init(id: Int64, facts: RunJudgement.ResultFacts) {
+        self.id = id
+        self.facts = facts
     }
 }
 
@@ -26,21 +37,40 @@ extension AppDatabase {
     }
 
     /// The results of a school's runs from `from` up to `to`, keyed by probe and run
-    /// time: the result's id and whether it succeeded (exit 0, no failure). When a
-    /// run has several results (a probe reporting twice), the newest counts.
-    public func runResults(school: String, from: UnixTime, before to: UnixTime) async throws -> [RunResultKey: (id: Int64, succeeded: Bool)] {
+    /// time: the result's id and what it says of its run. When a run has several
+    /// results (a probe reporting twice), the newest counts.
+    public func runResults(school: String, from: UnixTime, before to: UnixTime) async throws -> [RunResultKey: StoredRunResult] {
         try await writer.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT probe, runAt, id, exitCode, failure FROM result
-                WHERE school = ? AND runAt >= ? AND runAt < ? ORDER BY id
-                """, arguments: [school, from, to])
-            var outcomes: [RunResultKey: (id: Int64, succeeded: Bool)] = [:]
-            for row in rows {
-                let exitCode: Int? = row["exitCode"]
-                let failure: String? = row["failure"]
-                outcomes[RunResultKey(probe: row["probe"], runAt: row["runAt"])] = (row["id"], failure == nil && exitCode == 0)
-            }
-            return outcomes
+            try Self.runResults(db, sql: "school = ? AND runAt >= ? AND runAt < ?", arguments: [school, from, to])
+        }
+    }
+
+    /// The results of one probe's runs from `from` through `through`, as ``runResults(school:from:before:)``.
+    public func runResults(probe: String, from: UnixTime, through: UnixTime) async throws -> [RunResultKey: StoredRunResult] {
+        try await writer.read { db in
+            try Self.runResults(db, sql: "probe = ? AND runAt >= ? AND runAt <= ?", arguments: [probe, from, through])
+        }
+    }
+
+    private static func runResults(_ db: Database, sql condition: String, arguments: StatementArguments) throws -> [RunResultKey: StoredRunResult] {
+        let rows = try Row.fetchAll(db, sql: "SELECT probe, runAt, id, exitCode, failure FROM result WHERE \(condition) ORDER BY id",
+                                    arguments: arguments)
+        var outcomes: [RunResultKey: StoredRunResult] = [:]
+        for row in rows {
+            outcomes[RunResultKey(probe: row["probe"], runAt: row["runAt"])] = StoredRunResult(
+                id: row["id"], facts: RunJudgement.ResultFacts(exitCode: row["exitCode"], failure: row["failure"]))
+        }
+        return outcomes
+    }
+
+    /// The probe's newest result, without its output.
+    public func latestResult(probe: String) async throws -> TestResult? {
+        try await writer.read { db in
+            try TestResult.fetchOne(db, sql: """
+                SELECT id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, '' AS output,
+                       outputTruncated, clockOffsetMs, receivedAt
+                FROM result WHERE probe = ? ORDER BY id DESC LIMIT 1
+                """, arguments: [probe])
         }
     }
 

@@ -20,14 +20,15 @@ struct TestAlertCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let settings = configuration.governor.alertSettings
-        var recipients = settings.to
+        var schoolRecipients: [String] = []
         if let school {
             guard let found = configuration.school(named: school) else {
                 StandardError.print("no school named '\(school)' in \(options.config)")
                 throw ExitCode(1)
             }
-            recipients += found.alertTo.filter { !recipients.contains($0) }
+            schoolRecipients = found.alertTo
         }
+        let recipients = settings.recipients(adding: schoolRecipients)
         guard let from = settings.from, !recipients.isEmpty else {
             StandardError.print("[Alerts] in \(options.config) needs 'from' and 'to' (or a school's alert_to) to send a test")
             throw ExitCode(1)

@@ -171,24 +171,12 @@ import Testing
         #expect(TimelineLayout.hourInstants(of: autumn, in: newYork, from: autumnStart, through: autumnEnd).count == 25)
     }
 
-    @Test(arguments: [
-        (true as Bool?, 100 as Int64, 50 as Int64, RunOutcome.done),
-        (false, 100, 50, .failed),
-        (nil, 100, 50, .pending),
-        (nil, 100, 100, .missed),
-        (nil, 100, 150, .missed),
-        (false, 100, 150, .failed),
-    ])
-    func runOutcomes(succeeded: Bool?, settledAt: Int64, now: Int64, expected: RunOutcome) {
-        #expect(RunOutcome.classify(succeeded: succeeded, settledAt: settledAt, now: now) == expected)
-    }
-
     @Test func terminalTableShowsTheSameRows() throws {
         let text = StatusTable.render(Self.report(), server: "http://127.0.0.1:8080")
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines[0].hasPrefix("governor 9.9.9 at http://127.0.0.1:8080, up 2 h 5 min"))
         #expect(lines[1] == "schools 1  probes 2  UP 1  DOWN 1  never seen 0  alerts pending 2 (1 failing)")
-        #expect(lines.contains("liceo-galilei (Europe/Rome, /etc/governor/schools/liceo-galilei.cfg) today: 2 done, 1 failed, 1 missed, 2 pending"))
+        #expect(lines.contains("liceo-galilei (Europe/Rome, /etc/governor/schools/liceo-galilei.cfg) today: 2 done, 1 failed, 1 missed, 2 pending, 0 unannounced"))
         let header = lines.first { $0.hasPrefix("  PROBE") } ?? ""
         let lab2 = lines.first { $0.hasPrefix("  lab-2") } ?? ""
         // Columns line up: each value starts where its header does.
@@ -225,7 +213,7 @@ import Testing
         let views: [any MustacheParent] = [
             HeaderView(report: report, title: "t", refreshSeconds: 30), school, school.probes[0], school.timeline,
             school.timeline.lanes[0], school.timeline.bands[0], school.timeline.marks[0], school.timeline.ticks[0], school.timeline.legend[0],
-            ResultView(detail, format: DisplayFormat(timeZone: .gmt, now: 0)),
+            ResultEntryView(detail, format: DisplayFormat(timeZone: .gmt, now: 0)),
         ]
         for view in views {
             #expect(Self.unanswered(view).isEmpty, "\(type(of: view)) does not answer \(Self.unanswered(view))")

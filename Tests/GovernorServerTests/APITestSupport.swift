@@ -32,7 +32,7 @@ struct TestGovernor {
     static let start: Double = 1_795_422_600
 
     let directory: TemporaryDirectory
-    let state: GovernorState
+    let parts: GovernorComponents
     let clock: ManualClock
 
     static func schoolFile(probes: String = "p1 p2", extra: String = "") -> String {
@@ -65,13 +65,13 @@ struct TestGovernor {
         clock = ManualClock(Self.start)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        state = GovernorState(configPath: main, configuration: configuration, database: try AppDatabase.inMemory(),
-                              clock: clock.serverClock, logger: logger)
-        try await state.load()
+        parts = GovernorComponents(configPath: main, configuration: configuration, database: try AppDatabase.inMemory(),
+                                   clock: clock.serverClock, logger: logger)
+        try await parts.load()
     }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(router: buildRouter(state: state))
+        let app = Application(router: buildRouter(parts))
         try await app.test(.router, body)
     }
 

@@ -45,15 +45,30 @@ struct DashboardAPITests {
             #expect(p1.label == "Library" && p1.clockOffsetMs == -2.5)
             #expect(p1.lastResult?.latenessMs == 4 && p1.lastResult?.exitCode == 0 && p1.lastResult?.runAt == Instant(RFC3339.parse(p1Run)!))
 
-            // Two runs per probe in the window: p1's reported one is done, the others missed
-            // (their test and grace are over at 12:00); no window after it is drawn yet.
-            let runs = school.today.runs
-            #expect(runs.count == 4)
-            #expect(runs.filter { $0.outcome == .done }.map(\.probe) == ["p1"])
-            #expect(runs.first { $0.outcome == .done }?.runAt == Instant(RFC3339.parse(p1Run)!))
-            #expect(runs.first { $0.outcome == .done }?.resultID == p1.lastResult?.id)
-            #expect(runs.filter { $0.outcome == .missed }.count == 3)
-            #expect(school.today.windows.map(\.generated) == [true, false, false])
+            // Two runs per probe in the first window: p1's reported one is done; of the others,
+            // those before 08:30 (when the window was stored) were never announced and those
+            // after it are missed (their test and grace are over at 12:00), silent since then.
+            let windowRuns = school.today.runs.filter { $0.runAt < Instant(RFC3339.parse("2026-11-23T12:00:00Z")!) }
+            #expect(windowRuns.count == 4)
+            #expect(windowRuns.filter { $0.outcome == .done }.map(\.probe) == ["p1"])
+            #expect(windowRuns.first { $0.outcome == .done }?.runAt == Instant(RFC3339.parse(p1Run)!))
+            #expect(windowRuns.first { $0.outcome == .done }?.resultID == p1.lastResult?.id)
+            let stored = Instant(UnixTime(TestGovernor.start))
+            for run in windowRuns where run.outcome != .done {
+                if run.runAt < stored {
+                    #expect(run.outcome == .unannounced && run.reason == nil, "\(run)")
+                } else {
+                    #expect(run.outcome == .missed && run.reason == .silent, "\(run)")
+                }
+            }
+            #expect(school.today.windows.first?.generated == true)
+            // The JSON lists unannounced runs apart from the runs a probe was told about.
+            let json = try response.json()
+            let today = try #require(((json["schools"] as? [[String: Any]])?.first)?["today"] as? [String: Any])
+            let listed = try #require(today["runs"] as? [[String: Any]]), unannounced = try #require(today["unannounced"] as? [[String: Any]])
+            #expect(listed.allSatisfy { $0["outcome"] as? String != "unannounced" })
+            #expect(unannounced.count == school.today.runs.count { $0.outcome == .unannounced })
+            #expect(unannounced.allSatisfy { $0["outcome"] as? String == "unannounced" })
         }
     }
 
@@ -67,7 +82,12 @@ struct DashboardAPITests {
             #expect(overview.status == .ok)
             #expect(overview.headers[.contentType] == "text/html; charset=utf-8")
             #expect(overview.text.contains("<a href=\"/schools/alpha\">alpha</a>"))
-            #expect(overview.text.components(separatedBy: "data-run-at=").count - 1 == 4)
+            // One mark per stored run of today, unannounced ones included (a run before 08:30 in
+            // the 08:00 window; and when p1 had no run left in it, the 12:00 window is stored too).
+            let report = try JSONDecoder().decode(StatusReport.self, from: Data(try await client.get("/v1/status").text.utf8))
+            let stored = try #require(report.schools.first).today.runs.count
+            #expect(stored >= 4)
+            #expect(overview.text.components(separatedBy: "data-run-at=").count - 1 == stored)
 
             let school = try await client.get("/schools/alpha")
             #expect(school.status == .ok)
@@ -105,7 +125,7 @@ struct DashboardAPITests {
         try await governor.test { client throws in
             _ = try await Self.exercise(governor, client)
             _ = try await client.get("/no/such/path")
-            #expect(await governor.state.reload())
+            #expect(await governor.parts.reloader.reload())
             let response = try await client.get("/metrics")
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)

@@ -40,7 +40,7 @@ struct OperatorAPITests {
             #expect(document.windows.map(\.start) == ["2026-11-23T08:00:00Z", "2026-11-23T12:00:00Z", "2026-11-23T16:00:00Z"])
             #expect(document.windows.map(\.stored) == [true, false, false])
             // With a seed the server's windows are exactly what `governor schedule --seed` prints.
-            let school = governor.state.live.snapshot.schools["alpha"]!
+            let school = governor.parts.live.snapshot.schools["alpha"]!
             let expected = try ScheduleGenerator.schedule(of: school, on: LocalDate(year: 2026, month: 11, day: 23)!, seed: 7)
             #expect(document.windows.map(\.runs) == expected.map { ScheduleDocument.Window($0).runs })
 
@@ -98,7 +98,7 @@ struct OperatorAPITests {
             #expect(try response.json()["probes"] as? Int == 2)
             #expect(try response.json()["uptime_s"] as? Int == 0)
         }
-        try governor.state.database.close()
+        try governor.parts.database.close()
         try await governor.test { client throws in
             let response = try await client.get("/healthz")
             #expect(response.status == .serviceUnavailable && response.errorCode == "unhealthy")
@@ -113,17 +113,17 @@ struct OperatorAPITests {
         try await governor.test { client throws in
             let p1Before = try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int
             _ = try await client.get("/v1/probes/b1/next", token: "b1-token")
-            #expect(try await governor.state.database.runs(probe: "b1", from: 0, before: .max).isEmpty == false)
+            #expect(try await governor.parts.database.runs(probe: "b1", from: 0, before: .max).isEmpty == false)
 
             // alpha becomes invalid; beta swaps b1 for b2.
             try governor.directory.write("schools/alpha.cfg", "[Timing]\nboundaries = 2500\n")
             try governor.directory.write("schools/beta.cfg", beta.replacingOccurrences(of: "b1", with: "b2"))
-            #expect(await governor.state.reload())
+            #expect(await governor.parts.reloader.reload())
 
             #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int == p1Before)
             #expect(try await client.status("/v1/probes/b1/next", token: "b1-token") == .notFound)
             #expect(try await client.status("/v1/probes/b2/next", token: "b2-token") == .ok)
-            let future = try await governor.state.database.runs(probe: "b1", from: UnixTime(TestGovernor.start) + 1, before: .max)
+            let future = try await governor.parts.database.runs(probe: "b1", from: UnixTime(TestGovernor.start) + 1, before: .max)
             #expect(future.isEmpty)
         }
     }
@@ -140,11 +140,13 @@ struct OperatorAPITests {
             try governor.directory.write("schools/alpha.cfg", TestGovernor.schoolFile(probes: "p1"))
             try governor.directory.write("schools/beta.cfg", beta.replacingOccurrences(of: "ids = b1", with: "ids = b1 p2")
                 + "[Probe p2]\ntoken = \(TestGovernor.tokens["p2"]!)\n")
-            #expect(await governor.state.reload())
+            #expect(await governor.parts.reloader.reload())
 
             let after = try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"]).json()
             #expect(after["school"] as? String == "beta")
-            #expect(after["window_start"] as? String == "2026-11-23T09:00:00Z")
+            // One of beta's windows: usually the 09:00 one; the overnight one (stored only now,
+            // at 08:30) when p2's random run in it falls in its last half hour.
+            #expect(["2026-11-23T09:00:00Z", "2026-11-22T13:00:00Z"].contains(after["window_start"] as? String ?? ""), "\(after)")
         }
     }
 }

@@ -30,7 +30,7 @@ struct ProbeAPITests {
             #expect(windowStart <= runAt && runAt < windowEnd)
 
             // The run comes from the stored schedule.
-            let stored = try await governor.state.database.runs(probe: "p1", from: 0, before: .max)
+            let stored = try await governor.parts.database.runs(probe: "p1", from: 0, before: .max)
             #expect(stored.contains(UnixTime(runAt)))
             // Asking again gives the same answer; text/plain gives just the Unix time.
             #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int == runAt)
@@ -55,7 +55,7 @@ struct ProbeAPITests {
                 previous = runAt
                 governor.clock.set(Double(runAt) + 40)
             }
-            let stored = try await governor.state.database.runs(probe: "p2", from: 0, before: .max).map(Int.init)
+            let stored = try await governor.parts.database.runs(probe: "p2", from: 0, before: .max).map(Int.init)
             #expect(Set(seen).isSubset(of: Set(stored)))
             #expect(seen.count == 8)
         }
@@ -78,7 +78,7 @@ struct ProbeAPITests {
             #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).status == .ok)
             #expect(try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"]).status == .ok)
         }
-        #expect(governor.state.contacts.lastContact(of: "p1") == UnixTime(TestGovernor.start))
+        #expect(governor.parts.contacts.lastContact(of: "p1") == UnixTime(TestGovernor.start))
     }
 
     @Test("with require_tokens = no, a probe without a token is served")
@@ -145,6 +145,9 @@ struct ProbeAPITests {
             let token = TestGovernor.tokens["p1"]
             let first = try #require(try await client.get("/v1/probes/p1/next", token: token).json()["run_at_unix"] as? Int)
             _ = try await client.post("/v1/probes/p1/results", token: token, body: resultBody())
+            // The alert judgement, which runs every second in `governor serve`, counts the misses.
+            let alerts = governor.parts.alertService
+            let judged = try await alerts.evaluate([:])
             var status = try await client.get("/v1/probes/p1").json()
             #expect(status["school"] as? String == "alpha" && status["mode"] as? String == "pull" && status["label"] as? String == "Library")
             #expect(status["last_contact"] as? String == "2026-11-23T08:30:00Z")
@@ -152,11 +155,12 @@ struct ProbeAPITests {
             #expect(status["consecutive_missed"] as? Int == 0 && status["results_24h"] as? Int == 1)
 
             // The probe falls silent; two of its runs pass, and their grace, without contact.
-            let runs = try await governor.state.database.runs(probe: "p1", from: UnixTime(first), before: .max)
-            _ = try await governor.state.schedule.nextRun(of: "p1", in: governor.state.live.snapshot.schools["alpha"]!, after: runs.last!, seed: nil)
-            let later = try await governor.state.database.runs(probe: "p1", from: UnixTime(first), before: .max)
+            let runs = try await governor.parts.database.runs(probe: "p1", from: UnixTime(first), before: .max)
+            _ = try await governor.parts.schedule.nextRun(of: "p1", in: governor.parts.live.snapshot.schools["alpha"]!, after: runs.last!, seed: nil)
+            let later = try await governor.parts.database.runs(probe: "p1", from: UnixTime(first), before: .max)
             #expect(later.count >= 2)
             governor.clock.set(Double(later[1]) + 35 + 61)
+            _ = try await alerts.evaluate(judged)
             status = try await client.get("/v1/probes/p1").json()
             #expect(status["consecutive_missed"] as? Int == 2)
         }

@@ -33,9 +33,10 @@ public struct ProbeAlertState: Sendable, Codable, Equatable {
         }
     }
 
-    /// A probe seen for the first time: UP, with nothing missed and nothing before `now` judged.
+    /// A probe judged for the first time: UP (since its last contact, when it made
+    /// one), with nothing missed and nothing before `now` judged.
     public static func new(at now: UnixTime, lastContact: UnixTime?) -> ProbeAlertState {
-        ProbeAlertState(status: .up, since: now, consecutiveMissed: 0, missedRuns: [], judgedThrough: now, lastContactSeen: lastContact, lastAlertAt: nil)
+        ProbeAlertState(status: .up, since: lastContact ?? now, consecutiveMissed: 0, missedRuns: [], judgedThrough: now, lastContactSeen: lastContact, lastAlertAt: nil)
     }
 }
 
@@ -82,6 +83,8 @@ public struct MissTracker: Sendable {
                 transitions.append(.recovered(downSince: state.since, missedCount: state.consecutiveMissed))
                 state.status = .up
                 state.since = lastContact
+            } else if state.lastContactSeen == nil {
+                state.since = lastContact  // the first contact: UP from then, no longer never seen
             }
             state.consecutiveMissed = 0
             state.missedRuns = []

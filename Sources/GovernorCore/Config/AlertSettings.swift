@@ -26,6 +26,11 @@ public struct AlertSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// Who gets a school's alerts: `to`, then the school's `alert_to` not already in it.
+    public func recipients(adding schoolRecipients: [String]) -> [String] {
+        to + schoolRecipients.filter { !to.contains($0) }
+    }
+
     /// Whether alerts can be delivered at all: a transport, a sender and recipients.
     public var canSend: Bool {
         (smtpURL != nil || sendmail != nil) && from != nil

@@ -8,6 +8,8 @@ struct ProbeChange: Sendable {
     var transition: ProbeTransition
     var lastContact: UnixTime?
     var nextRun: UnixTime?
+    /// Why each missed run was missed.
+    var judgements: [UnixTime: RunJudgement] = [:]
 }
 
 /// Turns the changes of one evaluation into outbox messages: one per probe, or one
@@ -19,7 +21,7 @@ struct AlertComposer {
 
     func messages(for changes: [ProbeChange], of school: SchoolConfig, at now: UnixTime) -> [OutboxMessage] {
         guard settings.canSend, let from = settings.from else { return [] }
-        let recipients = settings.to + school.alertTo.filter { !settings.to.contains($0) }
+        let recipients = settings.recipients(adding: school.alertTo)
         guard !recipients.isEmpty else { return [] }
 
         var messages: [(subject: String, body: String)] = []
@@ -74,7 +76,12 @@ struct AlertComposer {
         case .wentDown(let missed), .stillDown(let missed, _):
             if case .stillDown(_, let since) = change.transition { lines.append("DOWN since:   \(time(since, in: school))") }
             lines.append("Missed runs:")
-            lines += missed.map { "  \(time($0, in: school))" }
+            lines += missed.map { run in
+                let reason = change.judgements[run]?.reason.map { reason in
+                    "  \(reason.rawValue)\(change.judgements[run]?.detail.map { ": \($0)" } ?? "")"
+                } ?? ""
+                return "  \(time(run, in: school))\(reason)"
+            }
         case .recovered(let downSince, let missedCount):
             lines.append("Was DOWN:     \(Self.duration(change.lastContact.map { $0 - downSince } ?? 0)), since \(time(downSince, in: school))")
             lines.append("Runs missed:  \(missedCount)")

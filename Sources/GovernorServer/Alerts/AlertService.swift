@@ -12,7 +12,17 @@ import ServiceLifecycle
 /// twice; runs that passed while the governor was down are judged at start-up from
 /// the stored schedule and contacts.
 struct AlertService: Service {
-    let state: GovernorState
+    let live: LiveConfiguration
+    let database: AppDatabase
+    let contacts: ContactBook
+    /// Where the judged states go, for ``FleetStatus``.
+    let alerts: AlertBook
+    /// The read model, for what an email says of a probe: last contact, next run and
+    /// why each missed run was missed.
+    let status: FleetStatus
+    let metrics: GovernorMetrics
+    let clock: ServerClock
+    let logger: Logger
 
     func run() async throws {
         var states: [String: ProbeAlertState]?
@@ -21,20 +31,20 @@ struct AlertService: Service {
                 // After a (re)load, judge everything since each probe's last judged run;
                 // afterwards only the runs whose grace can have ended since the last pass.
                 let catchUp = states == nil
-                if states == nil { states = try await state.database.alertStates() }
+                if states == nil { states = try await database.alertStates() }
                 states = try await evaluate(states ?? [:], catchUp: catchUp)
             } catch {
                 states = nil  // read them again from the database next time
-                state.logger.error("cannot evaluate missed runs (retrying): \(error)")
+                logger.error("cannot evaluate missed runs (retrying): \(error)")
             }
         }
     }
 
     /// One evaluation: judges the runs whose grace has passed and stores the outcome.
     func evaluate(_ previous: [String: ProbeAlertState], catchUp: Bool = true) async throws -> [String: ProbeAlertState] {
-        let snapshot = state.live.snapshot
+        let snapshot = live.snapshot
         let settings = snapshot.governor.alertSettings
-        let now = state.clock.seconds
+        let now = clock.seconds
         var states = previous
         var changed: [String: (school: String, state: ProbeAlertState)] = [:]
         let removed = Set(states.keys).subtracting(snapshot.probes.keys)
@@ -42,11 +52,11 @@ struct AlertService: Service {
 
         let longestGrace = (snapshot.configuration.schools.map(\.timing.testDurationSeconds).max() ?? 0) + settings.graceSeconds
         let oldest = catchUp ? (states.values.map(\.judgedThrough).min() ?? now) : now - UnixTime(longestGrace) - 60
-        let runs = try await state.database.judgeableRuns(after: max(oldest, now - 7 * 86_400), through: now)
+        let runs = try await database.judgeableRuns(after: max(oldest, now - 7 * 86_400), through: now)
         var immediate: [String: [ProbeChange]] = [:]
         for (name, entry) in snapshot.probes {
             guard let school = snapshot.schools[entry.school] else { continue }
-            let lastContact = state.contacts.lastContact(of: name)
+            let lastContact = contacts.lastContact(of: name)
             var current = states[name] ?? .new(at: now, lastContact: lastContact)
             let before = states[name]
             let tracker = MissTracker(threshold: settings.missedRuns, graceSeconds: school.timing.testDurationSeconds + settings.graceSeconds,
@@ -62,11 +72,11 @@ struct AlertService: Service {
                 case .recovered where current.heldNotice != nil:
                     current.heldNotice = nil  // back before its DOWN email went out: say nothing
                 default:
-                    immediate[entry.school, default: []].append(change(entry.probe, transition, lastContact: lastContact, now: now))
+                    immediate[entry.school, default: []].append(try await change(entry.probe, of: school, transition, now: now))
                 }
             }
             // Runs judged in this pass and found missed: the run counters' "missed".
-            state.metrics.runsMissed(school: entry.school, count: current.missedRuns.count { $0 > (before?.judgedThrough ?? .min) })
+            metrics.runsMissed(school: entry.school, count: current.missedRuns.count { $0 > (before?.judgedThrough ?? .min) })
             states[name] = current
             if current != before { changed[name] = (entry.school, current) }
         }
@@ -95,7 +105,7 @@ struct AlertService: Service {
                 probeState.heldNotice = nil
                 states[name] = probeState
                 changed[name] = (school.name, probeState)
-                batches[school.name, default: []].append(change(entry.probe, transition, lastContact: state.contacts.lastContact(of: name), now: now))
+                batches[school.name, default: []].append(try await change(entry.probe, of: school, transition, now: now))
             }
         }
 
@@ -105,29 +115,35 @@ struct AlertService: Service {
             guard let school = snapshot.schools[schoolName] else { continue }
             let composed = composer.messages(for: changes, of: school, at: now)
             if composed.isEmpty {
-                state.logger.warning("no alert email for school '\(schoolName)': [Alerts] has no transport, 'from' or recipients")
+                logger.warning("no alert email for school '\(schoolName)': [Alerts] has no transport, 'from' or recipients")
             }
             messages += composed
         }
-        try await state.database.saveAlerts(states: changed, removing: removed, queue: messages)
-        state.alerts.replace(with: states)
+        try await database.saveAlerts(states: changed, removing: removed, queue: messages)
+        alerts.replace(with: states)
         return states
     }
 
-    private func change(_ probe: ProbeConfig, _ transition: ProbeTransition, lastContact: UnixTime?, now: UnixTime) -> ProbeChange {
-        ProbeChange(probe: probe, transition: transition, lastContact: lastContact,
-                    nextRun: state.schedule.cachedNextRun(of: probe.name, after: now)?.runAt)
+    /// What the email says of one probe, from the read model every view uses.
+    private func change(_ probe: ProbeConfig, of school: SchoolConfig, _ transition: ProbeTransition, now: UnixTime) async throws -> ProbeChange {
+        let missed: [UnixTime] = switch transition {
+        case .wentDown(let runs), .stillDown(let runs, _): runs
+        case .recovered: []
+        }
+        return ProbeChange(probe: probe, transition: transition, lastContact: status.health(of: probe.name).lastContact,
+                           nextRun: status.nextRun(of: probe.name, after: now),
+                           judgements: try await status.judgements(of: probe.name, in: school, runs: missed))
     }
 
     private func log(_ transition: ProbeTransition, probe: String, school: String) {
         let metadata: Logger.Metadata = ["probe": "\(probe)", "school": "\(school)"]
         switch transition {
         case .wentDown(let missed):
-            state.logger.warning("probe is DOWN after \(missed.count) missed runs", metadata: metadata)
+            logger.warning("probe is DOWN after \(missed.count) missed runs", metadata: metadata)
         case .stillDown:
-            state.logger.warning("probe is still DOWN", metadata: metadata)
+            logger.warning("probe is still DOWN", metadata: metadata)
         case .recovered(_, let missedCount):
-            state.logger.notice("probe is UP again after \(missedCount) missed runs", metadata: metadata)
+            logger.notice("probe is UP again after \(missedCount) missed runs", metadata: metadata)
         }
     }
 

@@ -10,7 +10,11 @@ import ServiceLifecycle
 /// a failure is retried with exponential backoff (5 s, 10 s, 20 s… up to
 /// `[Alerts] retry_max`, default 24 h). Sending never holds up the scheduler or the API.
 struct OutboxSender: Service {
-    let state: GovernorState
+    let live: LiveConfiguration
+    let database: AppDatabase
+    let metrics: GovernorMetrics
+    let clock: ServerClock
+    let logger: Logger
 
     func run() async throws {
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
@@ -19,12 +23,12 @@ struct OutboxSender: Service {
     }
 
     func deliverDue() async {
-        let settings = state.live.snapshot.governor.alertSettings
+        let settings = live.snapshot.governor.alertSettings
         let due: [OutboxMessage]
         do {
-            due = try await state.database.dueOutboxMessages(at: state.clock.seconds)
+            due = try await database.dueOutboxMessages(at: clock.seconds)
         } catch {
-            state.logger.error("cannot read the alert outbox: \(error)")
+            logger.error("cannot read the alert outbox: \(error)")
             return
         }
         guard !due.isEmpty else { return }
@@ -32,7 +36,7 @@ struct OutboxSender: Service {
         do {
             transport = try AlertTransport.make(settings)
         } catch {
-            state.logger.error("\(error.message); \(due.count) alert(s) wait in the outbox")
+            logger.error("\(error.message); \(due.count) alert(s) wait in the outbox")
             return
         }
         for message in due {
@@ -41,15 +45,15 @@ struct OutboxSender: Service {
                                    from: message.sender, to: message.recipientList, subject: message.subject, body: message.body)
             do {
                 try await transport.send(mail)
-                try await state.database.markSent(id, at: state.clock.seconds)
-                state.logger.info("alert delivered", metadata: ["subject": "\(message.subject)", "via": "\(transport.summary)"])
+                try await database.markSent(id, at: clock.seconds)
+                logger.info("alert delivered", metadata: ["subject": "\(message.subject)", "via": "\(transport.summary)"])
             } catch let error as MailError {
-                state.metrics.outboxDeliveryFailed()
+                metrics.outboxDeliveryFailed()
                 let delay = OutboxBackoff.seconds(afterAttempts: message.attempts + 1, cap: settings.retryMaxSeconds)
-                try? await state.database.markFailed(id, error: error.message, nextAttemptAt: state.clock.seconds + UnixTime(delay))
-                state.logger.warning("alert not delivered, retrying in \(delay) s: \(error.message)", metadata: ["subject": "\(message.subject)"])
+                try? await database.markFailed(id, error: error.message, nextAttemptAt: clock.seconds + UnixTime(delay))
+                logger.warning("alert not delivered, retrying in \(delay) s: \(error.message)", metadata: ["subject": "\(message.subject)"])
             } catch {
-                state.logger.error("cannot record an alert's delivery: \(error)")
+                logger.error("cannot record an alert's delivery: \(error)")
             }
         }
     }

@@ -15,7 +15,12 @@ import ServiceLifecycle
 /// session. Dispatches are independent: a probe that hangs costs its own task and
 /// thread until its `connect_timeout` / `timeout`, and delays nobody else.
 struct PushDispatcher: Service {
-    let state: GovernorState
+    let live: LiveConfiguration
+    let database: AppDatabase
+    let contacts: ContactBook
+    let results: ResultRecorder
+    let clock: ServerClock
+    let logger: Logger
 
     /// How long before a run its probe is connected to. Connecting and authenticating
     /// takes 40–90 ms on a LAN; a slow probe gets the rest of this head start.
@@ -42,74 +47,74 @@ struct PushDispatcher: Service {
     /// Records the runs a previous process claimed but did not finish as interrupted.
     func recoverUnfinished() async {
         do {
-            for run in try await state.database.unfinishedDispatches() {
-                let entry = state.live.snapshot.probes[run.probe]
-                try await state.database.finishDispatch(of: run, as: .interrupted, result: TestResult(
+            for run in try await database.unfinishedDispatches() {
+                let entry = live.snapshot.probes[run.probe]
+                try await database.finishDispatch(of: run, as: .interrupted, result: TestResult(
                     probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil, exitCode: nil,
-                    failure: "interrupted: the governor stopped while this test was in flight; it is not run again",
-                    output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: state.clock.seconds), at: state.clock.seconds)
-                state.logger.warning("a push run was in flight when the governor stopped; recorded as interrupted", metadata: [
+                    failure: RunFailure.text(RunFailure.interrupted, "the governor stopped while this test was in flight; it is not run again"),
+                    output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: clock.seconds), at: clock.seconds)
+                logger.warning("a push run was in flight when the governor stopped; recorded as interrupted", metadata: [
                     "probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))", "configured": "\(entry != nil)",
                 ])
             }
         } catch {
-            state.logger.error("cannot record the dispatches interrupted by the last stop: \(error)")
+            logger.error("cannot record the dispatches interrupted by the last stop: \(error)")
         }
     }
 
     /// Claims every due run: the ones whose time has passed by more than
     /// `max_lateness` as skipped, the others for dispatch.
     func claimDueRuns(firstPass: Bool) async -> [(StoredRun, Result<PushTarget, PushTargetError>)] {
-        let snapshot = state.live.snapshot
+        let snapshot = live.snapshot
         let pushProbes = Set(snapshot.probes.values.filter { $0.probe.mode == .push }.map(\.probe.name))
         guard !pushProbes.isEmpty else { return [] }
-        let now = state.clock.seconds
+        let now = clock.seconds
         var claimed: [(StoredRun, Result<PushTarget, PushTargetError>)] = []
         do {
             // The first pass also finds runs missed while the governor was down; later
             // passes look back ten minutes (everything older was settled by then).
-            let due = try await state.database.undispatchedRuns(of: pushProbes, from: firstPass ? 0 : now - 600, through: now + Self.lead)
+            let due = try await database.undispatchedRuns(of: pushProbes, from: firstPass ? 0 : now - 600, through: now + Self.lead)
             for run in due {
                 guard let entry = snapshot.probes[run.probe], entry.school == run.school, let school = snapshot.schools[run.school] else { continue }
                 let target = Result { () throws(PushTargetError) in try PushTarget.resolve(entry.probe, of: school, governor: snapshot.governor) }
                 let maxLateness = (try? target.get().maxLatenessSeconds) ?? snapshot.governor.sshDefaults.maxLatenessSeconds ?? PushTarget.defaultMaxLatenessSeconds
                 if now - run.runAt > maxLateness {
                     try await skip(run, late: now - run.runAt, maxLateness: maxLateness)
-                } else if try await state.database.claimDispatch(of: run, at: now) {
+                } else if try await database.claimDispatch(of: run, at: now) {
                     claimed.append((run, target))
                 }
             }
         } catch {
-            state.logger.error("cannot read or claim the push runs that are due (retrying): \(error)")
+            logger.error("cannot read or claim the push runs that are due (retrying): \(error)")
         }
         return claimed
     }
 
     private func skip(_ run: StoredRun, late: UnixTime, maxLateness: Int) async throws {
-        let stored = try await state.database.finishDispatch(of: run, as: .skipped, result: TestResult(
+        let stored = try await database.finishDispatch(of: run, as: .skipped, result: TestResult(
             probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil, exitCode: nil,
-            failure: "skipped: the run time had passed by \(late) s (more than max_lateness, \(maxLateness) s) when the dispatcher saw it; the governor was not running or the clock jumped",
-            output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: state.clock.seconds), at: state.clock.seconds, claimIfNeeded: true)
-        state.resultStored(stored)
-        state.logger.warning("skipped a push run whose time had passed", metadata: [
+            failure: RunFailure.text(RunFailure.skipped, "the run time had passed by \(late) s (more than max_lateness, \(maxLateness) s) when the dispatcher saw it; the governor was not running or the clock jumped"),
+            output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: clock.seconds), at: clock.seconds, claimIfNeeded: true)
+        results.stored(stored)
+        logger.warning("skipped a push run whose time had passed", metadata: [
             "probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))", "late_s": "\(late)",
         ])
     }
 
     /// Runs one claimed run and stores its result.
     func dispatch(_ run: StoredRun, _ target: Result<PushTarget, PushTargetError>) async {
-        let limit = state.live.snapshot.governor.maxOutputBytes
+        let limit = live.snapshot.governor.maxOutputBytes
         var result = TestResult(probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil,
                                 exitCode: nil, output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: 0)
         var finalState = DispatchState.done
         switch target {
         case .failure(let error):
-            result.failure = "config: \(error.message)"
+            result.failure = RunFailure.text(RunFailure.config, error.message)
         case .success(let target):
             let outcome = await PushRunner.run(target, runAt: run.runAt, startAt: Double(run.runAt), outputLimit: limit)
             if case .failure(let error) = outcome.result, error.kind == .cancelled {
                 finalState = .interrupted
-                result.failure = "interrupted: the governor stopped while this test was in flight; it is not run again"
+                result.failure = RunFailure.text(RunFailure.interrupted, "the governor stopped while this test was in flight; it is not run again")
             } else {
                 result.failure = outcome.failure
             }
@@ -121,16 +126,16 @@ struct PushDispatcher: Service {
             }
             result.output = outcome.output
             if outcome.reachedProbe {
-                state.contacts.record(run.probe, at: state.clock.seconds)
+                contacts.record(run.probe, at: clock.seconds)
             }
             logOutcome(outcome, run: run)
         }
-        result.receivedAt = state.clock.seconds
+        result.receivedAt = clock.seconds
         do {
-            let stored = try await state.database.finishDispatch(of: run, as: finalState, result: result, at: result.receivedAt)
-            state.resultStored(stored)
+            let stored = try await database.finishDispatch(of: run, as: finalState, result: result, at: result.receivedAt)
+            results.stored(stored)
         } catch {
-            state.logger.error("cannot store the result of a push run: \(error)", metadata: ["probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))"])
+            logger.error("cannot store the result of a push run: \(error)", metadata: ["probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))"])
         }
     }
 
@@ -141,13 +146,13 @@ struct PushDispatcher: Service {
             metadata["exit_status"] = "\(command.exitStatus.map(String.init) ?? "none")"
             metadata["late_ms"] = "\(Int(((command.startedAt - Double(run.runAt)) * 1000).rounded()))"
             if let failure = outcome.failure {
-                state.logger.warning("push test did not finish: \(failure)", metadata: metadata)
+                logger.warning("push test did not finish: \(failure)", metadata: metadata)
             } else {
-                state.logger.info("push test ran", metadata: metadata)
+                logger.info("push test ran", metadata: metadata)
             }
         case .failure(let error):
             metadata["reason"] = "\(error.kind.rawValue)"
-            state.logger.warning("push dispatch failed: \(error.message)", metadata: metadata)
+            logger.warning("push dispatch failed: \(error.message)", metadata: metadata)
         }
     }
 }

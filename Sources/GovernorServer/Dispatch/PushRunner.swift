@@ -12,10 +12,12 @@ public struct PushOutcome: Sendable {
     public var connectStartedAt: Double
     public var connectedAt: Double?
 
-    /// Whether the probe was reached and the test ran to its end (any exit status).
-    /// Only this counts as a contact for the missed-run alerts.
+    /// Whether the probe was reached and ran the test: to its end (any exit status or
+    /// signal), or until the governor stopped it at its `timeout`. Only this counts as
+    /// a contact for the missed-run alerts; the run is then done or failed, never
+    /// missed (see ``RunJudgement``).
     public var reachedProbe: Bool {
-        if case .success(let run) = result { return !run.timedOut && (run.exitStatus != nil || run.exitSignal != nil) }
+        if case .success(let run) = result { return run.timedOut || run.exitStatus != nil || run.exitSignal != nil }
         return false
     }
 
@@ -23,10 +25,10 @@ public struct PushOutcome: Sendable {
     public var failure: String? {
         switch result {
         case .failure(let error):
-            return "\(error.kind.rawValue): \(error.message)"
+            return RunFailure.text(error.kind.rawValue, error.message)
         case .success(let run):
-            if run.timedOut { return "timeout: the test ran longer than \(target.timeoutSeconds) s and was stopped" }
-            if let signal = run.exitSignal { return "signal: the test was killed by SIG\(signal)" }
+            if run.timedOut { return RunFailure.text(RunFailure.timeout, "the test ran longer than \(target.timeoutSeconds) s and was stopped") }
+            if let signal = run.exitSignal { return RunFailure.text(RunFailure.signal, "the test was killed by SIG\(signal)") }
             return nil
         }
     }

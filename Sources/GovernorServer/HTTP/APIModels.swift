@@ -1,8 +1,10 @@
 import GovernorCore
+import GovernorDashboard
 import GovernorStore
 import Hummingbird
 
-/// `GET /v1/probes/{id}`, and each probe of `GET /v1/schools`.
+/// `GET /v1/probes/{id}`, and each probe of `GET /v1/schools`: the probe's row of
+/// ``FleetStatus``, with its school and how many results it sent in 24 hours.
 struct ProbeStatus: ResponseEncodable, Decodable, Sendable {
     var probe: String
     var school: String
@@ -13,9 +15,27 @@ struct ProbeStatus: ResponseEncodable, Decodable, Sendable {
     var nextRun: String?
     var consecutiveMissed: Int
     var results24h: Int
-    /// UP, or DOWN after `[Alerts] missed_runs` missed runs in a row.
-    var status: String
+    /// UP, DOWN (after `[Alerts] missed_runs` missed runs in a row) or NEVER SEEN.
+    var status: ProbeState
     var statusSince: String?
+    var lastResult: ResultSummary?
+    var clockOffsetMs: Double?
+
+    init(_ row: ProbeRow, of config: ProbeConfig, school: String, results24h: Int) {
+        probe = row.probe
+        self.school = school
+        mode = config.mode
+        label = row.label
+        address = row.address
+        lastContact = row.lastContact.map { RFC3339.format($0.unixTime) }
+        nextRun = row.nextRun.map { RFC3339.format($0.unixTime) }
+        consecutiveMissed = row.consecutiveMissed
+        self.results24h = results24h
+        status = row.state
+        statusSince = row.stateSince.map { RFC3339.format($0.unixTime) }
+        lastResult = row.lastResult
+        clockOffsetMs = row.clockOffsetMs
+    }
 
     enum CodingKeys: String, CodingKey {
         case probe, school, mode, label, address, status
@@ -24,6 +44,8 @@ struct ProbeStatus: ResponseEncodable, Decodable, Sendable {
         case nextRun = "next_run"
         case consecutiveMissed = "consecutive_missed"
         case results24h = "results_24h"
+        case lastResult = "last_result"
+        case clockOffsetMs = "clock_offset_ms"
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GovernorCore
 import GovernorDashboard
+import GovernorStore
 import Hummingbird
 import NIOCore
 
@@ -10,7 +11,10 @@ import NIOCore
 /// ask a browser for it with HTTP basic authentication (any user name, the token
 /// as the password); scripts and Prometheus send it as a bearer token.
 struct DashboardController: Sendable {
-    let state: GovernorState
+    let live: LiveConfiguration
+    let status: FleetStatus
+    let database: AppDatabase
+    let metrics: GovernorMetrics
     let renderer = DashboardRenderer(refreshSeconds: 30)
     /// How many results the school page lists with their output.
     static let schoolPageResults = 30
@@ -24,40 +28,39 @@ struct DashboardController: Sendable {
 
     @Sendable func overview(request: Request, context: GovernorRequestContext) async throws -> Response {
         try requirePageAccess(request)
-        return Self.html(renderer.overview(try await state.statusReport()))
+        return Self.html(renderer.overview(try await status.report()))
     }
 
     @Sendable func school(request: Request, context: GovernorRequestContext) async throws -> Response {
         try requirePageAccess(request)
         let name = try context.parameters.require("name")
-        let report = try await state.statusReport(onlySchool: name)
+        let report = try await status.report(onlySchool: name)
         guard let status = report.schools.first(where: { $0.name == name }) else {
-            let names = state.live.snapshot.configuration.schools.map(\.name)
+            let names = live.snapshot.configuration.schools.map(\.name)
             return Self.html(renderer.schoolNotFound(name, of: report, schools: names), status: .notFound)
         }
-        let results = try await state.database.results(school: name, limit: Self.schoolPageResults).map { result in
+        let results = try await database.results(school: name, limit: Self.schoolPageResults).map { result in
             ResultDetail(summary: ResultSummary(result), probe: result.probe, output: result.output, outputTruncated: result.outputTruncated)
         }
         return Self.html(renderer.school(status, of: report, results: results))
     }
 
     @Sendable func status(request: Request, context: GovernorRequestContext) async throws -> StatusResponse {
-        try Authorization.requireOperator(request, snapshot: state.live.snapshot)
-        return StatusResponse(report: try await state.statusReport())
+        try Authorization.requireOperator(request, snapshot: live.snapshot)
+        return StatusResponse(report: try await status.report())
     }
 
     @Sendable func metrics(request: Request, context: GovernorRequestContext) async throws -> Response {
-        let snapshot = state.live.snapshot
-        try Authorization.requireOperator(request, snapshot: snapshot)
-        state.metrics.updateGauges(try await state.summary(of: snapshot))
+        try Authorization.requireOperator(request, snapshot: live.snapshot)
+        metrics.updateGauges(try await status.summary())
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.exposition())))
+                        body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
 
     /// Pages answer a missing token with a basic-authentication challenge, which
     /// makes a browser ask for it.
     private func requirePageAccess(_ request: Request) throws {
-        guard Authorization.isOperator(request, snapshot: state.live.snapshot) else {
+        guard Authorization.isOperator(request, snapshot: live.snapshot) else {
             throw APIError(status: .unauthorized, code: "unauthorized",
                            message: "the dashboard needs the operator token: enter it as the password (any user name)",
                            headers: [.wwwAuthenticate: "Basic realm=\"governor\", charset=\"UTF-8\""])

@@ -7,7 +7,13 @@ import NIOCore
 
 /// The probes' side of the API: next run, results, status.
 struct ProbeController: Sendable {
-    let state: GovernorState
+    let live: LiveConfiguration
+    let contacts: ContactBook
+    let schedule: ScheduleBook
+    let database: AppDatabase
+    let results: ResultRecorder
+    let status: FleetStatus
+    let clock: ServerClock
 
     func addRoutes(to router: Router<GovernorRequestContext>) {
         router.get("/v1/probes/:id/next", use: next)
@@ -20,15 +26,15 @@ struct ProbeController: Sendable {
     /// lookup and a hand-written body, no database access unless the probe's next
     /// window has not been generated yet.
     @Sendable func next(request: Request, context: GovernorRequestContext) async throws -> Response {
-        let snapshot = state.live.snapshot
+        let snapshot = live.snapshot
         let entry = try authenticatedProbe(request, context: context, in: snapshot)
-        let now = state.clock.now()
+        let now = clock.now()
         let nowSeconds = UnixTime(now.rounded(.down))
-        state.contacts.record(entry.probe.name, at: nowSeconds)
+        contacts.record(entry.probe.name, at: nowSeconds)
 
-        var found = state.schedule.cachedNextRun(of: entry.probe.name, after: nowSeconds)
+        var found = schedule.cachedNextRun(of: entry.probe.name, after: nowSeconds)
         if found == nil, let school = snapshot.schools[entry.school] {
-            found = try await state.schedule.nextRun(of: entry.probe.name, in: school, after: nowSeconds, seed: snapshot.governor.seed)
+            found = try await schedule.nextRun(of: entry.probe.name, in: school, after: nowSeconds, seed: snapshot.governor.seed)
         }
         guard let run = found else {
             throw APIError(status: .serviceUnavailable, code: "no_run",
@@ -45,10 +51,10 @@ struct ProbeController: Sendable {
     }
 
     @Sendable func storeResult(request: Request, context: GovernorRequestContext) async throws -> EditedResponse<ResultCreated> {
-        let snapshot = state.live.snapshot
+        let snapshot = live.snapshot
         let entry = try authenticatedProbe(request, context: context, in: snapshot)
-        let now = state.clock.seconds
-        state.contacts.record(entry.probe.name, at: now)
+        let now = clock.seconds
+        contacts.record(entry.probe.name, at: now)
 
         // JSON escaping can grow output up to six times; allow for that, then cap what is stored.
         let limit = snapshot.governor.maxOutputBytes * 6 + 64 * 1024
@@ -64,30 +70,31 @@ struct ProbeController: Sendable {
         let startedAt = try instant(report.startedAt, "started_at")
         let finishedAt = try instant(report.finishedAt, "finished_at")
         let (output, truncated) = Self.capped(report.output, bytes: snapshot.governor.maxOutputBytes)
-        let stored = try await state.database.insert(TestResult(
+        let stored = try await database.insert(TestResult(
             probe: entry.probe.name, school: entry.school, mode: entry.probe.mode, runAt: UnixTime(runAt.rounded(.down)),
             startedAtMs: Int64((startedAt * 1000).rounded()), finishedAtMs: Int64((finishedAt * 1000).rounded()),
             exitCode: report.exitCode, output: output, outputTruncated: truncated, clockOffsetMs: report.clockOffsetMs, receivedAt: now))
-        state.resultStored(stored)
+        results.stored(stored)
         return EditedResponse(status: .created, response: ResultCreated(id: stored.id ?? 0, outputTruncated: truncated))
     }
 
     @Sendable func listResults(request: Request, context: GovernorRequestContext) async throws -> ResultList {
-        let snapshot = state.live.snapshot
+        let snapshot = live.snapshot
         let entry = try readableProbe(request, context: context, in: snapshot)
         var limit = 20
         if let text = request.uri.queryParameters.get("limit") {
             guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badRequest("'limit' is '\(text)'; expected a number from 1 to 1000") }
             limit = value
         }
-        let results = try await state.database.results(probe: entry.probe.name, limit: limit)
+        let results = try await database.results(probe: entry.probe.name, limit: limit)
         return ResultList(probe: entry.probe.name, results: results.map(ResultView.init))
     }
 
     @Sendable func status(request: Request, context: GovernorRequestContext) async throws -> ProbeStatus {
-        let snapshot = state.live.snapshot
+        let snapshot = live.snapshot
         let entry = try readableProbe(request, context: context, in: snapshot)
-        return try await state.probeStatus(entry, in: snapshot)
+        let recent = try await database.resultCount(probe: entry.probe.name, since: clock.seconds - 86_400)
+        return ProbeStatus(try await status.row(of: entry.probe), of: entry.probe, school: entry.school, results24h: recent)
     }
 
     /// The probe named in the path, proven by its bearer token.

@@ -12,19 +12,23 @@ import UnixSignals
 
 /// Generates each window by the time it starts, once a second.
 struct SchedulerService: Service {
-    let state: GovernorState
+    let scheduler: WindowScheduler
+    let heartbeat: SchedulerHeartbeat
+    let clock: ServerClock
 
     func run() async throws {
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
-            await state.generateDueWindows()
-            state.schedulerHeartbeat.store(state.clock.seconds, ordering: .relaxed)
+            await scheduler.generateDueWindows()
+            heartbeat.beat(at: clock.seconds)
         }
     }
 }
 
 /// Writes recorded contacts to the database twice a second, and once more at shutdown.
 struct ContactFlushService: Service {
-    let state: GovernorState
+    let contacts: ContactBook
+    let database: AppDatabase
+    let logger: Logger
 
     func run() async throws {
         for await _ in AsyncTimerSequence(interval: .milliseconds(500), clock: .continuous).cancelOnGracefulShutdown() {
@@ -35,9 +39,9 @@ struct ContactFlushService: Service {
 
     private func flush() async {
         do {
-            try await state.contacts.flush(to: state.database)
+            try await contacts.flush(to: database)
         } catch {
-            state.logger.error("cannot store probe contacts (they stay queued): \(error)")
+            logger.error("cannot store probe contacts (they stay queued): \(error)")
         }
     }
 }
@@ -46,13 +50,13 @@ struct ContactFlushService: Service {
 ///
 /// This is the one place the process traps SIGHUP.
 struct ReloadService: Service {
-    let state: GovernorState
+    let reloader: ConfigurationReloader
     let notifier: SystemdNotifier
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.microseconds())")
-            await state.reload()
+            await reloader.reload()
             notifier.notify("READY=1")
         }
     }
@@ -61,19 +65,21 @@ struct ReloadService: Service {
 /// Tells systemd the scheduler is alive, at half the interval it asked for, and only
 /// while the scheduler loop keeps completing passes.
 struct WatchdogService: Service {
-    let state: GovernorState
+    let heartbeat: SchedulerHeartbeat
+    let clock: ServerClock
     let notifier: SystemdNotifier
     let interval: Duration
+    let logger: Logger
 
     func run() async throws {
         let half = interval / 2
         let stale = max(UnixTime(interval.components.seconds), 3)
         for await _ in AsyncTimerSequence(interval: half, clock: .continuous).cancelOnGracefulShutdown() {
-            let lastPass = state.schedulerHeartbeat.load(ordering: .relaxed)
-            if state.clock.seconds - lastPass <= stale {
+            let lastPass = heartbeat.last
+            if clock.seconds - lastPass <= stale {
                 notifier.notify("WATCHDOG=1")
             } else {
-                state.logger.warning("the scheduler loop has not completed a pass for \(state.clock.seconds - lastPass) s; withholding the watchdog ping")
+                logger.warning("the scheduler loop has not completed a pass for \(clock.seconds - lastPass) s; withholding the watchdog ping")
             }
         }
     }

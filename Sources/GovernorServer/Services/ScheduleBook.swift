@@ -75,6 +75,20 @@ actor ScheduleBook {
         logger.info("dropped the future runs of removed probes", metadata: ["probes": "\(probes.sorted().joined(separator: ","))", "runs": "\(dropped)"])
     }
 
+    /// The windows that start on a school's local date: those stored, and the bounds
+    /// of those not generated yet.
+    nonisolated func windows(of school: SchoolConfig, on date: LocalDate) async throws
+        -> (start: UnixTime, end: UnixTime, stored: [StoredWindow], ungenerated: [WindowBounds]) {
+        let midnight = TimeOfDay(secondsSinceMidnight: 0)!
+        let start = SchoolClock.instant(of: midnight, on: date, in: school.timeZone)
+        let end = SchoolClock.instant(of: midnight, on: date.adding(days: 1), in: school.timeZone)
+        let stored = try await database.windows(school: school.name, startingFrom: start, before: end)
+        let ungenerated = SchoolClock.windows(of: school.timing, on: date, in: school.timeZone).filter { bounds in
+            !stored.contains { $0.bounds.start < bounds.end && bounds.start < $0.bounds.end }
+        }
+        return (start, end, stored, ungenerated)
+    }
+
     private func generate(_ window: WindowBounds, of school: SchoolConfig, now: UnixTime, seed: UInt64?) async throws {
         guard window.start >= generatedThrough[school.name, default: .min] else { return }
         let key = WindowKey(school: school.name, start: window.start)

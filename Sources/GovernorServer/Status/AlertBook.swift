@@ -1,7 +1,7 @@
 import GovernorCore
 import Synchronization
 
-/// The probes' current alert states, for the API and the dashboard; the alert
+/// The probes' current alert states, for ``FleetStatus``; the alert
 /// service replaces it after every evaluation.
 final class AlertBook: Sendable {
     private let states = Mutex<[String: ProbeAlertState]>([:])

@@ -1,8 +1,15 @@
 import GovernorCore
+import Logging
 
-extension GovernorState {
-    /// Loads every configuration file again and applies what changed.
-    ///
+/// Loads every configuration file again and applies what changed (SIGHUP).
+struct ConfigurationReloader: Sendable {
+    let configPath: String
+    let live: LiveConfiguration
+    let schedule: ScheduleBook
+    let metrics: GovernorMetrics
+    let clock: ServerClock
+    let logger: Logger
+
     /// A school whose file became invalid keeps its previous configuration (the errors
     /// are logged with file and line); the others apply their changes from their first
     /// window not yet generated. Probes that left the configuration lose their future

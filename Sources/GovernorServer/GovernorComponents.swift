@@ -1,0 +1,73 @@
+import GovernorCore
+import GovernorStore
+import Logging
+import ServiceLifecycle
+
+/// The parts of one governor, each built once.
+///
+/// This is the composition root, not a hub: it is never handed to a controller or
+/// a service. ``buildRouter(_:benchmarkRoutes:)`` and ``services(notifier:)`` give
+/// each of them only the parts it uses, so a type's stored properties say what it
+/// depends on. Tests build one to reach the parts they check.
+struct GovernorComponents: Sendable {
+    let live: LiveConfiguration
+    let database: AppDatabase
+    let schedule: ScheduleBook
+    let contacts: ContactBook
+    let alerts: AlertBook
+    let metrics: GovernorMetrics
+    let clock: ServerClock
+    let logger: Logger
+    let status: FleetStatus
+    let results: ResultRecorder
+    let scheduler: WindowScheduler
+    let reloader: ConfigurationReloader
+    let heartbeat = SchedulerHeartbeat()
+
+    init(configPath: String, configuration: Configuration, database: AppDatabase, clock: ServerClock = .system, logger: Logger) {
+        let live = LiveConfiguration(configuration)
+        let startedAt = clock.now()
+        let metrics = GovernorMetrics(startedAt: startedAt)
+        let schedule = ScheduleBook(database: database, metrics: metrics, logger: logger)
+        let contacts = ContactBook()
+        let alerts = AlertBook()
+        self.live = live
+        self.database = database
+        self.schedule = schedule
+        self.contacts = contacts
+        self.alerts = alerts
+        self.metrics = metrics
+        self.clock = clock
+        self.logger = logger
+        status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, database: database, clock: clock, startedAt: startedAt)
+        results = ResultRecorder(live: live, metrics: metrics, logger: logger)
+        scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
+        reloader = ConfigurationReloader(configPath: configPath, live: live, schedule: schedule, metrics: metrics, clock: clock, logger: logger)
+    }
+
+    /// Reads the stored schedule and contacts; call once before serving.
+    func load() async throws {
+        try await schedule.load(now: clock.seconds)
+        contacts.load(try await database.contacts())
+    }
+
+    /// The long-running work beside the HTTP server.
+    func services(notifier: SystemdNotifier) -> [any Service] {
+        var services: [any Service] = [
+            SchedulerService(scheduler: scheduler, heartbeat: heartbeat, clock: clock),
+            ContactFlushService(contacts: contacts, database: database, logger: logger),
+            ReloadService(reloader: reloader, notifier: notifier),
+            PushDispatcher(live: live, database: database, contacts: contacts, results: results, clock: clock, logger: logger),
+            alertService,
+            OutboxSender(live: live, database: database, metrics: metrics, clock: clock, logger: logger),
+        ]
+        if let interval = SystemdNotifier.watchdogInterval() {
+            services.append(WatchdogService(heartbeat: heartbeat, clock: clock, notifier: notifier, interval: interval, logger: logger))
+        }
+        return services
+    }
+
+    var alertService: AlertService {
+        AlertService(live: live, database: database, contacts: contacts, alerts: alerts, status: status, metrics: metrics, clock: clock, logger: logger)
+    }
+}

@@ -1,0 +1,19 @@
+import GovernorCore
+import GovernorStore
+import Logging
+
+/// Everything that follows a stored result, pull or push: the results log and the
+/// run counters.
+struct ResultRecorder: Sendable {
+    let live: LiveConfiguration
+    let metrics: GovernorMetrics
+    let logger: Logger
+
+    func stored(_ result: TestResult) {
+        ResultsLog.append(result, to: live.snapshot.governor.resultsLog, logger: logger)
+        metrics.runFinished(school: result.school, succeeded: result.failure == nil && result.exitCode == 0)
+        if let started = result.startedAtMs, let runAt = result.runAt {
+            metrics.startLateness(mode: result.mode.rawValue, seconds: Double(started - runAt * 1000) / 1000)
+        }
+    }
+}
