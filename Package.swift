@@ -47,7 +47,7 @@ let package = Package(
         // A safe async SSH client over libssh2: connect, verify host keys, authenticate, run a command.
         .target(
             name: "GovernorSSH",
-            dependencies: ["CLibSSH2"],
+            dependencies: ["CLibSSH2", "GovernorCore"],
             swiftSettings: swiftSettings
         ),
         // libcurl from the system (Debian: libcurl4-openssl-dev); shim.h types its variadic calls.
@@ -154,7 +154,7 @@ let package = Package(
         // `swift run -c release governor-probe-bench`: the probe's start lateness.
         .executableTarget(
             name: "governor-probe-bench",
-            dependencies: ["ProbeClient"],
+            dependencies: ["ProbeClient", "GovernorCore"],
             swiftSettings: swiftSettings
         ),
         // Helpers shared by the test targets: temporary trees, child processes, built executables.
@@ -182,6 +182,17 @@ let package = Package(
         .testTarget(
             name: "ProbeClientTests",
             dependencies: ["ProbeClient", "GovernorTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // The state database on real SQLite files: migrations, claims, the outbox.
+        .testTarget(
+            name: "GovernorStoreTests",
+            dependencies: ["GovernorStore", "GovernorCore", "GovernorTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GovernorMailTests",
+            dependencies: ["GovernorMail"],
             swiftSettings: swiftSettings
         ),
         // The SSH client against a real sshd on 127.0.0.1.

@@ -51,10 +51,27 @@ public struct MailMessage: Sendable, Equatable {
         return formatter.string(from: date)
     }
 
-    /// ASCII as is; anything else as an RFC 2047 encoded word (base64, UTF-8).
+    /// ASCII as is; anything else as RFC 2047 encoded words (base64, UTF-8).
+    ///
+    /// A line holding encoded words may be at most 76 characters (RFC 2047 §2), so a
+    /// long text is cut into words of at most 36 bytes (60 characters encoded, 69
+    /// with "Subject: "), at character boundaries (a word must hold whole
+    /// characters), one per line of a folded header.
     static func encodedHeader(_ text: String) -> String {
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
-        return "=?utf-8?B?\(Data(text.utf8).base64EncodedString())?="
+        let maxBytes = 36
+        var words: [[UInt8]] = []
+        var chunk: [UInt8] = []
+        for character in text {
+            let bytes = Array(character.utf8)
+            if !chunk.isEmpty && chunk.count + bytes.count > maxBytes {
+                words.append(chunk)
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append(chunk) }
+        return words.map { "=?utf-8?B?\(Data($0).base64EncodedString())?=" }.joined(separator: "\r\n ")
     }
 }
 

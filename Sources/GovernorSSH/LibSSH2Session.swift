@@ -1,4 +1,5 @@
 import CLibSSH2
+import GovernorCore
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -218,7 +219,9 @@ final class LibSSH2Session {
         guard let channel else { throw stalled }
         defer { release(channel) }
 
-        if let startAt { try WallClock.sleep(until: startAt) }
+        if let startAt, !WallClock.sleep(until: startAt) {
+            throw SSHError(.cancelled, "the wait for the run time was cancelled")
+        }
         let startedAt = WallClock.now()
         let refused = SSHError(.channelFailed, "\(endpoint) did not answer the exec request in time")
         let exec = try retrying(until: ContinuousClock.now + requestTimeout, orThrow: refused) { governor_libssh2_channel_exec(channel, command) }

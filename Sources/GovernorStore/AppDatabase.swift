@@ -1,5 +1,5 @@
 import Foundation
-public import GRDB
+import GRDB
 
 /// The governor's state database: one SQLite file, opened in WAL mode, migrated in code.
 ///
@@ -7,11 +7,12 @@ public import GRDB
 /// probes' contacts and their results. Server code uses its async methods only.
 public struct AppDatabase: Sendable {
     /// `DatabasePool` in production (WAL: readers never wait for the writer),
-    /// `DatabaseQueue` in memory for tests.
-    public let writer: any DatabaseWriter
+    /// `DatabaseQueue` in memory for tests. Only this module's queries touch it: the
+    /// server speaks to the store through the methods of its extensions.
+    let writer: any DatabaseWriter
 
     /// Wraps `writer` and brings its schema up to date.
-    public init(_ writer: any DatabaseWriter) throws {
+    init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
         try Self.migrator.migrate(writer)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GovernorCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,9 +50,9 @@ public enum CommandRunner {
         let environment: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { environment.forEach { free($0) } }
 
-        if let startAt { PreciseClock.wait(until: startAt) }
+        if let startAt { WallClock.spin(until: startAt) }
         var pid: pid_t = 0
-        let startedAt = PreciseClock.now()
+        let startedAt = WallClock.now()
         let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environment)
         guard spawned == 0 else {
             throw ProbeError("cannot start /bin/sh for the test command: \(String(cString: strerror(spawned)))")
@@ -64,7 +65,7 @@ public enum CommandRunner {
             let result = waitpid(pid, &status, WNOHANG)
             if result == pid { break }
             if result < 0 && errno != EINTR { break }
-            let now = PreciseClock.now()
+            let now = WallClock.now()
             if now >= deadline && killedAt == nil {
                 timedOut = true
                 kill(-pid, SIGTERM)
@@ -74,7 +75,7 @@ public enum CommandRunner {
             }
             usleep(2_000)
         }
-        let finishedAt = PreciseClock.now()
+        let finishedAt = WallClock.now()
         // Whatever the command left running in its group goes with it.
         kill(-pid, SIGKILL)
         let signal = status & 0x7F
@@ -93,26 +94,6 @@ public enum CommandRunner {
             thread.name = "test command"
             thread.start()
         }
-    }
-}
-
-/// The wall clock, read and waited on precisely.
-public enum PreciseClock {
-    public static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
-
-    /// Sleeps (following the real-time clock) until 2 ms before `instant`, then spins.
-    public static func wait(until instant: Double) {
-        let early = instant - 0.002
-        while now() < early {
-            let target = early
-            var spec = timespec(tv_sec: Int(target.rounded(.down)), tv_nsec: Int((target - target.rounded(.down)) * 1e9))
-            _ = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &spec, nil)
-        }
-        while now() < instant {}
     }
 }
 

@@ -48,9 +48,9 @@ public struct GovernorAPI: Sendable {
     }
 
     public func next() async throws(Failure) -> NextRun {
-        let sentAt = PreciseClock.now()
+        let sentAt = WallClock.now()
         let (status, body) = try await send("GET", "/v1/probes/\(settings.id)/next", body: nil)
-        let receivedAt = PreciseClock.now()
+        let receivedAt = WallClock.now()
         guard status == 200 else { throw failure(status, body) }
         guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
               let runAt = object["run_at_unix"] as? Double ?? (object["run_at_unix"] as? Int).map(Double.init),

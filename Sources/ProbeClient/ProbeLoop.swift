@@ -50,15 +50,15 @@ public final class ProbeLoop: Sendable {
                 await sleep(seconds: backoff.next())
                 continue
             }
-            let late = PreciseClock.now() - next.runAt
+            let late = WallClock.now() - next.runAt
             if late > Self.tooLateSeconds {
                 logger.warning("run time \(RFC3339.format(UnixTime(next.runAt))) is already \(Int(late)) s past; not running it")
                 await sleep(seconds: 1)
                 continue
             }
             guard await sleep(until: next.runAt - 0.05) else { break }
-            if PreciseClock.now() - next.runAt > Self.tooLateSeconds {
-                logger.warning("woke \(Int(PreciseClock.now() - next.runAt)) s after the run time (suspend or clock step); not running it")
+            if WallClock.now() - next.runAt > Self.tooLateSeconds {
+                logger.warning("woke \(Int(WallClock.now() - next.runAt)) s after the run time (suspend or clock step); not running it")
                 continue
             }
             await runAndReport(runAt: next.runAt)
@@ -83,7 +83,7 @@ public final class ProbeLoop: Sendable {
     /// Runs the test at `runAt` (at once when nil), then delivers or queues its result.
     @discardableResult
     public func runAndReport(runAt: Double?) async -> CommandOutcome? {
-        let scheduled = runAt ?? PreciseClock.now()
+        let scheduled = runAt ?? WallClock.now()
         let command = settings.command.replacing("{probe}", with: settings.id).replacing("{run_at}", with: RFC3339.format(UnixTime(scheduled)))
         let outcome: CommandOutcome
         do {
@@ -132,7 +132,7 @@ public final class ProbeLoop: Sendable {
     @discardableResult
     private func sleep(until instant: Double) async -> Bool {
         while !isStopping {
-            let remaining = instant - PreciseClock.now()
+            let remaining = instant - WallClock.now()
             if remaining <= 0 { return true }
             try? await Task.sleep(for: .milliseconds(Int(min(remaining, 0.5) * 1000)))
         }
@@ -140,7 +140,7 @@ public final class ProbeLoop: Sendable {
     }
 
     private func sleep(seconds: Double) async {
-        await sleep(until: PreciseClock.now() + seconds)
+        await sleep(until: WallClock.now() + seconds)
     }
 }
 

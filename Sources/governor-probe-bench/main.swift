@@ -1,4 +1,5 @@
 import Foundation
+import GovernorCore
 import ProbeClient
 
 // Start lateness of the probe's test command: the moment it is spawned minus the
@@ -24,9 +25,9 @@ var spawnPrecise: [Double] = [], commandPrecise: [Double] = []
 var spawnSleep: [Double] = [], commandSleep: [Double] = []
 for index in 0..<(runs * 2) {
     // Off the whole second, 50 ms ahead.
-    let instant = PreciseClock.now() + 0.05
+    let instant = WallClock.now() + 0.05
     let precise = index % 2 == 0
-    if !precise { Thread.sleep(forTimeInterval: max(0, instant - PreciseClock.now())) }
+    if !precise { Thread.sleep(forTimeInterval: max(0, instant - WallClock.now())) }
     let outcome = try CommandRunner.runBlocking("date +%s.%N", startAt: precise ? instant : nil, timeout: 10)
     let commandStart = Double(outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
     if precise {

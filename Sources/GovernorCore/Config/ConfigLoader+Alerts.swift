@@ -1,0 +1,66 @@
+import Foundation
+
+/// `[Alerts]`: how missed-run email is sent and when a probe counts as DOWN.
+extension ConfigLoader {
+    /// Read by the alerting component; listed here so that typos are reported at load time.
+    static let alertsKeys = [
+        "smtp", "starttls", "username", "password_file", "from", "to", "sendmail", "grace", "missed_runs", "repeat", "retry_max",
+    ]
+
+    /// `[Alerts]`: the missed-run rules and the email transport.
+    static func readAlerts(_ reader: inout SectionReader) -> AlertSettings {
+        var alerts = AlertSettings()
+        let file = reader.file
+        if let url = reader.singleLine("smtp") {
+            if url.hasPrefix("smtp://") || url.hasPrefix("smtps://") {
+                alerts.smtpURL = url
+            } else {
+                reader.error("'smtp' is '\(url)'; expected smtp://HOST:PORT (STARTTLS when offered) or smtps://HOST:PORT (TLS)", line: reader.entry("smtp")?.line)
+            }
+        }
+        if let mode = reader.singleLine("starttls") {
+            if let value = AlertSettings.StartTLS(rawValue: mode) {
+                alerts.startTLS = value
+            } else {
+                reader.error("'starttls' is '\(mode)'; expected opportunistic, required or off", line: reader.entry("starttls")?.line)
+            }
+        }
+        alerts.username = reader.singleLine("username")
+        alerts.passwordFile = reader.singleLine("password_file").map { ConfigPaths.resolve($0, relativeTo: file) }
+        if let from = reader.singleLine("from") {
+            if isPlausibleEmail(MailboxAddress.address(from)) {
+                alerts.from = from
+            } else {
+                reader.error("'from' is '\(from)'; expected an email address such as governor@example.org", line: reader.entry("from")?.line)
+            }
+        }
+        for piece in reader.list("to") {
+            if isPlausibleEmail(piece.text) {
+                alerts.to.append(piece.text)
+            } else {
+                reader.error("'\(piece.text)' in 'to' is not an email address", line: piece.line)
+            }
+        }
+        alerts.sendmail = reader.singleLine("sendmail")
+        if alerts.smtpURL != nil && alerts.sendmail != nil {
+            reader.error("set either 'smtp' or 'sendmail' in [Alerts], not both", line: reader.entry("sendmail")?.line)
+        }
+        if let grace = reader.duration("grace") { alerts.graceSeconds = grace }
+        if let missed = reader.positiveInteger("missed_runs") { alerts.missedRuns = missed }
+        if let repeatEvery = reader.duration("repeat") {
+            if repeatEvery > 0 { alerts.repeatSeconds = repeatEvery }
+        }
+        if let cap = reader.duration("retry_max") {
+            if cap > 0 { alerts.retryMaxSeconds = cap }
+        }
+        if (alerts.smtpURL != nil || alerts.sendmail != nil) && (alerts.from == nil || alerts.to.isEmpty) {
+            reader.warning("[Alerts] has a transport but no 'from' or no 'to'; schools without alert_to get no email", line: reader.section.line)
+        }
+        return alerts
+    }
+
+    static func isPlausibleEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: \.isWhitespace)
+    }
+}

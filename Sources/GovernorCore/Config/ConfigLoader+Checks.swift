@@ -1,0 +1,71 @@
+import Foundation
+
+/// Checks across a school or across schools: windows long enough for their tests, each probe and school name used once.
+extension ConfigLoader {
+    /// Refuses a window that cannot hold all of its tests without overlap.
+    static func feasibilityProblems(of school: SchoolConfig, line: Int?) -> [ConfigProblem] {
+        school.timing.nominalWindows.compactMap { window in
+            let needed = school.testsPerWindow * school.timing.slotSeconds
+            guard needed > window.seconds else { return nil }
+            let end = TimeOfDay(secondsSinceMidnight: (window.start.secondsSinceMidnight + window.seconds) % 86_400)!
+            return .error(school.file, line: line, Feasibility.message(
+                school: school.name, window: "\(window.start)–\(end)", school.probes.count, school.timing, needed: needed, available: window.seconds))
+        }
+    }
+
+    /// Probe names and push hosts must be unique across schools; a later school that
+    /// reuses one (or a school name) is refused, naming both files.
+    static func rejectClashes(_ schools: [SchoolConfig]) -> ([SchoolConfig], [ConfigProblem]) {
+        var owners: [String: (school: SchoolConfig, probe: ProbeConfig)] = [:]
+        var names: [String: SchoolConfig] = [:]
+        var kept: [SchoolConfig] = []
+        var problems: [ConfigProblem] = []
+        for school in schools {
+            var clashes: [ConfigProblem] = []
+            if let other = names[school.name] {
+                clashes.append(.error(school.file, "school name '\(school.name)' is already used by \(other.file); give each school its own name"))
+            }
+            for probe in school.probes {
+                if let other = owners[identity(of: probe)] {
+                    clashes.append(.error(school.file, line: probe.line,
+                        "probe '\(probe.name)' is already configured in \(other.school.file):\(other.probe.line) (school '\(other.school.name)'); a probe belongs to one school"))
+                }
+            }
+            if clashes.isEmpty {
+                kept.append(school)
+                names[school.name] = school
+                for probe in school.probes { owners[identity(of: probe)] = (school, probe) }
+            } else {
+                problems += clashes
+            }
+        }
+        return (kept, problems)
+    }
+
+    /// What makes two probes the same: the id, or the host and port of an address.
+    static func identity(of probe: ProbeConfig) -> String {
+        guard let address = probe.address else { return "id:\(probe.name)" }
+        return "host:\(address.host.lowercased()):\(address.port.map(String.init) ?? "default")"
+    }
+
+    static func unknownSection(_ section: INIDocument.Section, in file: String, known: [String]) -> ConfigProblem {
+        var message = "unknown section [\(section.name)] is ignored"
+        if let match = (known + ["Probe NAME"]).first(where: { $0.lowercased() == section.name.lowercased() }) {
+            message += "; section names are case-sensitive: did you mean [\(match)]?"
+        } else {
+            message += " (known sections: \(known.map { "[\($0)]" }.joined(separator: ", ")), [Probe NAME])"
+        }
+        return .warning(file, line: section.line, message)
+    }
+}
+
+/// The wording of the "window too short" error, shared by load-time checks and by
+/// generation on days whose windows a daylight-saving change shortens.
+enum Feasibility {
+    static func message(school: String, window: String, _ probeCount: Int, _ timing: Timing, needed: Int, available: Int) -> String {
+        "school '\(school)': window \(window) is too short: \(probeCount) probe(s) × \(timing.runsPerPeriod) run(s) × "
+            + "(\(DurationValue.format(timing.testDurationSeconds)) test + \(DurationValue.format(timing.delaySeconds)) delay) "
+            + "need \(needed) s (\(DurationValue.format(needed))) but the window has \(available) s (\(DurationValue.format(available))); "
+            + "lower runs_per_period or delay, or widen the window"
+    }
+}

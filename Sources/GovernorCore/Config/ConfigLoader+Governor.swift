@@ -1,0 +1,90 @@
+import Foundation
+
+/// `[Governor]`: where the schools, the state and the API are, and the defaults for schools.
+extension ConfigLoader {
+    static let governorKeys = [
+        "schools", "listen", "state", "timezone", "test_duration", "seed", "require_tokens",
+        "admin_token_sha256", "results_log", "public_url", "max_output",
+    ]
+
+    static func readGovernor(_ document: INIDocument, problems: inout [ConfigProblem]) -> GovernorSettings {
+        var settings = GovernorSettings(file: document.file)
+        for section in document.sections {
+            let known = ["Governor", "Alerts", "SSH", "Timing", "Probes", "School"]
+            if !known.contains(section.name) && !section.name.hasPrefix(probeSectionPrefix) {
+                problems.append(unknownSection(section, in: document.file, known: known))
+            }
+        }
+        settings.alerts = document.section("Alerts")
+        settings.ssh = document.section("SSH")
+        if let alerts = settings.alerts {
+            var reader = SectionReader(alerts, in: document, knownKeys: alertsKeys)
+            settings.alertSettings = readAlerts(&reader)
+            problems += reader.problems
+        }
+        if let ssh = settings.ssh {
+            var reader = SectionReader(ssh, in: document, knownKeys: sshKeys)
+            settings.sshDefaults = readSSH(&reader)
+            problems += reader.problems
+        }
+        guard let section = document.section("Governor") else { return settings }
+        var reader = SectionReader(section, in: document, knownKeys: governorKeys)
+        defer { problems += reader.problems }
+
+        if let schools = reader.singleLine("schools") {
+            settings.schoolsDirectory = ConfigPaths.resolve(schools, relativeTo: document.file)
+        }
+        if let listen = reader.singleLine("listen") {
+            if let address = ListenAddress(parsing: listen) {
+                settings.listen = address
+            } else {
+                reader.error("'listen' is '\(listen)'; expected ADDRESS:PORT such as 127.0.0.1:8080 or [::1]:8080", line: reader.entry("listen")?.line)
+            }
+        }
+        if let state = reader.singleLine("state") {
+            settings.statePath = ConfigPaths.resolve(state, relativeTo: document.file)
+        }
+        if let zone = reader.timeZone("timezone") {
+            settings.timeZone = zone.zone
+            settings.timeZoneName = zone.name
+        }
+        if let duration = reader.duration("test_duration") {
+            if duration > 0 {
+                settings.testDurationSeconds = duration
+            } else {
+                reader.error("'test_duration' must be longer than zero", line: reader.entry("test_duration")?.line)
+            }
+        }
+        if let seed = reader.singleLine("seed") {
+            if let value = UInt64(seed) {
+                settings.seed = value
+            } else {
+                reader.error("'seed' is '\(seed)'; expected a whole number from 0 to \(UInt64.max)", line: reader.entry("seed")?.line)
+            }
+        }
+        if let require = reader.bool("require_tokens") { settings.requireTokens = require }
+        if let hash = reader.singleLine("admin_token_sha256") {
+            if isSHA256Hex(hash) {
+                settings.adminTokenSHA256 = hash.lowercased()
+            } else {
+                reader.error("'admin_token_sha256' must be 64 hexadecimal digits (the SHA-256 of the token, as 'governor token' prints)", line: reader.entry("admin_token_sha256")?.line)
+            }
+        }
+        if let log = reader.singleLine("results_log") {
+            settings.resultsLog = ConfigPaths.resolve(log, relativeTo: document.file)
+        }
+        settings.publicURL = reader.singleLine("public_url")
+        if let size = reader.singleLine("max_output") {
+            if let bytes = ByteSize.bytes(size), bytes > 0 {
+                settings.maxOutputBytes = bytes
+            } else {
+                reader.error("'max_output' is '\(size)'; expected a size such as 1MiB, 512KiB or a number of bytes", line: reader.entry("max_output")?.line)
+            }
+        }
+        if !settings.listen.isLoopback && settings.adminTokenSHA256 == nil {
+            reader.warning("'listen' is \(settings.listen), reachable from other machines, and no 'admin_token_sha256' is set: "
+                + "anyone who can reach it can read schedules and results; set one with 'governor token admin'", line: reader.entry("listen")?.line)
+        }
+        return settings
+    }
+}

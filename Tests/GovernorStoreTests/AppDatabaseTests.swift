@@ -1,0 +1,172 @@
+import Foundation
+import GovernorCore
+import GovernorTestSupport
+import GRDB
+import Testing
+
+@testable import GovernorStore
+
+@Suite("State database: migrations, dispatch claims, outbox")
+struct AppDatabaseTests {
+    static let allVersions = ["v1", "v2", "v3", "v4"]
+    static let tables = ["window", "run", "contact", "result", "dispatch", "alertState", "outbox"]
+
+    /// A window at 08:00 UTC on 2026-11-23 with one run of p1 at 08:10.
+    static let window = ScheduledWindow(
+        bounds: WindowBounds(start: 1_795_420_800, end: 1_795_435_200, localDate: LocalDate(parsing: "2026-11-23")!,
+                             startBoundary: TimeOfDay(secondsSinceMidnight: 8 * 3600)!),
+        runs: [ScheduledRun(probe: "p1", runAt: 1_795_421_400)])
+
+    static func result(runAt: Int64? = 1_795_421_400) -> TestResult {
+        TestResult(probe: "p1", school: "alpha", mode: .pull, runAt: runAt, startedAtMs: 1_795_421_400_004, finishedAtMs: 1_795_421_435_000,
+                   exitCode: 0, output: "ok", outputTruncated: false, clockOffsetMs: -1.5, receivedAt: 1_795_421_436)
+    }
+
+    static func appliedMigrations(_ path: String) throws -> [String] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in try AppDatabase.migrator.appliedIdentifiers(db) }.sorted()
+    }
+
+    static func tableNames(_ path: String) throws -> Set<String> {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")) }
+    }
+
+    @Test("an empty file gets every table and every migration")
+    func migratesAnEmptyFile() async throws {
+        let directory = try TemporaryDirectory("governor-store")
+        defer { directory.remove() }
+        let path = directory.file("state/state.sqlite")  // the directory is made too
+        let database = try AppDatabase.open(path: path)
+        try database.close()
+        #expect(try Self.appliedMigrations(path) == Self.allVersions)
+        #expect(try Self.tableNames(path).isSuperset(of: Self.tables))
+    }
+
+    @Test("a file from each earlier version is brought up to date and keeps its rows", arguments: ["v1", "v2", "v3"])
+    func migratesFromEarlierVersions(_ version: String) async throws {
+        let directory = try TemporaryDirectory("governor-store")
+        defer { directory.remove() }
+        let path = directory.file("state.sqlite")
+        do {
+            // A file as that version of the governor left it, with a schedule, a contact and a result.
+            let queue = try DatabaseQueue(path: path)
+            try AppDatabase.migrator.migrate(queue, upTo: version)
+            try await queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO window (school, start, "end", localDate, startBoundary, generatedAt, fingerprint)
+                    VALUES ('alpha', 1795420800, 1795435200, '2026-11-23', 28800, 1795420700, 'f');
+                    INSERT INTO run (school, windowStart, sequence, probe, runAt) VALUES ('alpha', 1795420800, 0, 'p1', 1795421400);
+                    INSERT INTO contact (probe, lastContact) VALUES ('p1', 1795421436);
+                    INSERT INTO result (probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, output, outputTruncated, receivedAt)
+                    VALUES ('p1', 'alpha', 'pull', 1795421400, 1795421400004, 1795421435000, 0, 'ok', 0, 1795421436);
+                    """)
+            }
+            try queue.close()
+        }
+        #expect(try Self.appliedMigrations(path) == Self.allVersions.prefix { $0 <= version })
+
+        let database = try AppDatabase.open(path: path)
+        let windows = try await database.windows(school: "alpha", startingFrom: 0, before: .max)
+        #expect(windows.map(\.scheduled) == [Self.window] && windows.first?.generatedAt == 1_795_420_700)
+        #expect(try await database.contacts() == ["p1": 1_795_421_436])
+        #expect(try await database.results(probe: "p1", limit: 10).map(\.output) == ["ok"])
+        // The tables of later versions work.
+        #expect(try await database.claimDispatch(of: StoredRun(school: "alpha", probe: "p1", runAt: 1_795_421_400, windowStart: 1_795_420_800,
+                                                                windowEnd: 1_795_435_200), at: 1_795_421_397))
+        #expect(try await database.outboxBacklog() == (0, 0))
+        try database.close()
+        #expect(try Self.appliedMigrations(path) == Self.allVersions)
+    }
+
+    @Test("a window is stored once: a second version of it is refused and the first returned")
+    func windowsAreFacts() async throws {
+        let database = try AppDatabase.inMemory()
+        _ = try await database.storeWindow(school: "alpha", Self.window, fingerprint: "a", generatedAt: 100)
+        var other = Self.window
+        other.runs = [ScheduledRun(probe: "p1", runAt: 1_795_430_000)]
+        let stored = try await database.storeWindow(school: "alpha", other, fingerprint: "b", generatedAt: 200)
+        #expect(stored == Self.window)
+        #expect(try await database.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
+    }
+
+    @Test("a run is claimed once; finished, skipped and interrupted claims leave the due list")
+    func dispatchClaims() async throws {
+        let database = try AppDatabase.inMemory()
+        _ = try await database.storeWindow(school: "alpha", Self.window, fingerprint: "a", generatedAt: 100)
+        let due = try await database.undispatchedRuns(of: ["p1"], from: 0, through: .max)
+        let run = try #require(due.first)
+        #expect(due.count == 1 && run.windowStart == Self.window.bounds.start && run.windowEnd == Self.window.bounds.end)
+
+        #expect(try await database.claimDispatch(of: run, at: 1_795_421_397))
+        #expect(try await database.claimDispatch(of: run, at: 1_795_421_398) == false)
+        #expect(try await database.undispatchedRuns(of: ["p1"], from: 0, through: .max).isEmpty)
+        // Claimed and not finished: what a restart records as interrupted.
+        #expect(try await database.unfinishedDispatches() == [run])
+
+        var result = Self.result()
+        result.mode = .push
+        let stored = try await database.finishDispatch(of: run, as: .done, result: result, at: 1_795_421_436)
+        #expect(stored.id != nil)
+        #expect(try await database.unfinishedDispatches().isEmpty)
+        #expect(try await database.dispatchStates(probe: "p1", from: 0, before: .max) == [run.runAt: .done])
+        // A finished claim is final: it is not finished again.
+        _ = try await database.finishDispatch(of: run, as: .interrupted, result: result, at: 1_795_421_500)
+        #expect(try await database.dispatchStates(probe: "p1", from: 0, before: .max) == [run.runAt: .done])
+
+        // A skipped run is claimed and finished in one step.
+        let late = StoredRun(school: "alpha", probe: "p2", runAt: 1_795_421_000, windowStart: run.windowStart, windowEnd: run.windowEnd)
+        _ = try await database.finishDispatch(of: late, as: .skipped, result: Self.result(), at: 1_795_421_600, claimIfNeeded: true)
+        #expect(try await database.dispatchStates(probe: "p2", from: 0, before: .max) == [late.runAt: .skipped])
+        #expect(try await database.claimDispatch(of: late, at: 1_795_421_601) == false)
+    }
+
+    @Test("outbox: queued with its state change, due, failed with backoff, sent once")
+    func outboxTransitions() async throws {
+        let database = try AppDatabase.inMemory()
+        let state = ProbeAlertState.new(at: 1000, lastContact: nil)
+        let message = OutboxMessage(messageId: "m1@governor", sender: "governor@example.org", recipients: ["noc@example.org", "it@example.org"],
+                                    subject: "[governor] DOWN", body: "text", createdAt: 1000)
+        try await database.saveAlerts(states: ["p1": ("alpha", state)], removing: [], queue: [message])
+        #expect(try await database.alertStates() == ["p1": state])
+        #expect(try await database.outboxBacklog() == (1, 0))
+
+        let due = try await database.dueOutboxMessages(at: 1000)
+        let id = try #require(due.first?.id)
+        #expect(due.count == 1 && due.first?.recipientList == ["noc@example.org", "it@example.org"] && due.first?.attempts == 0)
+
+        try await database.markFailed(id, error: "421 try later", nextAttemptAt: 1005)
+        #expect(try await database.dueOutboxMessages(at: 1004).isEmpty)
+        let retried = try #require(try await database.dueOutboxMessages(at: 1005).first)
+        #expect(retried.attempts == 1 && retried.lastError == "421 try later" && retried.messageId == "m1@governor")
+        #expect(try await database.outboxBacklog() == (1, 1))
+
+        try await database.markSent(id, at: 1006)
+        #expect(try await database.dueOutboxMessages(at: .max).isEmpty)
+        #expect(try await database.pendingOutboxCount() == 0)
+        #expect(try await database.outboxBacklog() == (0, 0))
+
+        // A removed probe's state goes; the sent message stays on record.
+        try await database.saveAlerts(states: [:], removing: ["p1"], queue: [])
+        #expect(try await database.alertStates().isEmpty)
+    }
+
+    @Test("results: a run's newest result counts; the latest result comes without its output")
+    func runResults() async throws {
+        let database = try AppDatabase.inMemory()
+        let first = try await database.insert(Self.result())
+        var failed = Self.result()
+        failed.exitCode = 2
+        failed.output = String(repeating: "x", count: 1000)
+        let second = try await database.insert(failed)
+        let results = try await database.runResults(school: "alpha", from: 0, before: .max)
+        #expect(results == [RunResultKey(probe: "p1", runAt: 1_795_421_400): StoredRunResult(id: second.id!, facts: .init(exitCode: 2, failure: nil))])
+        #expect(try await database.runResults(probe: "p1", from: 1_795_421_400, through: 1_795_421_400) == results)
+        #expect(first.id! < second.id!)
+        let latest = try #require(try await database.latestResult(probe: "p1"))
+        #expect(latest.id == second.id && latest.output.isEmpty && latest.exitCode == 2)
+        #expect(try await database.latestResults()["p1"]?.id == second.id)
+    }
+}
