@@ -23,6 +23,20 @@ extension AppDatabase {
         }
     }
 
+    /// Stores a result unless one with the same probe and idempotency key is stored
+    /// already, and returns what is stored: the new result (`created`), or the first.
+    public func insertOnce(_ result: TestResult) async throws -> (result: TestResult, created: Bool) {
+        try await writer.write { db in
+            if let key = result.idempotencyKey,
+               let existing = try TestResult.filter(Column("probe") == result.probe && Column("idempotencyKey") == key).fetchOne(db) {
+                return (existing, false)
+            }
+            var result = result
+            try result.insert(db)
+            return (result, true)
+        }
+    }
+
     /// Stores a result and returns it with its id.
     public func insert(_ result: TestResult) async throws -> TestResult {
         try await writer.write { db in

@@ -142,6 +142,18 @@ public struct AppDatabase: Sendable {
             // The dashboard's timeline looks up a school's results by run time.
             try db.create(index: "result_on_school_runAt", on: "result", columns: ["school", "runAt"])
         }
+        migrator.registerMigration("v5") { db in
+            // A result sent twice (its 201 lost) is one result: each pull result carries
+            // its identity. Rows stored twice before this version keep their data; only
+            // the first of each (probe, run) gets the identity.
+            try db.execute(sql: """
+                ALTER TABLE result ADD COLUMN idempotencyKey TEXT;
+                UPDATE result SET idempotencyKey = 'run:' || runAt
+                WHERE mode = 'pull' AND runAt IS NOT NULL
+                  AND id IN (SELECT MIN(id) FROM result WHERE mode = 'pull' AND runAt IS NOT NULL GROUP BY probe, runAt);
+                CREATE UNIQUE INDEX result_on_probe_idempotencyKey ON result(probe, idempotencyKey);
+                """)
+        }
         return migrator
     }
 }

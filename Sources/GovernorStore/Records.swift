@@ -57,11 +57,15 @@ public struct TestResult: Codable, Sendable, Equatable, FetchableRecord, Mutable
     /// The probe's clock minus the governor's, as the probe estimated it.
     public var clockOffsetMs: Double?
     public var receivedAt: Int64
+    /// What makes a re-sent result the same result: `run:RUN_AT` for a scheduled
+    /// run of a pull probe, `key:KEY` for an ad-hoc run with the probe's own key; nil
+    /// for push results, which their dispatch claim makes unique.
+    public var idempotencyKey: String?
 
     public init(
         id: Int64? = nil, probe: String, school: String, mode: ProbeConfig.Mode, runAt: Int64?, startedAtMs: Int64?,
         finishedAtMs: Int64?, exitCode: Int?, failure: String? = nil, output: String, outputTruncated: Bool,
-        clockOffsetMs: Double?, receivedAt: Int64
+        clockOffsetMs: Double?, receivedAt: Int64, idempotencyKey: String? = nil
     ) {
         self.id = id
         self.probe = probe
@@ -76,6 +80,7 @@ public struct TestResult: Codable, Sendable, Equatable, FetchableRecord, Mutable
         self.outputTruncated = outputTruncated
         self.clockOffsetMs = clockOffsetMs
         self.receivedAt = receivedAt
+        self.idempotencyKey = idempotencyKey
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

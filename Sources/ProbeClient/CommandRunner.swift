@@ -14,6 +14,8 @@ public struct CommandOutcome: Sendable {
     /// stdout and stderr together, in the order written, cut at `outputLimit` bytes.
     public var output: String
     public var timedOut: Bool
+    /// The command wrote more than `outputLimit` bytes; `output` is their beginning.
+    public var outputTruncated: Bool = false
 }
 
 /// Runs the test command with `/bin/sh -c`, in a process group of its own, so that a
@@ -82,7 +84,8 @@ public enum CommandRunner {
         let exitCode = signal == 0 ? Int((status >> 8) & 0xFF) : 128 + Int(signal)
         let data = FileManager.default.contents(atPath: outputPath) ?? Data()
         let output = String(decoding: data.prefix(outputLimit), as: UTF8.self)
-        return CommandOutcome(startedAt: startedAt, finishedAt: finishedAt, exitCode: exitCode, output: output, timedOut: timedOut)
+        return CommandOutcome(startedAt: startedAt, finishedAt: finishedAt, exitCode: exitCode, output: output, timedOut: timedOut,
+                              outputTruncated: data.count > outputLimit)
     }
 
     /// ``runBlocking(_:startAt:timeout:outputLimit:)`` on a thread of its own.

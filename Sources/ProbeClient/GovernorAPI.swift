@@ -25,25 +25,31 @@ public struct GovernorAPI: Sendable {
     public enum Failure: Error, Sendable, CustomStringConvertible {
         case unreachable(String)
         case unauthorized(String)
-        case rejected(status: Int, message: String)
+        /// Another answer; `code` is the `error` of its JSON body, when it has one.
+        case rejected(status: Int, code: String?, message: String)
         case malformed(String)
 
         public var description: String {
             switch self {
             case .unreachable(let reason): "the governor is unreachable: \(reason)"
             case .unauthorized(let message): "the governor refused the token (401): the token of this probe is wrong or not configured for it; check 'token' / 'token_file' and the governor's [Probe ID] token_sha256 (\(message))"
-            case .rejected(let status, let message): "the governor answered \(status): \(message)"
+            case .rejected(let status, let code, let message): "the governor answered \(status)\(code.map { " \($0)" } ?? ""): \(message)"
             case .malformed(let reason): "the governor's answer is not understood: \(reason)"
             }
         }
 
-        /// Whether sending the same thing again can succeed.
-        public var isRetryable: Bool {
-            switch self {
-            case .unreachable, .unauthorized: true
-            case .rejected(let status, _): status >= 500 || status == 429
-            case .malformed: true
-            }
+        /// The governor says this result can never be accepted (400 `result_unacceptable`):
+        /// the only answer on which a queued result leaves the queue undelivered.
+        public var isPermanentRejection: Bool {
+            if case .rejected(400, "result_unacceptable", _) = self { return true }
+            return false
+        }
+
+        /// The result is larger than the governor takes (413 `result_too_large`): cut
+        /// its output and send it again.
+        public var isTooLarge: Bool {
+            if case .rejected(413, "result_too_large", _) = self { return true }
+            return false
         }
     }
 
@@ -68,12 +74,14 @@ public struct GovernorAPI: Sendable {
             throw .malformed("cannot encode the result: \(error)")
         }
         let (status, answer) = try await send("POST", "/v1/probes/\(settings.id)/results", body: body)
-        guard status == 201 else { throw failure(status, answer) }
+        // 201: stored; 200: stored before (a re-send whose first answer was lost).
+        guard status == 201 || status == 200 else { throw failure(status, answer) }
     }
 
     private func failure(_ status: Int, _ body: String) -> Failure {
-        let message = (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["message"] as? String ?? String(body.prefix(200))
-        return status == 401 ? .unauthorized(message) : .rejected(status: status, message: message)
+        let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let message = object?["message"] as? String ?? String(body.prefix(200))
+        return status == 401 ? .unauthorized(message) : .rejected(status: status, code: object?["error"] as? String, message: message)
     }
 
     private func send(_ method: String, _ path: String, body: String?) async throws(Failure) -> (Int, String) {

@@ -12,6 +12,11 @@ public final class ProbeLoop: Sendable {
     private let logger: Logger
     private let clock = Mutex(ClockOffsetEstimator())
     private let stopping = Atomic<Bool>(false)
+    /// Results that could not be written to the queue (a full or read-only disk): kept
+    /// here, and written or delivered at the next chance.
+    private let unqueued = Mutex<[ProbeReport]>([])
+    /// When the queue may next be tried after a failed delivery.
+    private let delivery = Mutex((backoff: Backoff(cap: 600), notBefore: 0.0))
     /// A run time is not run when it is this far past (suspend, clock step, late answer).
     public static let tooLateSeconds = 5.0
 
@@ -35,7 +40,7 @@ public final class ProbeLoop: Sendable {
         var backoff = Backoff()
         var lastProblem: String?
         while !isStopping {
-            await deliverQueued()
+            await deliverQueued(whenDue: true)
             let next: GovernorAPI.NextRun
             do {
                 next = try await fetchNext()
@@ -100,31 +105,85 @@ public final class ProbeLoop: Sendable {
         let report = ProbeReport(
             runAt: RFC3339.format(UnixTime(scheduled)), startedAt: RFC3339.format(milliseconds: Int64((outcome.startedAt * 1000).rounded(.down))),
             finishedAt: RFC3339.format(milliseconds: Int64((outcome.finishedAt * 1000).rounded(.down))), exitCode: outcome.exitCode,
-            output: outcome.output, clockOffsetMs: clock.withLock { $0.probeMinusServerMs }, startLatenessMs: lateness)
-        do {
-            try queue.enqueue(report)
-        } catch {
-            logger.error("cannot queue the result in \(settings.queueDirectory): \(error); sending it directly")
-            try? await api.report(report)
-            return outcome
-        }
+            output: outcome.output, clockOffsetMs: clock.withLock { $0.probeMinusServerMs }, startLatenessMs: lateness,
+            outputTruncated: outcome.outputTruncated ? true : nil,
+            idempotencyKey: runAt == nil ? "run-now-\(UUID().uuidString.lowercased())" : nil)
+        keep(report)
         await deliverQueued()
         return outcome
     }
 
+    /// Writes a result to the queue; when that fails, says so and keeps it in memory.
+    private func keep(_ report: ProbeReport) {
+        do {
+            try queue.enqueue(report)
+        } catch {
+            logger.critical("cannot write the result of \(report.runAt) to the queue \(settings.queueDirectory): \(error); it is kept in memory, retried, and lost if the probe stops before the governor takes it")
+            unqueued.withLock { $0.append(report) }
+        }
+    }
+
     /// Sends the queued results, oldest first, until one cannot be delivered.
-    public func deliverQueued() async {
-        for (name, report) in queue.pending() {
+    ///
+    /// A result leaves the queue when the governor took it (201, or 200 for one it
+    /// had already), or when it answers that it can never take it (400
+    /// `result_unacceptable`), or when it has waited longer than `queue_max_age`: the
+    /// last two are moved to the `rejected` folder with the reason, never dropped.
+    /// A 413 `result_too_large` halves the output (flagged as truncated) and sends
+    /// again. Any other answer, 404 and 401 included, keeps it for a later try.
+    /// - Parameter whenDue: after a failed delivery, wait out the backoff first.
+    public func deliverQueued(whenDue: Bool = false) async {
+        let now = WallClock.now()
+        if whenDue && delivery.withLock({ now < $0.notBefore }) { return }
+        // Results the queue could not take: into the queue now, or straight to the governor.
+        for report in unqueued.withLock({ list in defer { list = [] }; return list }) {
+            keep(report)
+        }
+        for report in unqueued.withLock({ list in defer { list = [] }; return list }) {
             do {
                 try await api.report(report)
-                queue.remove(name)
-            } catch where !error.isRetryable {
-                logger.error("the governor refused a queued result for \(report.runAt) for good (\(error)); dropping it")
-                queue.remove(name)
             } catch {
-                logger.warning("\(queue.pending().count) result(s) wait to be delivered: \(error)")
-                return
+                unqueued.withLock { $0.append(report) }
             }
+        }
+        for (name, queued) in queue.pending() {
+            var report = queued
+            while true {
+                do {
+                    try await api.report(report)
+                    queue.remove(name)
+                    delivery.withLock { $0.backoff.reset(); $0.notBefore = 0 }
+                } catch where error.isTooLarge && !report.output.isEmpty {
+                    report = report.halvingOutput()
+                    logger.warning("the governor takes no result this large; sending the result of \(report.runAt) with its output cut to \(report.output.utf8.count) bytes")
+                    try? queue.replace(name, with: report)
+                    continue
+                } catch where error.isPermanentRejection {
+                    reject(name, runAt: report.runAt, reason: "the governor will never take this result: \(error)")
+                } catch {
+                    if let queuedAt = ResultQueue.enqueuedAt(name), now - queuedAt > Double(settings.queueMaxAgeSeconds) {
+                        reject(name, runAt: report.runAt, reason: "not delivered within queue_max_age (\(DurationValue.format(settings.queueMaxAgeSeconds))); the last answer: \(error)")
+                        break
+                    }
+                    let wait = delivery.withLock { state in
+                        let wait = state.backoff.next()
+                        state.notBefore = now + wait
+                        return wait
+                    }
+                    logger.warning("\(queue.pending().count) result(s) wait to be delivered (next try in \(Int(wait)) s): \(error)")
+                    return
+                }
+                break
+            }
+        }
+    }
+
+    private func reject(_ name: String, runAt: String, reason: String) {
+        do {
+            try queue.reject(name, reason: reason)
+            logger.error("the result of \(runAt) is moved to \(queue.rejectedDirectory)/\(name): \(reason)")
+        } catch {
+            logger.critical("cannot move the result of \(runAt) to \(queue.rejectedDirectory): \(error); it stays queued")
         }
     }
 
@@ -144,12 +203,17 @@ public final class ProbeLoop: Sendable {
     }
 }
 
-/// Capped exponential backoff with jitter: 1 s, 2 s, 4 s… up to 60 s, each ±25%.
+/// Capped exponential backoff with jitter: 1 s, 2 s, 4 s… up to `cap` (60 s), each ±25%.
 struct Backoff {
+    var cap: Double = 60
     private var attempt = 0
 
+    init(cap: Double = 60) {
+        self.cap = cap
+    }
+
     mutating func next() -> Double {
-        let base = min(60, pow(2, Double(attempt)))
+        let base = min(cap, pow(2, Double(min(attempt, 30))))
         attempt += 1
         return base * Double.random(in: 0.75...1.25)
     }

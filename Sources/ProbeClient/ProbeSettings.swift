@@ -10,10 +10,13 @@ public struct ProbeSettings: Sendable, Equatable {
     public var timeoutSeconds: Int = 120
     public var maxClockOffsetSeconds: Double = 1
     public var queueDirectory: String
+    /// How long a result that the governor does not take is retried before it is
+    /// moved to the `rejected` folder beside the queue.
+    public var queueMaxAgeSeconds: Int = 7 * 86_400
 
     public static let defaultPath = "/etc/governor/probe.cfg"
     public static let defaultQueue = "/var/lib/governor-probe/queue"
-    static let keys = ["id", "token", "token_file", "server", "command", "timeout", "max_clock_offset", "queue"]
+    static let keys = ["id", "token", "token_file", "server", "command", "timeout", "max_clock_offset", "queue", "queue_max_age"]
 
     public init(id: String, token: String?, server: String, command: String, timeoutSeconds: Int = 120,
                 maxClockOffsetSeconds: Double = 1, queueDirectory: String = ProbeSettings.defaultQueue) {
@@ -93,6 +96,12 @@ public struct ProbeSettings: Sendable, Equatable {
             settings.maxClockOffsetSeconds = seconds
         }
         if let queue = values["queue"]?.value { settings.queueDirectory = queue }
+        if let text = values["queue_max_age"]?.value {
+            guard let seconds = DurationValue.seconds(text), seconds > 0 else {
+                throw ProbeError("\(place("queue_max_age")): 'queue_max_age' is '\(text)'; expected a duration such as 7d, 168h or 30m")
+            }
+            settings.queueMaxAgeSeconds = seconds
+        }
         return settings
     }
 }

@@ -14,14 +14,49 @@ public struct ResultQueue: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
-    /// Stores `report` and returns its file name.
+    /// Where results the governor will never take are kept, each with the reason:
+    /// a `rejected` folder beside the queue's.
+    public var rejectedDirectory: String {
+        ((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("rejected")
+    }
+
+    /// Stores `report` and returns its file name, which begins with the time it was queued.
     @discardableResult
-    public func enqueue(_ report: ProbeReport) throws -> String {
-        let name = String(format: "%017.6f", Date().timeIntervalSince1970) + "-" + UUID().uuidString.prefix(8) + ".json"
+    public func enqueue(_ report: ProbeReport, at instant: Double? = nil) throws -> String {
+        let name = String(format: "%017.6f", instant ?? Date().timeIntervalSince1970) + "-" + UUID().uuidString.prefix(8) + ".json"
+        try write(report, as: name, in: directory)
+        return name
+    }
+
+    /// Replaces a queued result (with its output cut, say), atomically.
+    public func replace(_ name: String, with report: ProbeReport) throws {
+        try write(report, as: name, in: directory)
+    }
+
+    /// Moves a queued result to ``rejectedDirectory``, with a `.reason` file beside it.
+    public func reject(_ name: String, reason: String) throws {
+        try FileManager.default.createDirectory(atPath: rejectedDirectory, withIntermediateDirectories: true)
+        try Self.writeAtomically(Data((reason + "\n").utf8), to: "\(rejectedDirectory)/\((name as NSString).deletingPathExtension).reason")
+        if rename("\(directory)/\(name)", "\(rejectedDirectory)/\(name)") != 0 {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: "\(rejectedDirectory)/\(name)"])
+        }
+    }
+
+    /// When a queued result was queued, from its name.
+    public static func enqueuedAt(_ name: String) -> Double? {
+        Double(name.prefix { $0 != "-" })
+    }
+
+    private func write(_ report: ProbeReport, as name: String, in directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let data = try encoder.encode(report)
-        let temporary = "\(directory)/.\(name).tmp"
+        try Self.writeAtomically(try encoder.encode(report), to: "\(directory)/\(name)")
+    }
+
+    /// Written under a temporary name, flushed, and renamed into place.
+    private static func writeAtomically(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp").path
         guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
         }
@@ -29,10 +64,9 @@ public struct ResultQueue: Sendable {
         try handle.write(contentsOf: data)
         try handle.synchronize()
         try handle.close()
-        if rename(temporary, "\(directory)/\(name)") != 0 {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: name])
+        if rename(temporary, path) != 0 {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
-        return name
     }
 
     /// The queued results, oldest first, with their file names.
@@ -61,6 +95,11 @@ public struct ProbeReport: Codable, Sendable, Equatable {
     public var clockOffsetMs: Double?
     /// The spawn time minus the run time, by the probe's clock.
     public var startLatenessMs: Double?
+    /// The output was cut: at the probe's output limit, or to fit the governor's body limit.
+    public var outputTruncated: Bool?
+    /// An ad-hoc run's identity (`run-now`), so that a re-send is recognised; a
+    /// scheduled run's identity is its `run_at`.
+    public var idempotencyKey: String?
 
     enum CodingKeys: String, CodingKey {
         case output
@@ -70,9 +109,12 @@ public struct ProbeReport: Codable, Sendable, Equatable {
         case exitCode = "exit_code"
         case clockOffsetMs = "clock_offset_ms"
         case startLatenessMs = "start_lateness_ms"
+        case outputTruncated = "output_truncated"
+        case idempotencyKey = "idempotency_key"
     }
 
-    public init(runAt: String, startedAt: String, finishedAt: String, exitCode: Int, output: String, clockOffsetMs: Double?, startLatenessMs: Double?) {
+    public init(runAt: String, startedAt: String, finishedAt: String, exitCode: Int, output: String, clockOffsetMs: Double?, startLatenessMs: Double?,
+                outputTruncated: Bool? = nil, idempotencyKey: String? = nil) {
         self.runAt = runAt
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -80,5 +122,15 @@ public struct ProbeReport: Codable, Sendable, Equatable {
         self.output = output
         self.clockOffsetMs = clockOffsetMs
         self.startLatenessMs = startLatenessMs
+        self.outputTruncated = outputTruncated
+        self.idempotencyKey = idempotencyKey
+    }
+
+    /// The report with its output cut to about half, at a character boundary, and flagged.
+    public func halvingOutput() -> ProbeReport {
+        var copy = self
+        copy.output = String(output.prefix(output.count / 2))
+        copy.outputTruncated = true
+        return copy
     }
 }

@@ -206,13 +206,14 @@ struct ConfigLoaderTests {
 
     @Test("durations", arguments: [
         ("35", DurationValue.BareUnit.seconds, 35), ("02", .minutes, 120), ("90s", .seconds, 90), ("2m", .seconds, 120),
-        ("1h", .minutes, 3600), ("1h30m", .seconds, 5400), ("0", .minutes, 0),
+        ("1h", .minutes, 3600), ("1h30m", .seconds, 5400), ("0", .minutes, 0), ("7d", .seconds, 604_800), ("1d12h", .seconds, 129_600),
     ])
     func durations(text: String, unit: DurationValue.BareUnit, seconds: Int) {
         #expect(DurationValue.seconds(text, bareUnit: unit) == seconds)
     }
 
-    @Test("not durations", arguments: ["", "m", "1.5m", "-3", "30m1h", "1m1m", "5 x", "99999999999999999999"])
+    @Test("not durations", arguments: ["", "m", "1.5m", "-3", "30m1h", "1m1m", "5 x", "99999999999999999999",
+                                        "2562047788015215h59m", "106751991167300d16h", "153722867280912930m8s"])
     func notDurations(text: String) {
         #expect(DurationValue.seconds(text) == nil)
     }

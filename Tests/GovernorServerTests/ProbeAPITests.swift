@@ -100,7 +100,8 @@ struct ProbeAPITests {
             let first = try await client.post("/v1/probes/p1/results", token: token, body: resultBody(output: "short"))
             #expect(first.status == .created)
             #expect(try first.json()["output_truncated"] as? Bool == false)
-            let long = try await client.post("/v1/probes/p1/results", token: token, body: resultBody(output: "ü" + String(repeating: "x", count: 40), exitCode: 2))
+            let long = try await client.post("/v1/probes/p1/results", token: token,
+                                             body: resultBody(output: "ü" + String(repeating: "x", count: 40), exitCode: 2).replacingOccurrences(of: "\"run_at\":\"2026-11-23T08:40:00Z\"", with: "\"run_at\":\"2026-11-23T09:10:00Z\""))
             #expect(try long.json()["output_truncated"] as? Bool == true)
 
             let list = try await client.get("/v1/probes/p1/results?limit=5", token: token).json()
@@ -111,13 +112,13 @@ struct ProbeAPITests {
             #expect(results[1]["started_at"] as? String == "2026-11-23T08:40:00.004Z")
             #expect(results[1]["finished_at"] as? String == "2026-11-23T08:40:35.250Z")
             #expect(results[1]["clock_offset_ms"] as? Double == -2.5)
-            #expect(results[1]["run_at"] as? String == "2026-11-23T08:40:00Z")
+            #expect(results[1]["run_at"] as? String == "2026-11-23T08:40:00Z" && results[0]["run_at"] as? String == "2026-11-23T09:10:00Z")
             #expect(try await client.get("/v1/probes/p1/results?limit=1", token: token).json()["results"].map { ($0 as! [Any]).count } == 1)
             #expect(try await client.get("/v1/probes/p1/results?limit=0", token: token).status == .badRequest)
         }
     }
 
-    @Test("bad result bodies: 400 naming the field, 413 when too large")
+    @Test("bad result bodies: 400 naming the field; output past max_output is cut, not refused")
     func badResults() async throws {
         let governor = try await TestGovernor(governor: "max_output = 1KiB\n")
         defer { governor.remove() }
@@ -130,8 +131,10 @@ struct ProbeAPITests {
             #expect((try missing.json()["message"] as? String)?.contains("missing field 'started_at'") == true, "\(missing.text)")
             let badTime = try await client.post("/v1/probes/p1/results", token: token, body: resultBody(runAt: "yesterday"))
             #expect(try badTime.json()["message"] as? String == "'run_at' is 'yesterday'; expected an RFC 3339 time such as 2026-11-23T07:00:00Z")
-            let huge = try await client.post("/v1/probes/p1/results", token: token, body: resultBody(output: String(repeating: "y", count: 200_000)))
-            #expect(huge.status == .contentTooLarge && huge.errorCode == "too_large")
+            // Larger than max_output but not than the hard limit: taken, and cut.
+            let large = try await client.post("/v1/probes/p1/results", token: token, body: resultBody(output: String(repeating: "y", count: 200_000)))
+            let truncated = try large.json()["output_truncated"] as? Bool
+            #expect(large.status == .created && truncated == true)
             let unauthenticated = try await client.post("/v1/probes/p1/results", token: nil, body: resultBody())
             #expect(unauthenticated.status == .unauthorized)
         }

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("State database: migrations, dispatch claims, outbox")
 struct AppDatabaseTests {
-    static let allVersions = ["v1", "v2", "v3", "v4"]
+    static let allVersions = ["v1", "v2", "v3", "v4", "v5"]
     static let tables = ["window", "run", "contact", "result", "dispatch", "alertState", "outbox"]
 
     /// A window at 08:00 UTC on 2026-11-23 with one run of p1 at 08:10.
@@ -45,7 +45,7 @@ struct AppDatabaseTests {
         #expect(try Self.tableNames(path).isSuperset(of: Self.tables))
     }
 
-    @Test("a file from each earlier version is brought up to date and keeps its rows", arguments: ["v1", "v2", "v3"])
+    @Test("a file from each earlier version is brought up to date and keeps its rows", arguments: ["v1", "v2", "v3", "v4"])
     func migratesFromEarlierVersions(_ version: String) async throws {
         let directory = try TemporaryDirectory("governor-store")
         defer { directory.remove() }
@@ -79,6 +79,34 @@ struct AppDatabaseTests {
         #expect(try await database.outboxBacklog() == (0, 0))
         try database.close()
         #expect(try Self.appliedMigrations(path) == Self.allVersions)
+    }
+
+    @Test("v5: results stored twice before keep their rows; the first takes the run's identity, so a re-send finds it")
+    func duplicatesBeforeV5() async throws {
+        let directory = try TemporaryDirectory("governor-store")
+        defer { directory.remove() }
+        let path = directory.file("state.sqlite")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try AppDatabase.migrator.migrate(queue, upTo: "v4")
+            try await queue.write { db in
+                for output in ["first", "second"] {
+                    try db.execute(sql: """
+                        INSERT INTO result (probe, school, mode, runAt, exitCode, output, outputTruncated, receivedAt)
+                        VALUES ('p1', 'alpha', 'pull', 1795421400, 0, ?, 0, 1795421436)
+                        """, arguments: [output])
+                }
+            }
+            try queue.close()
+        }
+        let database = try AppDatabase.open(path: path)
+        defer { try? database.close() }
+        #expect(try await database.results(probe: "p1", limit: 10).map(\.output) == ["second", "first"])
+        var resent = Self.result()
+        resent.idempotencyKey = "run:1795421400"
+        let (stored, created) = try await database.insertOnce(resent)
+        #expect(!created && stored.output == "first")
+        #expect(try await database.results(probe: "p1", limit: 10).count == 2)
     }
 
     @Test("a window is stored once: a second version of it is refused and the first returned")

@@ -2,7 +2,8 @@
 ///
 /// Accepted: a bare whole number (its unit depends on the key: seconds almost
 /// everywhere, minutes for `[Timing] delay` as in the original governor), or
-/// whole numbers with `s`, `m` or `h`, optionally combined (`1h30m`, `2m30s`).
+/// whole numbers with `d`, `h`, `m` or `s`, optionally combined (`1h30m`, `2m30s`).
+/// A value too large for the arithmetic is not a duration: nothing here can trap.
 public enum DurationValue {
     public enum BareUnit: Int, Sendable {
         case seconds = 1
@@ -29,6 +30,7 @@ public enum DurationValue {
             }
             let unit: Int
             switch character {
+            case "d": unit = 86_400
             case "h": unit = 3600
             case "m": unit = 60
             case "s": unit = 1
@@ -37,8 +39,9 @@ public enum DurationValue {
             // Units must come in decreasing order, each once: "1h30m", not "30m1h" or "1m1m".
             guard let number = Int(digits), unit < lastUnit else { return nil }
             let (part, overflow) = number.multipliedReportingOverflow(by: unit)
-            guard !overflow else { return nil }
-            total += part
+            let (sum, sumOverflow) = total.addingReportingOverflow(part)
+            guard !overflow, !sumOverflow else { return nil }
+            total = sum
             digits = ""
             lastUnit = unit
         }

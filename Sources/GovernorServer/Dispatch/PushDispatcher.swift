@@ -124,7 +124,9 @@ struct PushDispatcher: Service {
                 result.exitCode = command.exitStatus
                 result.outputTruncated = command.outputTruncated
             }
-            result.output = outcome.output
+            let (output, cut) = ResultOutput.storable(outcome.output, limit: limit)
+            result.output = output
+            result.outputTruncated = result.outputTruncated || cut
             if outcome.reachedProbe {
                 contacts.record(run.probe, at: clock.seconds)
             }

@@ -69,6 +69,10 @@ struct ResultReport: Decodable, Sendable {
     var exitCode: Int
     var output: String
     var clockOffsetMs: Double?
+    /// The probe cut the output at its own limit.
+    var outputTruncated: Bool?
+    /// An ad-hoc run's own identity (`governor-probe run-now`); a scheduled run's is its `run_at`.
+    var idempotencyKey: String?
 
     /// In the order of the fields, so that the first missing one is reported first.
     enum CodingKeys: String, CodingKey {
@@ -78,6 +82,8 @@ struct ResultReport: Decodable, Sendable {
         case exitCode = "exit_code"
         case output
         case clockOffsetMs = "clock_offset_ms"
+        case outputTruncated = "output_truncated"
+        case idempotencyKey = "idempotency_key"
     }
 }
 

@@ -50,32 +50,26 @@ struct ProbeController: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
+    /// Stores a probe's result once: a re-send of the same run (or ad-hoc key) answers
+    /// 200 with the first result's id and stores nothing new.
     @Sendable func storeResult(request: Request, context: GovernorRequestContext) async throws -> EditedResponse<ResultCreated> {
         let snapshot = live.snapshot
         let entry = try authenticatedProbe(request, context: context, in: snapshot)
-        let now = clock.seconds
-        contacts.record(entry.probe.name, at: now)
+        let now = clock.now()
+        contacts.record(entry.probe.name, at: UnixTime(now.rounded(.down)))
 
-        // JSON escaping can grow output up to six times; allow for that, then cap what is stored.
-        let limit = snapshot.governor.maxOutputBytes * 6 + 64 * 1024
-        let body = try await request.body.collect(upTo: limit)
-        let report = try JSONDecoder().decode(ResultReport.self, from: body)
-        func instant(_ text: String, _ field: String) throws -> Double {
-            guard let value = RFC3339.parsePrecise(text) else {
-                throw APIError.badRequest("'\(field)' is '\(text)'; expected an RFC 3339 time such as 2026-11-23T07:00:00Z")
-            }
-            return value
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: ResultLimits.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(status: .contentTooLarge, code: "result_too_large",
+                           message: "the result is larger than \(ResultLimits.maxBodyBytes) bytes; cut its output and send it again")
         }
-        let runAt = try instant(report.runAt, "run_at")
-        let startedAt = try instant(report.startedAt, "started_at")
-        let finishedAt = try instant(report.finishedAt, "finished_at")
-        let (output, truncated) = Self.capped(report.output, bytes: snapshot.governor.maxOutputBytes)
-        let stored = try await database.insert(TestResult(
-            probe: entry.probe.name, school: entry.school, mode: entry.probe.mode, runAt: UnixTime(runAt.rounded(.down)),
-            startedAtMs: Int64((startedAt * 1000).rounded()), finishedAtMs: Int64((finishedAt * 1000).rounded()),
-            exitCode: report.exitCode, output: output, outputTruncated: truncated, clockOffsetMs: report.clockOffsetMs, receivedAt: now))
-        results.stored(stored)
-        return EditedResponse(status: .created, response: ResultCreated(id: stored.id ?? 0, outputTruncated: truncated))
+        let report = try JSONDecoder().decode(ResultReport.self, from: body)
+        let result = try ResultIntake.result(of: report, probe: entry, maxOutputBytes: snapshot.governor.maxOutputBytes, now: now)
+        let (stored, created) = try await database.insertOnce(result)
+        if created { results.stored(stored) }
+        return EditedResponse(status: created ? .created : .ok, response: ResultCreated(id: stored.id ?? 0, outputTruncated: stored.outputTruncated))
     }
 
     @Sendable func listResults(request: Request, context: GovernorRequestContext) async throws -> ResultList {
@@ -118,16 +112,5 @@ struct ProbeController: Sendable {
         guard let entry = snapshot.probes[id] else { throw APIError.notFound("no probe is configured with the id '\(id)'") }
         if Authorization.isOperator(request, snapshot: snapshot) { return entry }
         return try authenticatedProbe(request, context: context, in: snapshot)
-    }
-
-    /// Cuts `text` to at most `bytes` UTF-8 bytes, at a character boundary.
-    static func capped(_ text: String, bytes: Int) -> (String, Bool) {
-        guard text.utf8.count > bytes else { return (text, false) }
-        var end = text.utf8.index(text.utf8.startIndex, offsetBy: bytes)
-        // Step back over UTF-8 continuation bytes (10xxxxxx) to a scalar's first byte.
-        while end > text.startIndex && text.utf8[end] & 0xC0 == 0x80 {
-            end = text.utf8.index(before: end)
-        }
-        return (String(text[..<end]), true)
     }
 }
