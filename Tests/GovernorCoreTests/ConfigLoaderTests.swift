@@ -75,8 +75,8 @@ struct ConfigLoaderTests {
         ("[Timing]\nboundaries = 0800 2500\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 2, "boundary '2500' is not a time of day"),
         ("[Timing]\nboundaries = 0800\n  0700\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 3, "increasing order"),
         ("[Timing]\nboundaries = 08:00, 0800\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 2, "appears twice"),
-        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 0\ndelay = 1\n[Probes]\nids = p\n", 3, "greater than zero"),
-        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = -2\ndelay = 1\n[Probes]\nids = p\n", 3, "greater than zero"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 0\ndelay = 1\n[Probes]\nids = p\n", 3, "expected a whole number from 1 to 1000"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = -2\ndelay = 1\n[Probes]\nids = p\n", 3, "expected a whole number from 1 to 1000"),
         ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = soon\n[Probes]\nids = p\n", 4, "whole number of minutes"),
         ("[School]\ntimezone = Mars/Olympus\n[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 2, "not a known time zone"),
         ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\n", 5, "lists no probe"),
@@ -100,6 +100,37 @@ struct ConfigLoaderTests {
         #expect(error.line == line, "\(error)")
         #expect(error.message.contains(fragment), "\(error)")
         #expect(!configuration.isValid)
+    }
+
+    /// Values found by fuzzing that used to stop `check` and `serve` with SIGILL
+    /// (arithmetic overflow), or passed `check` and crashed the server later.
+    @Test("numbers out of range are errors naming the key, its range, the file and the line", arguments: [
+        ("[Governor]\nschools = schools\ntest_duration = 2562047788015215h59m\n", "", 3, "'test_duration' is '2562047788015215h59m'", "from 1s to 1h"),
+        ("[Governor]\nschools = schools\nmax_output = 2000000000000000000\n", "", 3, "'max_output' is '2000000000000000000'", "from 1 byte to 64MiB"),
+        ("[Governor]\nschools = schools\n[Alerts]\ngrace = 9223372036854775807\n", "", 4, "'grace' is '9223372036854775807'", "from 0s to 24h"),
+        ("[Governor]\nschools = schools\n[Alerts]\nmissed_runs = 0\n", "", 4, "'missed_runs' is '0'", "from 1 to 1000"),
+        ("[Governor]\nschools = schools\n[Alerts]\nrepeat = 5s\n", "", 4, "'repeat' is '5s'", "from 1m to 720h"),
+        ("[Governor]\nschools = schools\n[SSH]\nconnect_timeout = 9223372036854775807\n", "", 4, "'connect_timeout' is '9223372036854775807'", "from 1s to 10m"),
+        ("[Governor]\nschools = schools\n[SSH]\ntimeout = 0\n", "", 4, "'timeout' is '0'", "from 1s to 24h"),
+        ("", "[Timing]\nboundaries = 0800 1200\nruns_per_period = 1\ndelay = 9223372036854775807s\n[Probes]\nids = p q\n", 4, "'delay' is '9223372036854775807s'", "from 0s to 24h"),
+        ("", "[Timing]\nboundaries = 0800 1200\nruns_per_period = 4611686018427387904\ndelay = 1\n[Probes]\nids = p q\n", 3, "'runs_per_period' is '4611686018427387904'", "from 1 to 1000"),
+        ("", "[Timing]\nboundaries = 0800 1200\nruns_per_period = 1\ndelay = 1\ntest_duration = 2h\n[Probes]\nids = p\n", 5, "'test_duration' is '2h'", "from 1s to 1h"),
+        ("", "[Timing]\nboundaries = 0800 1200\nruns_per_period = 1\ndelay = 1\n[Probes]\naddresses = 10.0.0.5\n[Probe 10.0.0.5]\nconnect_timeout = 9223372036854775807\n",
+         8, "'connect_timeout' of probe '10.0.0.5' is '9223372036854775807'", "from 1s to 10m"),
+    ])
+    func outOfRange(governor: String, school: String, line: Int, fragment: String, range: String) throws {
+        let (directory, main) = try tree(school.isEmpty ? [:] : ["s.cfg": school],
+                                         governor: governor.isEmpty ? "[Governor]\nschools = schools\nrequire_tokens = no\n" : governor + "\n")
+        defer { directory.remove() }
+        let problems: [ConfigProblem]
+        do {
+            problems = try ConfigLoader.load(governorFile: main).problems
+        } catch {
+            problems = error.problems
+        }
+        let error = try #require(problems.first { $0.isError && $0.message.contains(fragment) }, "\(problems)")
+        #expect(error.line == line && error.message.contains(range), "\(error)")
+        #expect(error.file.hasSuffix(school.isEmpty ? "governor.cfg" : "schools/s.cfg"))
     }
 
     @Test("the infeasible-window error gives the numbers: needed against available")

@@ -45,14 +45,10 @@ extension ConfigLoader {
         if alerts.smtpURL != nil && alerts.sendmail != nil {
             reader.error("set either 'smtp' or 'sendmail' in [Alerts], not both", line: reader.entry("sendmail")?.line)
         }
-        if let grace = reader.duration("grace") { alerts.graceSeconds = grace }
-        if let missed = reader.positiveInteger("missed_runs") { alerts.missedRuns = missed }
-        if let repeatEvery = reader.duration("repeat") {
-            if repeatEvery > 0 { alerts.repeatSeconds = repeatEvery }
-        }
-        if let cap = reader.duration("retry_max") {
-            if cap > 0 { alerts.retryMaxSeconds = cap }
-        }
+        if let grace = reader.duration("grace", in: ConfigLimits.grace) { alerts.graceSeconds = grace }
+        if let missed = reader.integer("missed_runs", in: ConfigLimits.missedRuns) { alerts.missedRuns = missed }
+        if let repeatEvery = reader.duration("repeat", in: ConfigLimits.reminder) { alerts.repeatSeconds = repeatEvery }
+        if let cap = reader.duration("retry_max", in: ConfigLimits.retryMax) { alerts.retryMaxSeconds = cap }
         if (alerts.smtpURL != nil || alerts.sendmail != nil) && (alerts.from == nil || alerts.to.isEmpty) {
             reader.warning("[Alerts] has a transport but no 'from' or no 'to'; schools without alert_to get no email", line: reader.section.line)
         }

@@ -48,13 +48,7 @@ extension ConfigLoader {
             settings.timeZone = zone.zone
             settings.timeZoneName = zone.name
         }
-        if let duration = reader.duration("test_duration") {
-            if duration > 0 {
-                settings.testDurationSeconds = duration
-            } else {
-                reader.error("'test_duration' must be longer than zero", line: reader.entry("test_duration")?.line)
-            }
-        }
+        if let duration = reader.duration("test_duration", in: ConfigLimits.testDuration) { settings.testDurationSeconds = duration }
         if let seed = reader.singleLine("seed") {
             if let value = UInt64(seed) {
                 settings.seed = value
@@ -75,10 +69,11 @@ extension ConfigLoader {
         }
         settings.publicURL = reader.singleLine("public_url")
         if let size = reader.singleLine("max_output") {
-            if let bytes = ByteSize.bytes(size), bytes > 0 {
+            if let bytes = ByteSize.bytes(size), ConfigLimits.maxOutput.contains(bytes) {
                 settings.maxOutputBytes = bytes
             } else {
-                reader.error("'max_output' is '\(size)'; expected a size such as 1MiB, 512KiB or a number of bytes", line: reader.entry("max_output")?.line)
+                reader.error("'max_output' is '\(size)'; expected a size from 1 byte to 64MiB, such as 1MiB, 512KiB or a number of bytes",
+                             line: reader.entry("max_output")?.line)
             }
         }
         if !settings.listen.isLoopback && settings.adminTokenSHA256 == nil {

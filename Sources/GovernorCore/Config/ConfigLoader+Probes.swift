@@ -63,12 +63,13 @@ extension ConfigLoader {
                     reader.error("'token_sha256' of probe '\(name)' must be 64 hexadecimal digits (as 'governor token \(name)' prints)", line: section["token_sha256"]?.line)
                 }
             }
-            if let port = settings["port"], Int(port).map({ (1...65_535).contains($0) }) != true {
+            if let port = settings["port"], Int(port).map({ ConfigLimits.port.contains($0) }) != true {
                 reader.error("'port' of probe '\(name)' is '\(port)'; expected a number from 1 to 65535", line: section["port"]?.line)
             }
-            for key in ["timeout", "connect_timeout"] {
-                if let value = settings[key], (DurationValue.seconds(value) ?? 0) <= 0 {
-                    reader.error("'\(key)' of probe '\(name)' is '\(value)'; \(DurationValue.expectation(bareUnit: .seconds))", line: section[key]?.line)
+            for (key, range) in [("timeout", ConfigLimits.sshTimeout), ("connect_timeout", ConfigLimits.connectTimeout)] {
+                if let value = settings[key], DurationValue.seconds(value).map(range.contains) != true {
+                    reader.error("'\(key)' of probe '\(name)' is '\(value)'; expected a duration \(ConfigLimits.describe(seconds: range))",
+                                 line: section[key]?.line)
                 }
             }
             if let check = settings["host_key_check"], HostKeyCheck(rawValue: check) == nil {

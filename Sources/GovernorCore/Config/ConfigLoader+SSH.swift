@@ -14,7 +14,7 @@ extension ConfigLoader {
         let file = reader.file
         defaults.user = reader.singleLine("user")
         if let port = reader.singleLine("port") {
-            if let number = Int(port), (1...65_535).contains(number) {
+            if let number = Int(port), ConfigLimits.port.contains(number) {
                 defaults.port = number
             } else {
                 reader.error("'port' is '\(port)'; expected a number from 1 to 65535", line: reader.entry("port")?.line)
@@ -31,14 +31,10 @@ extension ConfigLoader {
             }
         }
         defaults.command = reader.singleLine("command")
-        for (key, path) in [("timeout", \SSHDefaults.timeoutSeconds), ("connect_timeout", \.connectTimeoutSeconds), ("max_lateness", \.maxLatenessSeconds)] {
-            if let seconds = reader.duration(key) {
-                if seconds > 0 {
-                    defaults[keyPath: path] = seconds
-                } else {
-                    reader.error("'\(key)' must be longer than zero", line: reader.entry(key)?.line)
-                }
-            }
+        for (key, path, range) in [("timeout", \SSHDefaults.timeoutSeconds, ConfigLimits.sshTimeout),
+                                   ("connect_timeout", \.connectTimeoutSeconds, ConfigLimits.connectTimeout),
+                                   ("max_lateness", \.maxLatenessSeconds, ConfigLimits.maxLateness)] {
+            if let seconds = reader.duration(key, in: range) { defaults[keyPath: path] = seconds }
         }
         return defaults
     }

@@ -99,22 +99,16 @@ extension ConfigLoader {
             reader.error("one boundary with 'overnight = no' gives no window; list at least two boundaries", line: boundariesLine)
         }
 
-        let runs = reader.positiveInteger("runs_per_period")
+        let runs = reader.integer("runs_per_period", in: ConfigLimits.runsPerPeriod)
         if reader.entry("runs_per_period") == nil {
             reader.error("missing 'runs_per_period' in [Timing]: how many times each probe runs per window", line: section.line)
         }
-        let delay = reader.duration("delay", bareUnit: .minutes)
+        let delay = reader.duration("delay", in: ConfigLimits.delay, bareUnit: .minutes)
         if reader.entry("delay") == nil {
             reader.error("missing 'delay' in [Timing]: the minimum pause between two tests of the school (a bare number is minutes, as in the original governor)", line: section.line)
         }
         var testDuration = governor.testDurationSeconds
-        if let duration = reader.duration("test_duration") {
-            if duration > 0 {
-                testDuration = duration
-            } else {
-                reader.error("'test_duration' must be longer than zero", line: reader.entry("test_duration")?.line)
-            }
-        }
+        if let duration = reader.duration("test_duration", in: ConfigLimits.testDuration) { testDuration = duration }
         guard let runs, let delay, !reader.problems.containsError else { return nil }
         return Timing(boundaries: boundaries.map(\.time), runsPerPeriod: runs, delaySeconds: delay,
                       testDurationSeconds: testDuration, overnight: overnight)

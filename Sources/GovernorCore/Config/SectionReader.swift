@@ -53,19 +53,25 @@ struct SectionReader {
         return text
     }
 
-    mutating func duration(_ key: String, bareUnit: DurationValue.BareUnit = .seconds) -> Int? {
+    /// A duration within `range` (seconds); anything else is an error naming the key and the range.
+    mutating func duration(_ key: String, in range: ClosedRange<Int>, bareUnit: DurationValue.BareUnit = .seconds) -> Int? {
         guard let entry = entry(key), let text = singleLine(key) else { return nil }
         guard let seconds = DurationValue.seconds(text, bareUnit: bareUnit) else {
-            error("'\(key)' is '\(text)'; \(DurationValue.expectation(bareUnit: bareUnit))", line: entry.line)
+            error("'\(key)' is '\(text)'; \(DurationValue.expectation(bareUnit: bareUnit)), \(ConfigLimits.describe(seconds: range))", line: entry.line)
+            return nil
+        }
+        guard range.contains(seconds) else {
+            error("'\(key)' is '\(text)'; expected \(ConfigLimits.describe(seconds: range))", line: entry.line)
             return nil
         }
         return seconds
     }
 
-    mutating func positiveInteger(_ key: String) -> Int? {
+    /// A whole number within `range`; anything else is an error naming the key and the range.
+    mutating func integer(_ key: String, in range: ClosedRange<Int>) -> Int? {
         guard let entry = entry(key), let text = singleLine(key) else { return nil }
-        guard let number = Int(text), number > 0 else {
-            error("'\(key)' is '\(text)'; expected a whole number greater than zero", line: entry.line)
+        guard let number = Int(text), range.contains(number) else {
+            error("'\(key)' is '\(text)'; expected a whole number from \(range.lowerBound) to \(range.upperBound)", line: entry.line)
             return nil
         }
         return number

@@ -1,0 +1,33 @@
+/// The range of every numeric configuration value.
+///
+/// Out of range is a `FILE:LINE: error:` naming the key and the range, never a
+/// value the arithmetic downstream cannot hold: with every value inside these
+/// bounds, no product or sum the governor forms from them can overflow (the
+/// largest, tests × (test + delay) of one window, stays below 2^63 for any
+/// school of fewer than 10^10 probes). The README lists the same ranges.
+public enum ConfigLimits {
+    /// `test_duration`: how long one test occupies the school's uplink.
+    public static let testDuration = 1...3600
+    /// `[Timing] delay`: the pause between two tests of a school.
+    public static let delay = 0...86_400
+    public static let runsPerPeriod = 1...1000
+    /// `[Governor] max_output`: 1 byte to 64 MiB.
+    public static let maxOutput = 1...(64 << 20)
+    /// `[Alerts] grace`.
+    public static let grace = 0...86_400
+    public static let missedRuns = 1...1000
+    /// `[Alerts] repeat`: reminders while DOWN.
+    public static let reminder = 60...(30 * 86_400)
+    /// `[Alerts] retry_max`: the cap of the delivery backoff.
+    public static let retryMax = 5...(30 * 86_400)
+    /// `[SSH] timeout`: how long a push test may run.
+    public static let sshTimeout = 1...86_400
+    public static let connectTimeout = 1...600
+    public static let maxLateness = 1...86_400
+    public static let port = 1...65_535
+
+    /// "from 1s to 1h": a duration range as the configuration writes it.
+    public static func describe(seconds range: ClosedRange<Int>) -> String {
+        "from \(DurationValue.format(range.lowerBound)) to \(DurationValue.format(range.upperBound))"
+    }
+}
