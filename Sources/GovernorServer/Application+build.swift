@@ -12,7 +12,7 @@ func buildRouter(_ parts: GovernorComponents, benchmarkRoutes: Bool = false) -> 
     router.add(middleware: RequestMetricsMiddleware(metrics: parts.metrics))
     router.add(middleware: APIErrorMiddleware())
     ProbeController(live: parts.live, contacts: parts.contacts, schedule: parts.schedule, database: parts.database,
-                    results: parts.results, status: parts.status, clock: parts.clock).addRoutes(to: router)
+                    results: parts.results, status: parts.status, authFailures: parts.authFailures, clock: parts.clock).addRoutes(to: router)
     SchoolController(live: parts.live, status: parts.status, schedule: parts.schedule, database: parts.database, clock: parts.clock)
         .addRoutes(to: router)
     DashboardController(live: parts.live, status: parts.status, database: parts.database, metrics: parts.metrics).addRoutes(to: router)

@@ -22,6 +22,7 @@ struct GovernorComponents: Sendable {
     let results: ResultRecorder
     let scheduler: WindowScheduler
     let reloader: ConfigurationReloader
+    let authFailures: AuthFailureBook
     let heartbeat = SchedulerHeartbeat()
 
     init(configPath: String, configuration: Configuration, database: AppDatabase, clock: ServerClock = .system, logger: Logger) {
@@ -42,6 +43,7 @@ struct GovernorComponents: Sendable {
         status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, database: database, clock: clock, startedAt: startedAt)
         results = ResultRecorder(live: live, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
+        authFailures = AuthFailureBook(metrics: metrics, logger: logger)
         reloader = ConfigurationReloader(configPath: configPath, live: live, schedule: schedule, metrics: metrics, clock: clock, logger: logger)
     }
 

@@ -121,7 +121,7 @@ struct OperatorAPITests {
             #expect(await governor.parts.reloader.reload())
 
             #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int == p1Before)
-            #expect(try await client.status("/v1/probes/b1/next", token: "b1-token") == .notFound)
+            #expect(try await client.status("/v1/probes/b1/next", token: "b1-token") == .unauthorized)
             #expect(try await client.status("/v1/probes/b2/next", token: "b2-token") == .ok)
             let future = try await governor.parts.database.runs(probe: "b1", from: UnixTime(TestGovernor.start) + 1, before: .max)
             #expect(future.isEmpty)

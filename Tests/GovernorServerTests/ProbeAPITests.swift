@@ -69,16 +69,39 @@ struct ProbeAPITests {
             let missing = try await client.get("/v1/probes/p1/next")
             #expect(missing.status == .unauthorized && missing.errorCode == "unauthorized")
             #expect(missing.headers[.wwwAuthenticate] == "Bearer realm=\"governor\"")
+            // A wrong token and an unknown id get the same answer, so ids cannot be enumerated.
             let wrong = try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p2"])
-            #expect(wrong.status == .unauthorized)
-            #expect(try wrong.json()["message"] as? String == "the token is not the one configured for probe 'p1'")
             let unknown = try await client.get("/v1/probes/p9/next", token: "x")
-            #expect(unknown.status == .notFound && unknown.errorCode == "not_found")
+            #expect(wrong.status == .unauthorized && unknown.status == .unauthorized)
+            #expect(wrong.text == unknown.text && wrong.text.contains("do not match"), "\(wrong.text) / \(unknown.text)")
             // p1 has token_sha256, p2 a plain token.
             #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).status == .ok)
             #expect(try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"]).status == .ok)
         }
         #expect(governor.parts.contacts.lastContact(of: "p1") == UnixTime(TestGovernor.start))
+    }
+
+    @Test("authentication failures are counted, and an address that keeps failing is told to slow down")
+    func authFailures() async throws {
+        let governor = try await TestGovernor()
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            for attempt in 1...AuthFailureBook.limit {
+                let answer = try await client.get("/v1/probes/p\(attempt)/next", token: "guess-\(attempt)")
+                #expect(answer.status == .unauthorized)
+            }
+            let throttled = try await client.get("/v1/probes/p1/next", token: "one-more-guess")
+            #expect(throttled.status == .tooManyRequests && throttled.errorCode == "too_many_failures")
+            #expect(throttled.headers[.retryAfter] != nil)
+            // The right token still works from there: a school's probes share one address.
+            #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).status == .ok)
+            let metrics = try await client.get("/metrics").text
+            #expect(metrics.contains("governor_auth_failures_total{reason=\"unknown_probe\"} \(AuthFailureBook.limit - 2)"), "\(metrics)")
+            #expect(metrics.contains("governor_auth_failures_total{reason=\"wrong_token\"} 3"), "\(metrics)")
+            // A minute later the address is trusted again.
+            governor.clock.advance(by: 61)
+            #expect(try await client.get("/v1/probes/p1/next", token: "another-guess").status == .unauthorized)
+        }
     }
 
     @Test("with require_tokens = no, a probe without a token is served")

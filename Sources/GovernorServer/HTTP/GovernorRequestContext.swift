@@ -1,14 +1,21 @@
 public import Foundation
 public import Hummingbird
+public import NIOCore
 
 /// The request context of the governor's API: JSON with sorted keys, so that
 /// responses are stable byte for byte.
-public struct GovernorRequestContext: RequestContext {
+public struct GovernorRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The client's address, for the authentication-failure accounting.
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
+
+    /// The client's IP address as text; `unknown` when the channel has none (in-process tests).
+    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
 
     public var responseEncoder: JSONEncoder {
         let encoder = JSONEncoder()

@@ -13,6 +13,7 @@ struct ProbeController: Sendable {
     let database: AppDatabase
     let results: ResultRecorder
     let status: FleetStatus
+    let authFailures: AuthFailureBook
     let clock: ServerClock
 
     func addRoutes(to router: Router<GovernorRequestContext>) {
@@ -92,25 +93,37 @@ struct ProbeController: Sendable {
     }
 
     /// The probe named in the path, proven by its bearer token.
+    ///
+    /// An unknown id and a wrong token get the same answer, so that ids cannot be
+    /// found by trying; every failure is counted for the client's address.
     func authenticatedProbe(_ request: Request, context: GovernorRequestContext, in snapshot: LiveConfiguration.Snapshot) throws -> ProbeEntry {
         let id = try context.parameters.require("id")
-        guard let entry = snapshot.probes[id] else { throw APIError.notFound("no probe is configured with the id '\(id)'") }
-        guard let digest = entry.tokenDigest else { return entry }  // allowed only with require_tokens = no
-        guard let token = request.bearerToken else {
+        let entry = snapshot.probes[id]
+        if let entry, entry.tokenDigest == nil { return entry }  // allowed only with require_tokens = no
+        let token = request.bearerToken
+        if let entry, let token, let digest = entry.tokenDigest, ProbeToken.constantTimeEquals(ProbeToken.digest(token), digest) {
+            return entry
+        }
+        let reason: AuthFailureBook.Reason = token == nil ? .missingToken : entry == nil ? .unknownProbe : .wrongToken
+        if authFailures.record(reason, probe: id, address: context.clientAddress, at: clock.now()) {
+            throw APIError(status: .tooManyRequests, code: "too_many_failures",
+                           message: "too many failed authentications from this address; try again in a minute",
+                           headers: [.retryAfter: "\(Int(AuthFailureBook.window))"])
+        }
+        if token == nil {
             throw APIError.unauthorized("send the probe's token as 'Authorization: Bearer TOKEN'")
         }
-        guard ProbeToken.constantTimeEquals(ProbeToken.digest(token), digest) else {
-            throw APIError.unauthorized("the token is not the one configured for probe '\(id)'")
-        }
-        return entry
+        throw APIError.unauthorized("the probe id and token do not match a probe of this governor")
     }
 
     /// The probe named in the path, for a reader: the operator (admin token, when one
     /// is set) or the probe itself.
     func readableProbe(_ request: Request, context: GovernorRequestContext, in snapshot: LiveConfiguration.Snapshot) throws -> ProbeEntry {
         let id = try context.parameters.require("id")
-        guard let entry = snapshot.probes[id] else { throw APIError.notFound("no probe is configured with the id '\(id)'") }
-        if Authorization.isOperator(request, snapshot: snapshot) { return entry }
+        if Authorization.isOperator(request, snapshot: snapshot) {
+            guard let entry = snapshot.probes[id] else { throw APIError.notFound("no probe is configured with the id '\(id)'") }
+            return entry
+        }
         return try authenticatedProbe(request, context: context, in: snapshot)
     }
 }

@@ -71,6 +71,12 @@ final class GovernorMetrics: Sendable {
             .record(max(seconds, 0))
     }
 
+    /// A probe request whose id and token did not match (`missing_token`,
+    /// `unknown_probe`, `wrong_token`).
+    func authFailed(reason: String) {
+        Metrics.Counter(label: "governor_auth_failures_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
     func outboxDeliveryFailed() {
         Metrics.Counter(label: "governor_outbox_delivery_failures_total", factory: factory).increment()
     }
