@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 
 /// An error the API reports as `{"error": CODE, "message": TEXT}` with its status.
 struct APIError: Error, Sendable {
@@ -72,6 +73,11 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(status: .contentTooLarge, code: "too_large", message: "the request body is larger than this endpoint accepts").response()
         } catch let error as DecodingError {
             return APIError.badRequest("the body is not the JSON this endpoint expects: \(Self.describe(error))").response()
+        } catch let error as HTTPParserError {
+            // The client's bytes are not HTTP (a malformed chunk size, say): its fault, not ours.
+            var answer = APIError.badRequest("the request is not valid HTTP/1.1: \(error)")
+            answer.headers[.connection] = "close"
+            return answer.response()
         } catch {
             context.logger.error("request failed: \(request.method) \(request.uri.path): \(error)")
             return APIError(status: .internalServerError, code: "internal", message: "the governor could not answer; its log has the details").response()
