@@ -13,7 +13,8 @@ func buildRouter(_ parts: GovernorComponents, benchmarkRoutes: Bool = false) -> 
     router.add(middleware: APIErrorMiddleware())
     ProbeController(live: parts.live, contacts: parts.contacts, schedule: parts.schedule, database: parts.database,
                     results: parts.results, status: parts.status, authFailures: parts.authFailures, clock: parts.clock).addRoutes(to: router)
-    SchoolController(live: parts.live, status: parts.status, schedule: parts.schedule, database: parts.database, clock: parts.clock)
+    SchoolController(live: parts.live, status: parts.status, schedule: parts.schedule, database: parts.database,
+                     stateHealth: parts.stateHealth, clock: parts.clock)
         .addRoutes(to: router)
     DashboardController(live: parts.live, status: parts.status, database: parts.database, metrics: parts.metrics).addRoutes(to: router)
     if benchmarkRoutes {
@@ -40,7 +41,11 @@ func buildApplication(
     _ parts: GovernorComponents, address: ListenAddress, services: [any Service], benchmarkRoutes: Bool,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void
 ) -> some ApplicationProtocol {
+    let governor = parts.live.snapshot.governor
+    let requestTimeout = TimeAmount.seconds(Int64(governor.requestTimeoutSeconds))
+    let counter = ConnectionCounter(limit: governor.maxConnectionsPerClient, logger: parts.logger)
     let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [ConnectionLimitHandler(counter: counter), RequestDeadlineHandler(timeout: requestTimeout)],
         idleTimeout: ConnectionLimits.idleTimeout,
         httpDecoderConfiguration: .init(maxHeaderFieldSize: ConnectionLimits.maxHeaderBytes,
                                         maxHeaderListSize: ConnectionLimits.maxHeaderBytes,

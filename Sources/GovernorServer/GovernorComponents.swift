@@ -23,6 +23,7 @@ struct GovernorComponents: Sendable {
     let scheduler: WindowScheduler
     let reloader: ConfigurationReloader
     let authFailures: AuthFailureBook
+    let stateHealth: StateHealth
     let heartbeat = SchedulerHeartbeat()
 
     init(configPath: String, configuration: Configuration, database: AppDatabase, clock: ServerClock = .system, logger: Logger) {
@@ -44,6 +45,7 @@ struct GovernorComponents: Sendable {
         results = ResultRecorder(live: live, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
         authFailures = AuthFailureBook(metrics: metrics, logger: logger)
+        stateHealth = StateHealth(database: database, statePath: configuration.governor.statePath, clock: clock)
         reloader = ConfigurationReloader(configPath: configPath, live: live, schedule: schedule, metrics: metrics, clock: clock, logger: logger)
     }
 

@@ -68,15 +68,11 @@ extension AppDatabase {
         }
     }
 
-    /// Whether the database accepts writes: takes the write lock and lets it go.
-    public func isWritable() async -> Bool {
-        do {
-            try await writer.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) { .rollback }
-            }
-            return true
-        } catch {
-            return false
+    /// Writes a few kilobytes and commits them: what `/healthz` asks of the disk.
+    /// - Throws: the database's error (SQLITE_FULL, SQLITE_READONLY, I/O errors…).
+    public func probeWrite(at now: UnixTime) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO healthProbe (id, at, pad) VALUES (1, ?, randomblob(4096))", arguments: [now])
         }
     }
 }

@@ -154,6 +154,11 @@ public struct AppDatabase: Sendable {
                 CREATE UNIQUE INDEX result_on_probe_idempotencyKey ON result(probe, idempotencyKey);
                 """)
         }
+        migrator.registerMigration("v6") { db in
+            // /healthz writes one row here: a real write, which a full disk or a
+            // read-only file system refuses, as it would refuse the governor's own.
+            try db.execute(sql: "CREATE TABLE healthProbe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL, pad BLOB NOT NULL)")
+        }
         return migrator
     }
 }

@@ -9,8 +9,8 @@ import Glibc
 /// as a broken proxy or a hostile client would.
 @Suite("HTTP edge under abuse", .serialized, .timeLimit(.minutes(2)))
 struct HTTPEdgeTests {
-    static func startGovernor(_ directory: TemporaryDirectory) throws -> ServerProcess {
-        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
+    static func startGovernor(_ directory: TemporaryDirectory, settings: String = "") throws -> ServerProcess {
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n\(settings)")
         try directory.write("schools/s.cfg", "[Timing]\nboundaries = 0000 1200\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p1\n[Probe p1]\ntoken = p1-token\n")
         return try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
     }
@@ -18,9 +18,34 @@ struct HTTPEdgeTests {
     /// Sends `bytes` on a new connection and returns what came back until the server
     /// closed or `timeout` passed.
     static func exchange(port: Int, _ bytes: String, timeout: Double = 5) throws -> String {
+        let fd = try connectTo(port: port)
+        defer { close(fd) }
+        _ = bytes.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+        return receive(fd, timeout: timeout).text
+    }
+
+    /// What arrives on `fd` until the server closes it (`closed`) or `timeout` passes.
+    static func receive(_ fd: Int32, timeout: Double) -> (text: String, closed: Bool) {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
+            received += buffer[0..<count]
+        }
+        return (String(decoding: received, as: UTF8.self), false)
+    }
+
+    static func send(_ fd: Int32, _ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+    }
+
+    static func connectTo(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -28,19 +53,84 @@ struct HTTPEdgeTests {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw TestFailure("connect: \(errno)") }
-        var timeval = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeval, socklen_t(MemoryLayout<timeval>.size))
-        _ = bytes.utf8CString.withUnsafeBufferPointer { send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            received += buffer[0..<count]
+        guard connected == 0 else {
+            close(fd)
+            throw TestFailure("connect: \(errno)")
         }
-        return String(decoding: received, as: UTF8.self)
+        return fd
+    }
+
+    static let slowHeaders = "POST /v1/probes/p1/results HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n"
+
+    @Test("an unauthenticated request's body is not read: 401 at once, and the connection closes")
+    func unauthenticatedBodyIsNotRead() throws {
+        let directory = try TemporaryDirectory("governor-edge")
+        defer { directory.remove() }
+        let server = try Self.startGovernor(directory)
+        defer { server.stop() }
+        let fd = try Self.connectTo(port: server.port)
+        defer { close(fd) }
+        // Declares 100,000 bytes, sends one: a slow client that would hold the connection for days.
+        Self.send(fd, Self.slowHeaders + "Authorization: Bearer wrong\r\n\r\n{")
+        let (answer, closed) = Self.receive(fd, timeout: 5)
+        #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer.prefix(200))")
+        #expect(closed, "the server kept reading the body of a refused request")
+    }
+
+    @Test("a request that takes longer than request_timeout, headers and body, is cut off")
+    func slowBodyIsCutOff() throws {
+        let directory = try TemporaryDirectory("governor-edge")
+        defer { directory.remove() }
+        let server = try Self.startGovernor(directory, settings: "request_timeout = 2s\n")
+        defer { server.stop() }
+        let fd = try Self.connectTo(port: server.port)
+        defer { close(fd) }
+        Self.send(fd, Self.slowHeaders + "Authorization: Bearer p1-token\r\n\r\n")
+        // A byte a second: never idle, never done.
+        let started = Date()
+        var closed = false
+        for _ in 0..<10 where !closed {
+            Self.send(fd, " ")
+            closed = Self.receive(fd, timeout: 1).closed
+        }
+        #expect(closed, "a body trickling in a byte a second was never cut off")
+        #expect(Date().timeIntervalSince(started) < 6)
+    }
+
+    @Test("max_connections_per_client: one address cannot hold more connections than that")
+    func connectionsPerClient() throws {
+        let directory = try TemporaryDirectory("governor-edge")
+        defer { directory.remove() }
+        let server = try Self.startGovernor(directory, settings: "max_connections_per_client = 4\n")
+        defer { server.stop() }
+        var held = try (0..<4).map { _ in try Self.connectTo(port: server.port) }
+        defer { held.forEach { close($0) } }
+        Thread.sleep(forTimeInterval: 0.3)
+        let extra = try Self.connectTo(port: server.port)
+        defer { close(extra) }
+        Self.send(extra, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let refused = Self.receive(extra, timeout: 3)
+        #expect(refused.closed && !refused.text.contains("200 OK"), "\(refused.text.prefix(200))")
+        // The ones it holds still work, and a connection freed makes room.
+        Self.send(held[0], "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(Self.receive(held[0], timeout: 1).text.hasPrefix("HTTP/1.1 200"))
+        close(held.removeLast())
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try Self.exchange(port: server.port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+        #expect(server.log.contains("connections from 127.0.0.1"), "\(server.log)")
+    }
+
+    @Test("/healthz is 503 while the state's disk is full, and 200 again by itself when space returns")
+    func fullDisk() throws {
+        let directory = try TemporaryDirectory("governor-edge")
+        defer { directory.remove() }
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state/state.sqlite\n")
+        try directory.write("schools/s.cfg", "[Timing]\nboundaries = 0000 1200\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p1\n[Probe p1]\ntoken = t\n")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Scripts/full_disk.sh"
+        let run = try runProcess(try Executables.onPath("unshare"),
+                                 ["--user", "--map-root-user", "--mount", "/bin/bash", script, directory.path, try Executables.built("governor")])
+        let said = run.stdout.split(separator: "\n").map(String.init)
+        #expect(said == ["before 200", "full 503", "freed 200"], "\(run.stdout)\(run.stderr)\n\((try? String(contentsOfFile: directory.file("governor.log"), encoding: .utf8)) ?? "")")
     }
 
     @Test("a malformed chunk size is a 400, not a 500 with an error in the log")

@@ -18,7 +18,7 @@ struct SystemdUnitTests {
         #expect(result.stderr.isEmpty, "\(result.stderr)")
         for directive in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec=", "Restart=on-failure", "User=governor",
                           "StateDirectory=governor", "ConfigurationDirectory=governor", "NoNewPrivileges=yes", "ProtectSystem=strict",
-                          "ProtectHome=yes", "PrivateTmp=yes"] {
+                          "ProtectHome=yes", "PrivateTmp=yes", "LimitNOFILE=65536"] {
             #expect(unit.contains(directive), "missing \(directive)")
         }
     }

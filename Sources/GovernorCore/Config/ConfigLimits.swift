@@ -25,6 +25,10 @@ public enum ConfigLimits {
     public static let connectTimeout = 1...600
     public static let maxLateness = 1...86_400
     public static let port = 1...65_535
+    /// `[Governor] request_timeout`: headers and body of one request.
+    public static let requestTimeout = 1...600
+    /// `[Governor] max_connections_per_client`.
+    public static let connectionsPerClient = 1...100_000
 
     /// "from 1s to 1h": a duration range as the configuration writes it.
     public static func describe(seconds range: ClosedRange<Int>) -> String {

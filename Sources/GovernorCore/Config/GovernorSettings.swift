@@ -27,6 +27,10 @@ public struct GovernorSettings: Sendable {
     public var publicURL: String?
     /// The most output of one test that is stored; longer output is cut and flagged.
     public var maxOutputBytes: Int = 1 << 20
+    /// How long one request, its headers and its body, may take from its first byte.
+    public var requestTimeoutSeconds: Int = 60
+    /// How many connections one client address may hold open at once.
+    public var maxConnectionsPerClient: Int = 256
     /// The `[Alerts]` and `[SSH]` sections as read, for the components that use them.
     public var alerts: INIDocument.Section?
     public var ssh: INIDocument.Section?

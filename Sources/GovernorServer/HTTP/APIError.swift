@@ -57,7 +57,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
+        } catch var error as APIError {
+            // Refused before its body was read (a wrong token, say): close rather than read it.
+            if Self.hasBody(request) { error.headers[.connection] = "close" }
             return error.response()
         } catch let error as HTTPError {
             if error.status == .notFound, let methods = APIRoutes.methods(for: request.uri.path), !methods.contains(request.method) {
@@ -82,6 +84,12 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("request failed: \(request.method) \(request.uri.path): \(error)")
             return APIError(status: .internalServerError, code: "internal", message: "the governor could not answer; its log has the details").response()
         }
+    }
+
+    /// Whether the request announced a body, which an early answer leaves unread.
+    static func hasBody(_ request: Request) -> Bool {
+        if let length = request.headers[.contentLength] { return length != "0" }
+        return request.headers[.transferEncoding] != nil
     }
 
     static func describe(_ error: DecodingError) -> String {

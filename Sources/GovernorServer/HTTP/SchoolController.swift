@@ -8,6 +8,7 @@ struct SchoolController: Sendable {
     let status: FleetStatus
     let schedule: ScheduleBook
     let database: AppDatabase
+    let stateHealth: StateHealth
     let clock: ServerClock
 
     func addRoutes(to router: Router<GovernorRequestContext>) {
@@ -57,11 +58,11 @@ struct SchoolController: Sendable {
         return SchoolSchedule(document: ScheduleDocument.School(school, windows: windows))
     }
 
-    /// 200 when the database takes writes and a configuration is loaded; 503 otherwise.
+    /// 200 when the database takes a real write and its disk has room; 503 otherwise.
     @Sendable func health(request: Request, context: GovernorRequestContext) async throws -> EditedResponse<Health> {
         let snapshot = live.snapshot
-        guard await database.isWritable() else {
-            throw APIError(status: .serviceUnavailable, code: "unhealthy", message: "the state database \(snapshot.governor.statePath) does not accept writes")
+        if let problem = await stateHealth.problem() {
+            throw APIError(status: .serviceUnavailable, code: "unhealthy", message: problem)
         }
         return EditedResponse(status: .ok, response: Health(
             status: "ok", schools: snapshot.configuration.schools.count, probes: snapshot.probes.count, version: GovernorServer.version,

@@ -1,0 +1,57 @@
+import Foundation
+import GovernorCore
+import GovernorStore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whether the state database can take the governor's writes, as `/healthz` reports it.
+///
+/// Each check makes a real write of a few kilobytes (committed, so a full disk or a
+/// read-only file system refuses it) and asks the file system for the free space
+/// of the state's directory; below ``minimumFreeBytes`` the database would fail its
+/// next growth. The answer is kept for ``cacheSeconds``, so a load balancer polling
+/// `/healthz` many times a second costs one write every few seconds. Nothing needs
+/// resetting: the first check after space returns answers healthy again.
+final class StateHealth: Sendable {
+    static let cacheSeconds: Double = 2
+    static let minimumFreeBytes: UInt64 = 1 << 20
+
+    private let database: AppDatabase
+    private let statePath: String
+    private let clock: ServerClock
+    private let last = Mutex<(at: Double, problem: String?)?>(nil)
+
+    init(database: AppDatabase, statePath: String, clock: ServerClock) {
+        self.database = database
+        self.statePath = statePath
+        self.clock = clock
+    }
+
+    /// Nil when the state takes writes; otherwise what is wrong, for the 503's message.
+    func problem() async -> String? {
+        let now = clock.now()
+        if let cached = last.withLock({ $0 }), now - cached.at < Self.cacheSeconds { return cached.problem }
+        let problem = await check(now: now)
+        last.withLock { $0 = (now, problem) }
+        return problem
+    }
+
+    private func check(now: Double) async -> String? {
+        let directory = (statePath as NSString).deletingLastPathComponent
+        var stats = statvfs()
+        if statvfs(directory.isEmpty ? "." : directory, &stats) == 0 {
+            let free = UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
+            if free < Self.minimumFreeBytes {
+                return "the file system of the state database \(statePath) has \(free) bytes free; free some space"
+            }
+        }
+        do {
+            try await database.probeWrite(at: UnixTime(now.rounded(.down)))
+            return nil
+        } catch {
+            return "the state database \(statePath) does not accept writes: \(error)"
+        }
+    }
+}
