@@ -46,7 +46,7 @@ struct GovernorComponents: Sendable {
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
         authFailures = AuthFailureBook(metrics: metrics, logger: logger)
         stateHealth = StateHealth(database: database, statePath: configuration.governor.statePath, clock: clock)
-        reloader = ConfigurationReloader(configPath: configPath, live: live, schedule: schedule, metrics: metrics, clock: clock, logger: logger)
+        reloader = ConfigurationReloader(configPath: configPath, live: live, database: database, schedule: schedule, metrics: metrics, clock: clock, logger: logger)
     }
 
     /// Reads the stored schedule and contacts; call once before serving.

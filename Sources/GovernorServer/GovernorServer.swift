@@ -31,14 +31,11 @@ public enum GovernorServer {
     /// - Throws: ``ServeError`` when the main configuration file or the state database
     ///   cannot be used; problems in school files are logged and those schools skipped.
     public static func run(_ options: Options, logger: Logger) async throws {
-        let configuration: Configuration
+        var configuration: Configuration
         do {
             configuration = try ConfigLoader.load(governorFile: options.configPath)
         } catch {
             throw ServeError(message: error.description)
-        }
-        for problem in configuration.problems {
-            if problem.isError { logger.error("\(problem.description)") } else { logger.warning("\(problem.description)") }
         }
         let database: AppDatabase
         do {
@@ -46,6 +43,15 @@ public enum GovernorServer {
         } catch {
             throw ServeError(message: error.description)
         }
+        do {
+            configuration = try await LastGoodSchools.apply(to: configuration, configPath: options.configPath, database: database, at: Date().timeIntervalSince1970)
+        } catch {
+            throw ServeError(message: "\(error)")
+        }
+        for problem in configuration.problems {
+            if problem.isError { logger.error("\(problem.description)") } else { logger.warning("\(problem.description)") }
+        }
+        let loaded = configuration
         let parts = GovernorComponents(configPath: options.configPath, configuration: configuration, database: database, logger: logger)
         try await parts.load()
         await parts.scheduler.generateDueWindows()
@@ -58,9 +64,9 @@ public enum GovernorServer {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 logger.info("governor \(version) serving on \(address.host):\(port)", metadata: [
-                    "schools": "\(configuration.schools.count)", "state": "\(configuration.governor.statePath)",
+                    "schools": "\(loaded.schools.count)", "state": "\(loaded.governor.statePath)",
                 ])
-                notifier.notify("READY=1\nSTATUS=serving \(configuration.schools.count) school(s) on \(address.host):\(port)")
+                notifier.notify("READY=1\nSTATUS=serving \(loaded.schools.count) school(s) on \(address.host):\(port)")
             })
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: app), .init(service: StoppingNotifier(notifier: notifier))],

@@ -159,6 +159,11 @@ public struct AppDatabase: Sendable {
             // read-only file system refuses, as it would refuse the governor's own.
             try db.execute(sql: "CREATE TABLE healthProbe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL, pad BLOB NOT NULL)")
         }
+        migrator.registerMigration("v7") { db in
+            // The text each school file had when it last loaded without errors: a file
+            // broken while the governor was down does not un-know the school's probes.
+            try db.execute(sql: "CREATE TABLE schoolSource (file TEXT PRIMARY KEY, text TEXT NOT NULL, storedAt INTEGER NOT NULL)")
+        }
         return migrator
     }
 }

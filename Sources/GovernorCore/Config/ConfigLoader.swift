@@ -9,7 +9,11 @@ public enum ConfigLoader {
     ///
     /// - Throws: ``ConfigurationError`` when the main file cannot be read or parsed,
     ///   or its `[Governor]` section is invalid; school problems are returned instead.
-    public static func load(governorFile path: String) throws(ConfigurationError) -> Configuration {
+    /// - Parameter lastGood: the text each school file had when it last loaded without
+    ///   errors (the state database keeps them). A school whose file has errors now
+    ///   runs on that text instead, so that a broken file never un-knows a school's
+    ///   probes, not even across a restart; its errors are reported all the same.
+    public static func load(governorFile path: String, lastGood: [String: String] = [:]) throws(ConfigurationError) -> Configuration {
         let parsed: (document: INIDocument, problems: [ConfigProblem])
         do {
             parsed = try INIParser.read(contentsOf: path)
@@ -24,6 +28,8 @@ public enum ConfigLoader {
         guard !problems.containsError else { throw ConfigurationError(problems: problems) }
 
         var schools: [SchoolConfig] = []
+        var loadedSources: [String: String] = [:]
+        var keptFromLastGood: [String] = []
         let holdsSchool = ["Timing", "Probes", "School"].contains { document.section($0) != nil }
         if holdsSchool {
             let (school, schoolProblems) = readSchool(document, governor: governor, ignoring: ["Governor", "Alerts", "SSH"])
@@ -32,16 +38,33 @@ public enum ConfigLoader {
         }
         if let directory = governor.schoolsDirectory {
             for file in schoolFiles(in: directory, declaredIn: document, problems: &problems) {
-                let (school, schoolProblems) = loadSchool(file: file, governor: governor)
+                let text: String
+                do {
+                    text = try INIParser.text(contentsOf: file)
+                } catch {
+                    problems.append(error)
+                    continue
+                }
+                let (school, schoolProblems) = loadSchool(text: text, file: file, governor: governor)
                 problems += schoolProblems
-                if let school { schools.append(school) }
+                if let school {
+                    schools.append(school)
+                    loadedSources[file] = text
+                } else if let good = lastGood[file], good != text, case (let kept?, _) = loadSchool(text: good, file: file, governor: governor) {
+                    problems.append(.warning(file, "school '\(kept.name)' runs on the last configuration of this file that loaded without errors, until the errors above are fixed"))
+                    schools.append(kept)
+                    keptFromLastGood.append(file)
+                }
             }
         }
         if schools.isEmpty && !problems.containsError {
             problems.append(.warning(path, "no school is configured: add [Timing] and [Probes] to this file, or set 'schools' in [Governor] to a directory of school files"))
         }
         let (unique, clashes) = rejectClashes(schools)
-        return Configuration(governor: governor, schools: unique, problems: problems + clashes)
+        var configuration = Configuration(governor: governor, schools: unique, problems: problems + clashes)
+        configuration.loadedSources = loadedSources
+        configuration.keptFromLastGood = keptFromLastGood
+        return configuration
     }
 
     /// Loads one school file.
@@ -49,12 +72,17 @@ public enum ConfigLoader {
     /// - Returns: the school, or nil with at least one error among the problems.
     public static func loadSchool(file: String, governor: GovernorSettings) -> (SchoolConfig?, [ConfigProblem]) {
         do {
-            let (document, problems) = try INIParser.read(contentsOf: file)
-            guard problems.isEmpty else { return (nil, problems) }
-            return readSchool(document, governor: governor, ignoring: [])
+            return loadSchool(text: try INIParser.text(contentsOf: file), file: file, governor: governor)
         } catch {
             return (nil, [error])
         }
+    }
+
+    /// Loads one school from `text`, as if read from `file` (whose directory relative paths resolve against).
+    public static func loadSchool(text: String, file: String, governor: GovernorSettings) -> (SchoolConfig?, [ConfigProblem]) {
+        let (document, problems) = INIParser.parse(text, file: file)
+        guard problems.isEmpty else { return (nil, problems) }
+        return readSchool(document, governor: governor, ignoring: [])
     }
 
     /// The `*.cfg` files of the schools directory, in name order.

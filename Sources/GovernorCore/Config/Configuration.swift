@@ -4,6 +4,11 @@ public struct Configuration: Sendable {
     public var governor: GovernorSettings
     public var schools: [SchoolConfig]
     public var problems: [ConfigProblem]
+    /// The text of each school file that loaded without errors, to be kept as its
+    /// last good configuration; emptied once stored.
+    public var loadedSources: [String: String] = [:]
+    /// School files with errors whose school runs on its last good text.
+    public var keptFromLastGood: [String] = []
 
     public init(governor: GovernorSettings, schools: [SchoolConfig], problems: [ConfigProblem]) {
         self.governor = governor

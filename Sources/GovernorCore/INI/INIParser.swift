@@ -31,6 +31,13 @@ public enum INIParser {
     ///
     /// - Throws: a ``ConfigProblem`` naming the file when it cannot be read or is not UTF-8.
     public static func read(contentsOf path: String) throws(ConfigProblem) -> (document: INIDocument, problems: [ConfigProblem]) {
+        parse(try text(contentsOf: path), file: path)
+    }
+
+    /// The text of the file at `path`, without a byte-order mark.
+    ///
+    /// - Throws: a ``ConfigProblem`` naming the file when it cannot be read or is not UTF-8.
+    public static func text(contentsOf path: String) throws(ConfigProblem) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (check its permissions)" : "does not exist"
             throw .error(path, "the file \(reason)")
@@ -41,7 +48,7 @@ public enum INIParser {
         if text.unicodeScalars.first == "\u{FEFF}" {
             text.unicodeScalars.removeFirst()
         }
-        return parse(text, file: path)
+        return text
     }
 
     /// Splits on `\n`, `\r\n` and `\r`, like Python's universal-newline text mode.

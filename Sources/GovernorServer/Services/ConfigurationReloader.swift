@@ -1,10 +1,12 @@
 import GovernorCore
+import GovernorStore
 import Logging
 
 /// Loads every configuration file again and applies what changed (SIGHUP).
 struct ConfigurationReloader: Sendable {
     let configPath: String
     let live: LiveConfiguration
+    let database: AppDatabase
     let schedule: ScheduleBook
     let metrics: GovernorMetrics
     let clock: ServerClock
@@ -20,10 +22,15 @@ struct ConfigurationReloader: Sendable {
         let previous = live.snapshot
         let loaded: Configuration
         do {
-            loaded = try ConfigLoader.load(governorFile: configPath)
-        } catch {
+            loaded = try await LastGoodSchools.apply(to: try ConfigLoader.load(governorFile: configPath), configPath: configPath,
+                                                     database: database, at: clock.now())
+        } catch let error as ConfigurationError {
             for problem in error.problems { logger.error("\(problem.description)") }
             logger.error("reload failed: \(configPath) has errors; the previous configuration stays in force")
+            metrics.configReloaded(success: false, at: clock.now())
+            return false
+        } catch {
+            logger.error("reload failed: the state database cannot keep the schools' last good configurations (\(error)); the previous configuration stays in force")
             metrics.configReloaded(success: false, at: clock.now())
             return false
         }
