@@ -17,6 +17,11 @@ func buildRouter(_ parts: GovernorComponents, benchmarkRoutes: Bool = false) -> 
                      stateHealth: parts.stateHealth, clock: parts.clock)
         .addRoutes(to: router)
     DashboardController(live: parts.live, status: parts.status, database: parts.database, metrics: parts.metrics).addRoutes(to: router)
+    // The API's contract, as kept in Sources/GovernorServer/Resources/openapi.json.
+    let document = ByteBuffer(bytes: PackageResources.openapi_json)
+    router.get("/openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
+    }
     if benchmarkRoutes {
         // The benchmark's baseline: the cheapest route the framework can serve.
         let constant = ByteBuffer(string: "{\"constant\":true}\n")

@@ -39,6 +39,7 @@ enum APIRoutes {
         ("/v1/probes/:id", [.get]),
         ("/v1/schools", [.get]),
         ("/v1/schools/:name/schedule", [.get]),
+        ("/openapi.json", [.get]),
     ]
 
     /// The methods `path` is served for, or nil when no route has that path.
