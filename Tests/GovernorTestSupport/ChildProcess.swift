@@ -67,3 +67,60 @@ public enum Executables {
         try productsDirectory() + "/" + name
     }
 }
+
+/// Runs blocking work (waiting for a child process or a socket, sleeping) on a thread
+/// of its own, in the calling task.
+///
+/// Swift Testing runs tests in parallel on the cooperative pool, which has one
+/// thread per core: a test that blocks one of them stalls every other test's
+/// continuations, and timing tests elsewhere fail for it. The work stays in the
+/// test's own task (a task executor preference, not a detached thread), so that
+/// `#expect` inside it is still recorded against the test.
+public func offThePool<T: Sendable>(_ work: () throws -> T) async throws -> T {
+    let executor = ThreadTaskExecutor()
+    defer { executor.shutdown() }
+    return try await withTaskExecutorPreference(executor) { try work() }
+}
+
+/// A task executor with one thread of its own, for ``offThePool(_:)``.
+final class ThreadTaskExecutor: TaskExecutor, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var finished = false
+
+    init() {
+        let thread = Thread { [self] in run() }
+        thread.name = "test-blocking"
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        condition.lock()
+        jobs.append(unowned)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Lets the thread end once its queue is empty.
+    func shutdown() {
+        condition.lock()
+        finished = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !finished { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
+    }
+}

@@ -69,7 +69,11 @@ struct ProbeDeliveryTests {
     }
 
     @Test("404: the result stays queued; 400 result_unacceptable: it moves to rejected/ with the reason")
-    func keepsOrRejects() throws {
+    func keepsOrRejects() async throws {
+        try await offThePool { try Self.keepsOrRejectsBody() }
+    }
+
+    static func keepsOrRejectsBody() throws {
         let directory = try TemporaryDirectory("governor-probe-delivery")
         defer { directory.remove() }
         let (stub, port) = try Self.startStub(directory)
@@ -90,7 +94,11 @@ struct ProbeDeliveryTests {
     }
 
     @Test("a result older than queue_max_age that the governor still does not take moves to rejected/")
-    func agesOut() throws {
+    func agesOut() async throws {
+        try await offThePool { try Self.agesOutBody() }
+    }
+
+    static func agesOutBody() throws {
         let directory = try TemporaryDirectory("governor-probe-delivery")
         defer { directory.remove() }
         let (stub, port) = try Self.startStub(directory)
@@ -110,7 +118,11 @@ struct ProbeDeliveryTests {
     }
 
     @Test("413 result_too_large: the output is cut, flagged, and the result sent again until it fits")
-    func cutsWhatIsTooLarge() throws {
+    func cutsWhatIsTooLarge() async throws {
+        try await offThePool { try Self.cutsWhatIsTooLargeBody() }
+    }
+
+    static func cutsWhatIsTooLargeBody() throws {
         let directory = try TemporaryDirectory("governor-probe-delivery")
         defer { directory.remove() }
         let (stub, port) = try Self.startStub(directory)
@@ -124,7 +136,11 @@ struct ProbeDeliveryTests {
     }
 
     @Test("the probe's own output limit is reported as output_truncated; run-now carries an idempotency key")
-    func probeLimitAndKey() throws {
+    func probeLimitAndKey() async throws {
+        try await offThePool { try Self.probeLimitAndKeyBody() }
+    }
+
+    static func probeLimitAndKeyBody() throws {
         let directory = try TemporaryDirectory("governor-probe-delivery")
         defer { directory.remove() }
         let (stub, port) = try Self.startStub(directory)

@@ -145,7 +145,7 @@ struct ServeProcessTests {
         #expect(after.status == 200)
         #expect(try after.json()["run_at_unix"] as? Int == before)
         #expect(server.log.contains("schools/alpha.cfg:3: error: 'runs_per_period' is 'many'"))
-        #expect(server.log.contains("school 'alpha' keeps its previous configuration until its file is fixed"))
+        #expect(server.log.contains("school 'alpha' keeps its last good configuration"))
         #expect(server.stop() == 0)
     }
 

@@ -51,7 +51,7 @@ public enum ConfigLoader {
                     schools.append(school)
                     loadedSources[file] = text
                 } else if let good = lastGood[file], good != text, case (let kept?, _) = loadSchool(text: good, file: file, governor: governor) {
-                    problems.append(.warning(file, "school '\(kept.name)' runs on the last configuration of this file that loaded without errors, until the errors above are fixed"))
+                    problems.append(.warning(file, "school '\(kept.name)' keeps its last good configuration (the last text of this file that loaded without errors) until its file is fixed"))
                     schools.append(kept)
                     keptFromLastGood.append(file)
                 }

@@ -39,7 +39,7 @@ struct ConfigurationReloader: Sendable {
         }
         let (configuration, kept) = loaded.keepingSchools(withErrorsFrom: previous.configuration)
         for name in kept {
-            logger.warning("school '\(name)' keeps its previous configuration until its file is fixed")
+            logger.warning("school '\(name)' keeps its last good configuration until its file is fixed")
         }
         let old = previous.governor, new = configuration.governor
         if old.listen != new.listen || old.statePath != new.statePath {
