@@ -10,8 +10,13 @@
 
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
 
-swift build -c release --product governor >/dev/null
-governor="$(swift build -c release --show-bin-path)/governor"
+# GOVERNOR=PATH benchmarks a given binary (another build, to compare) instead.
+if [ -n "${GOVERNOR:-}" ]; then
+  governor="$GOVERNOR"
+else
+  swift build -c release --product governor >/dev/null
+  governor="$(swift build -c release --show-bin-path)/governor"
+fi
 
 work="$(mktemp -d)"
 pid=""
@@ -36,10 +41,11 @@ start_governor() {
     } > "$work/schools/school-$school.cfg"
   done
 
+  launched=$(date +%s.%N)
   "$governor" serve --config "$work/governor.cfg" --listen 127.0.0.1:0 --benchmark-routes 2> "$work/log" &
   pid=$!
   local port=""
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 1200); do
     port="$(grep -o 'serving on 127.0.0.1:[0-9]*' "$work/log" 2>/dev/null | grep -o '[0-9]*$' || true)"
     [ -n "$port" ] && break
     sleep 0.1

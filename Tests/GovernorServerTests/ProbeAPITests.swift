@@ -173,7 +173,7 @@ struct ProbeAPITests {
             _ = try await client.post("/v1/probes/p1/results", token: token, body: resultBody())
             // The alert judgement, which runs every second in `governor serve`, counts the misses.
             let alerts = governor.parts.alertService
-            let judged = try await alerts.evaluate([:])
+            let judged = try await alerts.evaluate(nil)
             var status = try await client.get("/v1/probes/p1").json()
             #expect(status["school"] as? String == "alpha" && status["mode"] as? String == "pull" && status["label"] as? String == "Library")
             #expect(status["last_contact"] as? String == "2026-11-23T08:30:00Z")

@@ -85,7 +85,7 @@ struct StatusConsistencyTests {
         for probe in ["p-up", "p-down", "p-back", "p-gone"] {
             #expect(try await client.get("/v1/probes/\(probe)/next").status == .ok)
         }
-        var judged = try await parts.alertService.evaluate([:])
+        var judged = try await parts.alertService.evaluate(nil)
         var states = try await self.checkViews(client, governor)
         #expect(states["p-never"]?.state == "NEVER SEEN" && states["p-up"]?.state == "UP" && states["p-down"]?.state == "UP")
 

@@ -2,6 +2,7 @@ import AsyncAlgorithms
 import Foundation
 import GovernorCore
 import GovernorStore
+import HeapModule
 import Logging
 import ServiceLifecycle
 
@@ -25,43 +26,80 @@ struct AlertService: Service {
     let logger: Logger
 
     func run() async throws {
-        var states: [String: ProbeAlertState]?
+        var judgement: AlertJudgement?
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
             do {
-                // After a (re)load, judge everything since each probe's last judged run;
-                // afterwards only the runs whose grace can have ended since the last pass.
-                let catchUp = states == nil
-                if states == nil { states = try await database.alertStates() }
-                states = try await evaluate(states ?? [:], catchUp: catchUp)
+                judgement = try await evaluate(judgement)
             } catch {
-                states = nil  // read them again from the database next time
+                judgement = nil  // read the states again from the database next time
                 logger.error("cannot evaluate missed runs (retrying): \(error)")
             }
         }
     }
 
-    /// One evaluation: judges the runs whose grace has passed and stores the outcome.
-    func evaluate(_ previous: [String: ProbeAlertState], catchUp: Bool = true) async throws -> [String: ProbeAlertState] {
+    /// One pass of the judgement.
+    ///
+    /// The first pass (`previous` nil: at start-up, or after an error) reads the stored
+    /// states and judges every probe since its last judged run; so does the pass after
+    /// a reload, and every pass with `full`. Any other pass judges only the probes
+    /// something is due for: a run whose grace ended since the last pass, a contact
+    /// since then, a reminder, a held notice. Judging any other probe would change
+    /// nothing (``MissTracker`` acts only on those), so the emails are the same as
+    /// judging every probe every second, at a cost proportional to what is due.
+    /// - Returns: what the next pass starts from.
+    func evaluate(_ previous: AlertJudgement?, full: Bool = false) async throws -> AlertJudgement {
         let snapshot = live.snapshot
         let settings = snapshot.governor.alertSettings
         let now = clock.seconds
-        var states = previous
+        let catchUp = previous == nil
+        var judgement: AlertJudgement
+        if let previous {
+            judgement = previous
+        } else {
+            judgement = AlertJudgement(states: try await database.alertStates(), lastPass: now)
+        }
+        // Contacts since the last pass, taken before anything else so that none is lost.
+        let contacted = contacts.takeUnjudged()
+        let everyone = catchUp || full || judgement.configuration !== snapshot
         var changed: [String: (school: String, state: ProbeAlertState)] = [:]
-        let removed = Set(states.keys).subtracting(snapshot.probes.keys)
-        for probe in removed { states[probe] = nil }
+        let removed = everyone ? Set(judgement.states.keys).subtracting(snapshot.probes.keys) : []
+        for probe in removed { judgement.states[probe] = nil }
 
-        let longestGrace = (snapshot.configuration.schools.map(\.timing.testDurationSeconds).max() ?? 0) + settings.graceSeconds
-        let oldest = catchUp ? (states.values.map(\.judgedThrough).min() ?? now) : now - UnixTime(longestGrace) - 60
+        let longestGrace = UnixTime((snapshot.configuration.schools.map(\.timing.testDurationSeconds).max() ?? 0) + settings.graceSeconds)
+        let oldest = catchUp ? (judgement.states.values.map(\.judgedThrough).min() ?? now) : min(judgement.lastPass, now) - longestGrace - 1
         let runs = try await database.judgeableRuns(after: max(oldest, now - 7 * 86_400), through: now)
+        let due: [String]
+        if everyone {
+            due = snapshot.probes.keys.sorted()
+        } else {
+            var names = contacted.filter { snapshot.probes[$0] != nil }
+            for (name, times) in runs {
+                guard let entry = snapshot.probes[name], let school = snapshot.schools[entry.school] else { continue }
+                let grace = UnixTime(school.timing.testDurationSeconds + settings.graceSeconds)
+                if times.contains(where: { $0 + grace > judgement.lastPass && $0 + grace <= now }) { names.insert(name) }
+            }
+            while let next = judgement.reminders.min, next.instant <= now {
+                judgement.reminders.removeMin()
+                names.insert(next.probe)
+            }
+            due = names.sorted()
+        }
+        // Which schools of the probes judged now were down as a whole before this pass,
+        // so that the order in which their probes are judged does not matter.
+        var schoolWasDown: [String: Bool] = [:]
+        for name in due {
+            guard let entry = snapshot.probes[name], schoolWasDown[entry.school] == nil, let school = snapshot.schools[entry.school] else { continue }
+            schoolWasDown[entry.school] = school.probes.count > 1 && school.probes.allSatisfy { judgement.states[$0.name]?.status == .down }
+        }
         var immediate: [String: [ProbeChange]] = [:]
-        for (name, entry) in snapshot.probes {
-            guard let school = snapshot.schools[entry.school] else { continue }
+        for name in due {
+            guard let entry = snapshot.probes[name], let school = snapshot.schools[entry.school] else { continue }
             let lastContact = contacts.lastContact(of: name)
-            var current = states[name] ?? .new(at: now, lastContact: lastContact)
-            let before = states[name]
+            var current = judgement.states[name] ?? .new(at: now, lastContact: lastContact)
+            let earlier = judgement.states[name]
             let tracker = MissTracker(threshold: settings.missedRuns, graceSeconds: school.timing.testDurationSeconds + settings.graceSeconds,
                                       repeatSeconds: settings.repeatSeconds)
-            let wholeSchoolWasDown = school.probes.count > 1 && school.probes.allSatisfy { states[$0.name]?.status == .down }
+            let wholeSchoolWasDown = schoolWasDown[entry.school] ?? false
             for transition in tracker.evaluate(&current, runs: runs[name] ?? [], lastContact: lastContact, now: now) {
                 log(transition, probe: name, school: entry.school)
                 switch transition {
@@ -76,34 +114,48 @@ struct AlertService: Service {
                 }
             }
             // Runs judged in this pass and found missed: the run counters' "missed".
-            metrics.runsMissed(school: entry.school, count: current.missedRuns.count { $0 > (before?.judgedThrough ?? .min) })
-            states[name] = current
-            if current != before { changed[name] = (entry.school, current) }
+            metrics.runsMissed(school: entry.school, count: current.missedRuns.count { $0 > (earlier?.judgedThrough ?? .min) })
+            judgement.states[name] = current
+            if current.heldNotice != nil { judgement.heldSchools.insert(entry.school) }
+            if !everyone, current.lastAlertAt != earlier?.lastAlertAt, let reminder = AlertJudgement.reminder(of: current, settings: settings) {
+                judgement.reminders.insert(.init(instant: max(reminder, now + 1), probe: name))
+            }
+            if current != earlier { changed[name] = (entry.school, current) }
         }
 
         // Held notices: one email for a school whose probes all went down (or came back)
         // together; separate ones as soon as another probe shows the link works, or
         // when the hold (the school's longest window, at most 15 minutes) is over.
         var batches = immediate
-        for school in snapshot.configuration.schools where school.probes.count > 1 {
+        if everyone {
+            judgement.heldSchools = Set(judgement.states.compactMap { name, state in state.heldNotice == nil ? nil : snapshot.probes[name]?.school })
+        }
+        for schoolName in judgement.heldSchools.sorted() {
+            guard let school = snapshot.schools[schoolName] else {
+                judgement.heldSchools.remove(schoolName)
+                continue
+            }
             let names = school.probes.map(\.name)
-            let held = names.filter { states[$0]?.heldNotice != nil }
-            guard !held.isEmpty else { continue }
-            let oldest = held.compactMap { states[$0]?.heldNotice?.heldSince }.min() ?? now
+            let held = names.filter { judgement.states[$0]?.heldNotice != nil }
+            guard !held.isEmpty else {
+                judgement.heldSchools.remove(schoolName)
+                continue
+            }
+            let oldest = held.compactMap { judgement.states[$0]?.heldNotice?.heldSince }.min() ?? now
             let hold = UnixTime(min(school.timing.nominalWindows.map(\.seconds).max() ?? 0, 900))
-            let allDown = names.allSatisfy { states[$0]?.status == .down }
-            let allUp = names.allSatisfy { states[$0]?.status == .up }
-            let linkWorks = names.contains { states[$0]?.status == .up && (states[$0]?.lastContactSeen ?? .min) >= oldest }
+            let allDown = names.allSatisfy { judgement.states[$0]?.status == .down }
+            let allUp = names.allSatisfy { judgement.states[$0]?.status == .up }
+            let linkWorks = names.contains { judgement.states[$0]?.status == .up && (judgement.states[$0]?.lastContactSeen ?? .min) >= oldest }
             guard allDown || allUp || linkWorks || now - oldest >= hold else { continue }
             for name in held {
-                guard var probeState = states[name], let notice = probeState.heldNotice,
+                guard var probeState = judgement.states[name], let notice = probeState.heldNotice,
                       let entry = snapshot.probes[name] else { continue }
                 let transition: ProbeTransition = switch notice {
                 case .down: .wentDown(missedRuns: probeState.missedRuns)
                 case .up(_, let downSince, let missedCount): .recovered(downSince: downSince, missedCount: missedCount)
                 }
                 probeState.heldNotice = nil
-                states[name] = probeState
+                judgement.states[name] = probeState
                 changed[name] = (school.name, probeState)
                 batches[school.name, default: []].append(try await change(entry.probe, of: school, transition, now: now))
             }
@@ -120,8 +172,19 @@ struct AlertService: Service {
             messages += composed
         }
         try await database.saveAlerts(states: changed, removing: removed, queue: messages)
-        alerts.replace(with: states)
-        return states
+        if everyone {
+            alerts.replace(with: judgement.states)
+        } else {
+            alerts.update(changed.mapValues(\.state))
+        }
+        if everyone {
+            judgement.reminders = Heap(judgement.states.compactMap { name, state in
+                AlertJudgement.reminder(of: state, settings: settings).map { AlertJudgement.Due(instant: max($0, now + 1), probe: name) }
+            })
+        }
+        judgement.lastPass = now
+        judgement.configuration = snapshot
+        return judgement
     }
 
     /// What the email says of one probe, from the read model every view uses.
@@ -148,4 +211,35 @@ struct AlertService: Service {
     }
 
     static let hostName: String = ProcessInfo.processInfo.hostName
+}
+
+/// What the alert judgement carries from one pass to the next.
+struct AlertJudgement: Sendable {
+    var states: [String: ProbeAlertState]
+    /// The instant of the last pass: runs whose grace ends after it are due next.
+    var lastPass: UnixTime
+    /// The configuration the last pass judged under; another one (a reload) means judging everyone.
+    var configuration: LiveConfiguration.Snapshot?
+    /// When DOWN probes are due a reminder (`[Alerts] repeat`), earliest first.
+    var reminders = Heap<Due>()
+    /// Schools with a notice held back.
+    var heldSchools: Set<String> = []
+
+    init(states: [String: ProbeAlertState], lastPass: UnixTime) {
+        self.states = states
+        self.lastPass = lastPass
+    }
+
+    struct Due: Comparable, Sendable {
+        var instant: UnixTime
+        var probe: String
+
+        static func < (lhs: Due, rhs: Due) -> Bool { (lhs.instant, lhs.probe) < (rhs.instant, rhs.probe) }
+    }
+
+    /// When a DOWN probe's next reminder is due, if reminders are on.
+    static func reminder(of state: ProbeAlertState, settings: AlertSettings) -> UnixTime? {
+        guard state.status == .down, let repeatSeconds = settings.repeatSeconds, let last = state.lastAlertAt else { return nil }
+        return last + UnixTime(repeatSeconds)
+    }
 }

@@ -11,6 +11,8 @@ final class ContactBook: Sendable {
     private struct State {
         var latest: [String: UnixTime] = [:]
         var unsaved: [String: UnixTime] = [:]
+        /// Probes heard from since the alert judgement last asked.
+        var unjudged: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -25,7 +27,16 @@ final class ContactBook: Sendable {
             if (state.latest[probe] ?? .min) < time {
                 state.latest[probe] = time
                 state.unsaved[probe] = time
+                state.unjudged.insert(probe)
             }
+        }
+    }
+
+    /// The probes heard from since the last call: the alert judgement's share of the news.
+    func takeUnjudged() -> Set<String> {
+        state.withLock { state in
+            defer { state.unjudged = [] }
+            return state.unjudged
         }
     }
 
