@@ -66,7 +66,7 @@ struct PushDispatcher: Service {
     /// `max_lateness` as skipped, the others for dispatch.
     func claimDueRuns(firstPass: Bool) async -> [(StoredRun, Result<PushTarget, PushTargetError>)] {
         let snapshot = live.snapshot
-        let pushProbes = Set(snapshot.probes.values.filter { $0.probe.mode == .push }.map(\.probe.name))
+        let pushProbes = snapshot.pushProbes
         guard !pushProbes.isEmpty else { return [] }
         let now = clock.seconds
         var claimed: [(StoredRun, Result<PushTarget, PushTargetError>)] = []

@@ -19,6 +19,10 @@ final class LiveConfiguration: Sendable {
         let configuration: Configuration
         let probes: [String: ProbeEntry]
         let schools: [String: SchoolConfig]
+        /// The push probes, for the dispatcher's passes four times a second.
+        let pushProbes: Set<String>
+        /// The schools with push probes, whose windows are stored a little earlier.
+        let pushSchools: Set<String>
 
         init(_ configuration: Configuration) {
             self.configuration = configuration
@@ -33,6 +37,8 @@ final class LiveConfiguration: Sendable {
             }
             self.probes = probes
             self.schools = schools
+            pushProbes = Set(probes.values.filter { $0.probe.mode == .push }.map(\.probe.name))
+            pushSchools = Set(probes.values.filter { $0.probe.mode == .push }.map(\.school))
         }
 
         var governor: GovernorSettings { configuration.governor }

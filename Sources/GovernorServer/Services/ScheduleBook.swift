@@ -67,6 +67,22 @@ actor ScheduleBook {
         }
     }
 
+    /// ``generateWindows(of:startingBy:now:seed:)`` for many schools in one call
+    /// (`horizon` per school), so that the scheduler's pass over a large fleet is one
+    /// hop onto this actor and a dictionary lookup per school, not a hop per school.
+    /// - Returns: the schools whose windows could not be stored, with the error.
+    func generateDueWindows(of schools: [(school: SchoolConfig, horizon: UnixTime)], now: UnixTime, seed: UInt64?) async -> [(String, any Error)] {
+        var failures: [(String, any Error)] = []
+        for (school, horizon) in schools where generatedThrough[school.name, default: .min] <= horizon {
+            do {
+                try await generateWindows(of: school, startingBy: horizon, now: now, seed: seed)
+            } catch {
+                failures.append((school.name, error))
+            }
+        }
+        return failures
+    }
+
     /// Forgets the future runs of probes that left the configuration.
     func dropRuns(of probes: Set<String>, after now: UnixTime) async throws {
         guard !probes.isEmpty else { return }

@@ -16,13 +16,12 @@ struct WindowScheduler: Sendable {
     func generateDueWindows(lookahead: UnixTime = 1) async {
         let snapshot = live.snapshot
         let now = clock.seconds
-        for school in snapshot.configuration.schools {
-            let ahead = school.probes.contains { $0.mode == .push } ? max(lookahead, PushDispatcher.scheduleLookahead) : lookahead
-            do {
-                try await schedule.generateWindows(of: school, startingBy: now + ahead, now: now, seed: snapshot.governor.seed)
-            } catch {
-                logger.error("cannot store the schedule of school '\(school.name)': \(error)")
-            }
+        let pushAhead = max(lookahead, PushDispatcher.scheduleLookahead)
+        let due = snapshot.configuration.schools.map { school in
+            (school: school, horizon: now + (snapshot.pushSchools.contains(school.name) ? pushAhead : lookahead))
+        }
+        for (school, error) in await schedule.generateDueWindows(of: due, now: now, seed: snapshot.governor.seed) {
+            logger.error("cannot store the schedule of school '\(school)': \(error)")
         }
     }
 }
