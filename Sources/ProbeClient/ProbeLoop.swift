@@ -135,11 +135,9 @@ public final class ProbeLoop: Sendable {
     public func deliverQueued(whenDue: Bool = false) async {
         let now = WallClock.now()
         if whenDue && delivery.withLock({ now < $0.notBefore }) { return }
-        // Results the queue could not take: into the queue now, or straight to the governor.
+        // Results the queue could not take: into the queue now, or else straight to the governor.
         for report in unqueued.withLock({ list in defer { list = [] }; return list }) {
-            keep(report)
-        }
-        for report in unqueued.withLock({ list in defer { list = [] }; return list }) {
+            if (try? queue.enqueue(report)) != nil { continue }
             do {
                 try await api.report(report)
             } catch {
