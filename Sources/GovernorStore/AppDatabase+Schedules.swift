@@ -33,22 +33,53 @@ public struct StoredWindow: Sendable, Equatable {
     public var runs: [ScheduledRun] { scheduled.runs }
 }
 
+/// A window to store: its school's name, its schedule and the fingerprint of the
+/// school's timing it was generated from.
+public struct NewWindow: Sendable {
+    public var school: String
+    public var window: ScheduledWindow
+    public var fingerprint: String
+
+    public init(school: String, window: ScheduledWindow, fingerprint: String) {
+        self.school = school
+        self.window = window
+        self.fingerprint = fingerprint
+    }
+}
+
 extension AppDatabase {
     /// Stores a window's schedule unless the window is stored already, and returns
     /// what is stored: a schedule, once written, is never replaced.
     public func storeWindow(school: String, _ window: ScheduledWindow, fingerprint: String, generatedAt: UnixTime) async throws -> ScheduledWindow {
-        try await writer.write { db in
-            if let existing = try WindowRecord.filter(Column("school") == school && Column("start") == window.bounds.start).fetchOne(db) {
-                return try Self.scheduledWindow(existing, in: db)
+        try await storeWindows([NewWindow(school: school, window: window, fingerprint: fingerprint)], generatedAt: generatedAt)[0]
+    }
+
+    /// ``storeWindow(school:_:fingerprint:generatedAt:)`` for many windows in one
+    /// transaction, in order: a first start with 10,000 schools stores their current
+    /// windows with one sync to disk instead of 10,000.
+    public func storeWindows(_ windows: [NewWindow], generatedAt: UnixTime) async throws -> [ScheduledWindow] {
+        guard !windows.isEmpty else { return [] }
+        return try await writer.write { db in
+            let insertWindow = try db.cachedStatement(sql: """
+                INSERT INTO window (school, start, "end", localDate, startBoundary, generatedAt, fingerprint)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (school, start) DO NOTHING
+                """)
+            let insertRun = try db.cachedStatement(sql: "INSERT INTO run (school, windowStart, sequence, probe, runAt) VALUES (?, ?, ?, ?, ?)")
+            return try windows.map { new in
+                let bounds = new.window.bounds
+                try insertWindow.execute(arguments: [new.school, bounds.start, bounds.end, bounds.localDate.description,
+                                                     bounds.startBoundary.secondsSinceMidnight, generatedAt, new.fingerprint])
+                guard db.changesCount == 1 else {
+                    // Stored before: that version is the fact.
+                    let existing = try WindowRecord.filter(Column("school") == new.school && Column("start") == bounds.start).fetchOne(db)
+                    guard let existing else { throw DatabaseError(message: "window \(new.school)@\(bounds.start) neither inserted nor found") }
+                    return try Self.scheduledWindow(existing, in: db)
+                }
+                for (sequence, run) in new.window.runs.enumerated() {
+                    try insertRun.execute(arguments: [new.school, bounds.start, sequence, run.probe, run.runAt])
+                }
+                return new.window
             }
-            try WindowRecord(school: school, start: window.bounds.start, end: window.bounds.end,
-                             localDate: window.bounds.localDate.description, startBoundary: window.bounds.startBoundary.secondsSinceMidnight,
-                             generatedAt: generatedAt, fingerprint: fingerprint).insert(db)
-            for (sequence, run) in window.runs.enumerated() {
-                try RunRecord(id: nil, school: school, windowStart: window.bounds.start, sequence: sequence,
-                              probe: run.probe, runAt: run.runAt).insert(db)
-            }
-            return window
         }
     }
 

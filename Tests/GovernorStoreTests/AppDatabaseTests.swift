@@ -120,6 +120,24 @@ struct AppDatabaseTests {
         #expect(try await database.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
     }
 
+    @Test("windows stored in one batch: new ones with their runs, a stored one kept as it was, in order")
+    func windowBatches() async throws {
+        let database = try AppDatabase.inMemory()
+        _ = try await database.storeWindow(school: "alpha", Self.window, fingerprint: "a", generatedAt: 100)
+        var replacement = Self.window
+        replacement.runs = [ScheduledRun(probe: "p1", runAt: 1_795_430_000)]
+        var beta = Self.window
+        beta.runs = [ScheduledRun(probe: "p2", runAt: 1_795_421_500)]
+        let stored = try await database.storeWindows([
+            NewWindow(school: "beta", window: beta, fingerprint: "b"),
+            NewWindow(school: "alpha", window: replacement, fingerprint: "b"),
+        ], generatedAt: 200)
+        #expect(stored == [beta, Self.window])
+        #expect(try await database.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
+        #expect(try await database.runs(probe: "p2", from: 0, before: .max) == [1_795_421_500])
+        #expect(try await database.windows(school: "beta", startingFrom: 0, before: .max).map(\.generatedAt) == [200])
+    }
+
     @Test("a run is claimed once; finished, skipped and interrupted claims leave the due list")
     func dispatchClaims() async throws {
         let database = try AppDatabase.inMemory()

@@ -37,23 +37,12 @@ public enum ConfigLoader {
             if let school { schools.append(school) }
         }
         if let directory = governor.schoolsDirectory {
-            for file in schoolFiles(in: directory, declaredIn: document, problems: &problems) {
-                let text: String
-                do {
-                    text = try INIParser.text(contentsOf: file)
-                } catch {
-                    problems.append(error)
-                    continue
-                }
-                let (school, schoolProblems) = loadSchool(text: text, file: file, governor: governor)
-                problems += schoolProblems
-                if let school {
+            let files = schoolFiles(in: directory, declaredIn: document, problems: &problems)
+            for read in readSchoolFiles(files, governor: governor, lastGood: lastGood) {
+                problems += read.problems
+                if let school = read.school {
                     schools.append(school)
-                    loadedSources[file] = text
-                } else if let good = lastGood[file], good != text, case (let kept?, _) = loadSchool(text: good, file: file, governor: governor) {
-                    problems.append(.warning(file, "school '\(kept.name)' keeps its last good configuration (the last text of this file that loaded without errors) until its file is fixed"))
-                    schools.append(kept)
-                    keptFromLastGood.append(file)
+                    if read.keptFromLastGood { keptFromLastGood.append(read.file) } else { loadedSources[read.file] = read.text }
                 }
             }
         }
@@ -65,6 +54,58 @@ public enum ConfigLoader {
         configuration.loadedSources = loadedSources
         configuration.keptFromLastGood = keptFromLastGood
         return configuration
+    }
+
+    /// What reading one school file gave.
+    struct SchoolFileRead: Sendable {
+        var file: String
+        /// The file's text, when it could be read.
+        var text: String?
+        var school: SchoolConfig?
+        var problems: [ConfigProblem]
+        /// The file has errors and `school` comes from its last good text.
+        var keptFromLastGood = false
+    }
+
+    /// Reads the school files in parallel (each file alone is pure work on its own
+    /// text), and returns what each gave in the order of `files`: 10,000 school files
+    /// load in a fraction of the time one core takes.
+    static func readSchoolFiles(_ files: [String], governor: GovernorSettings, lastGood: [String: String]) -> [SchoolFileRead] {
+        [SchoolFileRead](unsafeUninitializedCapacity: files.count) { buffer, count in
+            let slots = Slots(base: buffer.baseAddress)
+            DispatchQueue.concurrentPerform(iterations: files.count) { index in
+                slots.fill(index, with: readSchoolFile(files[index], governor: governor, lastGood: lastGood[files[index]]))
+            }
+            count = files.count
+        }
+    }
+
+    /// The result array's storage while `concurrentPerform` fills it: each iteration
+    /// initializes its own slot once, and no slot is read before all are written.
+    private struct Slots: @unchecked Sendable {
+        let base: UnsafeMutablePointer<SchoolFileRead>?
+
+        func fill(_ index: Int, with read: SchoolFileRead) {
+            base?.advanced(by: index).initialize(to: read)
+        }
+    }
+
+    /// One school file, or its last good text when the file has errors now.
+    static func readSchoolFile(_ file: String, governor: GovernorSettings, lastGood: String?) -> SchoolFileRead {
+        let text: String
+        do {
+            text = try INIParser.text(contentsOf: file)
+        } catch {
+            return SchoolFileRead(file: file, text: nil, school: nil, problems: [error])
+        }
+        var read = SchoolFileRead(file: file, text: text, school: nil, problems: [])
+        (read.school, read.problems) = loadSchool(text: text, file: file, governor: governor)
+        if read.school == nil, let lastGood, lastGood != text, case (let kept?, _) = loadSchool(text: lastGood, file: file, governor: governor) {
+            read.problems.append(.warning(file, "school '\(kept.name)' keeps its last good configuration (the last text of this file that loaded without errors) until its file is fixed"))
+            read.school = kept
+            read.keptFromLastGood = true
+        }
+        return read
     }
 
     /// Loads one school file.

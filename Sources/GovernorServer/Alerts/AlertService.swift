@@ -114,7 +114,7 @@ struct AlertService: Service {
                 }
             }
             // Runs judged in this pass and found missed: the run counters' "missed".
-            metrics.runsMissed(school: entry.school, count: current.missedRuns.count { $0 > (earlier?.judgedThrough ?? .min) })
+            metrics.runsMissed(count: current.missedRuns.count { $0 > (earlier?.judgedThrough ?? .min) })
             judgement.states[name] = current
             if current.heldNotice != nil { judgement.heldSchools.insert(entry.school) }
             if !everyone, current.lastAlertAt != earlier?.lastAlertAt, let reminder = AlertJudgement.reminder(of: current, settings: settings) {

@@ -11,7 +11,7 @@ struct ResultRecorder: Sendable {
 
     func stored(_ result: TestResult) {
         ResultsLog.append(result, to: live.snapshot.governor.resultsLog, logger: logger)
-        metrics.runFinished(school: result.school, succeeded: result.failure == nil && result.exitCode == 0)
+        metrics.runFinished(succeeded: result.failure == nil && result.exitCode == 0)
         if let started = result.startedAtMs, let runAt = result.runAt {
             metrics.startLateness(mode: result.mode.rawValue, seconds: Double(started - runAt * 1000) / 1000)
         }

@@ -69,19 +69,36 @@ actor ScheduleBook {
 
     /// ``generateWindows(of:startingBy:now:seed:)`` for many schools in one call
     /// (`horizon` per school), so that the scheduler's pass over a large fleet is one
-    /// hop onto this actor and a dictionary lookup per school, not a hop per school.
+    /// hop onto this actor and a dictionary lookup per school, not a hop per school;
+    /// the windows due are stored in transactions of up to ``storeBatch``.
     /// - Returns: the schools whose windows could not be stored, with the error.
     func generateDueWindows(of schools: [(school: SchoolConfig, horizon: UnixTime)], now: UnixTime, seed: UInt64?) async -> [(String, any Error)] {
-        var failures: [(String, any Error)] = []
+        var due: [(school: SchoolConfig, window: ScheduledWindow)] = []
         for (school, horizon) in schools where generatedThrough[school.name, default: .min] <= horizon {
+            for bounds in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: 1)
+            where bounds.start <= horizon && bounds.start >= generatedThrough[school.name, default: .min] {
+                if let window = draw(bounds, of: school, seed: seed) { due.append((school, window)) }
+            }
+        }
+        var failures: [(String, any Error)] = []
+        for first in stride(from: 0, to: due.count, by: Self.storeBatch) {
+            let batch = due[first..<min(first + Self.storeBatch, due.count)]
             do {
-                try await generateWindows(of: school, startingBy: horizon, now: now, seed: seed)
+                let stored = try await database.storeWindows(
+                    batch.map { NewWindow(school: $0.school.name, window: $0.window, fingerprint: $0.school.scheduleFingerprint) }, generatedAt: now)
+                for (entry, window) in zip(batch, stored) { remember(window, of: entry.school.name, now: now) }
             } catch {
-                failures.append((school.name, error))
+                var named: Set<String> = []
+                failures += batch.filter { named.insert($0.school.name).inserted }.map { ($0.school.name, error) }
             }
         }
         return failures
     }
+
+    /// How many windows one transaction of the scheduler stores: enough that a first
+    /// start with 10,000 schools syncs to disk a few times, few enough that a probe's
+    /// request waiting for the writer waits milliseconds.
+    static let storeBatch = 500
 
     /// Forgets the future runs of probes that left the configuration.
     func dropRuns(of probes: Set<String>, after now: UnixTime) async throws {
@@ -105,26 +122,34 @@ actor ScheduleBook {
         return (start, end, stored, ungenerated)
     }
 
-    private func generate(_ window: WindowBounds, of school: SchoolConfig, now: UnixTime, seed: UInt64?) async throws {
-        guard window.start >= generatedThrough[school.name, default: .min] else { return }
-        let key = WindowKey(school: school.name, start: window.start)
-        let scheduled: ScheduledWindow
+    private func generate(_ bounds: WindowBounds, of school: SchoolConfig, now: UnixTime, seed: UInt64?) async throws {
+        guard bounds.start >= generatedThrough[school.name, default: .min], let window = draw(bounds, of: school, seed: seed) else { return }
+        let stored = try await database.storeWindow(school: school.name, window, fingerprint: school.scheduleFingerprint, generatedAt: now)
+        remember(stored, of: school.name, now: now)
+    }
+
+    /// The window's schedule, or nil when it cannot be drawn (reported once).
+    private func draw(_ bounds: WindowBounds, of school: SchoolConfig, seed: UInt64?) -> ScheduledWindow? {
         do {
-            scheduled = try ScheduleGenerator.window(window, of: school, seed: seed)
+            return try ScheduleGenerator.window(bounds, of: school, seed: seed)
         } catch {
-            if refused.insert(key).inserted {
+            if refused.insert(WindowKey(school: school.name, start: bounds.start)).inserted {
                 logger.error("\(error.description)")
             }
-            return
+            return nil
         }
-        let stored = try await database.storeWindow(school: school.name, scheduled, fingerprint: school.scheduleFingerprint, generatedAt: now)
-        metrics.runsScheduled(school: school.name, count: stored.runs.count)
-        generatedThrough[school.name] = max(generatedThrough[school.name, default: .min], stored.bounds.end)
+    }
+
+    /// A window as stored (by this call or an earlier one): its future runs become
+    /// answers, and the school is generated through its end.
+    private func remember(_ stored: ScheduledWindow, of school: String, now: UnixTime) {
+        metrics.runsScheduled(count: stored.runs.count)
+        generatedThrough[school] = max(generatedThrough[school, default: .min], stored.bounds.end)
         cache.insert(stored.runs.filter { $0.runAt > now }.map {
-            StoredRun(school: school.name, probe: $0.probe, runAt: $0.runAt, windowStart: stored.bounds.start, windowEnd: stored.bounds.end)
+            StoredRun(school: school, probe: $0.probe, runAt: $0.runAt, windowStart: stored.bounds.start, windowEnd: stored.bounds.end)
         })
         logger.debug("generated a window", metadata: [
-            "school": "\(school.name)", "start": "\(RFC3339.format(stored.bounds.start))", "runs": "\(stored.runs.count)",
+            "school": "\(school)", "start": "\(RFC3339.format(stored.bounds.start))", "runs": "\(stored.runs.count)",
         ])
     }
 }
