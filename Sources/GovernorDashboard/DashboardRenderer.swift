@@ -24,12 +24,9 @@ public struct DashboardRenderer: Sendable {
         self.refreshSeconds = refreshSeconds
     }
 
-    /// `/`: the counts, then every school with its timeline and probes.
-    public func overview(_ report: StatusReport) -> String {
-        let now = report.generatedAt.unixTime
-        return render("overview", OverviewPage(
-            header: HeaderView(report: report, title: "\(report.schools.count) school\(report.schools.count == 1 ? "" : "s")", refreshSeconds: refreshSeconds),
-            schools: report.schools.map { SchoolView(school: $0, now: now, size: .compact) }))
+    /// `/`: the counts, what needs attention, then a page of schools, a line each.
+    public func overview(_ overview: FleetOverview) -> String {
+        render("overview", OverviewPage(overview, refreshSeconds: refreshSeconds))
     }
 
     /// `/schools/{name}`: one school, larger, with its latest results' output.
@@ -55,11 +52,6 @@ public struct DashboardRenderer: Sendable {
         }
         return html
     }
-}
-
-struct OverviewPage {
-    var header: HeaderView
-    var schools: [SchoolView]
 }
 
 struct SchoolPage {

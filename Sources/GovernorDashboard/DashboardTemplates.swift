@@ -8,6 +8,7 @@
 enum DashboardTemplates {
     static let all: [String: String] = [
         "overview": overview,
+        "line": line,
         "school": school,
         "head": head,
         "summary": summary,
@@ -19,15 +20,36 @@ enum DashboardTemplates {
 
     static let overview = """
     {{#header}}{{> head}}{{> summary}}{{/header}}
-    {{^schools}}<p class="empty">No schools are configured. Add a <code>.cfg</code> file to the schools directory and reload.</p>{{/schools}}
-    {{#schools}}
-    <section class="school" id="school-{{name}}">
-    <h2><a href="{{href}}">{{name}}</a> <span class="meta">{{counts}} · {{timezone}} · {{date}}</span></h2>
-    {{#timeline}}{{> timeline}}{{/timeline}}
-    {{> probes}}
+    <section class="attention">
+    <h2>Needs attention <span class="meta">{{attentionText}}</span></h2>
+    {{#hasOutboxFailing}}<p class="warn">{{outboxFailing}} alert email(s) failing to send: the journal says why.</p>{{/hasOutboxFailing}}
+    {{^hasAttention}}<p class="empty">Nothing: no probe is DOWN, missing runs, failing its tests or off the clock.</p>{{/hasAttention}}
+    {{#hasAttention}}
+    <div class="scroll"><table class="lines">
+    <thead><tr><th>School</th><th>Probes</th><th>Why</th><th>Today</th><th>By hour</th></tr></thead>
+    <tbody>{{#attention}}{{> line}}{{/attention}}</tbody>
+    </table></div>
+    {{#moreAttention}}<p><a href="{{moreAttentionHref}}">Every school that needs attention »</a></p>{{/moreAttention}}
+    {{/hasAttention}}
     </section>
-    {{/schools}}
+    <section class="schools">
+    <h2>Schools <span class="meta">{{pageText}}</span></h2>
+    <form class="search" method="get" action="/"><input type="search" name="school" value="{{search}}" placeholder="part of a school's name" aria-label="school name" /> <button type="submit">Search</button>{{#searching}} <a href="/">show all</a>{{/searching}}</form>
+    {{^hasSchools}}<p class="empty">{{emptyText}}</p>{{/hasSchools}}
+    {{#hasSchools}}
+    <div class="scroll"><table class="lines">
+    <thead><tr><th>School</th><th>Probes</th><th>Why</th><th>Today</th><th>By hour</th></tr></thead>
+    <tbody>{{#schools}}{{> line}}{{/schools}}</tbody>
+    </table></div>
+    {{/hasSchools}}
+    <p class="pager">{{#hasFirst}}<a href="{{firstHref}}">« first page</a> {{/hasFirst}}{{#hasNext}}<a rel="next" href="{{nextHref}}">next page »</a>{{/hasNext}}</p>
+    </section>
     {{> foot}}
+    """
+
+    static let line = """
+    <tr class="school-line" data-school="{{name}}"><td><a href="{{href}}">{{name}}</a> <span class="small">{{timezone}}</span></td><td class="{{statesClass}}">{{states}}</td><td class="warn">{{reasons}}</td><td>{{today}}</td><td><svg class="spark" viewBox="0 0 96 10" width="96" height="10" role="img" aria-label="{{sparkLabel}}">{{#spark}}<rect class="{{className}}" x="{{{x}}}" y="0" width="4" height="10"><title>{{title}}</title></rect>{{/spark}}</svg></td></tr>
+
     """
 
     static let school = """
@@ -88,7 +110,12 @@ enum DashboardTemplates {
     .tile b { display: block; font-size: 24px; }
     .tile span { color: var(--muted); font-size: 13px; }
     .tile.down b { color: var(--down); }
-    section.school, section.results { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin-bottom: 14px; }
+    svg.spark { display: block; background: #f3f4f6; }
+    .spark-done { fill: var(--up); } .spark-failed { fill: var(--down); } .spark-missed { fill: var(--missed); }
+    .spark-pending { fill: #c0c6cc; } .spark-unannounced { fill: #e5e7ea; }
+    form.search { margin: 0 0 8px; } form.search input { padding: 3px 6px; min-width: 16em; }
+    .pager { margin: 8px 0 0; }
+    section.school, section.results, section.attention, section.schools { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin-bottom: 14px; }
     h2 { font-size: 17px; margin: 2px 0 8px; }
     h2 .meta { font-weight: normal; color: var(--muted); font-size: 13px; }
     a { color: #0969da; }

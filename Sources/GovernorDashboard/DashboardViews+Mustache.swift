@@ -167,3 +167,57 @@ extension ResultEntryView: MustacheParent {
         }
     }
 }
+
+extension SchoolLineView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "name": name
+        case "href": href
+        case "timezone": timezone
+        case "states": states
+        case "statesClass": statesClass
+        case "reasons": reasons
+        case "today": today
+        case "spark": spark
+        case "sparkLabel": sparkLabel
+        default: nil
+        }
+    }
+}
+
+extension SparkCell: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "x": x
+        case "className": className
+        case "title": title
+        default: nil
+        }
+    }
+}
+
+extension OverviewPage: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "header": header
+        case "attention": attention
+        case "hasAttention": hasAttention
+        case "attentionText": attentionText
+        case "moreAttention": moreAttention
+        case "moreAttentionHref": moreAttentionHref
+        case "outboxFailing": outboxFailing
+        case "hasOutboxFailing": hasOutboxFailing
+        case "schools": schools
+        case "hasSchools": hasSchools
+        case "emptyText": emptyText
+        case "pageText": pageText
+        case "search": search
+        case "searching": searching
+        case "hasFirst": hasFirst
+        case "firstHref": firstHref
+        case "hasNext": hasNext
+        case "nextHref": nextHref
+        default: nil
+        }
+    }
+}

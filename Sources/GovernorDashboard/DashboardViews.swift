@@ -28,6 +28,45 @@ struct SchoolView {
     var timeline: TimelineView
 }
 
+struct SchoolLineView {
+    var name: String
+    var href: String
+    var timezone: String
+    var states: String
+    var statesClass: String
+    var reasons: String
+    var today: String
+    var spark: [SparkCell]
+    var sparkLabel: String
+}
+
+struct SparkCell {
+    var x: Int
+    var className: String
+    var title: String
+}
+
+struct OverviewPage {
+    var header: HeaderView
+    var attention: [SchoolLineView]
+    var hasAttention: Bool
+    var attentionText: String
+    var moreAttention: Bool
+    var moreAttentionHref: String
+    var outboxFailing: Int
+    var hasOutboxFailing: Bool
+    var schools: [SchoolLineView]
+    var hasSchools: Bool
+    var emptyText: String
+    var pageText: String
+    var search: String
+    var searching: Bool
+    var hasFirst: Bool
+    var firstHref: String
+    var hasNext: Bool
+    var nextHref: String
+}
+
 struct ProbeView {
     var probe: String
     var mode: String
@@ -146,6 +185,62 @@ extension SchoolView {
     /// School names are letters, digits, '-', '_' and '.', but escape anyway.
     static func pathSegment(_ name: String) -> String {
         name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
+    }
+}
+
+extension SchoolLineView {
+    init(_ line: SchoolLine) {
+        var states = ["\(line.up) UP"]
+        if line.down > 0 { states.append("\(line.down) DOWN") }
+        if line.neverSeen > 0 { states.append("\(line.neverSeen) never seen") }
+        var reasons: [String] = []
+        if line.down > 0 { reasons.append("\(line.down) DOWN") }
+        if line.missing > 0 { reasons.append("\(line.missing) missing runs") }
+        if line.failing > 0 { reasons.append("\(line.failing) latest result failed") }
+        if line.skewed > 0 { reasons.append("\(line.skewed) clock off") }
+        let today = RunOutcome.allCases.compactMap { outcome in line.outcomes[outcome].map { "\($0) \(outcome.rawValue)" } }
+        let hours = 24 / SchoolLine.hourCount
+        self.init(
+            name: line.name, href: SchoolView.href(of: line.name), timezone: line.timezone,
+            states: states.joined(separator: " · "), statesClass: line.down > 0 ? "warn" : "",
+            reasons: reasons.joined(separator: " · "),
+            today: today.isEmpty ? "no runs today" : today.joined(separator: " · "),
+            spark: line.hours.enumerated().compactMap { hour, outcome in
+                outcome.map { SparkCell(x: hour * 4, className: "spark-\($0.rawValue)", title: "\(hour * hours):00 \($0.rawValue)") }
+            },
+            sparkLabel: "today's runs by hour at \(line.name)")
+    }
+}
+
+extension OverviewPage {
+    init(_ overview: FleetOverview, refreshSeconds: Int) {
+        let report = overview.report
+        let summary = report.summary
+        let page = report.page
+        let lines = report.schools.map { SchoolLineView(SchoolLine($0, clockSkewMs: overview.clockSkewMs)) }
+        let searchQuery = overview.search.isEmpty ? "" : "school=" + Self.queryValue(overview.search) + "&"
+        let shown = page.map { "\($0.matchedSchools) school\($0.matchedSchools == 1 ? "" : "s")\(overview.search.isEmpty ? "" : " match “\(overview.search)”")" } ?? ""
+        self.init(
+            header: HeaderView(report: report, title: "\(summary.schools) school\(summary.schools == 1 ? "" : "s")", refreshSeconds: refreshSeconds),
+            attention: overview.attention.map { SchoolLineView(SchoolLine($0, clockSkewMs: overview.clockSkewMs)) },
+            hasAttention: overview.attentionSchools > 0,
+            attentionText: overview.attentionSchools == 0 ? "" :
+                "\(overview.attentionProbes) probe\(overview.attentionProbes == 1 ? "" : "s") in \(overview.attentionSchools) school\(overview.attentionSchools == 1 ? "" : "s")",
+            moreAttention: overview.attentionSchools > overview.attention.count,
+            moreAttentionHref: "/?attention=true",
+            outboxFailing: summary.outboxFailing, hasOutboxFailing: summary.outboxFailing > 0,
+            schools: lines, hasSchools: !lines.isEmpty,
+            emptyText: summary.schools == 0
+                ? "No schools are configured. Add a .cfg file to the schools directory and reload."
+                : "No school matches “\(overview.search)”.",
+            pageText: shown, search: overview.search, searching: !overview.search.isEmpty,
+            hasFirst: overview.cursor != nil, firstHref: "/" + (searchQuery.isEmpty ? "" : "?" + searchQuery.dropLast()),
+            hasNext: page?.nextCursor != nil,
+            nextHref: page?.nextCursor.map { "/?" + searchQuery + "cursor=" + Self.queryValue($0) } ?? "")
+    }
+
+    static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
     }
 }
 

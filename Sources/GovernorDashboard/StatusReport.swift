@@ -7,22 +7,58 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var generatedAt: Instant
     public var startedAt: Instant
     public var summary: Summary
+    /// Which page of the fleet `schools` is; nil for one school's page.
+    public var page: Page?
     public var schools: [SchoolStatus]
 
-    public init(version: String, generatedAt: Instant, startedAt: Instant, summary: Summary, schools: [SchoolStatus]) {
+    public init(version: String, generatedAt: Instant, startedAt: Instant, summary: Summary, page: Page? = nil, schools: [SchoolStatus]) {
         self.version = version
         self.generatedAt = generatedAt
         self.startedAt = startedAt
         self.summary = summary
+        self.page = page
         self.schools = schools
     }
 
     public var uptimeSeconds: Int64 { max(0, generatedAt.unixTime - startedAt.unixTime) }
 
     enum CodingKeys: String, CodingKey {
-        case version, summary, schools
+        case version, summary, page, schools
         case generatedAt = "generated_at"
         case startedAt = "started_at"
+    }
+
+    /// A page of a fleet view: how many schools it may hold, how many schools and
+    /// probes the whole query matched (exact, whatever the page), and the cursor of
+    /// the next page (nil on the last).
+    public struct Page: Codable, Sendable, Equatable {
+        public var limit: Int
+        public var matchedSchools: Int
+        public var matchedProbes: Int
+        public var nextCursor: String?
+
+        public init(limit: Int, matchedSchools: Int, matchedProbes: Int, nextCursor: String?) {
+            self.limit = limit
+            self.matchedSchools = matchedSchools
+            self.matchedProbes = matchedProbes
+            self.nextCursor = nextCursor
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case limit
+            case matchedSchools = "matched_schools"
+            case matchedProbes = "matched_probes"
+            case nextCursor = "next_cursor"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(limit, forKey: .limit)
+            try container.encode(matchedSchools, forKey: .matchedSchools)
+            try container.encode(matchedProbes, forKey: .matchedProbes)
+            // Written as null on the last page, so that a client can loop until it is.
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
     }
 
     /// The counts at the top of the dashboard.

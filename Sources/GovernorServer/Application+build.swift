@@ -10,6 +10,7 @@ import ServiceLifecycle
 func buildRouter(_ parts: GovernorComponents, benchmarkRoutes: Bool = false) -> Router<GovernorRequestContext> {
     let router = Router(context: GovernorRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: parts.metrics))
+    router.add(middleware: ResponseCompressionMiddleware())
     router.add(middleware: APIErrorMiddleware())
     ProbeController(live: parts.live, contacts: parts.contacts, schedule: parts.schedule, database: parts.database,
                     results: parts.results, status: parts.status, authFailures: parts.authFailures, clock: parts.clock).addRoutes(to: router)

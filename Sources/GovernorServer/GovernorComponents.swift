@@ -18,6 +18,7 @@ struct GovernorComponents: Sendable {
     let metrics: GovernorMetrics
     let clock: ServerClock
     let logger: Logger
+    let latest: LatestResults
     let status: FleetStatus
     let results: ResultRecorder
     let scheduler: WindowScheduler
@@ -33,6 +34,8 @@ struct GovernorComponents: Sendable {
         let schedule = ScheduleBook(database: database, metrics: metrics, logger: logger)
         let contacts = ContactBook()
         let alerts = AlertBook()
+        let latest = LatestResults()
+        self.latest = latest
         self.live = live
         self.database = database
         self.schedule = schedule
@@ -41,18 +44,20 @@ struct GovernorComponents: Sendable {
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
-        status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, database: database, clock: clock, startedAt: startedAt)
-        results = ResultRecorder(live: live, metrics: metrics, logger: logger)
+        status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, latest: latest, database: database,
+                             clock: clock, startedAt: startedAt)
+        results = ResultRecorder(live: live, latest: latest, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
         authFailures = AuthFailureBook(metrics: metrics, logger: logger)
         stateHealth = StateHealth(database: database, statePath: configuration.governor.statePath, clock: clock)
         reloader = ConfigurationReloader(configPath: configPath, live: live, database: database, schedule: schedule, metrics: metrics, clock: clock, logger: logger)
     }
 
-    /// Reads the stored schedule and contacts; call once before serving.
+    /// Reads the stored schedule, contacts and latest results; call once before serving.
     func load() async throws {
         try await schedule.load(now: clock.seconds)
         contacts.load(try await database.contacts())
+        latest.load(try await database.latestResults())
     }
 
     /// The long-running work beside the HTTP server.

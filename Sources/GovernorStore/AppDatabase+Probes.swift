@@ -53,11 +53,17 @@ extension AppDatabase {
         }
     }
 
-    /// How many results each probe has received since `instant`.
-    public func resultCounts(since instant: UnixTime) async throws -> [String: Int] {
+    /// How many results each of `probes` has sent since `instant` (probes without
+    /// any are left out): one index range per probe.
+    public func resultCounts(of probes: [String], since instant: UnixTime) async throws -> [String: Int] {
         try await writer.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT probe, COUNT(*) FROM result WHERE receivedAt >= ? GROUP BY probe", arguments: [instant])
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as Int) })
+            let statement = try db.cachedStatement(sql: "SELECT COUNT(*) FROM result WHERE probe = ? AND receivedAt >= ?")
+            var counts: [String: Int] = [:]
+            for probe in probes {
+                let count = try Int.fetchOne(statement, arguments: [probe, instant]) ?? 0
+                if count > 0 { counts[probe] = count }
+            }
+            return counts
         }
     }
 

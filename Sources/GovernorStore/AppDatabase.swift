@@ -164,6 +164,11 @@ public struct AppDatabase: Sendable {
             // broken while the governor was down does not un-know the school's probes.
             try db.execute(sql: "CREATE TABLE schoolSource (file TEXT PRIMARY KEY, text TEXT NOT NULL, storedAt INTEGER NOT NULL)")
         }
+        migrator.registerMigration("v8") { db in
+            // A page of /v1/schools counts its probes' results of the last 24 hours
+            // without reading the rest of the fleet's.
+            try db.create(index: "result_on_probe_receivedAt", on: "result", columns: ["probe", "receivedAt"])
+        }
         return migrator
     }
 }

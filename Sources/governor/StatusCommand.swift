@@ -33,10 +33,54 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for the answer.", valueName: "seconds"))
     var timeout: Int = 10
 
+    @Flag(help: "Only the probes that need attention: DOWN, missing runs, a failed latest result, a clock off by more than 1 s.")
+    var attention = false
+
+    @Option(help: ArgumentHelp("Only probes in this state: UP, DOWN or NEVER_SEEN.", valueName: "state"))
+    var state: String?
+
+    @Option(help: ArgumentHelp("Only schools whose name contains this.", valueName: "text"))
+    var school: String?
+
+    /// Schools per request: the report is read a page at a time, whatever the fleet's size.
+    static let pageSize = 500
+    /// Enough pages for 5 million schools: a bound on the loop, never reached.
+    static let maxPages = 10_000
+
     func run() async throws {
         let base = try baseURL()
         let token = try operatorToken()
-        var request = HTTPClientRequest(url: base + "/v1/status")
+        var report: StatusReport?
+        var cursor: String?
+        for _ in 0..<Self.maxPages {
+            let page = try await fetch(base: base, token: token, cursor: cursor)
+            if report == nil { report = page } else { report?.schools += page.schools }
+            cursor = page.page?.nextCursor
+            if cursor == nil { break }
+        }
+        guard var report else { throw ExitCode(1) }
+        report.page?.nextCursor = nil
+        if json {
+            try JSONOutput.print(report)
+        } else {
+            print(StatusTable.render(report, server: base), terminator: "")
+        }
+    }
+
+    /// One page of `GET /v1/status`.
+    private func fetch(base: String, token: String?, cursor: String?) async throws -> StatusReport {
+        var components = URLComponents(string: base + "/v1/status")
+        var items = [URLQueryItem(name: "limit", value: "\(Self.pageSize)")]
+        if let cursor { items.append(URLQueryItem(name: "cursor", value: cursor)) }
+        if attention { items.append(URLQueryItem(name: "attention", value: "true")) }
+        if let state { items.append(URLQueryItem(name: "state", value: state)) }
+        if let school { items.append(URLQueryItem(name: "school", value: school)) }
+        components?.queryItems = items
+        // '+' is a space in a query string; URLComponents leaves it as it is.
+        let query = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        components?.percentEncodedQuery = query
+        guard let url = components?.string else { throw ValidationError("--server '\(base)' is not a usable URL") }
+        var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
 
@@ -59,17 +103,11 @@ struct StatusCommand: AsyncParsableCommand {
             }
             throw ExitCode(1)
         }
-        let report: StatusReport
         do {
-            report = try JSONDecoder().decode(StatusReport.self, from: Data(text.utf8))
+            return try JSONDecoder().decode(StatusReport.self, from: Data(text.utf8))
         } catch {
             StandardError.print("governor status: the answer of \(base)/v1/status is not a status report (is it a governor of this version?): \(error)")
             throw ExitCode(1)
-        }
-        if json {
-            try JSONOutput.print(report)
-        } else {
-            print(StatusTable.render(report, server: base), terminator: "")
         }
     }
 

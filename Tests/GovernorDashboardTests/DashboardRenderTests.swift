@@ -52,6 +52,18 @@ import Testing
                      schools: schools)
     }
 
+    /// `/` with `report`'s schools as its page and, by default, as its attention list.
+    static func overview(_ report: StatusReport = report(), attention: [SchoolStatus]? = nil, search: String = "", cursor: String? = nil) -> FleetOverview {
+        let attention = attention ?? report.schools
+        return FleetOverview(report: report, attention: attention, attentionSchools: attention.count,
+                             attentionProbes: attention.reduce(0) { $0 + $1.probes.count }, search: search, cursor: cursor, clockSkewMs: 1000)
+    }
+
+    /// The school page of the fixed school.
+    static func schoolPage() -> String {
+        DashboardRenderer().school(school(), of: report(), results: [])
+    }
+
     /// Reads the page as XML: the markup is meant to be well-formed.
     static func parse(_ html: String) throws -> XMLDocument {
         try XMLDocument(xmlString: html, options: [])
@@ -67,14 +79,14 @@ import Testing
     }
 
     /// The axis runs over whole local hours around the windows: 08:00–11:00 Rome,
-    /// 07:00Z–10:00Z, drawn from x = 120 (after the probe names) to 960 − 24.
+    /// 07:00Z–10:00Z, drawn from x = 150 (after the probe names) to 1200 − 24.
     static func expectedX(_ instant: UnixTime) -> Double {
         let start = windowOne.start, end = windowTwo.end
-        return ((120 + Double(instant - start) / Double(end - start) * (960 - 120 - 24)) * 10).rounded() / 10
+        return ((150 + Double(instant - start) / Double(end - start) * (1200 - 150 - 24)) * 10).rounded() / 10
     }
 
-    @Test func overviewParsesAndHasOneMarkPerRunAtItsTime() throws {
-        let html = DashboardRenderer().overview(Self.report())
+    @Test func schoolPageParsesAndHasOneMarkPerRunAtItsTime() throws {
+        let html = Self.schoolPage()
         let document = try Self.parse(html)
         let marks = try Self.elements(document, "circle", class: "run")
         // The legend has one circle per outcome too; the timeline's carry data-run-at.
@@ -93,7 +105,7 @@ import Testing
     }
 
     @Test func timelineDrawsWindowsNowAndLocalHours() throws {
-        let document = try Self.parse(DashboardRenderer().overview(Self.report()))
+        let document = try Self.parse(Self.schoolPage())
         let bands = try Self.elements(document, "rect", class: "window")
         #expect(bands.map { Double(Self.attribute($0, "x") ?? "") } == [Self.expectedX(Self.windowOne.start), Self.expectedX(Self.windowTwo.start)])
         let now = try #require(try Self.elements(document, "line", class: "now").first)
@@ -102,30 +114,55 @@ import Testing
         #expect(labels == ["08:00", "09:00", "10:00", "11:00"])
     }
 
-    @Test func overviewShowsTheCountsAndProbeRows() throws {
-        let html = DashboardRenderer().overview(Self.report())
+    @Test func overviewShowsTheCountsWhatNeedsAttentionAndALinePerSchool() throws {
+        var report = Self.report()
+        report.page = StatusReport.Page(limit: 1, matchedSchools: 7, matchedProbes: 14, nextCursor: "liceo-galilei")
+        let html = DashboardRenderer().overview(Self.overview(report))
         let document = try Self.parse(html)
         let tiles = try Self.elements(document, "div", class: "tile").map { $0.stringValue ?? "" }
         #expect(tiles == ["1schools", "2probes", "1UP", "1DOWN", "0never seen", "2alerts pending (1 failing)"])
-        let rows = try Self.elements(document, "tr", class: "probe")
-        #expect(rows.compactMap { Self.attribute($0, "data-probe") } == ["lab-1", "lab-2"])
-        let second = rows[1].stringValue ?? ""
-        #expect(second.contains("DOWN") && second.contains("ndt@10.1.2.3") && second.contains("connect: connection refused") && second.contains("never"))
-        let first = rows[0].stringValue ?? ""
-        #expect(first.contains("+1.2 ms") && first.contains("exit 0") && first.contains("+3 ms late") && first.contains("1 min ago"))
+        // Attention first, then the page: one line per school each, no probe rows, no timelines.
+        let lines = try Self.elements(document, "tr", class: "school-line")
+        #expect(lines.compactMap { Self.attribute($0, "data-school") } == ["liceo-galilei", "liceo-galilei"])
+        let line = lines[0].stringValue ?? ""
+        #expect(line.contains("1 UP · 1 DOWN") && line.contains("1 DOWN · 2 missing runs · 1 latest result failed") && !line.contains("clock off"))
+        #expect(line.contains("2 done · 1 failed · 1 missed · 2 pending"))
+        #expect(try Self.elements(document, "tr", class: "probe").isEmpty && !html.contains("data-run-at"))
+        // Today by local hour: 08:00 holds a failed run (and a done and a missed one), 10:00 pending ones.
+        let cells = try Self.elements(document, "rect").filter { (Self.attribute($0, "class") ?? "").hasPrefix("spark-") }
+        #expect(cells.prefix(2).map { [Self.attribute($0, "x"), Self.attribute($0, "class")] } == [["32", "spark-failed"], ["40", "spark-pending"]])
+        #expect(html.contains("1 alert email(s) failing to send"))
+        #expect(html.contains("7 schools") && html.contains("2 probes in 1 school"))
+        let links = try Self.elements(document, "a").compactMap { Self.attribute($0, "href") }
+        #expect(links.contains("/?cursor=liceo-galilei") && links.contains("/schools/liceo-galilei") && !html.contains("first page"))
         #expect(html.contains("version 9.9.9") && html.contains("up 2 h 5 min"))
         #expect(!html.contains("<script"))
     }
 
+    @Test func overviewPagesKeepTheSearch() throws {
+        var report = Self.report()
+        report.page = StatusReport.Page(limit: 1, matchedSchools: 3, matchedProbes: 6, nextCursor: "liceo b&c")
+        let html = DashboardRenderer().overview(Self.overview(report, attention: [], search: "liceo b&c", cursor: "a"))
+        let document = try Self.parse(html)
+        let links = try Self.elements(document, "a").compactMap { Self.attribute($0, "href") }
+        #expect(links.contains("/?school=liceo%20b%26c&cursor=liceo%20b%26c") && links.contains("/?school=liceo%20b%26c"))
+        #expect(html.contains("Nothing: no probe is DOWN") && html.contains("3 schools match “liceo b&amp;c”"))
+        let search = try #require(try Self.elements(document, "input").first)
+        #expect(Self.attribute(search, "value") == "liceo b&c")
+    }
+
     @Test func textIsEscaped() throws {
-        let html = DashboardRenderer().overview(Self.report(schools: [Self.school(label: "</td><script>alert(1)</script>")]))
-        #expect(!html.contains("<script>"))
-        #expect(html.contains("&lt;/td&gt;&lt;script&gt;"))
-        _ = try Self.parse(html)
+        let page = DashboardRenderer().school(Self.school(label: "</td><script>alert(1)</script>"), of: Self.report(), results: [])
+        #expect(!page.contains("<script>"))
+        #expect(page.contains("&lt;/td&gt;&lt;script&gt;"))
+        _ = try Self.parse(page)
+        let overview = DashboardRenderer().overview(Self.overview(search: "<script>alert(1)</script>"))
+        #expect(!overview.contains("<script>") && overview.contains("&lt;script&gt;"))
+        _ = try Self.parse(overview)
     }
 
     @Test func emptyConfigurationSaysSo() throws {
-        let html = DashboardRenderer().overview(Self.report(schools: []))
+        let html = DashboardRenderer().overview(Self.overview(Self.report(schools: [])))
         _ = try Self.parse(html)
         #expect(html.contains("No schools are configured"))
     }
@@ -210,11 +247,15 @@ import Testing
         let report = DashboardRenderTests.report()
         let school = SchoolView(school: report.schools[0], now: DashboardRenderTests.now, size: .compact)
         let detail = ResultDetail(summary: ResultSummary(id: 1, runAt: nil, exitCode: 0, failure: nil, latenessMs: 2), probe: "p", output: "x", outputTruncated: false)
-        let views: [any MustacheParent] = [
+        let pageViews: [any MustacheParent] = [
             HeaderView(report: report, title: "t", refreshSeconds: 30), school, school.probes[0], school.timeline,
             school.timeline.lanes[0], school.timeline.bands[0], school.timeline.marks[0], school.timeline.ticks[0], school.timeline.legend[0],
             ResultEntryView(detail, format: DisplayFormat(timeZone: .gmt, now: 0)),
         ]
+        let overview = OverviewPage(DashboardRenderTests.overview(), refreshSeconds: 30)
+        let line = try #require(overview.schools.first)
+        let cell = try #require(line.spark.first)
+        let views: [any MustacheParent] = pageViews + [overview, line, cell]
         for view in views {
             #expect(Self.unanswered(view).isEmpty, "\(type(of: view)) does not answer \(Self.unanswered(view))")
         }

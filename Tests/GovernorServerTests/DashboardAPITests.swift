@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import GovernorCore
 import GovernorDashboard
@@ -72,6 +73,35 @@ struct DashboardAPITests {
         }
     }
 
+    @Test("pages, JSON and metrics are gzipped for clients that accept it; small answers and refusing clients get plain text")
+    func compression() async throws {
+        let governor = try await TestGovernor()
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            _ = try await Self.exercise(governor, client)
+            for path in ["/", "/schools/alpha", "/v1/status", "/metrics", "/openapi.json"] {
+                let plain = try await client.get(path)
+                let zipped = try await client.execute(uri: path, method: .get, headers: [.acceptEncoding: "br;q=1, gzip;q=0.8"])
+                #expect(plain.headers[.contentEncoding] == nil, "\(path) without Accept-Encoding")
+                #expect(zipped.headers[.contentEncoding] == "gzip" && zipped.headers[values: .vary].contains("Accept-Encoding"), "\(path)")
+                var body = zipped.body
+                let unzipped = try body.decompress(with: .gzip())
+                #expect(zipped.body.readableBytes < plain.body.readableBytes, "\(path) got smaller")
+                // Pages carry the time they were made: compare what does not change.
+                #expect(String(buffer: unzipped).prefix(40) == plain.text.prefix(40), "\(path) unzips to the page")
+                // (/metrics has counted the plain request in between.)
+                #expect(path == "/metrics" || abs(unzipped.readableBytes - plain.body.readableBytes) < 64,
+                        "\(path): \(unzipped.readableBytes) vs \(plain.body.readableBytes)")
+            }
+            let refused = try await client.execute(uri: "/v1/status", method: .get, headers: [.acceptEncoding: "gzip;q=0, identity"])
+            #expect(refused.headers[.contentEncoding] == nil && refused.text.hasPrefix("{"))
+            // A probe's answer is a few hundred bytes: sent as it is.
+            let next = try await client.execute(uri: "/v1/probes/p2/next", method: .get,
+                                                headers: [.acceptEncoding: "gzip", .authorization: "Bearer \(TestGovernor.tokens["p2"]!)"])
+            #expect(next.status == .ok && next.headers[.contentEncoding] == nil && next.text.hasPrefix("{"))
+        }
+    }
+
     @Test("the pages render the state and link each run to its output")
     func pages() async throws {
         let governor = try await TestGovernor()
@@ -82,15 +112,16 @@ struct DashboardAPITests {
             #expect(overview.status == .ok)
             #expect(overview.headers[.contentType] == "text/html; charset=utf-8")
             #expect(overview.text.contains("<a href=\"/schools/alpha\">alpha</a>"))
-            // One mark per stored run of today, unannounced ones included (a run before 08:30 in
-            // the 08:00 window; and when p1 had no run left in it, the 12:00 window is stored too).
+            #expect(!overview.text.contains("data-run-at="), "timelines are on the school pages only")
+            // One mark per stored run of today on the school page, unannounced ones included (a run
+            // before 08:30 in the 08:00 window; and when p1 had no run left in it, the 12:00 window is stored too).
             let report = try JSONDecoder().decode(StatusReport.self, from: Data(try await client.get("/v1/status").text.utf8))
             let stored = try #require(report.schools.first).today.runs.count
             #expect(stored >= 4)
-            #expect(overview.text.components(separatedBy: "data-run-at=").count - 1 == stored)
 
             let school = try await client.get("/schools/alpha")
             #expect(school.status == .ok)
+            #expect(school.text.components(separatedBy: "data-run-at=").count - 1 == stored)
             #expect(school.text.contains("download 93.1 Mbit/s\n&lt;upload&gt; 41.0 Mbit/s"))
             let missing = try await client.get("/schools/beta")
             #expect(missing.status == .notFound && missing.text.contains("No school is named") && missing.text.contains("/schools/alpha"))

@@ -27,6 +27,73 @@ struct OperatorAPITests {
         }
     }
 
+    /// Twelve schools beside alpha, of one probe each: `school-00` … `school-11`.
+    static func manySchools() -> [String: String] {
+        Dictionary(uniqueKeysWithValues: (0..<12).map { index in
+            let name = String(format: "school-%02d", index)
+            return ("\(name).cfg", "[School]\nname = \(name)\ntimezone = UTC\n[Timing]\nboundaries = 0800 1200\nruns_per_period = 1\ndelay = 2\n[Probes]\nids = q\(index)\n[Probe q\(index)]\ntoken = token-q\(index)\n")
+        })
+    }
+
+    @Test("status and schools come a page at a time: every school once, in name order, with exact totals")
+    func paging() async throws {
+        let governor = try await TestGovernor(otherSchools: Self.manySchools())
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            for path in ["/v1/status", "/v1/schools"] {
+                var seen: [String] = [], cursor: String?
+                for _ in 0..<10 {
+                    let body = try await client.get(path + "?limit=5" + (cursor.map { "&cursor=\($0)" } ?? "")).json()
+                    let page = try #require(body["page"] as? [String: Any])
+                    #expect(page["matched_schools"] as? Int == 13 && page["matched_probes"] as? Int == 14 && page["limit"] as? Int == 5)
+                    let schools = try #require(body["schools"] as? [[String: Any]])
+                    seen += schools.compactMap { ($0["name"] ?? $0["school"]) as? String }
+                    #expect(schools.count <= 5)
+                    cursor = page["next_cursor"] as? String
+                    if cursor == nil {
+                        #expect(page.keys.contains("next_cursor"), "the last page says so")
+                        break
+                    }
+                }
+                #expect(seen == ["alpha"] + (0..<12).map { String(format: "school-%02d", $0) }, "\(path): \(seen)")
+            }
+            // The default page holds every school of a small fleet.
+            let whole = try await client.get("/v1/status").json()
+            #expect((whole["schools"] as? [Any])?.count == 13 && (whole["page"] as? [String: Any])?["limit"] as? Int == 50)
+        }
+    }
+
+    @Test("filters: school= matches part of the name, state= and attention= select probes; totals count the matches")
+    func filters() async throws {
+        let governor = try await TestGovernor(otherSchools: Self.manySchools())
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            _ = try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"])
+            let search = try await client.get("/v1/status?school=SCHOOL-1").json()
+            #expect((search["schools"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["school-10", "school-11"])
+            #expect((search["page"] as? [String: Any])?["matched_schools"] as? Int == 2)
+            // Every view's summary counts the whole fleet, whatever the filter.
+            #expect((search["summary"] as? [String: Any])?["probes"] as? Int == 14)
+
+            let up = try await client.get("/v1/schools?state=UP").json()
+            let schools = try #require(up["schools"] as? [[String: Any]])
+            #expect(schools.count == 1 && (schools[0]["probes"] as? [[String: Any]])?.compactMap { $0["probe"] as? String } == ["p2"])
+            #expect((up["page"] as? [String: Any])?["matched_probes"] as? Int == 1)
+            let never = try await client.get("/v1/status?state=never_seen&limit=3").json()
+            #expect((never["page"] as? [String: Any])?["matched_probes"] as? Int == 13)
+            #expect((never["schools"] as? [Any])?.count == 3)
+            // Nobody is DOWN, missing runs, failing or off the clock yet.
+            let attention = try await client.get("/v1/status?attention=true").json()
+            #expect((attention["schools"] as? [Any])?.isEmpty == true && (attention["page"] as? [String: Any])?["next_cursor"] is NSNull)
+
+            for (query, parameter) in [("limit=0", "'limit'"), ("limit=501", "'limit'"), ("limit=ten", "'limit'"), ("state=LOST", "'state'"),
+                                       ("attention=maybe", "'attention'")] {
+                let response = try await client.get("/v1/status?" + query)
+                #expect(response.status == .badRequest && response.text.contains(parameter), "\(query): \(response.text)")
+            }
+        }
+    }
+
     @Test("schedule: stored windows as stored, the rest as previews, the same shape as governor schedule --json")
     func schedule() async throws {
         let governor = try await TestGovernor(governor: "seed = 7\n")

@@ -188,8 +188,32 @@ struct StatusConsistencyTests {
         }
         #expect(fromSchools == fromReport, "GET /v1/schools against GET /v1/status")
 
-        // The dashboard: each probe's state, misses and last result link.
-        let page = try await client.get("/").text
+        // The filters select from the same model: state=, and attention=true (which holds
+        // every DOWN probe and every probe with misses).
+        for state in ProbeState.allCases {
+            let filtered = try JSONDecoder().decode(StatusReport.self, from: Data(
+                try await client.get("/v1/status?state=\(state.rawValue.replacingOccurrences(of: " ", with: "_"))").text.utf8))
+            let names = Set(filtered.schools.flatMap(\.probes).map(\.probe))
+            #expect(names == Set(fromReport.filter { $0.value.state == state.rawValue }.keys), "state=\(state)")
+            #expect(filtered.page?.matchedProbes == names.count && filtered.summary == report.summary)
+        }
+        let attention = try JSONDecoder().decode(StatusReport.self, from: Data(try await client.get("/v1/status?attention=true").text.utf8))
+        let flagged = Set(attention.schools.flatMap(\.probes).map(\.probe))
+        #expect(flagged.isSuperset(of: fromReport.filter { $0.value.state == "DOWN" || $0.value.missed > 0 }.keys), "attention: \(flagged)")
+
+        // The overview: one line per school, its counts by state from the same rows.
+        let overview = try await client.get("/").text
+        for school in report.schools {
+            let up = school.probes.count { $0.state == .up }, down = school.probes.count { $0.state == .down }
+            let line = try #require(Self.schoolLine(school.name, in: overview), "no overview line for \(school.name)")
+            #expect(line.contains("\(up) UP") && (down == 0 || line.contains("\(down) DOWN")), "overview line of \(school.name): \(line)")
+        }
+
+        // The school pages: each probe's state, misses and last result link.
+        var page = ""
+        for school in report.schools {
+            page += try await client.get("/schools/\(school.name)").text
+        }
         for (name, seen) in fromReport {
             let row = try #require(Self.probeRow(name, in: page), "no dashboard row for \(name)")
             #expect(row.contains(">\(seen.state)</span>"), "dashboard state of \(name)")
@@ -241,6 +265,14 @@ struct StatusConsistencyTests {
     /// The markup of one probe's row of the dashboard's tables.
     static func probeRow(_ probe: String, in page: String) -> String? {
         guard let start = page.range(of: "<tr class=\"probe\" data-probe=\"\(probe)\">") else { return nil }
+        guard let end = page.range(of: "</tr>", range: start.upperBound..<page.endIndex) else { return nil }
+        return String(page[start.upperBound..<end.lowerBound])
+    }
+
+    /// The markup of one school's line of the overview's page of schools (the last
+    /// line of that school: the attention list comes first).
+    static func schoolLine(_ school: String, in page: String) -> String? {
+        guard let start = page.range(of: "<tr class=\"school-line\" data-school=\"\(school)\">", options: .backwards) else { return nil }
         guard let end = page.range(of: "</tr>", range: start.upperBound..<page.endIndex) else { return nil }
         return String(page[start.upperBound..<end.lowerBound])
     }

@@ -58,6 +58,7 @@ struct SchoolList: ResponseEncodable, Decodable, Sendable {
         var probes: [ProbeStatus]
     }
 
+    var page: StatusReport.Page
     var schools: [School]
 }
 

@@ -26,18 +26,29 @@ struct DashboardController: Sendable {
         router.get("/metrics", use: metrics)
     }
 
+    /// How many schools that need attention the overview lists before linking to all.
+    static let attentionLines = 20
+
+    /// `/`: the counts, the first schools that need attention, and a page of schools
+    /// (``StatusQuery``'s `school`, `cursor`, `limit`, `state` and `attention` apply).
     @Sendable func overview(request: Request, context: GovernorRequestContext) async throws -> Response {
         try requirePageAccess(request)
-        return Self.html(renderer.overview(try await status.report()))
+        let query = try StatusQuery(request.uri.queryParameters)
+        let attention = try await status.report(StatusQuery(limit: Self.attentionLines, attention: true))
+        let overview = FleetOverview(
+            report: try await status.report(query), attention: attention.schools,
+            attentionSchools: attention.page?.matchedSchools ?? 0, attentionProbes: attention.page?.matchedProbes ?? 0,
+            search: query.school ?? "", cursor: query.cursor, clockSkewMs: FleetStatus.clockSkewMs)
+        return Self.html(renderer.overview(overview))
     }
 
     @Sendable func school(request: Request, context: GovernorRequestContext) async throws -> Response {
         try requirePageAccess(request)
         let name = try context.parameters.require("name")
-        let report = try await status.report(onlySchool: name)
-        guard let status = report.schools.first(where: { $0.name == name }) else {
-            let names = live.snapshot.configuration.schools.map(\.name)
-            return Self.html(renderer.schoolNotFound(name, of: report, schools: names), status: .notFound)
+        guard let report = try await status.report(ofSchool: name), let status = report.schools.first else {
+            let names = live.snapshot.schoolsByName.prefix(Self.notFoundNames).map(\.name)
+            let report = try await self.status.report(StatusQuery(limit: 1))
+            return Self.html(renderer.schoolNotFound(name, of: report, schools: Array(names)), status: .notFound)
         }
         let results = try await database.results(school: name, limit: Self.schoolPageResults).map { result in
             ResultDetail(summary: ResultSummary(result), probe: result.probe, output: result.output, outputTruncated: result.outputTruncated)
@@ -45,9 +56,13 @@ struct DashboardController: Sendable {
         return Self.html(renderer.school(status, of: report, results: results))
     }
 
+    /// How many school names a page for an unknown school offers.
+    static let notFoundNames = 200
+
+    /// A page of the fleet (``StatusQuery``), with the whole fleet's summary.
     @Sendable func status(request: Request, context: GovernorRequestContext) async throws -> StatusResponse {
         try Authorization.requireOperator(request, snapshot: live.snapshot)
-        return StatusResponse(report: try await status.report())
+        return StatusResponse(report: try await status.report(try StatusQuery(request.uri.queryParameters)))
     }
 
     @Sendable func metrics(request: Request, context: GovernorRequestContext) async throws -> Response {

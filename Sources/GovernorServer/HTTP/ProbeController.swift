@@ -89,7 +89,7 @@ struct ProbeController: Sendable {
         let snapshot = live.snapshot
         let entry = try readableProbe(request, context: context, in: snapshot)
         let recent = try await database.resultCount(probe: entry.probe.name, since: clock.seconds - 86_400)
-        return ProbeStatus(try await status.row(of: entry.probe), of: entry.probe, school: entry.school, results24h: recent)
+        return ProbeStatus(status.row(of: entry.probe, now: clock.seconds), of: entry.probe, school: entry.school, results24h: recent)
     }
 
     /// The probe named in the path, proven by its bearer token.

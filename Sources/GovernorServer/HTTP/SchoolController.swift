@@ -1,4 +1,5 @@
 import GovernorCore
+import GovernorDashboard
 import GovernorStore
 import Hummingbird
 
@@ -17,18 +18,22 @@ struct SchoolController: Sendable {
         router.get("/healthz", use: health)
     }
 
+    /// A page of schools with their probes (``StatusQuery``: `limit`, `cursor`,
+    /// `state`, `school`, `attention`).
     @Sendable func list(request: Request, context: GovernorRequestContext) async throws -> SchoolList {
-        let snapshot = live.snapshot
-        try Authorization.requireOperator(request, snapshot: snapshot)
+        try Authorization.requireOperator(request, snapshot: live.snapshot)
+        let query = try StatusQuery(request.uri.queryParameters)
+        let selection = status.select(query)
         let now = clock.seconds
-        let recent = try await database.resultCounts(since: now - 86_400)
-        let latest = try await database.latestResults()
-        let schools = snapshot.configuration.schools.map { school in
-            SchoolList.School(school: school.name, timezone: school.timeZoneName, file: school.file, probes: school.probes.map { probe in
-                ProbeStatus(status.row(of: probe, latest: latest[probe.name], now: now), of: probe, school: school.name, results24h: recent[probe.name] ?? 0)
+        let recent = try await database.resultCounts(of: selection.schools.flatMap { $0.probes.map(\.name) }, since: now - 86_400)
+        let schools = selection.schools.map { school, probes in
+            SchoolList.School(school: school.name, timezone: school.timeZoneName, file: school.file, probes: probes.map { probe in
+                ProbeStatus(status.row(of: probe, now: now), of: probe, school: school.name, results24h: recent[probe.name] ?? 0)
             })
         }
-        return SchoolList(schools: schools)
+        return SchoolList(page: StatusReport.Page(limit: query.limit, matchedSchools: selection.matchedSchools,
+                                                  matchedProbes: selection.matchedProbes, nextCursor: selection.nextCursor),
+                          schools: schools)
     }
 
     /// The school's windows that start on a local date: stored ones as stored, and a

@@ -19,6 +19,8 @@ final class LiveConfiguration: Sendable {
         let configuration: Configuration
         let probes: [String: ProbeEntry]
         let schools: [String: SchoolConfig]
+        /// The schools in name order: the order of every paged fleet view.
+        let schoolsByName: [SchoolConfig]
         /// The push probes, for the dispatcher's passes four times a second.
         let pushProbes: Set<String>
         /// The schools with push probes, whose windows are stored a little earlier.
@@ -37,6 +39,7 @@ final class LiveConfiguration: Sendable {
             }
             self.probes = probes
             self.schools = schools
+            schoolsByName = configuration.schools.sorted { $0.name < $1.name }
             pushProbes = Set(probes.values.filter { $0.probe.mode == .push }.map(\.probe.name))
             pushSchools = Set(probes.values.filter { $0.probe.mode == .push }.map(\.school))
         }

@@ -2,14 +2,16 @@ import GovernorCore
 import GovernorStore
 import Logging
 
-/// Everything that follows a stored result, pull or push: the results log and the
-/// run counters.
+/// Everything that follows a stored result, pull or push: the status views' latest
+/// result, the results log and the run counters.
 struct ResultRecorder: Sendable {
     let live: LiveConfiguration
+    let latest: LatestResults
     let metrics: GovernorMetrics
     let logger: Logger
 
     func stored(_ result: TestResult) {
+        latest.record(result)
         ResultsLog.append(result, to: live.snapshot.governor.resultsLog, logger: logger)
         metrics.runFinished(succeeded: result.failure == nil && result.exitCode == 0)
         if let started = result.startedAtMs, let runAt = result.runAt {

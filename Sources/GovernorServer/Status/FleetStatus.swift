@@ -15,10 +15,15 @@ struct FleetStatus: Sendable {
     let contacts: ContactBook
     let alerts: AlertBook
     let schedule: ScheduleBook
+    let latest: LatestResults
     let database: AppDatabase
     let clock: ServerClock
     /// When this governor started, for its uptime.
     let startedAt: Double
+
+    /// A clock further off than this (the probe's own default `max_clock_offset`)
+    /// puts a probe on the dashboard's attention list.
+    static let clockSkewMs = 1000.0
 
     /// A probe's state, since when, consecutive misses and last contact, from memory.
     func health(of probe: String) -> ProbeHealth {
@@ -40,35 +45,101 @@ struct FleetStatus: Sendable {
             outboxPending: outbox.pending, outboxFailing: outbox.failing)
     }
 
-    /// What the dashboard, `GET /v1/status` and `governor status` show, as of now.
-    ///
-    /// - Parameter school: only this school's table and timeline (the school page);
-    ///   the summary counts every school either way.
-    func report(onlySchool school: String? = nil) async throws -> StatusReport {
+    /// Whether a probe needs the operator's attention: it is DOWN, or it missed its
+    /// latest runs, or its latest result failed within a day, or its clock is off by
+    /// more than ``clockSkewMs``. From memory only, so that a filter over 100,000
+    /// probes takes milliseconds.
+    func needsAttention(_ probe: String, health: ProbeHealth, latest: LatestResults.Entry?, now: UnixTime) -> Bool {
+        if health.state == .down || health.consecutiveMissed > 0 { return true }
+        guard let latest else { return false }
+        if !latest.summary.succeeded && latest.receivedAt >= now - 86_400 { return true }
+        return abs(latest.clockOffsetMs ?? 0) > Self.clockSkewMs
+    }
+
+    /// The page of schools (and of their probes) a query asks for, with exact counts
+    /// of everything it matches. Without filters this is a slice of the schools in
+    /// name order; with them, one pass over the fleet in memory.
+    func select(_ query: StatusQuery) -> StatusSelection {
         let snapshot = live.snapshot
+        let schools = snapshot.schoolsByName
+        var first = 0
+        if let cursor = query.cursor {
+            // The first school whose name sorts after the cursor (binary search).
+            var low = 0, high = schools.count
+            while low < high {
+                let middle = low + (high - low) / 2
+                if schools[middle].name <= cursor { low = middle + 1 } else { high = middle }
+            }
+            first = low
+        }
+        if query.selectsEverything {
+            let end = min(first + query.limit, schools.count)
+            let page = schools[first..<end].map { (school: $0, probes: $0.probes) }
+            return StatusSelection(schools: page, matchedSchools: schools.count, matchedProbes: snapshot.probes.count,
+                                   nextCursor: end < schools.count ? page.last?.school.name : nil)
+        }
         let now = clock.seconds
-        let latest = try await database.latestResults()
-        var schools: [SchoolStatus] = []
-        for config in snapshot.configuration.schools where school == nil || config.name == school {
-            let probes = config.probes.map { row(of: $0, latest: latest[$0.name], now: now) }
+        let needle = query.school?.lowercased()
+        var selection = StatusSelection(schools: [], matchedSchools: 0, matchedProbes: 0, nextCursor: nil)
+        var more = false
+        for (index, school) in schools.enumerated() {
+            if let needle, !school.name.lowercased().contains(needle) { continue }
+            let probes = school.probes.filter { probe in
+                guard query.state != nil || query.attention else { return true }
+                let health = health(of: probe.name)
+                if let state = query.state, health.state != state { return false }
+                return !query.attention || needsAttention(probe.name, health: health, latest: latest.latest(of: probe.name), now: now)
+            }
+            if probes.isEmpty && !(query.state == nil && !query.attention) { continue }
+            selection.matchedSchools += 1
+            selection.matchedProbes += probes.count
+            guard index >= first else { continue }
+            if selection.schools.count < query.limit {
+                selection.schools.append((school, probes))
+            } else {
+                more = true
+            }
+        }
+        if more { selection.nextCursor = selection.schools.last?.school.name }
+        return selection
+    }
+
+    /// What `GET /v1/status`, the dashboard and `governor status` show of a page of
+    /// the fleet, as of now; the summary always counts the whole fleet.
+    func report(_ query: StatusQuery) async throws -> StatusReport {
+        let selection = select(query)
+        var report = try await report(of: selection.schools)
+        report.page = StatusReport.Page(limit: query.limit, matchedSchools: selection.matchedSchools,
+                                        matchedProbes: selection.matchedProbes, nextCursor: selection.nextCursor)
+        return report
+    }
+
+    /// One school's report (the school page), or nil when no school has the name.
+    func report(ofSchool name: String) async throws -> StatusReport? {
+        guard let school = live.snapshot.schools[name] else { return nil }
+        return try await report(of: [(school, school.probes)])
+    }
+
+    private func report(of schools: [(school: SchoolConfig, probes: [ProbeConfig])]) async throws -> StatusReport {
+        let now = clock.seconds
+        var statuses: [SchoolStatus] = []
+        for (config, probes) in schools {
             let today = try await day(of: config, on: LocalDate(containing: now, in: config.timeZone), now: now)
-            schools.append(SchoolStatus(name: config.name, timezone: config.timeZoneName, file: config.file, probes: probes, today: today))
+            statuses.append(SchoolStatus(name: config.name, timezone: config.timeZoneName, file: config.file,
+                                         probes: probes.map { row(of: $0, now: now) }, today: today))
         }
         return StatusReport(version: GovernorServer.version, generatedAt: Instant(now), startedAt: Instant(UnixTime(startedAt.rounded(.down))),
-                            summary: try await summary(), schools: schools)
+                            summary: try await summary(), schools: statuses)
     }
 
     /// One probe's line: its health, last result and next run.
-    func row(of probe: ProbeConfig) async throws -> ProbeRow {
-        row(of: probe, latest: try await database.latestResult(probe: probe.name), now: clock.seconds)
-    }
-
-    func row(of probe: ProbeConfig, latest: TestResult?, now: UnixTime) -> ProbeRow {
+    func row(of probe: ProbeConfig, now: UnixTime) -> ProbeRow {
         let health = health(of: probe.name)
+        let latest = latest.latest(of: probe.name)
         return ProbeRow(
             probe: probe.name, mode: probe.mode.rawValue, label: probe.label, address: probe.address?.description, state: health.state,
             stateSince: health.since.map(Instant.init), lastContact: health.lastContact.map(Instant.init),
-            consecutiveMissed: health.consecutiveMissed, clockOffsetMs: latest?.clockOffsetMs, lastResult: latest.map(ResultSummary.init),
+            consecutiveMissed: health.consecutiveMissed, clockOffsetMs: latest?.clockOffsetMs, lastResult: latest?.summary,
             nextRun: nextRun(of: probe.name, after: now).map(Instant.init))
     }
 

@@ -117,6 +117,8 @@ def main():
         tools.drain(0.5)
         marks = tools.call("Runtime.evaluate", expression="document.querySelectorAll('circle.run[data-run-at]').length",
                            returnByValue=True)["result"].get("value")
+        lines = tools.call("Runtime.evaluate", expression="document.querySelectorAll('tr.school-line').length",
+                           returnByValue=True)["result"].get("value")
         title = tools.call("Runtime.evaluate", expression="document.title", returnByValue=True)["result"].get("value")
         shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         with open(screenshot, "wb") as handle:
@@ -149,7 +151,7 @@ def main():
         pixels = [tuple(raw[i:i + 3]) for i in range(0, len(raw), 3)]
         differing = sum(1 for p in pixels if max(abs(p[i] - background[i]) for i in range(3)) > 16)
         report = {
-            "loaded": loaded, "title": title, "marks": marks,
+            "loaded": loaded, "title": title, "marks": marks, "lines": lines,
             "console": console, "exceptions": exceptions, "failures": failures, "http_errors": http_errors,
             "screenshot": screenshot, "width": width, "height": height,
             "colors": len(set(pixels)), "non_background_fraction": differing / len(pixels),

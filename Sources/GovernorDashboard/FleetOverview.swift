@@ -1,0 +1,82 @@
+public import GovernorCore
+
+/// What `/` shows: the fleet's counts, the schools that need attention first, then a
+/// page of schools, each on one line. Its size depends on the page, not the fleet;
+/// full timelines are on each school's page.
+public struct FleetOverview: Sendable, Equatable {
+    /// The page of schools, with the summary of the whole fleet and the page's counts.
+    public var report: StatusReport
+    /// The first schools that need attention, each with only the probes that do.
+    public var attention: [SchoolStatus]
+    /// How many schools and probes need attention in all.
+    public var attentionSchools: Int
+    public var attentionProbes: Int
+    /// The page's school-name search ("" for none) and the cursor it started at.
+    public var search: String
+    public var cursor: String?
+    /// The clock offset beyond which a probe needs attention.
+    public var clockSkewMs: Double
+
+    public init(report: StatusReport, attention: [SchoolStatus], attentionSchools: Int, attentionProbes: Int,
+                search: String, cursor: String?, clockSkewMs: Double) {
+        self.report = report
+        self.attention = attention
+        self.attentionSchools = attentionSchools
+        self.attentionProbes = attentionProbes
+        self.search = search
+        self.cursor = cursor
+        self.clockSkewMs = clockSkewMs
+    }
+}
+
+/// A school in one line: its probes' states, why it needs attention, today's runs
+/// by outcome, and a sparkline of today by hour.
+struct SchoolLine: Equatable {
+    var name: String
+    var timezone: String
+    var up: Int
+    var down: Int
+    var neverSeen: Int
+    /// Probes that missed their latest runs, whose latest result failed, whose clock is off.
+    var missing: Int
+    var failing: Int
+    var skewed: Int
+    /// Today's runs by outcome.
+    var outcomes: [RunOutcome: Int]
+    /// For each hour of the school's day (23 or 25 on a DST day are fitted into 24),
+    /// the outcome that matters most among its runs; nil for an hour without runs.
+    var hours: [RunOutcome?]
+
+    static let hourCount = 24
+
+    init(_ school: SchoolStatus, clockSkewMs: Double) {
+        name = school.name
+        timezone = school.timezone
+        up = school.probes.count { $0.state == .up }
+        down = school.probes.count { $0.state == .down }
+        neverSeen = school.probes.count { $0.state == .neverSeen }
+        missing = school.probes.count { $0.consecutiveMissed > 0 }
+        failing = school.probes.count { $0.lastResult.map { !$0.succeeded } ?? false }
+        skewed = school.probes.count { abs($0.clockOffsetMs ?? 0) > clockSkewMs }
+        outcomes = Dictionary(grouping: school.today.runs, by: \.outcome).mapValues(\.count)
+        hours = Array(repeating: nil, count: Self.hourCount)
+        let start = school.today.start.unixTime, length = max(1, school.today.end.unixTime - start)
+        for run in school.today.runs {
+            let offset = run.runAt.unixTime - start
+            guard offset >= 0, offset < length else { continue }
+            let hour = Int(offset * Int64(Self.hourCount) / length)
+            if hours[hour].map({ Self.weight(run.outcome) > Self.weight($0) }) ?? true { hours[hour] = run.outcome }
+        }
+    }
+
+    /// Which outcome an hour of the sparkline shows when it has several.
+    static func weight(_ outcome: RunOutcome) -> Int {
+        switch outcome {
+        case .failed: 4
+        case .missed: 3
+        case .pending: 2
+        case .done: 1
+        case .unannounced: 0
+        }
+    }
+}

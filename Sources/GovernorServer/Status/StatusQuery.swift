@@ -1,0 +1,71 @@
+import GovernorCore
+import HTTPTypes
+import Hummingbird
+
+/// Which schools and probes a fleet view lists, one page at a time: the query of
+/// `GET /v1/status`, `GET /v1/schools` and the dashboard's `/`.
+///
+/// Schools are listed in name order. `cursor` is the name of the last school of the
+/// previous page (the `next_cursor` of its answer), so that a page stays where it is
+/// when a reload adds or removes schools before it. The filters select probes; a
+/// school is listed when at least one of its probes is selected, with only those.
+struct StatusQuery: Sendable, Equatable {
+    static let defaultLimit = 50
+    static let maxLimit = 500
+
+    var limit = defaultLimit
+    /// List the schools whose names sort after this one.
+    var cursor: String?
+    /// Only probes in this state.
+    var state: ProbeState?
+    /// Only schools whose name contains this, ignoring case.
+    var school: String?
+    /// Only probes that need the operator's attention (``FleetStatus/needsAttention(_:latest:now:)``).
+    var attention = false
+
+    /// No filter: every probe of every school (paged all the same).
+    var selectsEverything: Bool { state == nil && school == nil && !attention }
+
+    init(limit: Int = defaultLimit, cursor: String? = nil, state: ProbeState? = nil, school: String? = nil, attention: Bool = false) {
+        self.limit = limit
+        self.cursor = cursor
+        self.state = state
+        self.school = school
+        self.attention = attention
+    }
+
+    /// Reads the query string; a bad value is a 400 that names the parameter.
+    init(_ parameters: Parameters) throws(APIError) {
+        if let text = parameters.get("limit") {
+            guard let limit = Int(text), (1...Self.maxLimit).contains(limit) else {
+                throw APIError.badRequest("'limit' is '\(text)'; expected a whole number from 1 to \(Self.maxLimit)")
+            }
+            self.limit = limit
+        }
+        if let cursor = parameters.get("cursor"), !cursor.isEmpty { self.cursor = cursor }
+        if let text = parameters.get("state"), !text.isEmpty {
+            let wanted = text.uppercased().replacingOccurrences(of: "_", with: " ")
+            guard let state = ProbeState(rawValue: wanted) else {
+                throw APIError.badRequest("'state' is '\(text)'; expected UP, DOWN or NEVER_SEEN")
+            }
+            self.state = state
+        }
+        if let school = parameters.get("school")?.trimmingCharacters(in: .whitespaces), !school.isEmpty { self.school = school }
+        if let text = parameters.get("attention") {
+            switch text.lowercased() {
+            case "true", "1", "yes": attention = true
+            case "false", "0", "no", "": attention = false
+            default: throw APIError.badRequest("'attention' is '\(text)'; expected true or false")
+            }
+        }
+    }
+}
+
+/// A page of a fleet view, and how many schools and probes the whole query matched.
+struct StatusSelection: Sendable {
+    var schools: [(school: SchoolConfig, probes: [ProbeConfig])]
+    var matchedSchools: Int
+    var matchedProbes: Int
+    /// The cursor of the next page; nil on the last.
+    var nextCursor: String?
+}
