@@ -166,6 +166,16 @@ let package = Package(
             dependencies: ["ProbeClient", "GovernorCore"],
             swiftSettings: swiftSettings
         ),
+        // `benchmarks/fleet-scale.sh`'s anchor: a minimal Hummingbird app, one route, no middleware.
+        .executableTarget(
+            name: "minimal-hummingbird",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "benchmarks/MinimalHummingbird",
+            swiftSettings: swiftSettings
+        ),
         // Helpers shared by the test targets: temporary trees, child processes, built executables.
         .target(
             name: "GovernorTestSupport",

@@ -4,7 +4,8 @@
 #
 #     start_governor SCHOOLS PROBES_PER_SCHOOL
 #
-# sets $governor (the binary), $work (its directory), $pid and $url. Probe ids are
+# sets $governor (the binary), $work (its directory), $pid, $url, and $launched and
+# $serving (when it was started, and when it served). Probe ids are
 # bench-0 … bench-(N-1), each with the token "token-<id>"; every school has four
 # windows a day (0000 0600 1200 1800) of 4 runs per probe.
 
@@ -41,6 +42,12 @@ start_governor() {
     } > "$work/schools/school-$school.cfg"
   done
 
+  launch_governor
+}
+
+# Starts the governor on the files start_governor wrote (again, after a stop: a
+# restart on an existing state), and waits until it serves.
+launch_governor() {
   launched=$(date +%s.%N)
   "$governor" serve --config "$work/governor.cfg" --listen 127.0.0.1:0 --benchmark-routes 2> "$work/log" &
   pid=$!
@@ -48,8 +55,16 @@ start_governor() {
   for _ in $(seq 1 1200); do
     port="$(grep -o 'serving on 127.0.0.1:[0-9]*' "$work/log" 2>/dev/null | grep -o '[0-9]*$' || true)"
     [ -n "$port" ] && break
-    sleep 0.1
+    sleep 0.05
   done
   [ -n "$port" ] || { echo "the governor did not start:"; cat "$work/log"; exit 1; }
+  serving=$(date +%s.%N)
   url="http://127.0.0.1:$port"
+}
+
+# Stops the governor started last, by its PID.
+stop_governor() {
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=""
 }

@@ -21,7 +21,6 @@ for schools in "${@:-1000 10000}"; do
   for n in $schools; do
     rm -rf "$work"/*
     start_governor "$n" 10
-    serving=$(date +%s.%N)
     sleep 15  # the first passes catch up on everything once
     figures=()
     for _ in 1 2 3; do
