@@ -29,7 +29,9 @@ struct AlertService: Service {
         var judgement: AlertJudgement?
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
             do {
-                judgement = try await evaluate(judgement)
+                // Handed over, not shared, so that the pass updates its states in place
+                // instead of copying every probe's.
+                judgement = try await evaluate(judgement.take())
             } catch {
                 judgement = nil  // read the states again from the database next time
                 logger.error("cannot evaluate missed runs (retrying): \(error)")
@@ -47,13 +49,13 @@ struct AlertService: Service {
     /// nothing (``MissTracker`` acts only on those), so the emails are the same as
     /// judging every probe every second, at a cost proportional to what is due.
     /// - Returns: what the next pass starts from.
-    func evaluate(_ previous: AlertJudgement?, full: Bool = false) async throws -> AlertJudgement {
+    func evaluate(_ previous: consuming AlertJudgement?, full: Bool = false) async throws -> AlertJudgement {
         let snapshot = live.snapshot
         let settings = snapshot.governor.alertSettings
         let now = clock.seconds
         let catchUp = previous == nil
         var judgement: AlertJudgement
-        if let previous {
+        if let previous = previous.take() {
             judgement = previous
         } else {
             judgement = AlertJudgement(states: try await database.alertStates(), lastPass: now)
@@ -72,7 +74,9 @@ struct AlertService: Service {
         if everyone {
             due = snapshot.probes.keys.sorted()
         } else {
-            var names = contacted.filter { snapshot.probes[$0] != nil }
+            var names = contacted.filter { name in
+                snapshot.probes[name] != nil && Self.contactMatters(judgement.states[name])
+            }
             for (name, times) in runs {
                 guard let entry = snapshot.probes[name], let school = snapshot.schools[entry.school] else { continue }
                 let grace = UnixTime(school.timing.testDurationSeconds + settings.graceSeconds)
@@ -120,7 +124,7 @@ struct AlertService: Service {
             if !everyone, current.lastAlertAt != earlier?.lastAlertAt, let reminder = AlertJudgement.reminder(of: current, settings: settings) {
                 judgement.reminders.insert(.init(instant: max(reminder, now + 1), probe: name))
             }
-            if current != earlier { changed[name] = (entry.school, current) }
+            if current.differsInJudgement(from: earlier) { changed[name] = (entry.school, current) }
         }
 
         // Held notices: one email for a school whose probes all went down (or came back)
@@ -145,7 +149,7 @@ struct AlertService: Service {
             let hold = UnixTime(min(school.timing.nominalWindows.map(\.seconds).max() ?? 0, 900))
             let allDown = names.allSatisfy { judgement.states[$0]?.status == .down }
             let allUp = names.allSatisfy { judgement.states[$0]?.status == .up }
-            let linkWorks = names.contains { judgement.states[$0]?.status == .up && (judgement.states[$0]?.lastContactSeen ?? .min) >= oldest }
+            let linkWorks = names.contains { judgement.states[$0]?.status == .up && (contacts.lastContact(of: $0) ?? .min) >= oldest }
             guard allDown || allUp || linkWorks || now - oldest >= hold else { continue }
             for name in held {
                 guard var probeState = judgement.states[name], let notice = probeState.heldNotice,
@@ -187,6 +191,17 @@ struct AlertService: Service {
         return judgement
     }
 
+    /// Whether a contact can change what the judgement says of a probe: it ends a
+    /// DOWN, a streak of misses or a held notice, or it is the first. A contact of an
+    /// UP probe with no misses changes only when it was last heard from, which the
+    /// next judgement of its runs reads from the contacts anyway (and a held notice's
+    /// "the link works" reads from the contacts too); judging it would change nothing,
+    /// and a busy fleet makes thousands of such contacts a second.
+    static func contactMatters(_ state: ProbeAlertState?) -> Bool {
+        guard let state else { return true }
+        return state.status != .up || state.consecutiveMissed > 0 || state.lastContactSeen == nil || state.heldNotice != nil
+    }
+
     /// What the email says of one probe, from the read model every view uses.
     private func change(_ probe: ProbeConfig, of school: SchoolConfig, _ transition: ProbeTransition, now: UnixTime) async throws -> ProbeChange {
         let missed: [UnixTime] = switch transition {
@@ -211,6 +226,21 @@ struct AlertService: Service {
     }
 
     static let hostName: String = ProcessInfo.processInfo.hostName
+}
+
+extension ProbeAlertState {
+    /// Whether this state says more than `earlier` did: anything but a later contact
+    /// of a probe already heard from. Such a refresh changes no verdict (``MissTracker``
+    /// only ends a streak or a DOWN on a contact, and those change other fields too)
+    /// and is applied again from the stored contacts after a restart, so it is kept in
+    /// memory and not written: a busy probe would otherwise rewrite its state every
+    /// second.
+    func differsInJudgement(from earlier: ProbeAlertState?) -> Bool {
+        guard let earlier else { return true }
+        var refreshed = earlier
+        if earlier.lastContactSeen != nil { refreshed.lastContactSeen = lastContactSeen }
+        return refreshed != self
+    }
 }
 
 /// What the alert judgement carries from one pass to the next.

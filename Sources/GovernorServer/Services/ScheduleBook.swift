@@ -71,8 +71,11 @@ actor ScheduleBook {
     /// (`horizon` per school), so that the scheduler's pass over a large fleet is one
     /// hop onto this actor and a dictionary lookup per school, not a hop per school;
     /// the windows due are stored in transactions of up to ``storeBatch``.
-    /// - Returns: the schools whose windows could not be stored, with the error.
-    func generateDueWindows(of schools: [(school: SchoolConfig, horizon: UnixTime)], now: UnixTime, seed: UInt64?) async -> [(String, any Error)] {
+    /// - Returns: the schools whose windows could not be stored, with the error; and
+    ///   the first instant at which a pass with the same horizons has anything to do
+    ///   (at or before now when a school is still due: a store that failed).
+    func generateDueWindows(of schools: [(school: SchoolConfig, horizon: UnixTime)], now: UnixTime, seed: UInt64?) async
+        -> (failures: [(String, any Error)], nextDue: UnixTime) {
         var due: [(school: SchoolConfig, window: ScheduledWindow)] = []
         for (school, horizon) in schools where generatedThrough[school.name, default: .min] <= horizon {
             for bounds in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: 1)
@@ -92,7 +95,14 @@ actor ScheduleBook {
                 failures += batch.filter { named.insert($0.school.name).inserted }.map { ($0.school.name, error) }
             }
         }
-        return failures
+        // A school is due again when its horizon (now plus its lookahead) reaches the end
+        // of what is stored; a school that could not be generated, at once.
+        var nextDue = UnixTime.max
+        for (school, horizon) in schools {
+            let through = generatedThrough[school.name, default: .min]
+            nextDue = min(nextDue, through == .min ? now : through.subtractingReportingOverflow(horizon - now).partialValue)
+        }
+        return (failures, nextDue)
     }
 
     /// How many windows one transaction of the scheduler stores: enough that a first
