@@ -79,8 +79,9 @@ for schools in ${sizes[*]}; do
   restart=$(awk -v a="$launched" -v b="$serving" 'BEGIN { printf "%.2f", b - a }')
   echo "start-up until serving: ${fresh} s on an empty state, ${restart} s on its own state"
 
-  # Every probe asks once, so that each school's windows are stored and every probe is UP.
-  PROBES=$probes wrk -t2 -c64 -d5s -s benchmarks/next-run.lua "$url" >/dev/null
+  # Every probe asks at least once (some 15,000 a second), so that each school's
+  # windows are stored and every probe is UP before anything is measured.
+  PROBES=$probes wrk -t2 -c64 -d"$((probes / 10000 + 5))s" -s benchmarks/next-run.lua "$url" >/dev/null
   warm_rss=$(rss)
   declare -A rate=() p99=() worst=()
   for round in $(seq 1 "$rounds"); do

@@ -86,6 +86,20 @@ struct OperatorAPITests {
             let attention = try await client.get("/v1/status?attention=true").json()
             #expect((attention["schools"] as? [Any])?.isEmpty == true && (attention["page"] as? [String: Any])?["next_cursor"] is NSNull)
 
+            // A failed latest result, and a clock off by more than a second, each need attention.
+            let failed = try await client.post("/v1/probes/p2/results", token: TestGovernor.tokens["p2"], body: resultBody(exitCode: 3))
+            #expect(failed.status == .created)
+            let skewed = resultBody(runAt: "2026-11-23T08:41:00Z").replacingOccurrences(of: "\"clock_offset_ms\":-2.5", with: "\"clock_offset_ms\":-2500")
+            #expect(try await client.post("/v1/probes/p1/results", token: TestGovernor.tokens["p1"], body: skewed).status == .created)
+            let flagged = try await client.get("/v1/status?attention=true").json()
+            let flaggedProbes = (flagged["schools"] as? [[String: Any]])?.flatMap { ($0["probes"] as? [[String: Any]]) ?? [] }.compactMap { $0["probe"] as? String }
+            #expect(flaggedProbes == ["p1", "p2"] && (flagged["page"] as? [String: Any])?["matched_probes"] as? Int == 2)
+            // A good result on time puts p2 back.
+            let good = resultBody(runAt: "2026-11-23T08:42:00Z")
+            #expect(try await client.post("/v1/probes/p2/results", token: TestGovernor.tokens["p2"], body: good).status == .created)
+            let after = try await client.get("/v1/status?attention=true").json()
+            #expect((after["page"] as? [String: Any])?["matched_probes"] as? Int == 1)
+
             for (query, parameter) in [("limit=0", "'limit'"), ("limit=501", "'limit'"), ("limit=ten", "'limit'"), ("state=LOST", "'state'"),
                                        ("attention=maybe", "'attention'")] {
                 let response = try await client.get("/v1/status?" + query)

@@ -36,7 +36,7 @@ struct DashboardController: Sendable {
         let query = try StatusQuery(request.uri.queryParameters)
         let attention = try await status.report(StatusQuery(limit: Self.attentionLines, attention: true))
         let overview = FleetOverview(
-            report: try await status.report(query), attention: attention.schools,
+            report: try await status.report(query, summary: attention.summary), attention: attention.schools,
             attentionSchools: attention.page?.matchedSchools ?? 0, attentionProbes: attention.page?.matchedProbes ?? 0,
             search: query.school ?? "", cursor: query.cursor, clockSkewMs: FleetStatus.clockSkewMs)
         return Self.html(renderer.overview(overview))

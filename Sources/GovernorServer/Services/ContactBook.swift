@@ -40,6 +40,14 @@ final class ContactBook: Sendable {
         }
     }
 
+    /// How many of `probes` have ever made contact, leaving out `excluded`: one pass
+    /// under one lock, for the fleet's counts.
+    func contactedCount(of probes: some Sequence<String>, excluding excluded: Set<String>) -> Int {
+        state.withLock { state in
+            probes.reduce(0) { count, probe in count + (state.latest[probe] != nil && !excluded.contains(probe) ? 1 : 0) }
+        }
+    }
+
     func lastContact(of probe: String) -> UnixTime? {
         state.withLock { $0.latest[probe] }
     }

@@ -4,21 +4,49 @@ import Synchronization
 /// The probes' current alert states, for ``FleetStatus``; the alert
 /// service replaces it after every evaluation.
 final class AlertBook: Sendable {
-    private let states = Mutex<[String: ProbeAlertState]>([:])
+    private struct Book {
+        var states: [String: ProbeAlertState] = [:]
+        /// The probes that are DOWN, and those with misses: the few that counts and the
+        /// attention list start from, kept so that neither walks the fleet.
+        var down: Set<String> = []
+        var missing: Set<String> = []
+
+        mutating func set(_ probe: String, _ state: ProbeAlertState?) {
+            states[probe] = state
+            if state?.status == .down { down.insert(probe) } else { down.remove(probe) }
+            if (state?.consecutiveMissed ?? 0) > 0 { missing.insert(probe) } else { missing.remove(probe) }
+        }
+    }
+
+    private let book = Mutex(Book())
 
     func replace(with new: [String: ProbeAlertState]) {
-        states.withLock { $0 = new }
+        var next = Book()
+        next.states = new
+        next.down = Set(new.filter { $0.value.status == .down }.keys)
+        next.missing = Set(new.filter { $0.value.consecutiveMissed > 0 }.keys)
+        book.withLock { $0 = next }
     }
 
     /// Replaces the states of some probes, leaving the others as they are.
     func update(_ changed: [String: ProbeAlertState]) {
         guard !changed.isEmpty else { return }
-        states.withLock { states in
-            for (probe, state) in changed { states[probe] = state }
+        book.withLock { book in
+            for (probe, state) in changed { book.set(probe, state) }
         }
     }
 
     func state(of probe: String) -> ProbeAlertState? {
-        states.withLock { $0[probe] }
+        book.withLock { $0.states[probe] }
+    }
+
+    /// The probes that are DOWN.
+    func downProbes() -> Set<String> {
+        book.withLock { $0.down }
+    }
+
+    /// The probes that are DOWN or have missed their latest runs.
+    func troubledProbes() -> Set<String> {
+        book.withLock { $0.down.union($0.missing) }
     }
 }

@@ -35,14 +35,16 @@ struct FleetStatus: Sendable {
         schedule.cachedNextRun(of: probe, after: now)?.runAt
     }
 
-    /// The counts at the top of the dashboard and in `/metrics`: from memory, and one
-    /// query for the outbox.
+    /// The counts at the top of the dashboard and in `/metrics`: from memory, one
+    /// pass over the probes under one lock, and one query for the outbox.
     func summary() async throws -> StatusReport.Summary {
         let snapshot = live.snapshot
         let outbox = try await database.outboxBacklog()
-        return StatusReport.Summary(
-            schools: snapshot.configuration.schools.count, probeStates: snapshot.configuration.schools.flatMap(\.probes).map { health(of: $0.name).state },
-            outboxPending: outbox.pending, outboxFailing: outbox.failing)
+        // The same rule as ``ProbeHealth``: DOWN first, then never seen without a contact, else UP.
+        let down = alerts.downProbes().filter { snapshot.probes[$0] != nil }
+        let up = contacts.contactedCount(of: snapshot.probes.keys, excluding: down)
+        return StatusReport.Summary(schools: snapshot.configuration.schools.count, probes: snapshot.probes.count, up: up, down: down.count,
+                                    neverSeen: snapshot.probes.count - up - down.count, outboxPending: outbox.pending, outboxFailing: outbox.failing)
     }
 
     /// Whether a probe needs the operator's attention: it is DOWN, or it missed its
@@ -52,8 +54,27 @@ struct FleetStatus: Sendable {
     func needsAttention(_ probe: String, health: ProbeHealth, latest: LatestResults.Entry?, now: UnixTime) -> Bool {
         if health.state == .down || health.consecutiveMissed > 0 { return true }
         guard let latest else { return false }
-        if !latest.summary.succeeded && latest.receivedAt >= now - 86_400 { return true }
-        return abs(latest.clockOffsetMs ?? 0) > Self.clockSkewMs
+        return Self.troubles(latest, now: now)
+    }
+
+    /// A latest result that puts its probe on the attention list.
+    static func troubles(_ latest: LatestResults.Entry, now: UnixTime) -> Bool {
+        (!latest.summary.succeeded && latest.receivedAt >= now - 86_400) || latest.isSkewed
+    }
+
+    /// The probes that need attention, by school: found from the few probes that
+    /// are DOWN, missing runs or troubled by their latest result, not by walking
+    /// the fleet. The same rule as ``needsAttention(_:health:latest:now:)``.
+    private func attentionProbes(now: UnixTime) -> [String: Set<String>] {
+        let snapshot = live.snapshot
+        var names = alerts.troubledProbes()
+        for (probe, entry) in latest.troubling() where Self.troubles(entry, now: now) { names.insert(probe) }
+        var bySchool: [String: Set<String>] = [:]
+        for name in names {
+            guard let entry = snapshot.probes[name], needsAttention(name, health: health(of: name), latest: latest.latest(of: name), now: now) else { continue }
+            bySchool[entry.school, default: []].insert(name)
+        }
+        return bySchool
     }
 
     /// The page of schools (and of their probes) a query asks for, with exact counts
@@ -80,12 +101,22 @@ struct FleetStatus: Sendable {
         }
         let now = clock.seconds
         let needle = query.school?.lowercased()
+        // The attention list and DOWN start from the few probes that can match.
+        var candidates: [String: Set<String>]?
+        if query.attention {
+            candidates = attentionProbes(now: now)
+        } else if query.state == .down {
+            candidates = Dictionary(grouping: alerts.downProbes().compactMap { name in snapshot.probes[name].map { ($0.school, name) } }, by: \.0)
+                .mapValues { Set($0.map(\.1)) }
+        }
         var selection = StatusSelection(schools: [], matchedSchools: 0, matchedProbes: 0, nextCursor: nil)
         var more = false
         for (index, school) in schools.enumerated() {
+            if let candidates, candidates[school.name] == nil { continue }
             if let needle, !school.name.lowercased().contains(needle) { continue }
             let probes = school.probes.filter { probe in
                 guard query.state != nil || query.attention else { return true }
+                if let candidates, candidates[school.name]?.contains(probe.name) != true { return false }
                 let health = health(of: probe.name)
                 if let state = query.state, health.state != state { return false }
                 return !query.attention || needsAttention(probe.name, health: health, latest: latest.latest(of: probe.name), now: now)
@@ -106,9 +137,9 @@ struct FleetStatus: Sendable {
 
     /// What `GET /v1/status`, the dashboard and `governor status` show of a page of
     /// the fleet, as of now; the summary always counts the whole fleet.
-    func report(_ query: StatusQuery) async throws -> StatusReport {
+    func report(_ query: StatusQuery, summary: StatusReport.Summary? = nil) async throws -> StatusReport {
         let selection = select(query)
-        var report = try await report(of: selection.schools)
+        var report = try await report(of: selection.schools, summary: summary)
         report.page = StatusReport.Page(limit: query.limit, matchedSchools: selection.matchedSchools,
                                         matchedProbes: selection.matchedProbes, nextCursor: selection.nextCursor)
         return report
@@ -120,7 +151,7 @@ struct FleetStatus: Sendable {
         return try await report(of: [(school, school.probes)])
     }
 
-    private func report(of schools: [(school: SchoolConfig, probes: [ProbeConfig])]) async throws -> StatusReport {
+    private func report(of schools: [(school: SchoolConfig, probes: [ProbeConfig])], summary: StatusReport.Summary? = nil) async throws -> StatusReport {
         let now = clock.seconds
         var statuses: [SchoolStatus] = []
         for (config, probes) in schools {
@@ -128,8 +159,10 @@ struct FleetStatus: Sendable {
             statuses.append(SchoolStatus(name: config.name, timezone: config.timeZoneName, file: config.file,
                                          probes: probes.map { row(of: $0, now: now) }, today: today))
         }
+        let counts: StatusReport.Summary
+        if let summary { counts = summary } else { counts = try await self.summary() }
         return StatusReport(version: GovernorServer.version, generatedAt: Instant(now), startedAt: Instant(UnixTime(startedAt.rounded(.down))),
-                            summary: try await summary(), schools: statuses)
+                            summary: counts, schools: statuses)
     }
 
     /// One probe's line: its health, last result and next run.

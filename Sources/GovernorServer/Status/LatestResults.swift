@@ -17,26 +17,45 @@ final class LatestResults: Sendable {
         var receivedAt: Int64
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct Book {
+        var entries: [String: Entry] = [:]
+        /// The probes whose latest result failed or whose clock is off: where the
+        /// attention list looks, without walking the fleet.
+        var troubled: [String: Entry] = [:]
+
+        mutating func set(_ probe: String, _ entry: Entry) {
+            entries[probe] = entry
+            troubled[probe] = entry.isTroubling ? entry : nil
+        }
+    }
+
+    private let book = Mutex(Book())
 
     /// Replaces everything with the database's latest result of each probe.
     func load(_ results: [String: TestResult]) {
-        let loaded = results.mapValues(Entry.init)
-        entries.withLock { $0 = loaded }
+        var loaded = Book()
+        for (probe, result) in results { loaded.set(probe, Entry(result)) }
+        book.withLock { $0 = loaded }
     }
 
     /// A result just stored: it becomes the probe's latest unless a later one (by
     /// id, the order the database stored them in) is already known.
     func record(_ result: TestResult) {
         let entry = Entry(result)
-        entries.withLock { entries in
-            if let known = entries[result.probe], known.summary.id > entry.summary.id { return }
-            entries[result.probe] = entry
+        book.withLock { book in
+            if let known = book.entries[result.probe], known.summary.id > entry.summary.id { return }
+            book.set(result.probe, entry)
         }
     }
 
     func latest(of probe: String) -> Entry? {
-        entries.withLock { $0[probe] }
+        book.withLock { $0.entries[probe] }
+    }
+
+    /// The probes whose latest result failed (at any time: the caller says how
+    /// recent counts) or reported a clock offset beyond ``FleetStatus/clockSkewMs``.
+    func troubling() -> [String: Entry] {
+        book.withLock { $0.troubled }
     }
 }
 
@@ -44,4 +63,9 @@ extension LatestResults.Entry {
     init(_ result: TestResult) {
         self.init(summary: ResultSummary(result), clockOffsetMs: result.clockOffsetMs, receivedAt: result.receivedAt)
     }
+
+    var isSkewed: Bool { abs(clockOffsetMs ?? 0) > FleetStatus.clockSkewMs }
+
+    /// Failed, or off the clock: may put its probe on the attention list.
+    var isTroubling: Bool { !summary.succeeded || isSkewed }
 }
