@@ -30,7 +30,14 @@ extension Request {
 
     /// The token of an `Authorization: Bearer TOKEN` header.
     var bearerToken: Substring? {
-        guard let value = headers[.authorization] else { return nil }
+        // The one Authorization field, read in place: `headers[.authorization]` joins
+        // every value into a new string, on every probe request. Two are refused.
+        var found: String?
+        for field in headers where field.name == .authorization {
+            guard found == nil else { return nil }
+            found = field.value
+        }
+        guard let value = found else { return nil }
         // "Bearer" is case-insensitive (RFC 7235); compare bytes, allocate nothing.
         let scheme = value.utf8.prefix(7)
         guard scheme.count == 7, zip(scheme, "bearer ".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }

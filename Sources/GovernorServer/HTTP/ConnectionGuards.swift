@@ -6,9 +6,9 @@ import Synchronization
 
 /// Bounds what one HTTP connection can cost the governor.
 ///
-/// - A request must be complete (headers and body) within `request_timeout` of its
-///   first part; a client that trickles a byte a second is never idle, so the idle
-///   timeout alone would let it hold the connection for good.
+/// - A request must be complete (headers and body) within `request_timeout` of the
+///   first read that left it incomplete; a client that trickles a byte a second is
+///   never idle, so the idle timeout alone would let it hold the connection for good.
 /// - A response that says `Connection: close` closes the connection once written:
 ///   the API answers that way when it refused a request without reading its body
 ///   (a wrong token), so that the body is never read.
@@ -20,6 +20,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let timeout: TimeAmount
     private var deadline: Scheduled<Void>?
+    /// A request's head has come and its end not yet.
+    private var incomplete = false
     private var closeAfterResponse = false
 
     init(timeout: TimeAmount) {
@@ -29,18 +31,27 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            deadline?.cancel()
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            deadline = context.eventLoop.scheduleTask(in: timeout) {
-                loopBound.value.close(promise: nil)
-            }
+            incomplete = true
         case .end:
+            incomplete = false
             deadline?.cancel()
             deadline = nil
         case .body:
             break
         }
         context.fireChannelRead(data)
+    }
+
+    /// The deadline starts only when a read ends with a request still incomplete: a
+    /// request that arrives whole, as nearly all do, costs no timer.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if incomplete && deadline == nil {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            deadline = context.eventLoop.scheduleTask(in: timeout) {
+                loopBound.value.close(promise: nil)
+            }
+        }
+        context.fireChannelReadComplete()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -1,6 +1,7 @@
 import GovernorDashboard
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The governor's metrics, recorded through swift-metrics into a Prometheus
 /// registry of its own and served at `/metrics`.
@@ -18,6 +19,8 @@ final class GovernorMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     /// `governor_runs_total` by outcome, made once: the counters are hit per run.
     private let scheduledRuns, doneRuns, failedRuns, missedRuns: Metrics.Counter
+    /// Routes are patterns and statuses few, so this stays small.
+    private let requestHandles = Mutex<[RequestKey: (count: Metrics.Counter, duration: Metrics.Timer)]>([:])
 
     /// Request durations: the API answers in well under a millisecond, so the
     /// buckets start at 100 µs.
@@ -52,10 +55,29 @@ final class GovernorMetrics: Sendable {
     /// One answered HTTP request. `route` is the route's pattern (`/v1/probes/{id}/next`),
     /// never the path itself, so that probe ids do not multiply the series.
     func requestServed(route: String, method: String, status: Int, seconds: Double) {
-        Metrics.Counter(label: "governor_http_requests_total", dimensions: [("route", route), ("method", method), ("status", "\(status)")], factory: factory)
-            .increment()
-        Metrics.Timer(label: "governor_http_request_duration_seconds", dimensions: [("route", route), ("method", method)], factory: factory)
-            .recordNanoseconds(Int64((seconds * 1e9).rounded()))
+        let key = RequestKey(route: route, method: method, status: status)
+        let handles = requestHandles.withLock { $0[key] } ?? makeRequestHandles(key)
+        handles.count.increment()
+        handles.duration.recordNanoseconds(Int64((seconds * 1e9).rounded()))
+    }
+
+    /// The counter and timer of one route, method and status, made once: looking
+    /// them up in the registry by their labels on every request was a measurable part
+    /// of a probe's `/next`.
+    private func makeRequestHandles(_ key: RequestKey) -> (count: Metrics.Counter, duration: Metrics.Timer) {
+        let handles = (
+            count: Metrics.Counter(label: "governor_http_requests_total",
+                                   dimensions: [("route", key.route), ("method", key.method), ("status", "\(key.status)")], factory: factory),
+            duration: Metrics.Timer(label: "governor_http_request_duration_seconds", dimensions: [("route", key.route), ("method", key.method)],
+                                    factory: factory))
+        requestHandles.withLock { $0[key] = handles }
+        return handles
+    }
+
+    private struct RequestKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
     }
 
     /// Runs written into the schedule.
