@@ -96,7 +96,10 @@ struct AlertService: Service {
             schoolWasDown[entry.school] = school.probes.count > 1 && school.probes.allSatisfy { judgement.states[$0.name]?.status == .down }
         }
         var immediate: [String: [ProbeChange]] = [:]
-        for name in due {
+        for (index, name) in due.enumerated() {
+            // Thousands of probes due at once (a fleet's first contacts, a reload) would
+            // hold one of the threads that also answer requests for a tenth of a second.
+            if index % Self.judgedBetweenYields == Self.judgedBetweenYields - 1 { await Task.yield() }
             guard let entry = snapshot.probes[name], let school = snapshot.schools[entry.school] else { continue }
             let lastContact = contacts.lastContact(of: name)
             var current = judgement.states[name] ?? .new(at: now, lastContact: lastContact)
@@ -226,6 +229,9 @@ struct AlertService: Service {
     }
 
     static let hostName: String = ProcessInfo.processInfo.hostName
+
+    /// How many probes a pass judges before it lets other work run.
+    static let judgedBetweenYields = 500
 }
 
 extension ProbeAlertState {

@@ -13,7 +13,9 @@ struct ResponseCompressionMiddleware<Context: RequestContext>: RouterMiddleware 
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        guard Self.acceptsGzip(request.headers[values: .acceptEncoding]), Self.isCompressible(response) else { return response }
+        // Read in place: most requests (a probe's) carry no Accept-Encoding at all.
+        guard request.headers.contains(where: { $0.name == .acceptEncoding }),
+              Self.acceptsGzip(request.headers[values: .acceptEncoding]), Self.isCompressible(response) else { return response }
         let collector = BodyCollector()
         try await response.body.write(collector)
         var body = collector.buffer
