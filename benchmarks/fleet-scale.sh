@@ -79,11 +79,12 @@ for schools in ${sizes[*]}; do
   restart=$(awk -v a="$launched" -v b="$serving" 'BEGIN { printf "%.2f", b - a }')
   echo "start-up until serving: ${fresh} s on an empty state, ${restart} s on its own state"
 
-  # Every probe asks at least once (some 15,000 a second), so that each school's
-  # windows are stored and every probe is UP before anything is measured.
-  PROBES=$probes wrk -t2 -c64 -d"$((probes / 10000 + 5))s" -s benchmarks/next-run.lua "$url" >/dev/null
-  # ...and the alert judgement has judged each first contact (a fleet's first
-  # contacts never come within seconds of each other but here).
+  # Every probe asks at least once before anything is measured: its first contact
+  # is judged and written, and its school's next window stored on demand, one
+  # transaction each (a real fleet's first contacts and next windows are spread
+  # over hours; here they all come at once). Reported, then left to settle.
+  line=$(PROBES=$probes wrk -t2 -c64 -d"$((probes / 2000 + 5))s" -s benchmarks/next-run.lua "$url" | grep 'JSON requests/s')
+  echo "warm-up, every probe's first contact at once ($((probes / 2000 + 5)) s): $(field 'requests/s' "$line") req/s, p99 $(field 'p99' "$line") ms, slowest $(field 'max' "$line") ms"
   sleep 10
   warm_rss=$(rss)
   declare -A rate=() p99=() worst=()
