@@ -79,7 +79,8 @@ struct FleetStatus: Sendable {
 
     /// The page of schools (and of their probes) a query asks for, with exact counts
     /// of everything it matches. Without filters this is a slice of the schools in
-    /// name order; with them, one pass over the fleet in memory.
+    /// name order; with them, one pass over the schools in memory, which for
+    /// `attention` and `state=DOWN` looks only at the few probes that can match.
     func select(_ query: StatusQuery) -> StatusSelection {
         let snapshot = live.snapshot
         let schools = snapshot.schoolsByName
@@ -121,7 +122,8 @@ struct FleetStatus: Sendable {
                 if let state = query.state, health.state != state { return false }
                 return !query.attention || needsAttention(probe.name, health: health, latest: latest.latest(of: probe.name), now: now)
             }
-            if probes.isEmpty && !(query.state == nil && !query.attention) { continue }
+            // A school without matching probes is listed only when no probe filter is set.
+            if probes.isEmpty && (query.state != nil || query.attention) { continue }
             selection.matchedSchools += 1
             selection.matchedProbes += probes.count
             guard index >= first else { continue }
