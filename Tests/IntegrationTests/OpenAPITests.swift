@@ -64,7 +64,9 @@ struct OpenAPITests {
         defer { directory.remove() }
         let server = try startGovernor(directory)
         defer { server.stop() }
-        let run = try runProcess(try schemathesis(), [
+        // Run in the test's directory: schemathesis keeps a cache (.schemathesis/) in
+        // its working directory, which would otherwise be the checkout.
+        let run = try runProcess("/usr/bin/env", ["-C", directory.path, try schemathesis(),
             "run", "\(server.baseURL)/openapi.json", "-H", header,
             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance",
             "--max-examples", "25", "--seed", "20261202", "--request-timeout", "10", "--workers", "1",
