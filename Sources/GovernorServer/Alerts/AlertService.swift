@@ -45,7 +45,8 @@ struct AlertService: Service {
     /// states and judges every probe since its last judged run; so does the pass after
     /// a reload, and every pass with `full`. Any other pass judges only the probes
     /// something is due for: a run whose grace ended since the last pass, a contact
-    /// since then, a reminder, a held notice. Judging any other probe would change
+    /// since then that can change its state (``contactMatters(_:)``), a reminder, a
+    /// held notice. Judging any other probe would change
     /// nothing (``MissTracker`` acts only on those), so the emails are the same as
     /// judging every probe every second, at a cost proportional to what is due.
     /// - Returns: what the next pass starts from.

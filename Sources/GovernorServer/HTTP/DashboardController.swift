@@ -45,9 +45,9 @@ struct DashboardController: Sendable {
     @Sendable func school(request: Request, context: GovernorRequestContext) async throws -> Response {
         try requirePageAccess(request)
         let name = try context.parameters.require("name")
-        guard let report = try await status.report(ofSchool: name), let status = report.schools.first else {
+        let report = try await status.report(ofSchool: name)
+        guard let status = report.schools.first else {
             let names = live.snapshot.schoolsByName.prefix(Self.notFoundNames).map(\.name)
-            let report = try await self.status.report(StatusQuery(limit: 1))
             return Self.html(renderer.schoolNotFound(name, of: report, schools: Array(names)), status: .notFound)
         }
         let results = try await database.results(school: name, limit: Self.schoolPageResults).map { result in

@@ -31,9 +31,7 @@ struct SchoolController: Sendable {
                 ProbeStatus(status.row(of: probe, now: now), of: probe, school: school.name, results24h: recent[probe.name] ?? 0)
             })
         }
-        return SchoolList(page: StatusReport.Page(limit: query.limit, matchedSchools: selection.matchedSchools,
-                                                  matchedProbes: selection.matchedProbes, nextCursor: selection.nextCursor),
-                          schools: schools)
+        return SchoolList(page: selection.page(limit: query.limit), schools: schools)
     }
 
     /// The school's windows that start on a local date: stored ones as stored, and a

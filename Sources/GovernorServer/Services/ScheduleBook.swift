@@ -57,20 +57,10 @@ actor ScheduleBook {
         return nil
     }
 
-    /// Generates every window of `school` that starts by `horizon` (the window
-    /// holding `now` included) and is not generated yet.
-    func generateWindows(of school: SchoolConfig, startingBy horizon: UnixTime, now: UnixTime, seed: UInt64?) async throws {
-        // Generated beyond the horizon already: nothing to do (the common case, every second).
-        if generatedThrough[school.name, default: .min] > horizon { return }
-        for window in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: 1) where window.start <= horizon {
-            try await generate(window, of: school, now: now, seed: seed)
-        }
-    }
-
-    /// ``generateWindows(of:startingBy:now:seed:)`` for many schools in one call
-    /// (`horizon` per school), so that the scheduler's pass over a large fleet is one
-    /// hop onto this actor and a dictionary lookup per school, not a hop per school;
-    /// the windows due are stored in transactions of up to ``storeBatch``.
+    /// Generates, for each school, every window that starts by its `horizon` (the
+    /// window holding `now` included) and is not generated yet: the scheduler's pass
+    /// over a large fleet is one hop onto this actor and a dictionary lookup per
+    /// school, and the windows due are stored in transactions of up to ``storeBatch``.
     /// - Returns: the schools whose windows could not be stored, with the error; and
     ///   the first instant at which a pass with the same horizons has anything to do
     ///   (at or before now when a school is still due: a store that failed).

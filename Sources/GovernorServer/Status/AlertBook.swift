@@ -22,9 +22,7 @@ final class AlertBook: Sendable {
 
     func replace(with new: [String: ProbeAlertState]) {
         var next = Book()
-        next.states = new
-        next.down = Set(new.filter { $0.value.status == .down }.keys)
-        next.missing = Set(new.filter { $0.value.consecutiveMissed > 0 }.keys)
+        for (probe, state) in new { next.set(probe, state) }
         book.withLock { $0 = next }
     }
 

@@ -142,15 +142,14 @@ struct FleetStatus: Sendable {
     func report(_ query: StatusQuery, summary: StatusReport.Summary? = nil) async throws -> StatusReport {
         let selection = select(query)
         var report = try await report(of: selection.schools, summary: summary)
-        report.page = StatusReport.Page(limit: query.limit, matchedSchools: selection.matchedSchools,
-                                        matchedProbes: selection.matchedProbes, nextCursor: selection.nextCursor)
+        report.page = selection.page(limit: query.limit)
         return report
     }
 
-    /// One school's report (the school page), or nil when no school has the name.
-    func report(ofSchool name: String) async throws -> StatusReport? {
-        guard let school = live.snapshot.schools[name] else { return nil }
-        return try await report(of: [(school, school.probes)])
+    /// One school's report (the school page); without schools, with the summary alone,
+    /// when no school has the name.
+    func report(ofSchool name: String) async throws -> StatusReport {
+        try await report(of: live.snapshot.schools[name].map { [($0, $0.probes)] } ?? [])
     }
 
     private func report(of schools: [(school: SchoolConfig, probes: [ProbeConfig])], summary: StatusReport.Summary? = nil) async throws -> StatusReport {

@@ -1,4 +1,5 @@
 import GovernorCore
+import GovernorDashboard
 import HTTPTypes
 import Hummingbird
 
@@ -20,7 +21,7 @@ struct StatusQuery: Sendable, Equatable {
     var state: ProbeState?
     /// Only schools whose name contains this, ignoring case.
     var school: String?
-    /// Only probes that need the operator's attention (``FleetStatus/needsAttention(_:latest:now:)``).
+    /// Only probes that need the operator's attention (``FleetStatus/needsAttention(_:health:latest:now:)``).
     var attention = false
 
     /// No filter: every probe of every school (paged all the same).
@@ -68,4 +69,11 @@ struct StatusSelection: Sendable {
     var matchedProbes: Int
     /// The cursor of the next page; nil on the last.
     var nextCursor: String?
+}
+
+extension StatusSelection {
+    /// What an answer says of its page.
+    func page(limit: Int) -> StatusReport.Page {
+        StatusReport.Page(limit: limit, matchedSchools: matchedSchools, matchedProbes: matchedProbes, nextCursor: nextCursor)
+    }
 }
