@@ -73,6 +73,27 @@ struct DashboardAPITests {
         }
     }
 
+    @Test("/v1/status encoded a school at a time is, byte for byte, the report encoded whole")
+    func statusEncodedInParts() async throws {
+        let governor = try await TestGovernor(otherSchools: OperatorAPITests.manySchools())
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            _ = try await Self.exercise(governor, client)
+            let served = try await client.get("/v1/status?limit=5")
+            var report = try JSONDecoder().decode(StatusReport.self, from: Data(served.text.utf8))
+            #expect(report.schools.count == 5)
+            let whole = try GovernorRequestContext.makeEncoder().encode(report)
+            #expect(Data(served.text.utf8) == whole)
+            // A string in the envelope that looks like the schools array does not mislead the splice.
+            report.version = #"0.0 "schools":[] \"schools\":[]"#
+            for schools in [report.schools, [], Array(report.schools.prefix(1))] {
+                report.schools = schools
+                let parts = try StatusResponse(report: report).encoded()
+                #expect(Data(parts.readableBytesView) == (try GovernorRequestContext.makeEncoder().encode(report)), "\(schools.count) schools")
+            }
+        }
+    }
+
     @Test("pages, JSON and metrics are gzipped for clients that accept it; small answers and refusing clients get plain text")
     func compression() async throws {
         let governor = try await TestGovernor()

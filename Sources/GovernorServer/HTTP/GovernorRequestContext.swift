@@ -17,7 +17,10 @@ public struct GovernorRequestContext: RequestContext, RemoteAddressRequestContex
     /// The client's IP address as text; `unknown` when the channel has none (in-process tests).
     var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
 
-    public var responseEncoder: JSONEncoder {
+    public var responseEncoder: JSONEncoder { Self.makeEncoder() }
+
+    /// The encoder of every JSON answer, also for those encoded in parts (``StatusResponse``).
+    static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
