@@ -54,7 +54,6 @@ public enum GovernorServer {
         let loaded = configuration
         let parts = GovernorComponents(configPath: options.configPath, configuration: configuration, database: database, logger: logger)
         try await parts.load()
-        await parts.scheduler.generateDueWindows()
 
         let notifier = SystemdNotifier()
         let services = parts.services(notifier: notifier)

@@ -102,14 +102,30 @@ extension AppDatabase {
     }
 
     /// The runs at or after `instant`, in time order, with their windows.
+    ///
+    /// Read at start-up, so shaped for a large fleet: the runs come from the index on
+    /// (runAt, probe, school, windowStart) alone, and the ends of their windows from
+    /// the few windows still open, not from one window lookup per run.
     public func runs(from instant: UnixTime) async throws -> [StoredRun] {
         try await writer.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT run.school, run.probe, run.runAt, window.start, window."end"
-                FROM run JOIN window ON window.school = run.school AND window.start = run.windowStart
-                WHERE run.runAt >= ? ORDER BY run.runAt
+            struct WindowKey: Hashable { var school: String, start: UnixTime }
+            var ends: [WindowKey: UnixTime] = [:]
+            let windows = try Row.fetchCursor(db, sql: "SELECT school, start, \"end\" FROM window WHERE \"end\" > ?", arguments: [instant])
+            while let row = try windows.next() {
+                ends[WindowKey(school: row[0], start: row[1])] = row[2]
+            }
+            var runs: [StoredRun] = []
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT school, probe, runAt, windowStart FROM run INDEXED BY run_on_runAt_probe
+                WHERE runAt >= ? ORDER BY runAt
                 """, arguments: [instant])
-            return rows.map { StoredRun(school: $0[0], probe: $0[1], runAt: $0[2], windowStart: $0[3], windowEnd: $0[4]) }
+            while let row = try rows.next() {
+                let school: String = row[0], windowStart: UnixTime = row[3]
+                // A run's window holds it, so the window ends after the run: it was read above.
+                guard let end = ends[WindowKey(school: school, start: windowStart)] else { continue }
+                runs.append(StoredRun(school: school, probe: row[1], runAt: row[2], windowStart: windowStart, windowEnd: end))
+            }
+            return runs
         }
     }
 

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("State database: migrations, dispatch claims, outbox")
 struct AppDatabaseTests {
-    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"]
+    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"]
     static let tables = ["window", "run", "contact", "result", "dispatch", "alertState", "outbox"]
 
     /// A window at 08:00 UTC on 2026-11-23 with one run of p1 at 08:10.
@@ -136,6 +136,31 @@ struct AppDatabaseTests {
         #expect(try await database.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
         #expect(try await database.runs(probe: "p2", from: 0, before: .max) == [1_795_421_500])
         #expect(try await database.windows(school: "beta", startingFrom: 0, before: .max).map(\.generatedAt) == [200])
+    }
+
+    @Test("the runs to come, read at start-up: at or after the instant, in time order, each with its own window")
+    func runsToCome() async throws {
+        let database = try AppDatabase.inMemory()
+        let later = ScheduledWindow(
+            bounds: WindowBounds(start: 1_795_435_200, end: 1_795_449_600, localDate: LocalDate(parsing: "2026-11-23")!,
+                                 startBoundary: TimeOfDay(secondsSinceMidnight: 12 * 3600)!),
+            runs: [ScheduledRun(probe: "p1", runAt: 1_795_440_000), ScheduledRun(probe: "p2", runAt: 1_795_436_000)])
+        var first = Self.window
+        first.runs += [ScheduledRun(probe: "p2", runAt: 1_795_430_000)]
+        var beta = Self.window
+        beta.runs = [ScheduledRun(probe: "q1", runAt: 1_795_425_000)]
+        _ = try await database.storeWindows([
+            NewWindow(school: "alpha", window: first, fingerprint: "a"),
+            NewWindow(school: "alpha", window: later, fingerprint: "a"),
+            NewWindow(school: "beta", window: beta, fingerprint: "b"),
+        ], generatedAt: 100)
+        let runs = try await database.runs(from: 1_795_425_000)
+        #expect(runs.map(\.probe) == ["q1", "p2", "p2", "p1"])
+        #expect(runs.map(\.runAt) == [1_795_425_000, 1_795_430_000, 1_795_436_000, 1_795_440_000])
+        #expect(runs.map(\.school) == ["beta", "alpha", "alpha", "alpha"])
+        #expect(runs.map(\.windowStart) == [Self.window.bounds.start, Self.window.bounds.start, later.bounds.start, later.bounds.start])
+        #expect(runs.map(\.windowEnd) == [Self.window.bounds.end, Self.window.bounds.end, later.bounds.end, later.bounds.end])
+        #expect(try await database.runs(from: 1_795_449_600).isEmpty)
     }
 
     @Test("a run is claimed once; finished, skipped and interrupted claims leave the due list")

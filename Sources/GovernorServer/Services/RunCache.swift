@@ -27,11 +27,8 @@ final class RunCache: Sendable {
         guard !newRuns.isEmpty else { return }
         runs.withLock { runs in
             for run in newRuns {
-                var list = runs[run.probe, default: []]
-                let index = list.firstIndex { $0.runAt >= run.runAt } ?? list.count
-                if index < list.count && list[index].runAt == run.runAt { continue }
-                list.insert(run, at: index)
-                runs[run.probe] = list
+                // In place: the list is not copied for each run (400,000 at start-up at 100,000 probes).
+                runs[run.probe, default: []].insertKeepingOrder(run)
             }
         }
     }
@@ -40,5 +37,19 @@ final class RunCache: Sendable {
         runs.withLock { runs in
             for probe in probes { runs[probe] = nil }
         }
+    }
+}
+
+extension [StoredRun] {
+    /// Inserts `run` in run-time order unless a run at its instant is present; runs
+    /// that come in time order (the start-up read) are appended without a search.
+    fileprivate mutating func insertKeepingOrder(_ run: StoredRun) {
+        guard let last, last.runAt >= run.runAt else {
+            append(run)
+            return
+        }
+        let index = firstIndex { $0.runAt >= run.runAt } ?? count
+        if index < count && self[index].runAt == run.runAt { return }
+        insert(run, at: index)
     }
 }
