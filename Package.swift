@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -83,6 +84,17 @@ let package = Package(
             dependencies: [
                 "GovernorCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The shared state of several governors: the state's parts in PostgreSQL (postgres-nio).
+        .target(
+            name: "GovernorPostgres",
+            dependencies: [
+                "GovernorCore",
+                "GovernorStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -203,10 +215,14 @@ let package = Package(
             dependencies: ["ProbeClient", "GovernorTestSupport"],
             swiftSettings: swiftSettings
         ),
-        // The state database on real SQLite files: migrations, claims, the outbox.
+        // The state on real SQLite files and a real PostgreSQL: migrations, schedules, claims, the outbox.
         .testTarget(
             name: "GovernorStoreTests",
-            dependencies: ["GovernorStore", "GovernorCore", "GovernorTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "GovernorStore", "GovernorPostgres", "GovernorCore", "GovernorTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

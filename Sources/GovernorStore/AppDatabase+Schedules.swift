@@ -48,13 +48,7 @@ public struct NewWindow: Sendable {
 }
 
 extension AppDatabase {
-    /// Stores a window's schedule unless the window is stored already, and returns
-    /// what is stored: a schedule, once written, is never replaced.
-    public func storeWindow(school: String, _ window: ScheduledWindow, fingerprint: String, generatedAt: UnixTime) async throws -> ScheduledWindow {
-        try await storeWindows([NewWindow(school: school, window: window, fingerprint: fingerprint)], generatedAt: generatedAt)[0]
-    }
-
-    /// ``storeWindow(school:_:fingerprint:generatedAt:)`` for many windows in one
+    /// ``ScheduleStore/storeWindow(school:_:fingerprint:generatedAt:)`` for many windows in one
     /// transaction, in order: a first start with 10,000 schools stores their current
     /// windows with one sync to disk instead of 10,000.
     public func storeWindows(_ windows: [NewWindow], generatedAt: UnixTime) async throws -> [ScheduledWindow] {

@@ -1,0 +1,43 @@
+public import GovernorCore
+
+/// Where schedules are facts: generated windows and their runs.
+///
+/// One of the state's parts, each a protocol of its own, so that a backend can be
+/// built and tested a part at a time: ``AppDatabase`` keeps them in one SQLite file
+/// for one governor; `PostgresState` (module GovernorPostgres) keeps them in a
+/// PostgreSQL database that several governors share.
+///
+/// Every implementation stores a window at most once: when two callers (two
+/// requests, or two governors) store the same window, exactly one version is
+/// written and both get that version back.
+public protocol ScheduleStore: Sendable {
+    /// Stores each window unless it is stored already, in one transaction, and
+    /// returns, in order, what is stored: a schedule, once written, is never replaced.
+    func storeWindows(_ windows: [NewWindow], generatedAt: UnixTime) async throws -> [ScheduledWindow]
+
+    /// The stored windows of `school` that start in `[from, to)`, in time order, with their runs.
+    func windows(school: String, startingFrom from: UnixTime, before to: UnixTime) async throws -> [StoredWindow]
+
+    /// The end of the latest stored window of each school.
+    func generatedThrough() async throws -> [String: UnixTime]
+
+    /// The runs at or after `instant`, in time order, with their windows.
+    func runs(from instant: UnixTime) async throws -> [StoredRun]
+
+    /// The runs of `probe` in `[from, to)`, in time order.
+    func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime]
+
+    /// Deletes the runs after `instant` of the given probes; their windows and every
+    /// other probe's runs stay. Returns how many were deleted.
+    @discardableResult
+    func dropRuns(of probes: Set<String>, after instant: UnixTime) async throws -> Int
+}
+
+extension ScheduleStore {
+    /// Stores one window unless it is stored already, and returns what is stored.
+    public func storeWindow(school: String, _ window: ScheduledWindow, fingerprint: String, generatedAt: UnixTime) async throws -> ScheduledWindow {
+        try await storeWindows([NewWindow(school: school, window: window, fingerprint: fingerprint)], generatedAt: generatedAt)[0]
+    }
+}
+
+extension AppDatabase: ScheduleStore {}
