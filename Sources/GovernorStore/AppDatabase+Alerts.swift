@@ -89,7 +89,7 @@ extension AppDatabase {
     }
 
     /// Undelivered messages whose next attempt is due, oldest first.
-    public func dueOutboxMessages(at now: UnixTime, limit: Int = 20) async throws -> [OutboxMessage] {
+    public func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage] {
         try await writer.read { db in
             try OutboxMessage.filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now).order(Column("id")).limit(limit).fetchAll(db)
         }

@@ -46,7 +46,7 @@ extension AppDatabase {
     /// With `claimIfNeeded`, a run not claimed yet is claimed in the same transaction
     /// (used to record a skipped run); otherwise the claim must exist.
     @discardableResult
-    public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool = false) async throws -> TestResult {
+    public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult {
         try await writer.write { db in
             if claimIfNeeded {
                 try db.execute(sql: """

@@ -109,9 +109,10 @@ struct AppDatabaseTests {
         #expect(try await database.results(probe: "p1", limit: 10).count == 2)
     }
 
-    @Test("a window is stored once: a second version of it is refused and the first returned")
-    func windowsAreFacts() async throws {
-        let database = try AppDatabase.inMemory()
+    @Test("a window is stored once: a second version of it is refused and the first returned", arguments: Backend.allCases)
+    func windowsAreFacts(_ backend: Backend) async throws {
+        let (database, close) = try await backend.open("windowsAreFacts")
+        defer { close() }
         _ = try await database.storeWindow(school: "alpha", Self.window, fingerprint: "a", generatedAt: 100)
         var other = Self.window
         other.runs = [ScheduledRun(probe: "p1", runAt: 1_795_430_000)]
@@ -120,9 +121,10 @@ struct AppDatabaseTests {
         #expect(try await database.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
     }
 
-    @Test("windows stored in one batch: new ones with their runs, a stored one kept as it was, in order")
-    func windowBatches() async throws {
-        let database = try AppDatabase.inMemory()
+    @Test("windows stored in one batch: new ones with their runs, a stored one kept as it was, in order", arguments: Backend.allCases)
+    func windowBatches(_ backend: Backend) async throws {
+        let (database, close) = try await backend.open("windowBatches")
+        defer { close() }
         _ = try await database.storeWindow(school: "alpha", Self.window, fingerprint: "a", generatedAt: 100)
         var replacement = Self.window
         replacement.runs = [ScheduledRun(probe: "p1", runAt: 1_795_430_000)]
@@ -138,9 +140,10 @@ struct AppDatabaseTests {
         #expect(try await database.windows(school: "beta", startingFrom: 0, before: .max).map(\.generatedAt) == [200])
     }
 
-    @Test("the runs to come, read at start-up: at or after the instant, in time order, each with its own window")
-    func runsToCome() async throws {
-        let database = try AppDatabase.inMemory()
+    @Test("the runs to come, read at start-up: at or after the instant, in time order, each with its own window", arguments: Backend.allCases)
+    func runsToCome(_ backend: Backend) async throws {
+        let (database, close) = try await backend.open("runsToCome")
+        defer { close() }
         let later = ScheduledWindow(
             bounds: WindowBounds(start: 1_795_435_200, end: 1_795_449_600, localDate: LocalDate(parsing: "2026-11-23")!,
                                  startBoundary: TimeOfDay(secondsSinceMidnight: 12 * 3600)!),
@@ -163,9 +166,10 @@ struct AppDatabaseTests {
         #expect(try await database.runs(from: 1_795_449_600).isEmpty)
     }
 
-    @Test("a run is claimed once; finished, skipped and interrupted claims leave the due list")
-    func dispatchClaims() async throws {
-        let database = try AppDatabase.inMemory()
+    @Test("a run is claimed once; finished, skipped and interrupted claims leave the due list", arguments: Backend.allCases)
+    func dispatchClaims(_ backend: Backend) async throws {
+        let (database, close) = try await backend.open("dispatchClaims")
+        defer { close() }
         _ = try await database.storeWindow(school: "alpha", Self.window, fingerprint: "a", generatedAt: 100)
         let due = try await database.undispatchedRuns(of: ["p1"], from: 0, through: .max)
         let run = try #require(due.first)
@@ -194,9 +198,10 @@ struct AppDatabaseTests {
         #expect(try await database.claimDispatch(of: late, at: 1_795_421_601) == false)
     }
 
-    @Test("outbox: queued with its state change, due, failed with backoff, sent once")
-    func outboxTransitions() async throws {
-        let database = try AppDatabase.inMemory()
+    @Test("outbox: queued with its state change, due, failed with backoff, sent once", arguments: Backend.allCases)
+    func outboxTransitions(_ backend: Backend) async throws {
+        let (database, close) = try await backend.open("outboxTransitions")
+        defer { close() }
         let state = ProbeAlertState.new(at: 1000, lastContact: nil)
         let message = OutboxMessage(messageId: "m1@governor", sender: "governor@example.org", recipients: ["noc@example.org", "it@example.org"],
                                     subject: "[governor] DOWN", body: "text", createdAt: 1000)
@@ -224,9 +229,10 @@ struct AppDatabaseTests {
         #expect(try await database.alertStates().isEmpty)
     }
 
-    @Test("results: a run's newest result counts; the latest result comes without its output")
-    func runResults() async throws {
-        let database = try AppDatabase.inMemory()
+    @Test("results: a run's newest result counts; the latest result comes without its output", arguments: Backend.allCases)
+    func runResults(_ backend: Backend) async throws {
+        let (database, close) = try await backend.open("runResults")
+        defer { close() }
         let first = try await database.insert(Self.result())
         var failed = Self.result()
         failed.exitCode = 2

@@ -15,7 +15,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     /// A fresh, migrated store of this backend, and how to close and remove it.
-    func open(_ label: String) async throws -> (store: any ScheduleStore, close: @Sendable () -> Void) {
+    func open(_ label: String) async throws -> (store: any StateStore, close: @Sendable () -> Void) {
         switch self {
         case .sqlite:
             let directory = try TemporaryDirectory("governor-store")
@@ -45,27 +45,14 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 }
 
-@Suite("Schedules are facts, on SQLite and on PostgreSQL")
-struct ScheduleStoreTests {
+@Suite("The state on SQLite and on PostgreSQL: schedules, contacts, results, sources")
+struct StateStoreTests {
     /// A window at 08:00 UTC on 2026-11-23.
     static func window(start: UnixTime = 1_795_420_800, hours: Int64 = 4, runs: [ScheduledRun]) -> ScheduledWindow {
         ScheduledWindow(
             bounds: WindowBounds(start: start, end: start + hours * 3600, localDate: LocalDate(parsing: "2026-11-23")!,
                                  startBoundary: TimeOfDay(secondsSinceMidnight: Int((start % 86400)))!),
             runs: runs)
-    }
-
-    @Test("a window is stored once: a second version is refused and the first returned, with its runs", arguments: Backend.allCases)
-    func windowsAreFacts(_ backend: Backend) async throws {
-        let (store, close) = try await backend.open("facts")
-        defer { close() }
-        let first = Self.window(runs: [ScheduledRun(probe: "p1", runAt: 1_795_421_400), ScheduledRun(probe: "p2", runAt: 1_795_425_000)])
-        #expect(try await store.storeWindow(school: "alpha", first, fingerprint: "a", generatedAt: 100) == first)
-        let other = Self.window(runs: [ScheduledRun(probe: "p1", runAt: 1_795_430_000)])
-        #expect(try await store.storeWindow(school: "alpha", other, fingerprint: "b", generatedAt: 200) == first)
-        #expect(try await store.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
-        let stored = try await store.windows(school: "alpha", startingFrom: 0, before: .max)
-        #expect(stored.map(\.scheduled) == [first] && stored.map(\.generatedAt) == [100])
     }
 
     @Test("windows in one batch, in order; the runs to come with their windows; generated through; dropped runs", arguments: Backend.allCases)
@@ -93,6 +80,58 @@ struct ScheduleStoreTests {
         #expect(try await store.runs(probe: "p2", from: 0, before: .max) == [1_795_430_000])
         #expect(try await store.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400, 1_795_440_000])
         #expect(try await store.dropRuns(of: [], after: 0) == 0)
+    }
+
+    @Test("contacts: the newest of every writer's stays; a run counts as missed only when stored before its time", arguments: Backend.allCases)
+    func contacts(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("contacts")
+        defer { close() }
+        try await store.recordContacts(["p1": 1000, "p2": 2000])
+        try await store.recordContacts(["p1": 900, "p2": 2500])
+        try await store.recordContacts([:])
+        #expect(try await store.contacts() == ["p1": 1000, "p2": 2500])
+
+        // Stored at 08:20: the 08:10 run was never announced, the 09:00 and 10:00 ones were.
+        let window = Self.window(runs: [1_795_421_400, 1_795_424_400, 1_795_428_000].map { ScheduledRun(probe: "p1", runAt: $0) })
+        _ = try await store.storeWindow(school: "alpha", window, fingerprint: "a", generatedAt: 1_795_422_000)
+        #expect(try await store.runsWithoutContact(probe: "p1", after: 0, upTo: 1_795_428_000) == 2)
+        #expect(try await store.runsWithoutContact(probe: "p1", after: 1_795_424_400, upTo: 1_795_428_000) == 1)
+        #expect(try await store.runsWithoutContact(probe: "p1", after: 5, upTo: 5) == 0)
+    }
+
+    @Test("results: a re-send is stored once; counts per probe since an instant; a school's newest first", arguments: Backend.allCases)
+    func results(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("results")
+        defer { close() }
+        func result(_ probe: String, runAt: Int64, receivedAt: Int64, key: String?) -> TestResult {
+            TestResult(probe: probe, school: "alpha", mode: .pull, runAt: runAt, startedAtMs: runAt * 1000 + 4, finishedAtMs: runAt * 1000 + 9000,
+                       exitCode: 0, output: "download 93.1 Mbit/s\u{2400}", outputTruncated: false, clockOffsetMs: -1.5,
+                       receivedAt: receivedAt, idempotencyKey: key)
+        }
+        let (first, created) = try await store.insertOnce(result("p1", runAt: 100, receivedAt: 110, key: "run:100"))
+        #expect(created && first.id != nil)
+        let (again, createdAgain) = try await store.insertOnce(result("p1", runAt: 100, receivedAt: 120, key: "run:100"))
+        #expect(!createdAgain && again == first)
+        _ = try await store.insertOnce(result("p2", runAt: 100, receivedAt: 130, key: "run:100"))
+        let adHoc = try await store.insert(result("p1", runAt: 200, receivedAt: 210, key: nil))
+        #expect(try await store.results(probe: "p1", limit: 10) == [adHoc, first])
+        #expect(try await store.results(probe: "p1", limit: 1) == [adHoc])
+        #expect(try await store.results(school: "alpha", limit: 10).map(\.probe) == ["p1", "p2", "p1"])
+        #expect(try await store.resultCounts(of: ["p1", "p2", "p3"], since: 115) == ["p1": 1, "p2": 1])
+        #expect(try await store.resultCount(probe: "p1", since: 0) == 2)
+        let latest = try await store.latestResults()
+        #expect(latest.keys.sorted() == ["p1", "p2"] && latest["p1"]?.id == adHoc.id && latest["p1"]?.output == "")
+    }
+
+    @Test("school sources are kept by file; /healthz's write succeeds", arguments: Backend.allCases)
+    func sourcesAndHealth(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("sources")
+        defer { close() }
+        try await store.saveSchoolSources(["a.cfg": "[Timing]\n", "b.cfg": "[Probes]\n"], at: 10)
+        try await store.saveSchoolSources(["a.cfg": "[Timing]\nboundaries = 0800\n"], at: 20)
+        #expect(try await store.schoolSources() == ["a.cfg": "[Timing]\nboundaries = 0800\n", "b.cfg": "[Probes]\n"])
+        try await store.probeWrite(at: 30)
+        try await store.probeWrite(at: 31)
     }
 
     @Test("two governors store the same window at the same moment: one version wins and both get it")

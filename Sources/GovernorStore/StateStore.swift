@@ -1,0 +1,108 @@
+public import GovernorCore
+
+/// The governor's durable state, as the server sees it: every part, from whichever
+/// backend the configuration names (``AppDatabase`` for an SQLite file, or
+/// `PostgresState` for a PostgreSQL database that several governors share). The
+/// server code never knows which one it talks to.
+public typealias StateStore = ScheduleStore & ContactStore & ResultStore & AlertStore & DispatchStore & SourceStore & HealthStore
+
+/// When each probe was last heard from.
+public protocol ContactStore: Sendable {
+    /// Records the latest contact of each probe; an older time never replaces a newer one.
+    func recordContacts(_ contacts: [String: UnixTime]) async throws
+    /// Every probe's last contact.
+    func contacts() async throws -> [String: UnixTime]
+    /// How many of the probe's runs in `(after, upTo]` passed without it; only runs
+    /// generated before their time count (a window stored late cannot be missed).
+    func runsWithoutContact(probe: String, after: UnixTime, upTo: UnixTime) async throws -> Int
+}
+
+/// The outcomes of tests, from pull reports and push dispatches.
+public protocol ResultStore: Sendable {
+    /// Stores a result unless one with the same probe and idempotency key is stored
+    /// already, and returns what is stored: the new result (`created`), or the first.
+    func insertOnce(_ result: TestResult) async throws -> (result: TestResult, created: Bool)
+    /// Stores a result and returns it with its id.
+    func insert(_ result: TestResult) async throws -> TestResult
+    /// A probe's results, newest first.
+    func results(probe: String, limit: Int) async throws -> [TestResult]
+    /// A school's latest results with their output, newest first.
+    func results(school: String, limit: Int) async throws -> [TestResult]
+    /// How many results each of `probes` has sent since `instant` (probes without any are left out).
+    func resultCounts(of probes: [String], since instant: UnixTime) async throws -> [String: Int]
+    /// How many results `probe` has sent since `instant`.
+    func resultCount(probe: String, since instant: UnixTime) async throws -> Int
+    /// Each probe's newest result, without its output (which can be large).
+    func latestResults() async throws -> [String: TestResult]
+    /// The probe's newest result, without its output.
+    func latestResult(probe: String) async throws -> TestResult?
+    /// The results of a school's runs in `[from, to)`, keyed by probe and run time; of
+    /// several results of one run, the newest counts.
+    func runResults(school: String, from: UnixTime, before to: UnixTime) async throws -> [RunResultKey: StoredRunResult]
+    /// The results of one probe's runs in `[from, through]`, as ``runResults(school:from:before:)``.
+    func runResults(probe: String, from: UnixTime, through: UnixTime) async throws -> [RunResultKey: StoredRunResult]
+}
+
+/// Missed-run alert states and the outbox of alert email.
+public protocol AlertStore: Sendable {
+    /// Every probe's stored alert state.
+    func alertStates() async throws -> [String: ProbeAlertState]
+    /// Writes changed alert states, forgets removed probes and queues messages, in one
+    /// transaction: an alert is in the outbox if and only if its state change is stored.
+    func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage]) async throws
+    /// Each probe's runs in `(after, through]` stored before their time, ascending.
+    func judgeableRuns(after: UnixTime, through: UnixTime) async throws -> [String: [UnixTime]]
+    /// Undelivered messages whose next attempt is due, oldest first.
+    func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage]
+    func markSent(_ id: Int64, at now: UnixTime) async throws
+    func markFailed(_ id: Int64, error: String, nextAttemptAt: UnixTime) async throws
+    /// How many messages wait for delivery.
+    func pendingOutboxCount() async throws -> Int
+    /// Undelivered alert email: how many wait, and how many of those failed at least once.
+    func outboxBacklog() async throws -> (pending: Int, failing: Int)
+}
+
+extension AlertStore {
+    public func dueOutboxMessages(at now: UnixTime) async throws -> [OutboxMessage] {
+        try await dueOutboxMessages(at: now, limit: 20)
+    }
+}
+
+/// Push runs as the dispatcher claims and finishes them.
+public protocol DispatchStore: Sendable {
+    /// The stored runs of `probes` in `[from, through]` that no dispatch has claimed, in time order.
+    func undispatchedRuns(of probes: Set<String>, from: UnixTime, through: UnixTime) async throws -> [StoredRun]
+    /// Claims a run for dispatch; false when it was claimed before, in which case it must not be dispatched again.
+    func claimDispatch(of run: StoredRun, at now: UnixTime) async throws -> Bool
+    /// Stores a dispatch's result and its final state in one transaction; with
+    /// `claimIfNeeded`, a run not claimed yet is claimed in it (a skipped run).
+    @discardableResult
+    func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult
+    /// Runs claimed by a process that stopped before finishing them.
+    func unfinishedDispatches() async throws -> [StoredRun]
+    /// The dispatch state of each run of `probe` in `[from, to)`.
+    func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState]
+}
+
+extension DispatchStore {
+    @discardableResult
+    public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime) async throws -> TestResult {
+        try await finishDispatch(of: run, as: state, result: result, at: now, claimIfNeeded: false)
+    }
+}
+
+/// The last good text of each school file.
+public protocol SourceStore: Sendable {
+    /// The last text of each school file that loaded without errors.
+    func schoolSources() async throws -> [String: String]
+    /// Stores the texts of the school files that loaded without errors; unchanged ones are not rewritten.
+    func saveSchoolSources(_ sources: [String: String], at now: UnixTime) async throws
+}
+
+/// What `/healthz` asks of the state.
+public protocol HealthStore: Sendable {
+    /// Writes a few kilobytes and commits them.
+    func probeWrite(at now: UnixTime) async throws
+}
+
+extension AppDatabase: ContactStore, ResultStore, AlertStore, DispatchStore, SourceStore, HealthStore {}
