@@ -5,159 +5,185 @@ import PostgresNIO
 
 extension PostgresState: AlertStore {
     public func alertStates() async throws -> [String: ProbeAlertState] {
-        var states: [String: ProbeAlertState] = [:]
-        let decoder = JSONDecoder()
-        for try await (probe, json) in try await client.query("SELECT probe, state FROM alert_states", logger: logger).decode((String, String).self) {
-            if let state = try? decoder.decode(ProbeAlertState.self, from: Data(json.utf8)) { states[probe] = state }
+        try await available(within: .seconds(60)) { [self] in
+            var states: [String: ProbeAlertState] = [:]
+            let decoder = JSONDecoder()
+            for try await (probe, json) in try await client.query("SELECT probe, state FROM alert_states", logger: logger).decode((String, String).self) {
+                if let state = try? decoder.decode(ProbeAlertState.self, from: Data(json.utf8)) { states[probe] = state }
+            }
+            return states
         }
-        return states
     }
 
     public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage]) async throws {
-        guard !states.isEmpty || !removed.isEmpty || !messages.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let probes = Array(states.keys)
-        let schools = probes.map { states[$0]!.school }
-        let json = try probes.map { String(decoding: try encoder.encode(states[$0]!.state), as: UTF8.self) }
-        try await client.withTransaction(logger: logger) { connection in
-            if !probes.isEmpty {
-                try await connection.query("""
-                    INSERT INTO alert_states (probe, school, state) SELECT * FROM unnest(\(probes), \(schools), \(json))
-                    ON CONFLICT (probe) DO UPDATE SET school = excluded.school, state = excluded.state
-                    """, logger: logger)
-            }
-            if !removed.isEmpty {
-                try await connection.query("DELETE FROM alert_states WHERE probe = ANY(\(Array(removed)))", logger: logger)
-            }
-            for message in messages {
-                try await connection.query("""
-                    INSERT INTO outbox (message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at)
-                    VALUES (\(message.messageId), \(message.sender), \(message.recipients), \(message.subject), \(message.body),
-                            \(message.createdAt), \(message.attempts), \(message.nextAttemptAt))
-                    """, logger: logger)
+        try await available(within: Self.requestTimeout) { [self] in
+            guard !states.isEmpty || !removed.isEmpty || !messages.isEmpty else { return }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let probes = Array(states.keys)
+            let schools = probes.map { states[$0]!.school }
+            let json = try probes.map { String(decoding: try encoder.encode(states[$0]!.state), as: UTF8.self) }
+            try await client.withTransaction(logger: logger) { connection in
+                if !probes.isEmpty {
+                    try await connection.query("""
+                        INSERT INTO alert_states (probe, school, state) SELECT * FROM unnest(\(probes), \(schools), \(json))
+                        ON CONFLICT (probe) DO UPDATE SET school = excluded.school, state = excluded.state
+                        """, logger: logger)
+                }
+                if !removed.isEmpty {
+                    try await connection.query("DELETE FROM alert_states WHERE probe = ANY(\(Array(removed)))", logger: logger)
+                }
+                for message in messages {
+                    try await connection.query("""
+                        INSERT INTO outbox (message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at)
+                        VALUES (\(message.messageId), \(message.sender), \(message.recipients), \(message.subject), \(message.body),
+                                \(message.createdAt), \(message.attempts), \(message.nextAttemptAt))
+                        """, logger: logger)
+                }
             }
         }
     }
 
     public func judgeableRuns(after: UnixTime, through: UnixTime) async throws -> [String: [UnixTime]] {
-        guard through > after else { return [:] }
-        var runs: [String: [UnixTime]] = [:]
-        let rows = try await client.query("""
-            SELECT runs.probe, runs.run_at FROM runs
-            JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
-            WHERE runs.run_at > \(after) AND runs.run_at <= \(through) AND runs.run_at >= windows.generated_at ORDER BY runs.run_at
-            """, logger: logger)
-        for try await (probe, runAt) in rows.decode((String, Int64).self) { runs[probe, default: []].append(runAt) }
-        return runs
+        try await available(within: Self.requestTimeout) { [self] in
+            guard through > after else { return [:] }
+            var runs: [String: [UnixTime]] = [:]
+            let rows = try await client.query("""
+                SELECT runs.probe, runs.run_at FROM runs
+                JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
+                WHERE runs.run_at > \(after) AND runs.run_at <= \(through) AND runs.run_at >= windows.generated_at ORDER BY runs.run_at
+                """, logger: logger)
+            for try await (probe, runAt) in rows.decode((String, Int64).self) { runs[probe, default: []].append(runAt) }
+            return runs
+        }
     }
 
     public func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage] {
-        let rows = try await client.query("""
-            SELECT id, message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error
-            FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= \(now) ORDER BY id LIMIT \(limit)
-            """, logger: logger)
-        var messages: [OutboxMessage] = []
-        for try await row in rows {
-            let cells = row.makeRandomAccess()
-            var message = OutboxMessage(
-                messageId: try cells[1].decode(String.self), sender: try cells[2].decode(String.self), recipients: [],
-                subject: try cells[4].decode(String.self), body: try cells[5].decode(String.self), createdAt: try cells[6].decode(Int64.self))
-            message.id = try cells[0].decode(Int64.self)
-            message.recipients = try cells[3].decode(String.self)
-            message.attempts = try cells[7].decode(Int.self)
-            message.nextAttemptAt = try cells[8].decode(Int64.self)
-            message.sentAt = try cells[9].decode(Int64?.self)
-            message.lastError = try cells[10].decode(String?.self)
-            messages.append(message)
+        try await available(within: Self.requestTimeout) { [self] in
+            let rows = try await client.query("""
+                SELECT id, message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error
+                FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= \(now) ORDER BY id LIMIT \(limit)
+                """, logger: logger)
+            var messages: [OutboxMessage] = []
+            for try await row in rows {
+                let cells = row.makeRandomAccess()
+                var message = OutboxMessage(
+                    messageId: try cells[1].decode(String.self), sender: try cells[2].decode(String.self), recipients: [],
+                    subject: try cells[4].decode(String.self), body: try cells[5].decode(String.self), createdAt: try cells[6].decode(Int64.self))
+                message.id = try cells[0].decode(Int64.self)
+                message.recipients = try cells[3].decode(String.self)
+                message.attempts = try cells[7].decode(Int.self)
+                message.nextAttemptAt = try cells[8].decode(Int64.self)
+                message.sentAt = try cells[9].decode(Int64?.self)
+                message.lastError = try cells[10].decode(String?.self)
+                messages.append(message)
+            }
+            return messages
         }
-        return messages
     }
 
     public func markSent(_ id: Int64, at now: UnixTime) async throws {
-        try await client.query("UPDATE outbox SET sent_at = \(now), attempts = attempts + 1, last_error = NULL WHERE id = \(id)", logger: logger)
+        try await available(within: Self.requestTimeout) { [self] in
+            try await client.query("UPDATE outbox SET sent_at = \(now), attempts = attempts + 1, last_error = NULL WHERE id = \(id)", logger: logger)
+        }
     }
 
     public func markFailed(_ id: Int64, error: String, nextAttemptAt: UnixTime) async throws {
-        try await client.query("""
-            UPDATE outbox SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(nextAttemptAt) WHERE id = \(id)
-            """, logger: logger)
+        try await available(within: Self.requestTimeout) { [self] in
+            try await client.query("""
+                UPDATE outbox SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(nextAttemptAt) WHERE id = \(id)
+                """, logger: logger)
+        }
     }
 
     public func pendingOutboxCount() async throws -> Int {
-        try await count("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        try await available(within: Self.requestTimeout) { [self] in
+            try await count("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        }
     }
 
     public func outboxBacklog() async throws -> (pending: Int, failing: Int) {
-        let rows = try await client.query("SELECT count(*), count(*) FILTER (WHERE attempts > 0) FROM outbox WHERE sent_at IS NULL", logger: logger)
-        for try await (pending, failing) in rows.decode((Int64, Int64).self) { return (Int(pending), Int(failing)) }
-        return (0, 0)
+        try await available(within: Self.requestTimeout) { [self] in
+            let rows = try await client.query("SELECT count(*), count(*) FILTER (WHERE attempts > 0) FROM outbox WHERE sent_at IS NULL", logger: logger)
+            for try await (pending, failing) in rows.decode((Int64, Int64).self) { return (Int(pending), Int(failing)) }
+            return (0, 0)
+        }
     }
 }
 
 extension PostgresState: DispatchStore {
     public func undispatchedRuns(of probes: Set<String>, from: UnixTime, through: UnixTime) async throws -> [StoredRun] {
-        guard !probes.isEmpty else { return [] }
-        return try await storedRuns("""
-            SELECT runs.school, runs.probe, runs.run_at, windows.window_start, windows.window_end
-            FROM runs JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
-            LEFT JOIN dispatches ON dispatches.probe = runs.probe AND dispatches.run_at = runs.run_at
-            WHERE runs.run_at >= \(from) AND runs.run_at <= \(through) AND dispatches.probe IS NULL AND runs.probe = ANY(\(Array(probes)))
-            ORDER BY runs.run_at, runs.probe
-            """)
+        try await available(within: Self.requestTimeout) { [self] in
+            guard !probes.isEmpty else { return [] }
+            return try await storedRuns("""
+                SELECT runs.school, runs.probe, runs.run_at, windows.window_start, windows.window_end
+                FROM runs JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
+                LEFT JOIN dispatches ON dispatches.probe = runs.probe AND dispatches.run_at = runs.run_at
+                WHERE runs.run_at >= \(from) AND runs.run_at <= \(through) AND dispatches.probe IS NULL AND runs.probe = ANY(\(Array(probes)))
+                ORDER BY runs.run_at, runs.probe
+                """)
+        }
     }
 
     public func claimDispatch(of run: StoredRun, at now: UnixTime) async throws -> Bool {
-        let claimed = try await client.query("""
-            INSERT INTO dispatches (probe, run_at, school, state, claimed_at)
-            VALUES (\(run.probe), \(run.runAt), \(run.school), \(DispatchState.started.rawValue), \(now))
-            ON CONFLICT (probe, run_at) DO NOTHING RETURNING 1
-            """, logger: logger).collect()
-        return !claimed.isEmpty
+        try await available(within: Self.requestTimeout) { [self] in
+            let claimed = try await client.query("""
+                INSERT INTO dispatches (probe, run_at, school, state, claimed_at)
+                VALUES (\(run.probe), \(run.runAt), \(run.school), \(DispatchState.started.rawValue), \(now))
+                ON CONFLICT (probe, run_at) DO NOTHING RETURNING 1
+                """, logger: logger).collect()
+            return !claimed.isEmpty
+        }
     }
 
     @discardableResult
     public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult {
-        let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
-            if claimIfNeeded {
+        try await available(within: Self.requestTimeout) { [self] in
+            let logger = logger
+            return try await client.withTransaction(logger: logger) { connection in
+                if claimIfNeeded {
+                    try await connection.query("""
+                        INSERT INTO dispatches (probe, run_at, school, state, claimed_at)
+                        VALUES (\(run.probe), \(run.runAt), \(run.school), \(DispatchState.started.rawValue), \(now))
+                        ON CONFLICT (probe, run_at) DO NOTHING
+                        """, logger: logger)
+                }
+                var stored = result
+                for try await id in try await connection.query(Self.insertQuery(result, ifAbsent: false), logger: logger).decode(Int64.self) {
+                    stored.id = id
+                }
                 try await connection.query("""
-                    INSERT INTO dispatches (probe, run_at, school, state, claimed_at)
-                    VALUES (\(run.probe), \(run.runAt), \(run.school), \(DispatchState.started.rawValue), \(now))
-                    ON CONFLICT (probe, run_at) DO NOTHING
+                    UPDATE dispatches SET state = \(state.rawValue), result_id = \(stored.id)
+                    WHERE probe = \(run.probe) AND run_at = \(run.runAt) AND state = \(DispatchState.started.rawValue)
                     """, logger: logger)
+                return stored
             }
-            var stored = result
-            for try await id in try await connection.query(Self.insertQuery(result, ifAbsent: false), logger: logger).decode(Int64.self) {
-                stored.id = id
-            }
-            try await connection.query("""
-                UPDATE dispatches SET state = \(state.rawValue), result_id = \(stored.id)
-                WHERE probe = \(run.probe) AND run_at = \(run.runAt) AND state = \(DispatchState.started.rawValue)
-                """, logger: logger)
-            return stored
         }
     }
 
     public func unfinishedDispatches() async throws -> [StoredRun] {
-        try await storedRuns("""
-            SELECT dispatches.school, dispatches.probe, dispatches.run_at,
-                   COALESCE(runs.window_start, dispatches.run_at), COALESCE(windows.window_end, dispatches.run_at)
-            FROM dispatches LEFT JOIN runs ON runs.probe = dispatches.probe AND runs.run_at = dispatches.run_at
-            LEFT JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
-            WHERE dispatches.state = \(DispatchState.started.rawValue) ORDER BY dispatches.run_at
-            """)
+        try await available(within: Self.requestTimeout) { [self] in
+            try await storedRuns("""
+                SELECT dispatches.school, dispatches.probe, dispatches.run_at,
+                       COALESCE(runs.window_start, dispatches.run_at), COALESCE(windows.window_end, dispatches.run_at)
+                FROM dispatches LEFT JOIN runs ON runs.probe = dispatches.probe AND runs.run_at = dispatches.run_at
+                LEFT JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
+                WHERE dispatches.state = \(DispatchState.started.rawValue) ORDER BY dispatches.run_at
+                """)
+        }
     }
 
     public func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState] {
-        var states: [UnixTime: DispatchState] = [:]
-        let rows = try await client.query("""
-            SELECT run_at, state FROM dispatches WHERE probe = \(probe) AND run_at >= \(from) AND run_at < \(to)
-            """, logger: logger)
-        for try await (runAt, state) in rows.decode((Int64, String).self) {
-            if let state = DispatchState(rawValue: state) { states[runAt] = state }
+        try await available(within: Self.requestTimeout) { [self] in
+            var states: [UnixTime: DispatchState] = [:]
+            let rows = try await client.query("""
+                SELECT run_at, state FROM dispatches WHERE probe = \(probe) AND run_at >= \(from) AND run_at < \(to)
+                """, logger: logger)
+            for try await (runAt, state) in rows.decode((Int64, String).self) {
+                if let state = DispatchState(rawValue: state) { states[runAt] = state }
+            }
+            return states
         }
-        return states
     }
 
     private func storedRuns(_ query: PostgresQuery) async throws -> [StoredRun] {

@@ -7,53 +7,65 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
     /// One statement for the whole batch: contacts come from every governor, and
     /// `GREATEST` keeps the newest whichever writes last.
     public func recordContacts(_ contacts: [String: UnixTime]) async throws {
-        guard !contacts.isEmpty else { return }
-        try await client.query("""
-            INSERT INTO contacts (probe, last_contact)
-            SELECT * FROM unnest(\(Array(contacts.keys)), \(Array(contacts.values)))
-            ON CONFLICT (probe) DO UPDATE SET last_contact = GREATEST(contacts.last_contact, excluded.last_contact)
-            """, logger: logger)
+        try await available(within: Self.requestTimeout) { [self] in
+            guard !contacts.isEmpty else { return }
+            try await client.query("""
+                INSERT INTO contacts (probe, last_contact)
+                SELECT * FROM unnest(\(Array(contacts.keys)), \(Array(contacts.values)))
+                ON CONFLICT (probe) DO UPDATE SET last_contact = GREATEST(contacts.last_contact, excluded.last_contact)
+                """, logger: logger)
+        }
     }
 
     public func contacts() async throws -> [String: UnixTime] {
-        var contacts: [String: UnixTime] = [:]
-        for try await (probe, at) in try await client.query("SELECT probe, last_contact FROM contacts", logger: logger).decode((String, Int64).self) {
-            contacts[probe] = at
+        try await available(within: .seconds(60)) { [self] in
+            var contacts: [String: UnixTime] = [:]
+            for try await (probe, at) in try await client.query("SELECT probe, last_contact FROM contacts", logger: logger).decode((String, Int64).self) {
+                contacts[probe] = at
+            }
+            return contacts
         }
-        return contacts
     }
 
     public func runsWithoutContact(probe: String, after: UnixTime, upTo: UnixTime) async throws -> Int {
-        guard upTo > after else { return 0 }
-        return try await count("""
-            SELECT count(*) FROM runs JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
-            WHERE runs.probe = \(probe) AND runs.run_at > \(after) AND runs.run_at <= \(upTo) AND runs.run_at >= windows.generated_at
-            """)
+        try await available(within: Self.requestTimeout) { [self] in
+            guard upTo > after else { return 0 }
+            return try await count("""
+                SELECT count(*) FROM runs JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
+                WHERE runs.probe = \(probe) AND runs.run_at > \(after) AND runs.run_at <= \(upTo) AND runs.run_at >= windows.generated_at
+                """)
+        }
     }
 
     public func schoolSources() async throws -> [String: String] {
-        var sources: [String: String] = [:]
-        for try await (file, text) in try await client.query("SELECT file, text FROM school_sources", logger: logger).decode((String, String).self) {
-            sources[file] = text
+        try await available(within: .seconds(60)) { [self] in
+            var sources: [String: String] = [:]
+            for try await (file, text) in try await client.query("SELECT file, text FROM school_sources", logger: logger).decode((String, String).self) {
+                sources[file] = text
+            }
+            return sources
         }
-        return sources
     }
 
     public func saveSchoolSources(_ sources: [String: String], at now: UnixTime) async throws {
-        guard !sources.isEmpty else { return }
-        try await client.query("""
-            INSERT INTO school_sources (file, text, stored_at)
-            SELECT file, text, \(now) FROM unnest(\(Array(sources.keys)), \(Array(sources.values))) AS s(file, text)
-            ON CONFLICT (file) DO UPDATE SET text = excluded.text, stored_at = excluded.stored_at
-            WHERE school_sources.text <> excluded.text
-            """, logger: logger)
+        try await available(within: Self.requestTimeout) { [self] in
+            guard !sources.isEmpty else { return }
+            try await client.query("""
+                INSERT INTO school_sources (file, text, stored_at)
+                SELECT file, text, \(now) FROM unnest(\(Array(sources.keys)), \(Array(sources.values))) AS s(file, text)
+                ON CONFLICT (file) DO UPDATE SET text = excluded.text, stored_at = excluded.stored_at
+                WHERE school_sources.text <> excluded.text
+                """, logger: logger)
+        }
     }
 
     public func probeWrite(at now: UnixTime) async throws {
-        try await client.query("""
-            INSERT INTO health_probe (id, at, pad) VALUES (1, \(now), decode(repeat(md5(random()::text), 128), 'hex'))
-            ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad
-            """, logger: logger)
+        try await available(within: Self.requestTimeout) { [self] in
+            try await client.query("""
+                INSERT INTO health_probe (id, at, pad) VALUES (1, \(now), decode(repeat(md5(random()::text), 128), 'hex'))
+                ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad
+                """, logger: logger)
+        }
     }
 
     /// The single number a `count(*)` query answers.
@@ -111,76 +123,96 @@ extension PostgresState: ResultStore {
     /// Insert-if-absent on (probe, idempotency key): a re-send to another governor
     /// finds the first, as one to the same governor does.
     public func insertOnce(_ result: TestResult) async throws -> (result: TestResult, created: Bool) {
-        var stored = result
-        for try await id in try await client.query(Self.insertQuery(result, ifAbsent: true), logger: logger).decode(Int64.self) {
-            stored.id = id
-            return (stored, true)
+        try await available(within: Self.requestTimeout) { [self] in
+            var stored = result
+            for try await id in try await client.query(Self.insertQuery(result, ifAbsent: true), logger: logger).decode(Int64.self) {
+                stored.id = id
+                return (stored, true)
+            }
+            guard let key = result.idempotencyKey else {
+                throw StoreError(message: "a result of \(result.probe) was neither stored nor found")
+            }
+            let existing = try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE probe = \(result.probe) AND idempotency_key = \(key)")
+            guard let first = existing.first else {
+                throw StoreError(message: "a result of \(result.probe) (\(key)) was neither stored nor found")
+            }
+            return (first, false)
         }
-        guard let key = result.idempotencyKey else {
-            throw StoreError(message: "a result of \(result.probe) was neither stored nor found")
-        }
-        let existing = try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE probe = \(result.probe) AND idempotency_key = \(key)")
-        guard let first = existing.first else {
-            throw StoreError(message: "a result of \(result.probe) (\(key)) was neither stored nor found")
-        }
-        return (first, false)
     }
 
     public func insert(_ result: TestResult) async throws -> TestResult {
-        var stored = result
-        for try await id in try await client.query(Self.insertQuery(result, ifAbsent: false), logger: logger).decode(Int64.self) {
-            stored.id = id
+        try await available(within: Self.requestTimeout) { [self] in
+            var stored = result
+            for try await id in try await client.query(Self.insertQuery(result, ifAbsent: false), logger: logger).decode(Int64.self) {
+                stored.id = id
+            }
+            return stored
         }
-        return stored
     }
 
     public func results(probe: String, limit: Int) async throws -> [TestResult] {
-        try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE probe = \(probe) ORDER BY id DESC LIMIT \(limit)")
+        try await available(within: Self.requestTimeout) { [self] in
+            try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE probe = \(probe) ORDER BY id DESC LIMIT \(limit)")
+        }
     }
 
     public func results(school: String, limit: Int) async throws -> [TestResult] {
-        try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE school = \(school) ORDER BY id DESC LIMIT \(limit)")
+        try await available(within: Self.requestTimeout) { [self] in
+            try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE school = \(school) ORDER BY id DESC LIMIT \(limit)")
+        }
     }
 
     public func resultCounts(of probes: [String], since instant: UnixTime) async throws -> [String: Int] {
-        guard !probes.isEmpty else { return [:] }
-        var counts: [String: Int] = [:]
-        let rows = try await client.query("""
-            SELECT probe, count(*) FROM results WHERE probe = ANY(\(probes)) AND received_at >= \(instant) GROUP BY probe
-            """, logger: logger)
-        for try await (probe, count) in rows.decode((String, Int64).self) where count > 0 { counts[probe] = Int(count) }
-        return counts
+        try await available(within: Self.requestTimeout) { [self] in
+            guard !probes.isEmpty else { return [:] }
+            var counts: [String: Int] = [:]
+            let rows = try await client.query("""
+                SELECT probe, count(*) FROM results WHERE probe = ANY(\(probes)) AND received_at >= \(instant) GROUP BY probe
+                """, logger: logger)
+            for try await (probe, count) in rows.decode((String, Int64).self) where count > 0 { counts[probe] = Int(count) }
+            return counts
+        }
     }
 
     public func resultCount(probe: String, since instant: UnixTime) async throws -> Int {
-        try await count("SELECT count(*) FROM results WHERE probe = \(probe) AND received_at >= \(instant)")
+        try await available(within: Self.requestTimeout) { [self] in
+            try await count("SELECT count(*) FROM results WHERE probe = \(probe) AND received_at >= \(instant)")
+        }
     }
 
     public func latestResults() async throws -> [String: TestResult] {
-        let latest = try await results("""
-            SELECT DISTINCT ON (probe) \(unescaped: Self.resultColumns(output: "'' AS output")) FROM results ORDER BY probe, id DESC
-            """)
-        return Dictionary(latest.map { ($0.probe, $0) }, uniquingKeysWith: { first, _ in first })
+        try await available(within: .seconds(60)) { [self] in
+            let latest = try await results("""
+                SELECT DISTINCT ON (probe) \(unescaped: Self.resultColumns(output: "'' AS output")) FROM results ORDER BY probe, id DESC
+                """)
+            return Dictionary(latest.map { ($0.probe, $0) }, uniquingKeysWith: { first, _ in first })
+        }
     }
 
     public func latestResult(probe: String) async throws -> TestResult? {
-        try await results("""
-            SELECT \(unescaped: Self.resultColumns(output: "'' AS output")) FROM results WHERE probe = \(probe) ORDER BY id DESC LIMIT 1
-            """).first
+        try await available(within: Self.requestTimeout) { [self] in
+            try await results("""
+                SELECT \(unescaped: Self.resultColumns(output: "'' AS output")) FROM results WHERE probe = \(probe) ORDER BY id DESC LIMIT 1
+                """).first
+        }
     }
 
     public func runResults(school: String, from: UnixTime, before to: UnixTime) async throws -> [RunResultKey: StoredRunResult] {
-        try await runResults("""
-            SELECT probe, run_at, id, exit_code, failure FROM results
-            WHERE school = \(school) AND run_at >= \(from) AND run_at < \(to) ORDER BY id
-            """)
+        try await available(within: Self.requestTimeout) { [self] in
+            try await runResults("""
+                SELECT probe, run_at, id, exit_code, failure FROM results
+                WHERE school = \(school) AND run_at >= \(from) AND run_at < \(to) ORDER BY id
+                """)
+        }
     }
 
     public func runResults(probe: String, from: UnixTime, through: UnixTime) async throws -> [RunResultKey: StoredRunResult] {
-        try await runResults("""
-            SELECT probe, run_at, id, exit_code, failure FROM results
-            WHERE probe = \(probe) AND run_at >= \(from) AND run_at <= \(through) ORDER BY id
-            """)
+        try await available(within: Self.requestTimeout) { [self] in
+            try await runResults("""
+                SELECT probe, run_at, id, exit_code, failure FROM results
+                WHERE probe = \(probe) AND run_at >= \(from) AND run_at <= \(through) ORDER BY id
+                """)
+        }
     }
 
     private func runResults(_ query: PostgresQuery) async throws -> [RunResultKey: StoredRunResult] {

@@ -1,4 +1,7 @@
+import Foundation
+public import GovernorCore
 public import GovernorStore
+import NIOSSL
 public import Logging
 public import PostgresNIO
 
@@ -12,11 +15,14 @@ public import PostgresNIO
 public final class PostgresState: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// The database as messages name it: HOST:PORT/DATABASE.
+    let name: String
     private let runner: Task<Void, Never>
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, logger: Logger, name: String) {
         self.client = client
         self.logger = logger
+        self.name = name
         runner = Task { await client.run() }
     }
 
@@ -28,13 +34,14 @@ public final class PostgresState: Sendable {
     ///
     /// - Throws: ``StoreError`` naming the server when it cannot be reached or migrated.
     public static func connect(_ configuration: PostgresClient.Configuration, logger: Logger) async throws(StoreError) -> PostgresState {
-        let state = PostgresState(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        let server = configuration.host.map { "\($0):\(configuration.port ?? 5432)" } ?? configuration.unixSocketPath ?? "?"
+        let name = "\(server)/\(configuration.database ?? configuration.username)"
+        let state = PostgresState(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, name: name)
         do {
-            try await PostgresSchema.migrate(state.client, logger: logger)
+            try await state.available(within: .seconds(60)) { try await PostgresSchema.migrate(state.client, logger: logger) }
         } catch {
             state.close()
-            let server = configuration.host.map { "\($0):\(configuration.port ?? 5432)" } ?? configuration.unixSocketPath ?? "?"
-            throw StoreError(message: "cannot use the PostgreSQL state at \(server)/\(configuration.database ?? configuration.username): \(String(reflecting: error))")
+            throw StoreError(message: "cannot use the PostgreSQL state at \(name): \(String(reflecting: error))")
         }
         return state
     }
@@ -42,5 +49,85 @@ public final class PostgresState: Sendable {
     /// Closes the pool; further use fails. Call once, at shutdown.
     public func close() {
         runner.cancel()
+    }
+}
+
+extension PostgresState {
+    /// Connects to the database `[Governor] state` names, with the password from its
+    /// `password_file` and TLS as its `sslmode` says.
+    ///
+    /// - Throws: ``StoreError`` naming the database (never the password) and the cause.
+    public static func connect(to location: PostgresLocation, logger: Logger) async throws(StoreError) -> PostgresState {
+        var password: String?
+        if let file = location.passwordFile {
+            do {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                password = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            } catch {
+                throw StoreError(message: "cannot read the PostgreSQL password_file \(file): \(error.localizedDescription)")
+            }
+        }
+        let tls: PostgresClient.Configuration.TLS
+        do {
+            tls = try tlsMode(location)
+        } catch {
+            throw StoreError(message: "cannot set up TLS for \(location) (sslmode = \(location.sslMode.rawValue)): \(error)")
+        }
+        var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                         password: password, database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        return try await connect(configuration, logger: logger)
+    }
+
+    private static func tlsMode(_ location: PostgresLocation) throws -> PostgresClient.Configuration.TLS {
+        var unchecked = TLSConfiguration.makeClientConfiguration()
+        unchecked.certificateVerification = .none
+        switch location.sslMode {
+        case .disable:
+            return .disable
+        case .prefer:
+            return .prefer(unchecked)
+        case .require:
+            return .require(unchecked)
+        case .verifyFull:
+            var checked = TLSConfiguration.makeClientConfiguration()
+            checked.certificateVerification = .fullVerification
+            if let caFile = location.caFile {
+                checked.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            }
+            return .require(checked)
+        }
+    }
+}
+
+extension PostgresState {
+    /// How long a request's state operation may wait for the database before the
+    /// request answers 503: long enough for a busy server, short enough that a probe
+    /// or a load balancer hears of an outage before its own timeout.
+    static let requestTimeout: Duration = .seconds(5)
+
+    /// Runs one state operation with a deadline. A database that cannot be reached
+    /// (no connection, a connection lost mid-query, no answer in time) becomes
+    /// ``StateUnavailable``; errors the server itself reports (a broken constraint,
+    /// say) stay as they are, since retrying cannot help them.
+    @discardableResult
+    func available<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let where_ = "the PostgreSQL state at \(name)"
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await operation() }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let value = first else {
+                    throw StateUnavailable("\(where_) did not answer within \(limit)")
+                }
+                return value
+            }
+        } catch let error as PSQLError where error.serverInfo == nil {
+            throw StateUnavailable("\(where_) cannot be reached: \(error.code)")
+        }
     }
 }

@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// depends on. Tests build one to reach the parts they check.
 struct GovernorComponents: Sendable {
     let live: LiveConfiguration
-    let database: AppDatabase
+    let database: any StateStore
     let schedule: ScheduleBook
     let contacts: ContactBook
     let alerts: AlertBook
@@ -27,7 +27,7 @@ struct GovernorComponents: Sendable {
     let stateHealth: StateHealth
     let heartbeat = SchedulerHeartbeat()
 
-    init(configPath: String, configuration: Configuration, database: AppDatabase, clock: ServerClock = .system, logger: Logger) {
+    init(configPath: String, configuration: Configuration, database: any StateStore, clock: ServerClock = .system, logger: Logger) {
         let live = LiveConfiguration(configuration)
         let startedAt = clock.now()
         let metrics = GovernorMetrics(startedAt: startedAt)
@@ -49,7 +49,8 @@ struct GovernorComponents: Sendable {
         results = ResultRecorder(live: live, latest: latest, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
         authFailures = AuthFailureBook(metrics: metrics, logger: logger)
-        stateHealth = StateHealth(database: database, statePath: configuration.governor.statePath, clock: clock)
+        stateHealth = StateHealth(database: database, statePath: configuration.governor.postgres == nil ? configuration.governor.statePath : nil,
+                                  description: configuration.governor.stateDescription, clock: clock)
         reloader = ConfigurationReloader(configPath: configPath, live: live, database: database, schedule: schedule, metrics: metrics, clock: clock, logger: logger)
     }
 

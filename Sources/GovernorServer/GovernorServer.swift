@@ -1,5 +1,6 @@
 import Foundation
 public import GovernorCore
+import GovernorPostgres
 import GovernorStore
 import Hummingbird
 public import Logging
@@ -37,12 +38,7 @@ public enum GovernorServer {
         } catch {
             throw ServeError(message: error.description)
         }
-        let database: AppDatabase
-        do {
-            database = try AppDatabase.open(path: configuration.governor.statePath)
-        } catch {
-            throw ServeError(message: error.description)
-        }
+        let (database, closeState) = try await openState(configuration.governor, logger: logger)
         do {
             configuration = try await LastGoodSchools.apply(to: configuration, configPath: options.configPath, database: database, at: Date().timeIntervalSince1970)
         } catch {
@@ -63,7 +59,7 @@ public enum GovernorServer {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 logger.info("governor \(version) serving on \(address.host):\(port)", metadata: [
-                    "schools": "\(loaded.schools.count)", "state": "\(loaded.governor.statePath)",
+                    "schools": "\(loaded.schools.count)", "state": "\(loaded.governor.stateDescription)",
                 ])
                 notifier.notify("READY=1\nSTATUS=serving \(loaded.schools.count) school(s) on \(address.host):\(port)")
             })
@@ -71,12 +67,33 @@ public enum GovernorServer {
             services: [.init(service: app), .init(service: StoppingNotifier(notifier: notifier))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        do {
-            try database.close()
-        } catch {
-            logger.error("the state database did not close cleanly: \(error)")
-        }
+        closeState()
         logger.info("governor stopped")
+    }
+}
+
+/// Opens the state `[Governor] state` names: an SQLite file (one governor), or a
+/// PostgreSQL database (several governors), behind one interface.
+func openState(_ settings: GovernorSettings, logger: Logger) async throws(ServeError) -> (any StateStore, close: @Sendable () -> Void) {
+    if let location = settings.postgres {
+        do {
+            let state = try await PostgresState.connect(to: location, logger: logger)
+            return (state, { state.close() })
+        } catch {
+            throw ServeError(message: error.description)
+        }
+    }
+    do {
+        let database = try AppDatabase.open(path: settings.statePath)
+        return (database, {
+            do {
+                try database.close()
+            } catch {
+                logger.error("the state database did not close cleanly: \(error)")
+            }
+        })
+    } catch {
+        throw ServeError(message: error.description)
     }
 }
 

@@ -106,3 +106,16 @@ public protocol HealthStore: Sendable {
 }
 
 extension AppDatabase: ContactStore, ResultStore, AlertStore, DispatchStore, SourceStore, HealthStore {}
+
+/// The state cannot be reached now (its database server is down or does not answer
+/// in time). Requests answer 503 with it, never a guess; the governor keeps trying
+/// and carries on when the state is back.
+public struct StateUnavailable: Error, Sendable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

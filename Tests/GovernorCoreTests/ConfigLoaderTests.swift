@@ -133,6 +133,50 @@ struct ConfigLoaderTests {
         #expect(error.file.hasSuffix(school.isEmpty ? "governor.cfg" : "schools/s.cfg"))
     }
 
+    @Test("state = postgres://USER@HOST:PORT/DB selects PostgreSQL, with password_file, sslmode and ssl_ca_file beside it")
+    func postgresState() throws {
+        let (directory, main) = try tree([:], governor: """
+            [Governor]
+            schools = schools
+            state = postgres://governor@db.example.net:6432/fleet
+            password_file = secrets/pg-password
+            sslmode = verify-full
+            ssl_ca_file = /etc/ssl/fleet-ca.pem
+            """)
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(!configuration.problems.contains { $0.isError }, "\(configuration.problems)")
+        let location = try #require(configuration.governor.postgres)
+        #expect(location.host == "db.example.net" && location.port == 6432 && location.user == "governor" && location.database == "fleet")
+        #expect(location.passwordFile == directory.path + "/secrets/pg-password" && location.sslMode == .verifyFull)
+        #expect(location.caFile == "/etc/ssl/fleet-ca.pem")
+        #expect(configuration.governor.stateDescription == "postgres://governor@db.example.net:6432/fleet")
+        // A path keeps SQLite, as before.
+        let (other, plain) = try tree([:], governor: "[Governor]\nstate = state.sqlite\n")
+        defer { other.remove() }
+        let sqlite = try ConfigLoader.load(governorFile: plain)
+        #expect(sqlite.governor.postgres == nil && sqlite.governor.statePath == other.path + "/state.sqlite")
+    }
+
+    @Test("a bad PostgreSQL state is an error naming the file, the line and what to write", arguments: [
+        ("state = postgres://governor:secret@db/fleet", "password_file"),
+        ("state = postgres://db.example.net/fleet", "names no user"),
+        ("state = postgres://governor@db.example.net", "names no database"),
+        ("state = postgres://governor@db.example.net/fleet?sslmode=require", "set 'sslmode'"),
+        ("state = postgres://governor@db/fleet\nsslmode = sometimes", "expected one of disable, prefer, require, verify-full"),
+        ("state = postgres://governor@db/fleet\nssl_ca_file = ca.pem", "verify-full only"),
+        ("state = state.sqlite\npassword_file = pw", "applies to a PostgreSQL state only"),
+    ])
+    func badPostgresState(_ lines: String, _ fragment: String) throws {
+        let (directory, main) = try tree([:], governor: "[Governor]\n" + lines + "\n")
+        defer { directory.remove() }
+        // Errors in governor.cfg stop the load: the governor cannot start without its state.
+        let error = try #require(throws: ConfigurationError.self) { try ConfigLoader.load(governorFile: main) }
+        let text = error.description
+        #expect(text.contains(fragment) && text.contains("governor.cfg:"), "\(text)")
+        #expect(!text.contains("secret"), "a password is never repeated in a message")
+    }
+
     @Test("the infeasible-window error gives the numbers: needed against available")
     func infeasibleNumbers() throws {
         let (directory, main) = try tree(["tight.cfg": "[Timing]\nboundaries = 0800 0830\nruns_per_period = 4\ndelay = 10\n[Probes]\nids = p q\n"])
@@ -173,7 +217,7 @@ struct ConfigLoaderTests {
         #expect(configuration.isValid)
         #expect(configuration.schools.count == 1)
         let warnings = configuration.problems.map(\.description)
-        #expect(warnings.contains { $0.hasSuffix("governor.cfg:4: warning: unknown key 'frobnicate' in [Governor] is ignored (known keys: schools, listen, state, timezone, test_duration, seed, require_tokens, admin_token_sha256, results_log, public_url, max_output, request_timeout, max_connections_per_client)") })
+        #expect(warnings.contains { $0.hasSuffix("governor.cfg:4: warning: unknown key 'frobnicate' in [Governor] is ignored (known keys: schools, listen, state, timezone, test_duration, seed, require_tokens, admin_token_sha256, results_log, public_url, max_output, request_timeout, max_connections_per_client, password_file, sslmode, ssl_ca_file)") })
         #expect(warnings.contains { $0.contains("governor.cfg:6: warning: unknown section [Extra]") })
         #expect(warnings.contains { $0.contains("governor.cfg:3: warning: 'listen' is 0.0.0.0:9000, reachable from other machines, and no 'admin_token_sha256' is set") })
         #expect(warnings.contains { $0.contains("w.cfg:5: warning: unknown key 'colour'") })

@@ -179,7 +179,7 @@ struct OperatorAPITests {
             #expect(try response.json()["probes"] as? Int == 2)
             #expect(try response.json()["uptime_s"] as? Int == 0)
         }
-        try governor.parts.database.close()
+        try #require(governor.parts.database as? AppDatabase).close()
         // Each answer is kept a moment, so that polling /healthz does not write on every request.
         governor.clock.advance(by: StateHealth.cacheSeconds)
         try await governor.test { client throws in

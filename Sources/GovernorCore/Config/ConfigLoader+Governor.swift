@@ -5,6 +5,7 @@ extension ConfigLoader {
     static let governorKeys = [
         "schools", "listen", "state", "timezone", "test_duration", "seed", "require_tokens",
         "admin_token_sha256", "results_log", "public_url", "max_output", "request_timeout", "max_connections_per_client",
+        "password_file", "sslmode", "ssl_ca_file",
     ]
 
     static func readGovernor(_ document: INIDocument, problems: inout [ConfigProblem]) -> GovernorSettings {
@@ -42,8 +43,17 @@ extension ConfigLoader {
             }
         }
         if let state = reader.singleLine("state") {
-            settings.statePath = ConfigPaths.resolve(state, relativeTo: document.file)
+            if PostgresLocation.isURL(state) {
+                do {
+                    settings.postgres = try PostgresLocation(url: state)
+                } catch {
+                    reader.error("'state': \(error)", line: reader.entry("state")?.line)
+                }
+            } else {
+                settings.statePath = ConfigPaths.resolve(state, relativeTo: document.file)
+            }
         }
+        readPostgresOptions(&reader, into: &settings, file: document.file)
         if let zone = reader.timeZone("timezone") {
             settings.timeZone = zone.zone
             settings.timeZoneName = zone.name
@@ -83,5 +93,38 @@ extension ConfigLoader {
                 + "anyone who can reach it can read schedules and results; set one with 'governor token admin'", line: reader.entry("listen")?.line)
         }
         return settings
+    }
+}
+
+extension ConfigLoader {
+    /// `password_file`, `sslmode` and `ssl_ca_file`: only with a PostgreSQL state.
+    static func readPostgresOptions(_ reader: inout SectionReader, into settings: inout GovernorSettings, file: String) {
+        let passwordFile = reader.singleLine("password_file").map { ConfigPaths.resolve($0, relativeTo: file) }
+        let caFile = reader.singleLine("ssl_ca_file").map { ConfigPaths.resolve($0, relativeTo: file) }
+        var mode: PostgresLocation.SSLMode?
+        if let text = reader.singleLine("sslmode") {
+            mode = PostgresLocation.SSLMode(rawValue: text)
+            if mode == nil {
+                let allowed = PostgresLocation.SSLMode.allCases.map(\.rawValue).joined(separator: ", ")
+                reader.error("'sslmode' is '\(text)'; expected one of \(allowed)", line: reader.entry("sslmode")?.line)
+            }
+        }
+        guard var location = settings.postgres else {
+            // A state URL that did not parse has its own error already.
+            if let state = reader.entry("state"), PostgresLocation.isURL(state.value) { return }
+            for key in ["password_file", "sslmode", "ssl_ca_file"] {
+                if let entry = reader.entry(key) {
+                    reader.error("'\(key)' applies to a PostgreSQL state only; 'state' names a file", line: entry.line)
+                }
+            }
+            return
+        }
+        location.passwordFile = passwordFile
+        location.caFile = caFile
+        if let mode { location.sslMode = mode }
+        if caFile != nil && location.sslMode != .verifyFull {
+            reader.error("'ssl_ca_file' is used with sslmode = verify-full only; sslmode is \(location.sslMode.rawValue)", line: reader.entry("ssl_ca_file")?.line)
+        }
+        settings.postgres = location
     }
 }

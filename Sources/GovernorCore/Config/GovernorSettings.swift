@@ -7,8 +7,14 @@ public struct GovernorSettings: Sendable {
     /// The directory whose `*.cfg` files are schools, resolved against the main file's directory.
     public var schoolsDirectory: String?
     public var listen: ListenAddress
-    /// The state database path, resolved against the main file's directory.
+    /// The state database path, resolved against the main file's directory. With a
+    /// PostgreSQL state it is unused for the state, and its directory stays where
+    /// files beside the state (push probes' known_hosts) go.
     public var statePath: String
+    /// The PostgreSQL database several governors share, when `state` names one.
+    public var postgres: PostgresLocation?
+    /// What `state` names, for logs and messages: the file, or the URL without password.
+    public var stateDescription: String { postgres?.description ?? statePath }
     /// The default time zone of schools that do not name one.
     public var timeZone: TimeZone
     /// The zone's name as written in the file, or the system zone's identifier.

@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// the stored schedule and contacts.
 struct AlertService: Service {
     let live: LiveConfiguration
-    let database: AppDatabase
+    let database: any StateStore
     let contacts: ContactBook
     /// Where the judged states go, for ``FleetStatus``.
     let alerts: AlertBook

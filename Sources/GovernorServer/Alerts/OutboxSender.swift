@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// `[Alerts] retry_max`, default 24 h). Sending never holds up the scheduler or the API.
 struct OutboxSender: Service {
     let live: LiveConfiguration
-    let database: AppDatabase
+    let database: any AlertStore
     let metrics: GovernorMetrics
     let clock: ServerClock
     let logger: Logger

@@ -1,4 +1,5 @@
 import Foundation
+import GovernorStore
 import Hummingbird
 import HTTPTypes
 import NIOCore
@@ -72,6 +73,11 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let code = error.status == .notFound ? "not_found" : error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             let message = error.status == .notFound ? "no such endpoint: \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             return APIError(status: error.status, code: code, message: message, headers: error.headers).response()
+        } catch let error as StateUnavailable {
+            // The database is away: say so, and when to ask again, rather than guess.
+            context.logger.warning("request failed: \(request.method) \(request.uri.path): \(error)")
+            return APIError(status: .serviceUnavailable, code: "state_unavailable", message: "the governor's state cannot be reached now; try again shortly",
+                            headers: [.retryAfter: "5"]).response()
         } catch is NIOTooManyBytesError {
             return APIError(status: .contentTooLarge, code: "too_large", message: "the request body is larger than this endpoint accepts").response()
         } catch let error as DecodingError {

@@ -13,7 +13,7 @@ import NIOCore
 struct DashboardController: Sendable {
     let live: LiveConfiguration
     let status: FleetStatus
-    let database: AppDatabase
+    let database: any StateStore
     let metrics: GovernorMetrics
     let renderer = DashboardRenderer(refreshSeconds: 30)
     /// How many results the school page lists with their output.

@@ -10,7 +10,7 @@ struct ProbeController: Sendable {
     let live: LiveConfiguration
     let contacts: ContactBook
     let schedule: ScheduleBook
-    let database: AppDatabase
+    let database: any StateStore
     let results: ResultRecorder
     let status: FleetStatus
     let authFailures: AuthFailureBook

@@ -8,7 +8,7 @@ struct SchoolController: Sendable {
     let live: LiveConfiguration
     let status: FleetStatus
     let schedule: ScheduleBook
-    let database: AppDatabase
+    let database: any StateStore
     let stateHealth: StateHealth
     let clock: ServerClock
 

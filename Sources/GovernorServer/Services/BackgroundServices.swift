@@ -35,7 +35,7 @@ struct SchedulerService: Service {
 /// Writes recorded contacts to the database twice a second, and once more at shutdown.
 struct ContactFlushService: Service {
     let contacts: ContactBook
-    let database: AppDatabase
+    let database: any StateStore
     let logger: Logger
 
     func run() async throws {

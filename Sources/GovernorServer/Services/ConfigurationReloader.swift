@@ -6,7 +6,7 @@ import Logging
 struct ConfigurationReloader: Sendable {
     let configPath: String
     let live: LiveConfiguration
-    let database: AppDatabase
+    let database: any StateStore
     let schedule: ScheduleBook
     let metrics: GovernorMetrics
     let clock: ServerClock
@@ -42,7 +42,7 @@ struct ConfigurationReloader: Sendable {
             logger.warning("school '\(name)' keeps its last good configuration until its file is fixed")
         }
         let old = previous.governor, new = configuration.governor
-        if old.listen != new.listen || old.statePath != new.statePath {
+        if old.listen != new.listen || old.statePath != new.statePath || old.postgres != new.postgres {
             logger.warning("'listen' and 'state' changes take effect at the next restart")
         }
         live.replace(with: configuration)

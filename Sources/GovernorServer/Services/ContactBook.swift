@@ -53,7 +53,7 @@ final class ContactBook: Sendable {
     }
 
     /// Writes the contacts recorded since the last flush; on failure they stay queued.
-    func flush(to database: AppDatabase) async throws {
+    func flush(to database: any ContactStore) async throws {
         let batch = state.withLock { state in
             defer { state.unsaved = [:] }
             return state.unsaved

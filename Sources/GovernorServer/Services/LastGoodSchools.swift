@@ -13,7 +13,7 @@ enum LastGoodSchools {
     /// - Returns: the configuration to run, its texts stored and dropped from memory.
     /// - Throws: ``ConfigurationError`` when `governor.cfg` itself broke meanwhile;
     ///   the database's error when it cannot be read or written.
-    static func apply(to configuration: Configuration, configPath: String, database: AppDatabase, at now: Double) async throws -> Configuration {
+    static func apply(to configuration: Configuration, configPath: String, database: any SourceStore, at now: Double) async throws -> Configuration {
         var configuration = configuration
         if configuration.problems.contains(where: { $0.isError && $0.file != configPath }) {
             let lastGood = try await database.schoolSources()

@@ -12,7 +12,7 @@ import Logging
 /// end of the school's last stored window on, so a changed configuration applies
 /// from the first window not yet generated and no two windows of a school overlap.
 actor ScheduleBook {
-    private let database: AppDatabase
+    private let database: any ScheduleStore
     private let metrics: GovernorMetrics
     private let logger: Logger
     let cache = RunCache()
@@ -29,7 +29,7 @@ actor ScheduleBook {
     /// How far ahead a probe's request may cause windows to be generated.
     static let lookaheadDays = 3
 
-    init(database: AppDatabase, metrics: GovernorMetrics, logger: Logger) {
+    init(database: any ScheduleStore, metrics: GovernorMetrics, logger: Logger) {
         self.database = database
         self.metrics = metrics
         self.logger = logger

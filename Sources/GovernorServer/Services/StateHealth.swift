@@ -18,14 +18,18 @@ final class StateHealth: Sendable {
     static let cacheSeconds: Double = 2
     static let minimumFreeBytes: UInt64 = 1 << 20
 
-    private let database: AppDatabase
-    private let statePath: String
+    private let database: any HealthStore
+    /// The SQLite file whose file system's free space is checked; nil for PostgreSQL,
+    /// whose server watches its own disk.
+    private let statePath: String?
+    private let description: String
     private let clock: ServerClock
     private let last = Mutex<(at: Double, problem: String?)?>(nil)
 
-    init(database: AppDatabase, statePath: String, clock: ServerClock) {
+    init(database: any HealthStore, statePath: String?, description: String, clock: ServerClock) {
         self.database = database
         self.statePath = statePath
+        self.description = description
         self.clock = clock
     }
 
@@ -39,9 +43,9 @@ final class StateHealth: Sendable {
     }
 
     private func check(now: Double) async -> String? {
-        let directory = (statePath as NSString).deletingLastPathComponent
         var stats = statvfs()
-        if statvfs(directory.isEmpty ? "." : directory, &stats) == 0 {
+        if let statePath, case let directory = (statePath as NSString).deletingLastPathComponent,
+           statvfs(directory.isEmpty ? "." : directory, &stats) == 0 {
             let free = UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
             if free < Self.minimumFreeBytes {
                 return "the file system of the state database \(statePath) has \(free) bytes free; free some space"
@@ -51,7 +55,7 @@ final class StateHealth: Sendable {
             try await database.probeWrite(at: UnixTime(now.rounded(.down)))
             return nil
         } catch {
-            return "the state database \(statePath) does not accept writes: \(error)"
+            return "the state database \(description) does not accept writes: \(error)"
         }
     }
 }

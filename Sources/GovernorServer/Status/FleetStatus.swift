@@ -16,7 +16,7 @@ struct FleetStatus: Sendable {
     let alerts: AlertBook
     let schedule: ScheduleBook
     let latest: LatestResults
-    let database: AppDatabase
+    let database: any StateStore
     let clock: ServerClock
     /// When this governor started, for its uptime.
     let startedAt: Double

@@ -1,0 +1,125 @@
+import Foundation
+import GovernorCore
+import GovernorTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `governor serve` on a PostgreSQL state: real processes on loopback, a real
+/// PostgreSQL server the test starts (initdb, postgres, stopped by its PID).
+@Suite("governor serve on PostgreSQL", .serialized)
+struct PostgresStateProcessTests {
+    let http = HTTPTestClient()
+
+    /// A governor.cfg naming a fresh database on `server`, and one school of three
+    /// probes with four windows a day.
+    static func configure(_ directory: TemporaryDirectory, server: TestPostgres, database: String) throws {
+        try directory.write("governor.cfg", """
+            [Governor]
+            schools = schools
+            state = postgres://\(server.user)@127.0.0.1:\(server.port)/\(database)
+            sslmode = disable
+            """)
+        try directory.write("schools/a.cfg", ServeProcessTests.school(
+            name: "a", zone: "UTC", boundaries: ["0000", "0600", "1200", "1800"], probes: ["a1", "a2", "a3"],
+            runs: 4, testDuration: "35s", delay: "2m", overnight: true))
+    }
+
+    /// A result of a test that ran a minute ago, re-sent safely under `key`.
+    static func result(_ output: String, key: String) -> String {
+        let ranAt = UnixTime(Date().timeIntervalSince1970) - 60
+        return "{\"run_at\":\"\(RFC3339.format(ranAt))\",\"started_at\":\"\(RFC3339.format(ranAt))\",\"finished_at\":\"\(RFC3339.format(ranAt + 30))\","
+            + "\"exit_code\":0,\"output\":\"\(output)\",\"idempotency_key\":\"\(key)\"}"
+    }
+
+    func start(_ directory: TemporaryDirectory, log: String = "governor.log") throws -> ServerProcess {
+        try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file(log))
+    }
+
+    @Test("runs, results and restarts on PostgreSQL; a lost database is a 503, and the governor reconnects by itself",
+          .timeLimit(.minutes(3)))
+    func servesFromPostgres() async throws {
+        let server = try TestPostgres()
+        defer { server.remove() }
+        let directory = try TemporaryDirectory("governor-postgres-serve")
+        defer { directory.remove() }
+        try Self.configure(directory, server: server, database: server.database)
+
+        let first = try start(directory)
+        var announced: [String: Int] = [:]
+        for probe in ["a1", "a2", "a3"] {
+            let answer = try await http.get("\(first.baseURL)/v1/probes/\(probe)/next", token: "\(probe)-token")
+            #expect(answer.status == 200, "\(answer.body)")
+            announced[probe] = try answer.json()["run_at_unix"] as? Int
+        }
+        let body = Self.result("stored in PostgreSQL", key: "k1")
+        let posted = try await http.post("\(first.baseURL)/v1/probes/a1/results", token: "a1-token", body: body)
+        #expect(posted.status == 201, "\(posted.body)")
+        #expect(try server.psql("SELECT output FROM results") == "stored in PostgreSQL")
+        #expect(try await http.get("\(first.baseURL)/healthz").status == 200)
+        first.stop(signal: SIGKILL)
+
+        // A restart on the same database announces the same runs and knows the result.
+        let second = try start(directory, log: "second.log")
+        defer { second.stop() }
+        for probe in ["a1", "a2", "a3"] {
+            let again = try await http.get("\(second.baseURL)/v1/probes/\(probe)/next", token: "\(probe)-token").json()["run_at_unix"] as? Int
+            if let time = announced[probe], Double(time) > Date().timeIntervalSince1970 {
+                #expect(again == time, "\(probe)")
+            }
+        }
+        let results = try await http.get("\(second.baseURL)/v1/probes/a1/results").json()["results"] as? [[String: Any]]
+        #expect(results?.compactMap { $0["output"] as? String } == ["stored in PostgreSQL"])
+
+        // The database goes away: health says so (never a wrong 200), and it comes back by itself.
+        server.stop()
+        var sawDown = false
+        for _ in 0..<40 where !sawDown {
+            sawDown = try await http.get("\(second.baseURL)/healthz").status == 503
+            if !sawDown { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(sawDown, "/healthz while PostgreSQL is stopped")
+        let refused = try await http.post("\(second.baseURL)/v1/probes/a3/results", token: "a3-token", body: Self.result("during the gap", key: "k3"))
+        #expect(refused.status == 503 && refused.headers.contains { $0.0.lowercased() == "retry-after" && $0.1 == "5" }, "\(refused.status) \(refused.body)")
+        try server.start()
+        var back = false
+        for _ in 0..<80 where !back {
+            back = try await http.get("\(second.baseURL)/healthz").status == 200
+            if !back { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(back, "/healthz after PostgreSQL returned, without restarting the governor")
+        let after = try await http.post("\(second.baseURL)/v1/probes/a2/results", token: "a2-token",
+                                        body: body.replacingOccurrences(of: "k1", with: "k2"))
+        #expect(after.status == 201, "\(after.body)")
+        #expect(second.stop() == 0)
+    }
+
+    @Test("two governors on one database: the same announced runs whichever a probe asks; results seen by both",
+          .timeLimit(.minutes(3)))
+    func twoGovernorsAgree() async throws {
+        let server = try TestPostgres.shared()
+        let database = TestPostgres.uniqueName("two")
+        _ = try server.freshDatabase(database)
+        let directory = try TemporaryDirectory("governor-postgres-two")
+        defer { directory.remove() }
+        try Self.configure(directory, server: server, database: database)
+        // Started together: both migrate (in turns) and both store the current window (one version).
+        let a = try start(directory, log: "a.log")
+        defer { a.stop() }
+        let b = try start(directory, log: "b.log")
+        defer { b.stop() }
+        for probe in ["a1", "a2", "a3"] {
+            let fromA = try await http.get("\(a.baseURL)/v1/probes/\(probe)/next", token: "\(probe)-token").json()["run_at_unix"] as? Int
+            let fromB = try await http.get("\(b.baseURL)/v1/probes/\(probe)/next", token: "\(probe)-token").json()["run_at_unix"] as? Int
+            #expect(fromA != nil && fromA == fromB, "\(probe): \(String(describing: fromA)) from a, \(String(describing: fromB)) from b")
+        }
+        let body = Self.result("to a", key: "once")
+        #expect(try await http.post("\(a.baseURL)/v1/probes/a3/results", token: "a3-token", body: body).status == 201)
+        // The same result re-sent to the other governor is the same result.
+        #expect(try await http.post("\(b.baseURL)/v1/probes/a3/results", token: "a3-token", body: body).status == 200)
+        let seen = try await http.get("\(b.baseURL)/v1/probes/a3/results").json()["results"] as? [[String: Any]]
+        #expect(seen?.compactMap { $0["output"] as? String } == ["to a"])
+    }
+}
