@@ -65,6 +65,11 @@ enum PostgresSchema {
             "DROP INDEX runs_on_run_at",
             "CREATE INDEX windows_on_end ON windows (window_end)",
         ]),
+        ("v10", [
+            "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, fencing BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+            "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE outbox ADD COLUMN claimed_until BIGINT",
+        ]),
     ]
 
     /// The names of the migrations applied, in order.

@@ -15,7 +15,8 @@ extension PostgresState: AlertStore {
         }
     }
 
-    public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage]) async throws {
+    public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage],
+                           fencedBy lease: Lease?) async throws {
         try await available(within: Self.requestTimeout) { [self] in
             guard !states.isEmpty || !removed.isEmpty || !messages.isEmpty else { return }
             let encoder = JSONEncoder()
@@ -24,6 +25,14 @@ extension PostgresState: AlertStore {
             let schools = probes.map { states[$0]!.school }
             let json = try probes.map { String(decoding: try encoder.encode(states[$0]!.state), as: UTF8.self) }
             try await client.withTransaction(logger: logger) { connection in
+                if let lease {
+                    // Locks the lease row: a takeover waits for this transaction, or this one sees it.
+                    let held = try await connection.query("""
+                        SELECT fencing FROM leases WHERE name = \(lease.name) AND holder = \(lease.holder)
+                        AND expires_at >= \(unescaped: Self.databaseNow) FOR UPDATE
+                        """, logger: logger).collect()
+                    guard let row = held.first, try row.decode(Int64.self) == lease.fencing else { throw LeaseLost(lease) }
+                }
                 if !probes.isEmpty {
                     try await connection.query("""
                         INSERT INTO alert_states (probe, school, state) SELECT * FROM unnest(\(probes), \(schools), \(json))
@@ -60,38 +69,40 @@ extension PostgresState: AlertStore {
 
     public func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage] {
         try await available(within: Self.requestTimeout) { [self] in
-            let rows = try await client.query("""
+            try await outboxMessages("""
                 SELECT id, message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error
                 FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= \(now) ORDER BY id LIMIT \(limit)
-                """, logger: logger)
-            var messages: [OutboxMessage] = []
-            for try await row in rows {
-                let cells = row.makeRandomAccess()
-                var message = OutboxMessage(
-                    messageId: try cells[1].decode(String.self), sender: try cells[2].decode(String.self), recipients: [],
-                    subject: try cells[4].decode(String.self), body: try cells[5].decode(String.self), createdAt: try cells[6].decode(Int64.self))
-                message.id = try cells[0].decode(Int64.self)
-                message.recipients = try cells[3].decode(String.self)
-                message.attempts = try cells[7].decode(Int.self)
-                message.nextAttemptAt = try cells[8].decode(Int64.self)
-                message.sentAt = try cells[9].decode(Int64?.self)
-                message.lastError = try cells[10].decode(String?.self)
-                messages.append(message)
-            }
-            return messages
+                """)
+        }
+    }
+
+    /// `FOR UPDATE SKIP LOCKED`: governors claiming at once take different messages.
+    public func claimOutboxMessages(at now: UnixTime, limit: Int, holder: String, seconds: Int64) async throws -> [OutboxMessage] {
+        try await available(within: Self.requestTimeout) { [self] in
+            try await outboxMessages("""
+                UPDATE outbox SET claimed_by = \(holder), claimed_until = \(unescaped: Self.databaseNow) + \(seconds)
+                WHERE id IN (
+                    SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= \(now)
+                    AND (claimed_until IS NULL OR claimed_until < \(unescaped: Self.databaseNow))
+                    ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING id, message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error
+                """).sorted { ($0.id ?? 0) < ($1.id ?? 0) }
         }
     }
 
     public func markSent(_ id: Int64, at now: UnixTime) async throws {
         try await available(within: Self.requestTimeout) { [self] in
-            try await client.query("UPDATE outbox SET sent_at = \(now), attempts = attempts + 1, last_error = NULL WHERE id = \(id)", logger: logger)
+            try await client.query("""
+                UPDATE outbox SET sent_at = \(now), attempts = attempts + 1, last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = \(id)
+                """, logger: logger)
         }
     }
 
     public func markFailed(_ id: Int64, error: String, nextAttemptAt: UnixTime) async throws {
         try await available(within: Self.requestTimeout) { [self] in
             try await client.query("""
-                UPDATE outbox SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(nextAttemptAt) WHERE id = \(id)
+                UPDATE outbox SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(nextAttemptAt),
+                    claimed_by = NULL, claimed_until = NULL WHERE id = \(id)
                 """, logger: logger)
         }
     }
@@ -107,6 +118,49 @@ extension PostgresState: AlertStore {
             let rows = try await client.query("SELECT count(*), count(*) FILTER (WHERE attempts > 0) FROM outbox WHERE sent_at IS NULL", logger: logger)
             for try await (pending, failing) in rows.decode((Int64, Int64).self) { return (Int(pending), Int(failing)) }
             return (0, 0)
+        }
+    }
+}
+
+extension PostgresState {
+    /// The database server's clock in whole seconds: the one clock all governors share.
+    static let databaseNow = "extract(epoch from now())::bigint"
+
+    /// Messages from a query that returns the outbox's columns in their order.
+    func outboxMessages(_ query: PostgresQuery) async throws -> [OutboxMessage] {
+        let rows = try await client.query(query, logger: logger)
+        var messages: [OutboxMessage] = []
+        for try await row in rows {
+            let cells = row.makeRandomAccess()
+            var message = OutboxMessage(
+                messageId: try cells[1].decode(String.self), sender: try cells[2].decode(String.self), recipients: [],
+                subject: try cells[4].decode(String.self), body: try cells[5].decode(String.self), createdAt: try cells[6].decode(Int64.self))
+            message.id = try cells[0].decode(Int64.self)
+            message.recipients = try cells[3].decode(String.self)
+            message.attempts = try cells[7].decode(Int.self)
+            message.nextAttemptAt = try cells[8].decode(Int64.self)
+            message.sentAt = try cells[9].decode(Int64?.self)
+            message.lastError = try cells[10].decode(String?.self)
+            messages.append(message)
+        }
+        return messages
+    }
+}
+
+extension PostgresState: LeaseStore {
+    public func holdLease(_ name: String, holder: String, seconds: Int64, at now: UnixTime) async throws -> Lease? {
+        try await available(within: Self.requestTimeout) { [self] in
+            let rows = try await client.query("""
+                INSERT INTO leases (name, holder, fencing, expires_at) VALUES (\(name), \(holder), 1, \(unescaped: Self.databaseNow) + \(seconds))
+                ON CONFLICT (name) DO UPDATE SET
+                    fencing = CASE WHEN leases.holder = excluded.holder AND leases.expires_at >= \(unescaped: Self.databaseNow)
+                              THEN leases.fencing ELSE leases.fencing + 1 END,
+                    holder = excluded.holder, expires_at = excluded.expires_at
+                WHERE leases.holder = excluded.holder OR leases.expires_at < \(unescaped: Self.databaseNow)
+                RETURNING fencing
+                """, logger: logger)
+            for try await fencing in rows.decode(Int64.self) { return Lease(name: name, holder: holder, fencing: fencing) }
+            return nil
         }
     }
 }

@@ -128,6 +128,16 @@ extension PostgresState {
             }
         } catch let error as PSQLError where error.serverInfo == nil {
             throw StateUnavailable("\(where_) cannot be reached: \(error.code)")
+        } catch let error as PostgresTransactionError {
+            // Inside a transaction, the closure's own error is what happened (a lost
+            // lease, say); a failed BEGIN or COMMIT is the database's.
+            if let cause = error.closureError ?? error.beginError ?? error.commitError {
+                if let unreachable = cause as? PSQLError, unreachable.serverInfo == nil {
+                    throw StateUnavailable("\(where_) cannot be reached: \(unreachable.code)")
+                }
+                throw cause
+            }
+            throw error
         }
     }
 }

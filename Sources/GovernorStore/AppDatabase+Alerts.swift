@@ -52,9 +52,14 @@ extension AppDatabase {
 
     /// Writes changed alert states, forgets removed probes and queues messages, in one
     /// transaction: an alert is in the outbox if and only if its state change is stored.
-    public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage]) async throws {
+    public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage],
+                           fencedBy lease: Lease?) async throws {
         guard !states.isEmpty || !removed.isEmpty || !messages.isEmpty else { return }
         try await writer.write { db in
+            if let lease {
+                let held = try Int64.fetchOne(db, sql: "SELECT fencing FROM lease WHERE name = ? AND holder = ?", arguments: [lease.name, lease.holder])
+                guard held == lease.fencing else { throw LeaseLost(lease) }
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             for (probe, entry) in states {
@@ -95,16 +100,43 @@ extension AppDatabase {
         }
     }
 
+    public func claimOutboxMessages(at now: UnixTime, limit: Int, holder: String, seconds: Int64) async throws -> [OutboxMessage] {
+        try await writer.write { db in
+            let due = try OutboxMessage
+                .filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now && (Column("claimedUntil") == nil || Column("claimedUntil") < now))
+                .order(Column("id")).limit(limit).fetchAll(db)
+            for message in due {
+                try db.execute(sql: "UPDATE outbox SET claimedBy = ?, claimedUntil = ? WHERE id = ?", arguments: [holder, now + seconds, message.id])
+            }
+            return due
+        }
+    }
+
     public func markSent(_ id: Int64, at now: UnixTime) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE outbox SET sentAt = ?, attempts = attempts + 1, lastError = NULL WHERE id = ?", arguments: [now, id])
+            try db.execute(sql: "UPDATE outbox SET sentAt = ?, attempts = attempts + 1, lastError = NULL, claimedBy = NULL, claimedUntil = NULL WHERE id = ?",
+                           arguments: [now, id])
         }
     }
 
     public func markFailed(_ id: Int64, error: String, nextAttemptAt: UnixTime) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, lastError = ?, nextAttemptAt = ? WHERE id = ?",
+            try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, lastError = ?, nextAttemptAt = ?, claimedBy = NULL, claimedUntil = NULL WHERE id = ?",
                            arguments: [error, nextAttemptAt, id])
+        }
+    }
+
+    public func holdLease(_ name: String, holder: String, seconds: Int64, at now: UnixTime) async throws -> Lease? {
+        try await writer.write { db in
+            let fencing = try Int64.fetchOne(db, sql: """
+                INSERT INTO lease (name, holder, fencing, expiresAt) VALUES (?, ?, 1, ?)
+                ON CONFLICT (name) DO UPDATE SET
+                    fencing = CASE WHEN lease.holder = excluded.holder AND lease.expiresAt >= ? THEN lease.fencing ELSE lease.fencing + 1 END,
+                    holder = excluded.holder, expiresAt = excluded.expiresAt
+                WHERE lease.holder = excluded.holder OR lease.expiresAt < ?
+                RETURNING fencing
+                """, arguments: [name, holder, now + seconds, now, now])
+            return fencing.map { Lease(name: name, holder: holder, fencing: $0) }
         }
     }
 

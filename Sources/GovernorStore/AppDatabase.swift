@@ -179,6 +179,16 @@ public struct AppDatabase: Sendable {
             // The windows of those runs, found by their end instead of one lookup per run.
             try db.create(index: "window_on_end", on: "window", columns: ["end"])
         }
+        migrator.registerMigration("v10") { db in
+            // Several governors on one state (PostgreSQL; the same schema here): the
+            // alert judgement is leased to one of them, and each alert email is claimed
+            // by the one that sends it.
+            try db.execute(sql: """
+                CREATE TABLE lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, fencing INTEGER NOT NULL, expiresAt INTEGER NOT NULL);
+                ALTER TABLE outbox ADD COLUMN claimedBy TEXT;
+                ALTER TABLE outbox ADD COLUMN claimedUntil INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -4,7 +4,7 @@ public import GovernorCore
 /// backend the configuration names (``AppDatabase`` for an SQLite file, or
 /// `PostgresState` for a PostgreSQL database that several governors share). The
 /// server code never knows which one it talks to.
-public typealias StateStore = ScheduleStore & ContactStore & ResultStore & AlertStore & DispatchStore & SourceStore & HealthStore
+public typealias StateStore = ScheduleStore & ContactStore & ResultStore & AlertStore & DispatchStore & SourceStore & HealthStore & LeaseStore
 
 /// When each probe was last heard from.
 public protocol ContactStore: Sendable {
@@ -49,11 +49,19 @@ public protocol AlertStore: Sendable {
     func alertStates() async throws -> [String: ProbeAlertState]
     /// Writes changed alert states, forgets removed probes and queues messages, in one
     /// transaction: an alert is in the outbox if and only if its state change is stored.
-    func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage]) async throws
+    /// With `lease`, the transaction first checks that the lease is still held with
+    /// that fencing number, and throws ``LeaseLost`` without writing when it is not.
+    func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage],
+                    fencedBy lease: Lease?) async throws
     /// Each probe's runs in `(after, through]` stored before their time, ascending.
     func judgeableRuns(after: UnixTime, through: UnixTime) async throws -> [String: [UnixTime]]
-    /// Undelivered messages whose next attempt is due, oldest first.
+    /// Undelivered messages whose next attempt is due, oldest first, claimed or not.
     func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage]
+    /// Claims up to `limit` due messages no living claim holds, for `holder`, for
+    /// `seconds`: each message is sent by one governor at a time, and a claim whose
+    /// governor died is taken over when it runs out. ``markSent(_:at:)`` and
+    /// ``markFailed(_:error:nextAttemptAt:)`` end the claim.
+    func claimOutboxMessages(at now: UnixTime, limit: Int, holder: String, seconds: Int64) async throws -> [OutboxMessage]
     func markSent(_ id: Int64, at now: UnixTime) async throws
     func markFailed(_ id: Int64, error: String, nextAttemptAt: UnixTime) async throws
     /// How many messages wait for delivery.
@@ -63,6 +71,10 @@ public protocol AlertStore: Sendable {
 }
 
 extension AlertStore {
+    public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage]) async throws {
+        try await saveAlerts(states: states, removing: removed, queue: messages, fencedBy: nil)
+    }
+
     public func dueOutboxMessages(at now: UnixTime) async throws -> [OutboxMessage] {
         try await dueOutboxMessages(at: now, limit: 20)
     }
@@ -105,7 +117,42 @@ public protocol HealthStore: Sendable {
     func probeWrite(at now: UnixTime) async throws
 }
 
-extension AppDatabase: ContactStore, ResultStore, AlertStore, DispatchStore, SourceStore, HealthStore {}
+/// Work only one governor may do at a time (the alert judgement): held for a few
+/// seconds and renewed while its holder lives, taken over when it runs out. Each
+/// new holding gets a higher fencing number, which the holder's writes carry, so a
+/// holder that stalled past its lease cannot write over its successor's work.
+public protocol LeaseStore: Sendable {
+    /// Takes lease `name` for `holder` until `seconds` from now, or renews it; nil
+    /// while another holder's lease runs. SQLite counts time by `now`; PostgreSQL by
+    /// the database server's clock, the one clock every governor shares.
+    func holdLease(_ name: String, holder: String, seconds: Int64, at now: UnixTime) async throws -> Lease?
+}
+
+/// A lease as held: its name, its holder, and the fencing number of this holding.
+public struct Lease: Sendable, Equatable {
+    public var name: String
+    public var holder: String
+    public var fencing: Int64
+
+    public init(name: String, holder: String, fencing: Int64) {
+        self.name = name
+        self.holder = holder
+        self.fencing = fencing
+    }
+}
+
+/// A write fenced by a lease found the lease taken over: nothing was written.
+public struct LeaseLost: Error, Sendable, CustomStringConvertible {
+    public var lease: Lease
+
+    public init(_ lease: Lease) {
+        self.lease = lease
+    }
+
+    public var description: String { "the lease '\(lease.name)' (fencing \(lease.fencing)) is no longer held by \(lease.holder)" }
+}
+
+extension AppDatabase: LeaseStore, ContactStore, ResultStore, AlertStore, DispatchStore, SourceStore, HealthStore {}
 
 /// The state cannot be reached now (its database server is down or does not answer
 /// in time). Requests answer 503 with it, never a guess; the governor keeps trying

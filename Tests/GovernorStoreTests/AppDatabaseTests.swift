@@ -8,7 +8,7 @@ import Testing
 
 @Suite("State database: migrations, dispatch claims, outbox")
 struct AppDatabaseTests {
-    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"]
+    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"]
     static let tables = ["window", "run", "contact", "result", "dispatch", "alertState", "outbox"]
 
     /// A window at 08:00 UTC on 2026-11-23 with one run of p1 at 08:10.
@@ -41,7 +41,7 @@ struct AppDatabaseTests {
         let path = directory.file("state/state.sqlite")  // the directory is made too
         let database = try AppDatabase.open(path: path)
         try database.close()
-        #expect(try Self.appliedMigrations(path) == Self.allVersions)
+        #expect(try Self.appliedMigrations(path) == Self.allVersions.sorted())
         #expect(try Self.tableNames(path).isSuperset(of: Self.tables))
     }
 
@@ -66,7 +66,7 @@ struct AppDatabaseTests {
             }
             try queue.close()
         }
-        #expect(try Self.appliedMigrations(path) == Self.allVersions.prefix { $0 <= version })
+        #expect(try Self.appliedMigrations(path) == Array(Self.allVersions.prefix { $0 <= version }).sorted())
 
         let database = try AppDatabase.open(path: path)
         let windows = try await database.windows(school: "alpha", startingFrom: 0, before: .max)
@@ -78,7 +78,7 @@ struct AppDatabaseTests {
                                                                 windowEnd: 1_795_435_200), at: 1_795_421_397))
         #expect(try await database.outboxBacklog() == (0, 0))
         try database.close()
-        #expect(try Self.appliedMigrations(path) == Self.allVersions)
+        #expect(try Self.appliedMigrations(path) == Self.allVersions.sorted())
     }
 
     @Test("v5: results stored twice before keep their rows; the first takes the run's identity, so a re-send finds it")

@@ -134,6 +134,52 @@ struct StateStoreTests {
         try await store.probeWrite(at: 31)
     }
 
+    @Test("a lease is held by one holder at a time; a takeover after it runs out fences the old holder's writes", arguments: Backend.allCases)
+    func leases(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("leases")
+        defer { close() }
+        // Real seconds: PostgreSQL counts leases by its own clock.
+        func now() -> UnixTime { UnixTime(Date().timeIntervalSince1970) }
+        let first = try #require(try await store.holdLease("alerts", holder: "a", seconds: 1, at: now()))
+        #expect(try await store.holdLease("alerts", holder: "b", seconds: 1, at: now()) == nil)
+        #expect(try await store.holdLease("alerts", holder: "a", seconds: 1, at: now()) == first, "a renewal keeps the fencing number")
+        let state = ProbeAlertState.new(at: 1000, lastContact: nil)
+        try await store.saveAlerts(states: ["p1": ("alpha", state)], removing: [], queue: [], fencedBy: first)
+        #expect(try await store.alertStates() == ["p1": state])
+
+        try await Task.sleep(for: .milliseconds(2200))
+        let second = try #require(try await store.holdLease("alerts", holder: "b", seconds: 30, at: now()))
+        #expect(second.fencing > first.fencing)
+        // a stalled past its lease: its write is refused, and nothing of it lands.
+        let message = OutboxMessage(messageId: "late@governor", sender: "g@example.org", recipients: ["noc@example.org"], subject: "DOWN", body: "", createdAt: 1000)
+        await #expect(throws: LeaseLost.self) {
+            try await store.saveAlerts(states: ["p2": ("alpha", state)], removing: ["p1"], queue: [message], fencedBy: first)
+        }
+        #expect(try await store.alertStates() == ["p1": state])
+        #expect(try await store.pendingOutboxCount() == 0)
+        #expect(try await store.holdLease("alerts", holder: "a", seconds: 30, at: now()) == nil)
+    }
+
+    @Test("an alert email is claimed by one sender at a time; a failed one is free again when due", arguments: Backend.allCases)
+    func outboxClaims(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("claims")
+        defer { close() }
+        let now = UnixTime(Date().timeIntervalSince1970)
+        let messages = (1...3).map {
+            OutboxMessage(messageId: "m\($0)@governor", sender: "g@example.org", recipients: ["noc@example.org"], subject: "DOWN \($0)", body: "", createdAt: now)
+        }
+        try await store.saveAlerts(states: [:], removing: [], queue: messages)
+        let a = try await store.claimOutboxMessages(at: now, limit: 2, holder: "a", seconds: 60)
+        let b = try await store.claimOutboxMessages(at: now, limit: 10, holder: "b", seconds: 60)
+        #expect(a.map(\.messageId) == ["m1@governor", "m2@governor"] && b.map(\.messageId) == ["m3@governor"])
+        #expect(try await store.claimOutboxMessages(at: now, limit: 10, holder: "c", seconds: 60).isEmpty)
+        try await store.markSent(a[0].id!, at: now)
+        try await store.markFailed(a[1].id!, error: "421 later", nextAttemptAt: now)
+        let again = try await store.claimOutboxMessages(at: now, limit: 10, holder: "c", seconds: 60)
+        #expect(again.map(\.messageId) == ["m2@governor"] && again.first?.attempts == 1)
+        #expect(try await store.outboxBacklog() == (2, 1))
+    }
+
     @Test("two governors store the same window at the same moment: one version wins and both get it")
     func concurrentGovernorsAgree() async throws {
         let server = try TestPostgres.shared()
