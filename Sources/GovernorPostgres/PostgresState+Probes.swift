@@ -225,3 +225,25 @@ extension PostgresState: ResultStore {
         return outcomes
     }
 }
+
+
+extension PostgresState: SharedStateFeed {
+    public func contacts(since instant: UnixTime) async throws -> [String: UnixTime] {
+        try await available(within: Self.requestTimeout) { [self] in
+            var contacts: [String: UnixTime] = [:]
+            let rows = try await client.query("SELECT probe, last_contact FROM contacts WHERE last_contact >= \(instant)", logger: logger)
+            for try await (probe, at) in rows.decode((String, Int64).self) { contacts[probe] = at }
+            return contacts
+        }
+    }
+
+    public func latestResults(receivedSince instant: UnixTime) async throws -> [String: TestResult] {
+        try await available(within: Self.requestTimeout) { [self] in
+            let latest = try await results("""
+                SELECT DISTINCT ON (probe) \(unescaped: Self.resultColumns(output: "'' AS output")) FROM results
+                WHERE received_at >= \(instant) ORDER BY probe, id DESC
+                """)
+            return Dictionary(latest.map { ($0.probe, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import GovernorCore
 import GovernorStore
 import Logging
@@ -26,6 +27,9 @@ struct GovernorComponents: Sendable {
     let authFailures: AuthFailureBook
     let stateHealth: StateHealth
     let heartbeat = SchedulerHeartbeat()
+    /// This process among the governors that may share the state: host, PID and a
+    /// random part, so that a restarted governor is a new holder of leases and claims.
+    let instance = GovernorComponents.makeInstance()
 
     init(configPath: String, configuration: Configuration, database: any StateStore, clock: ServerClock = .system, logger: Logger) {
         let live = LiveConfiguration(configuration)
@@ -69,8 +73,11 @@ struct GovernorComponents: Sendable {
             ReloadService(reloader: reloader, notifier: notifier),
             PushDispatcher(live: live, database: database, contacts: contacts, results: results, clock: clock, logger: logger),
             alertService,
-            OutboxSender(live: live, database: database, metrics: metrics, clock: clock, logger: logger),
+            OutboxSender(live: live, database: database, metrics: metrics, clock: clock, logger: logger, instance: instance),
         ]
+        if let shared = database as? any SharedStateFeed {
+            services.append(SharedStateFollower(feed: shared, contacts: contacts, latest: latest, clock: clock, logger: logger))
+        }
         if let interval = SystemdNotifier.watchdogInterval() {
             services.append(WatchdogService(heartbeat: heartbeat, clock: clock, notifier: notifier, interval: interval, logger: logger))
         }
@@ -78,6 +85,14 @@ struct GovernorComponents: Sendable {
     }
 
     var alertService: AlertService {
-        AlertService(live: live, database: database, contacts: contacts, alerts: alerts, status: status, metrics: metrics, clock: clock, logger: logger)
+        AlertService(live: live, database: database, contacts: contacts, alerts: alerts, status: status, metrics: metrics, clock: clock, logger: logger,
+                     instance: instance)
+    }
+}
+
+extension GovernorComponents {
+    static func makeInstance() -> String {
+        let host = ProcessInfo.processInfo.hostName
+        return "\(host)/\(ProcessInfo.processInfo.processIdentifier)/\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     }
 }

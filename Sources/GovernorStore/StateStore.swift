@@ -166,3 +166,12 @@ public struct StateUnavailable: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+/// What other governors wrote to a shared state, for this governor's read models:
+/// only a state several governors can share (PostgreSQL) offers it.
+public protocol SharedStateFeed: Sendable {
+    /// The contacts recorded at or after `instant`.
+    func contacts(since instant: UnixTime) async throws -> [String: UnixTime]
+    /// Each probe's newest result received at or after `instant`, without its output.
+    func latestResults(receivedSince instant: UnixTime) async throws -> [String: TestResult]
+}

@@ -140,14 +140,16 @@ struct StateStoreTests {
         defer { close() }
         // Real seconds: PostgreSQL counts leases by its own clock.
         func now() -> UnixTime { UnixTime(Date().timeIntervalSince1970) }
-        let first = try #require(try await store.holdLease("alerts", holder: "a", seconds: 1, at: now()))
-        #expect(try await store.holdLease("alerts", holder: "b", seconds: 1, at: now()) == nil)
-        #expect(try await store.holdLease("alerts", holder: "a", seconds: 1, at: now()) == first, "a renewal keeps the fencing number")
+        let first = try #require(try await store.holdLease("alerts", holder: "a", seconds: 30, at: now()))
+        #expect(try await store.holdLease("alerts", holder: "b", seconds: 30, at: now()) == nil)
+        #expect(try await store.holdLease("alerts", holder: "a", seconds: 30, at: now()) == first, "a renewal keeps the fencing number")
         let state = ProbeAlertState.new(at: 1000, lastContact: nil)
         try await store.saveAlerts(states: ["p1": ("alpha", state)], removing: [], queue: [], fencedBy: first)
         #expect(try await store.alertStates() == ["p1": state])
 
-        try await Task.sleep(for: .milliseconds(2200))
+        // a renews for one second only, and then stalls past it.
+        #expect(try await store.holdLease("alerts", holder: "a", seconds: 1, at: now()) == first)
+        try await Task.sleep(for: .milliseconds(2500))
         let second = try #require(try await store.holdLease("alerts", holder: "b", seconds: 30, at: now()))
         #expect(second.fencing > first.fencing)
         // a stalled past its lease: its write is refused, and nothing of it lands.

@@ -122,4 +122,42 @@ struct PostgresStateProcessTests {
         let seen = try await http.get("\(b.baseURL)/v1/probes/a3/results").json()["results"] as? [[String: Any]]
         #expect(seen?.compactMap { $0["output"] as? String } == ["to a"])
     }
+
+    @Test("a silent probe: one DOWN email across two governors; SMTP down, the governor that tried killed, SMTP back: delivered once",
+          .timeLimit(.minutes(3)))
+    func oneAlertAcrossGovernors() async throws {
+        let server = try TestPostgres.shared()
+        let database = TestPostgres.uniqueName("alerts")
+        _ = try server.freshDatabase(database)
+        let smtp = try TestSMTPServer(startNow: false)
+        defer { smtp.remove() }
+        let directory = try TemporaryDirectory("governor-postgres-alerts")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        try directory.write("governor.cfg", AlertProcessTests.governorFile(smtp: smtp.url)
+            .replacing("state = state.sqlite", with: "state = postgres://\(server.user)@127.0.0.1:\(server.port)/\(database)\nsslmode = disable")
+            .replacing("grace = 1s", with: "grace = 1s\nmissed_runs = 1"))
+        try directory.write("schools/solo.cfg", AlertProcessTests.school("solo", probes: ["s1"], start: 3, windows: 1, zone: zone, offset: offset))
+        var governors = [try start(directory, log: "a.log"), try start(directory, log: "b.log")]
+        defer { governors.forEach { $0.stop() } }
+
+        var tried: Int?
+        for _ in 0..<80 where tried == nil {
+            tried = governors.firstIndex { $0.log.contains("alert not delivered") }
+            if tried == nil { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        let index = try #require(tried, "no governor tried to send:\n\(governors[0].log)\n\(governors[1].log)")
+        governors[index].stop(signal: SIGKILL)
+        let survivor = governors[1 - index]
+        governors = [survivor]
+
+        try smtp.start()
+        for _ in 0..<80 where smtp.messages().isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        // Room for a second message, were one queued or sent twice.
+        try await Task.sleep(for: .seconds(7))
+        let messages = smtp.messages()
+        #expect(messages.count == 1, "\(messages)\n\(survivor.log)")
+        #expect(try AlertProcessTests.parsed(try #require(messages.first))["Subject"] == "[governor] DOWN: probe s1 of school solo")
+        #expect(try server.psql("SELECT count(*) FROM outbox", database: database) == "1", "one DOWN queued across the governors")
+    }
 }

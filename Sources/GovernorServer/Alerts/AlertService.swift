@@ -8,6 +8,9 @@ import ServiceLifecycle
 
 /// Judges every probe's runs once a second and queues alert email for the changes.
 ///
+/// Of several governors on one state, one judges at a time: the holder of the
+/// `alerts` lease, whose writes carry its fencing number.
+///
 /// The states live in the database and are written in the same transaction as the
 /// messages they cause, so a restart neither forgets a streak nor sends an alert
 /// twice; runs that passed while the governor was down are judged at start-up from
@@ -24,14 +27,49 @@ struct AlertService: Service {
     let metrics: GovernorMetrics
     let clock: ServerClock
     let logger: Logger
+    /// This governor among those sharing the state (``GovernorComponents/instance``).
+    let instance: String
+
+    /// The lease that makes one governor the judge: renewed every pass, so a judge
+    /// that dies is replaced within ``leaseSeconds``.
+    static let leaseName = "alerts"
+    static let leaseSeconds: Int64 = 15
+    /// How often a governor that is not the judge reads the judged states, for its views.
+    static let followSeconds: UnixTime = 5
 
     func run() async throws {
         var judgement: AlertJudgement?
+        var held: Lease?
+        var followed: UnixTime?
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
             do {
+                let now = clock.seconds
+                guard let lease = try await database.holdLease(Self.leaseName, holder: instance, seconds: Self.leaseSeconds, at: now) else {
+                    // Another governor judges: take its states for this one's views, and
+                    // start from the stored states when the lease comes here.
+                    if held != nil { logger.info("another governor judges missed runs now") }
+                    held = nil
+                    judgement = nil
+                    _ = contacts.takeUnjudged()
+                    if followed.map({ now - $0 >= Self.followSeconds }) ?? true {
+                        alerts.replace(with: try await database.alertStates())
+                        followed = now
+                    }
+                    continue
+                }
+                if lease != held {
+                    // A new holding (first, or taken over): judge from the stored states.
+                    if held == nil { logger.info("this governor judges missed runs", metadata: ["fencing": "\(lease.fencing)"]) }
+                    judgement = nil
+                    held = lease
+                }
                 // Handed over, not shared, so that the pass updates its states in place
                 // instead of copying every probe's.
-                judgement = try await evaluate(judgement.take())
+                judgement = try await evaluate(judgement.take(), lease: lease)
+            } catch let lost as LeaseLost {
+                judgement = nil
+                held = nil
+                logger.warning("missed-run judgement handed over: \(lost)")
             } catch {
                 judgement = nil  // read the states again from the database next time
                 logger.error("cannot evaluate missed runs (retrying): \(error)")
@@ -50,7 +88,7 @@ struct AlertService: Service {
     /// nothing (``MissTracker`` acts only on those), so the emails are the same as
     /// judging every probe every second, at a cost proportional to what is due.
     /// - Returns: what the next pass starts from.
-    func evaluate(_ previous: consuming AlertJudgement?, full: Bool = false) async throws -> AlertJudgement {
+    func evaluate(_ previous: consuming AlertJudgement?, full: Bool = false, lease: Lease? = nil) async throws -> AlertJudgement {
         let snapshot = live.snapshot
         let settings = snapshot.governor.alertSettings
         let now = clock.seconds
@@ -179,7 +217,7 @@ struct AlertService: Service {
             }
             messages += composed
         }
-        try await database.saveAlerts(states: changed, removing: removed, queue: messages)
+        try await database.saveAlerts(states: changed, removing: removed, queue: messages, fencedBy: lease)
         if everyone {
             alerts.replace(with: judgement.states)
         } else {

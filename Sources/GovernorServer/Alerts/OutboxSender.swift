@@ -6,7 +6,7 @@ import GovernorStore
 import Logging
 import ServiceLifecycle
 
-/// Delivers the outbox: a message is marked sent only after the server accepted it;
+/// Delivers the outbox: each message is claimed by one governor, and marked sent only after the server accepted it;
 /// a failure is retried with exponential backoff (5 s, 10 s, 20 s… up to
 /// `[Alerts] retry_max`, default 24 h). Sending never holds up the scheduler or the API.
 struct OutboxSender: Service {
@@ -15,6 +15,13 @@ struct OutboxSender: Service {
     let metrics: GovernorMetrics
     let clock: ServerClock
     let logger: Logger
+    /// This governor among those sharing the state: the holder of its claims.
+    let instance: String
+    /// How long a claim keeps other governors off a message: a send (with libcurl's
+    /// own timeouts) ends well within it, and a claim of a governor that died is
+    /// taken over when it runs out.
+    static let claimSeconds: Int64 = 300
+    static let claimBatch = 5
 
     func run() async throws {
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
@@ -26,7 +33,7 @@ struct OutboxSender: Service {
         let settings = live.snapshot.governor.alertSettings
         let due: [OutboxMessage]
         do {
-            due = try await database.dueOutboxMessages(at: clock.seconds)
+            due = try await database.claimOutboxMessages(at: clock.seconds, limit: Self.claimBatch, holder: instance, seconds: Self.claimSeconds)
         } catch {
             logger.error("cannot read the alert outbox: \(error)")
             return

@@ -32,6 +32,17 @@ final class ContactBook: Sendable {
         }
     }
 
+    /// Contacts other governors recorded (read from the shared state): newer ones
+    /// count as this governor's own, except that they are stored already.
+    func merge(_ remote: [String: UnixTime]) {
+        state.withLock { state in
+            for (probe, time) in remote where (state.latest[probe] ?? .min) < time {
+                state.latest[probe] = time
+                state.unjudged.insert(probe)
+            }
+        }
+    }
+
     /// The probes heard from since the last call: the alert judgement's share of the news.
     func takeUnjudged() -> Set<String> {
         state.withLock { state in

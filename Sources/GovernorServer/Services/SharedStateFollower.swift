@@ -1,0 +1,36 @@
+import AsyncAlgorithms
+import GovernorCore
+import GovernorStore
+import Logging
+import ServiceLifecycle
+
+/// Keeps this governor's read models in step with the other governors on a shared
+/// state: their probes' contacts (so that a probe that asks one governor and
+/// reports to another is one probe that is up, in every view and for the judge)
+/// and their latest results.
+///
+/// Once a second it reads what changed in the last ``overlapSeconds``: contact and
+/// receipt times come from the governors' clocks, and rows commit a little after
+/// they are stamped, so the overlap catches both; reading a row twice changes
+/// nothing (contacts keep the newest, results the highest id).
+struct SharedStateFollower: Service {
+    let feed: any SharedStateFeed
+    let contacts: ContactBook
+    let latest: LatestResults
+    let clock: ServerClock
+    let logger: Logger
+
+    static let overlapSeconds: UnixTime = 30
+
+    func run() async throws {
+        for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
+            let since = clock.seconds - Self.overlapSeconds
+            do {
+                contacts.merge(try await feed.contacts(since: since))
+                for result in try await feed.latestResults(receivedSince: since).values { latest.record(result) }
+            } catch {
+                logger.warning("cannot read the other governors' contacts and results (retrying): \(error)")
+            }
+        }
+    }
+}
