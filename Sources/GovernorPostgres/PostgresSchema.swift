@@ -70,6 +70,7 @@ enum PostgresSchema {
             "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
             "ALTER TABLE outbox ADD COLUMN claimed_until BIGINT",
         ]),
+        ("v11", ["ALTER TABLE dispatches ADD COLUMN claimed_by TEXT"]),
     ]
 
     /// The names of the migrations applied, in order.

@@ -179,14 +179,49 @@ extension PostgresState: DispatchStore {
         }
     }
 
-    public func claimDispatch(of run: StoredRun, at now: UnixTime) async throws -> Bool {
+    public func claimDispatch(of run: StoredRun, at now: UnixTime, holder: String) async throws -> Bool {
         try await available(within: Self.requestTimeout) { [self] in
             let claimed = try await client.query("""
-                INSERT INTO dispatches (probe, run_at, school, state, claimed_at)
-                VALUES (\(run.probe), \(run.runAt), \(run.school), \(DispatchState.started.rawValue), \(now))
+                INSERT INTO dispatches (probe, run_at, school, state, claimed_at, claimed_by)
+                VALUES (\(run.probe), \(run.runAt), \(run.school), \(DispatchState.started.rawValue), \(now), \(holder))
                 ON CONFLICT (probe, run_at) DO NOTHING RETURNING 1
                 """, logger: logger).collect()
             return !claimed.isEmpty
+        }
+    }
+
+    public func orphanedDispatches(holder: String) async throws -> [StoredRun] {
+        try await available(within: Self.requestTimeout) { [self] in
+            try await storedRuns("""
+                SELECT dispatches.school, dispatches.probe, dispatches.run_at,
+                       COALESCE(runs.window_start, dispatches.run_at), COALESCE(windows.window_end, dispatches.run_at)
+                FROM dispatches LEFT JOIN runs ON runs.probe = dispatches.probe AND runs.run_at = dispatches.run_at
+                LEFT JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
+                WHERE dispatches.state = \(DispatchState.started.rawValue) AND dispatches.claimed_by IS DISTINCT FROM \(holder)
+                AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.name = \(PresenceLease.prefix) || dispatches.claimed_by
+                                AND leases.expires_at >= \(unescaped: Self.databaseNow))
+                ORDER BY dispatches.run_at
+                """)
+        }
+    }
+
+    public func interruptOrphan(_ run: StoredRun, result: TestResult, holder: String, at now: UnixTime) async throws -> Bool {
+        try await available(within: Self.requestTimeout) { [self] in
+            let logger = logger
+            return try await client.withTransaction(logger: logger) { connection in
+                let taken = try await connection.query("""
+                    UPDATE dispatches SET state = \(DispatchState.interrupted.rawValue)
+                    WHERE probe = \(run.probe) AND run_at = \(run.runAt) AND state = \(DispatchState.started.rawValue)
+                    AND claimed_by IS DISTINCT FROM \(holder) RETURNING 1
+                    """, logger: logger).collect()
+                guard !taken.isEmpty else { return false }
+                var id: Int64?
+                for try await stored in try await connection.query(Self.insertQuery(result, ifAbsent: false), logger: logger).decode(Int64.self) {
+                    id = stored
+                }
+                try await connection.query("UPDATE dispatches SET result_id = \(id) WHERE probe = \(run.probe) AND run_at = \(run.runAt)", logger: logger)
+                return true
+            }
         }
     }
 

@@ -71,12 +71,13 @@ struct GovernorComponents: Sendable {
             SchedulerService(scheduler: scheduler, heartbeat: heartbeat, clock: clock),
             ContactFlushService(contacts: contacts, database: database, logger: logger),
             ReloadService(reloader: reloader, notifier: notifier),
-            PushDispatcher(live: live, database: database, contacts: contacts, results: results, clock: clock, logger: logger),
+            PushDispatcher(live: live, database: database, contacts: contacts, results: results, clock: clock, logger: logger, instance: instance),
             alertService,
             OutboxSender(live: live, database: database, metrics: metrics, clock: clock, logger: logger, instance: instance),
         ]
         if let shared = database as? any SharedStateFeed {
             services.append(SharedStateFollower(feed: shared, contacts: contacts, latest: latest, clock: clock, logger: logger))
+            services.append(PresenceService(leases: database, instance: instance, clock: clock, logger: logger))
         }
         if let interval = SystemdNotifier.watchdogInterval() {
             services.append(WatchdogService(heartbeat: heartbeat, clock: clock, notifier: notifier, interval: interval, logger: logger))

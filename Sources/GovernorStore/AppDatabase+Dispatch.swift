@@ -32,12 +32,36 @@ extension AppDatabase {
 
     /// Claims a run for dispatch; false when it was claimed before (by this process or
     /// an earlier one), in which case it must not be dispatched again.
-    public func claimDispatch(of run: StoredRun, at now: UnixTime) async throws -> Bool {
+    public func claimDispatch(of run: StoredRun, at now: UnixTime, holder: String) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: """
-                INSERT OR IGNORE INTO dispatch (probe, runAt, school, state, claimedAt) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [run.probe, run.runAt, run.school, DispatchState.started.rawValue, now])
+                INSERT OR IGNORE INTO dispatch (probe, runAt, school, state, claimedAt, claimedBy) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [run.probe, run.runAt, run.school, DispatchState.started.rawValue, now, holder])
             return db.changesCount == 1
+        }
+    }
+
+    public func orphanedDispatches(holder: String) async throws -> [StoredRun] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT dispatch.school, dispatch.probe, dispatch.runAt, COALESCE(run.windowStart, dispatch.runAt), COALESCE(window."end", dispatch.runAt)
+                FROM dispatch LEFT JOIN run ON run.probe = dispatch.probe AND run.runAt = dispatch.runAt
+                LEFT JOIN window ON window.school = run.school AND window.start = run.windowStart
+                WHERE dispatch.state = ? AND dispatch.claimedBy IS NOT ? ORDER BY dispatch.runAt
+                """, arguments: [DispatchState.started.rawValue, holder])
+            return rows.map { StoredRun(school: $0[0], probe: $0[1], runAt: $0[2], windowStart: $0[3], windowEnd: $0[4]) }
+        }
+    }
+
+    public func interruptOrphan(_ run: StoredRun, result: TestResult, holder: String, at now: UnixTime) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE dispatch SET state = ? WHERE probe = ? AND runAt = ? AND state = ? AND claimedBy IS NOT ?",
+                           arguments: [DispatchState.interrupted.rawValue, run.probe, run.runAt, DispatchState.started.rawValue, holder])
+            guard db.changesCount == 1 else { return false }
+            var stored = result
+            try stored.insert(db)
+            try db.execute(sql: "UPDATE dispatch SET resultId = ? WHERE probe = ? AND runAt = ?", arguments: [stored.id, run.probe, run.runAt])
+            return true
         }
     }
 

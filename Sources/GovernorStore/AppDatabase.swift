@@ -189,6 +189,11 @@ public struct AppDatabase: Sendable {
                 ALTER TABLE outbox ADD COLUMN claimedUntil INTEGER;
                 """)
         }
+        migrator.registerMigration("v11") { db in
+            // Which governor claimed a push run: another one records it as interrupted
+            // only when that governor is gone.
+            try db.execute(sql: "ALTER TABLE dispatch ADD COLUMN claimedBy TEXT")
+        }
         return migrator
     }
 }

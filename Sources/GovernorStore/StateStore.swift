@@ -84,19 +84,31 @@ extension AlertStore {
 public protocol DispatchStore: Sendable {
     /// The stored runs of `probes` in `[from, through]` that no dispatch has claimed, in time order.
     func undispatchedRuns(of probes: Set<String>, from: UnixTime, through: UnixTime) async throws -> [StoredRun]
-    /// Claims a run for dispatch; false when it was claimed before, in which case it must not be dispatched again.
-    func claimDispatch(of run: StoredRun, at now: UnixTime) async throws -> Bool
+    /// Claims a run for dispatch by `holder`; false when it was claimed before, in
+    /// which case it must not be dispatched again.
+    func claimDispatch(of run: StoredRun, at now: UnixTime, holder: String) async throws -> Bool
     /// Stores a dispatch's result and its final state in one transaction; with
     /// `claimIfNeeded`, a run not claimed yet is claimed in it (a skipped run).
     @discardableResult
     func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult
     /// Runs claimed by a process that stopped before finishing them.
     func unfinishedDispatches() async throws -> [StoredRun]
+    /// Unfinished runs whose claim no living governor holds: with SQLite (one governor
+    /// per file), every claim not `holder`'s; with PostgreSQL, the claims of governors
+    /// whose presence lease (``PresenceLease``) has run out.
+    func orphanedDispatches(holder: String) async throws -> [StoredRun]
+    /// Records an orphaned run as interrupted, with `result`, unless another governor
+    /// did first: true when this call did. The run is never dispatched again.
+    func interruptOrphan(_ run: StoredRun, result: TestResult, holder: String, at now: UnixTime) async throws -> Bool
     /// The dispatch state of each run of `probe` in `[from, to)`.
     func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState]
 }
 
 extension DispatchStore {
+    public func claimDispatch(of run: StoredRun, at now: UnixTime) async throws -> Bool {
+        try await claimDispatch(of: run, at: now, holder: "")
+    }
+
     @discardableResult
     public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime) async throws -> TestResult {
         try await finishDispatch(of: run, as: state, result: result, at: now, claimIfNeeded: false)
@@ -174,4 +186,13 @@ public protocol SharedStateFeed: Sendable {
     func contacts(since instant: UnixTime) async throws -> [String: UnixTime]
     /// Each probe's newest result received at or after `instant`, without its output.
     func latestResults(receivedSince instant: UnixTime) async throws -> [String: TestResult]
+}
+
+/// The lease a governor renews while it lives, by which the others know that its
+/// claims are held.
+public enum PresenceLease {
+    /// The prefix; PostgreSQL's `orphanedDispatches` joins on it.
+    public static let prefix = "presence:"
+
+    public static func name(of holder: String) -> String { prefix + holder }
 }

@@ -182,6 +182,41 @@ struct StateStoreTests {
         #expect(try await store.outboxBacklog() == (2, 1))
     }
 
+    @Test("push claims carry their governor: an orphan is one whose governor is gone, and is recorded interrupted once", arguments: Backend.allCases)
+    func orphanedClaims(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("orphans")
+        defer { close() }
+        let window = Self.window(runs: [ScheduledRun(probe: "p1", runAt: 1_795_421_400), ScheduledRun(probe: "p2", runAt: 1_795_425_000)])
+        _ = try await store.storeWindow(school: "alpha", window, fingerprint: "a", generatedAt: 100)
+        let runs = try await store.undispatchedRuns(of: ["p1", "p2"], from: 0, through: .max)
+        #expect(try await store.claimDispatch(of: runs[0], at: 1000, holder: "a"))
+        #expect(try await store.claimDispatch(of: runs[1], at: 1000, holder: "b"))
+        #expect(try await store.claimDispatch(of: runs[1], at: 1000, holder: "a") == false)
+        let now = UnixTime(Date().timeIntervalSince1970)
+        _ = try await store.holdLease(PresenceLease.name(of: "b"), holder: "b", seconds: 30, at: now)
+        switch backend {
+        case .sqlite:
+            // One governor per file: any claim but its own is of a process that is gone.
+            #expect(try await store.orphanedDispatches(holder: "a") == [runs[1]])
+        case .postgres:
+            // b lives (its presence lease runs): its claim is held.
+            #expect(try await store.orphanedDispatches(holder: "a").isEmpty)
+            #expect(try await store.orphanedDispatches(holder: "c") == [runs[0]], "a has no presence: gone")
+        }
+        func interrupted(_ run: StoredRun) -> TestResult {
+            TestResult(probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil, exitCode: nil,
+                       failure: "interrupted", output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: 1001)
+        }
+        #expect(try await store.interruptOrphan(runs[0], result: interrupted(runs[0]), holder: "c", at: 1001))
+        #expect(try await store.interruptOrphan(runs[0], result: interrupted(runs[0]), holder: "d", at: 1001) == false, "recorded once")
+        #expect(try await store.interruptOrphan(runs[1], result: interrupted(runs[1]), holder: "b", at: 1001) == false, "never one's own claim")
+        #expect(try await store.dispatchStates(probe: "p1", from: 0, before: .max) == [runs[0].runAt: .interrupted])
+        #expect(try await store.results(probe: "p1", limit: 10).count == 1)
+        if backend == .postgres {
+            #expect(try await store.orphanedDispatches(holder: "c").isEmpty, "b's claim is held while b lives")
+        }
+    }
+
     @Test("two governors store the same window at the same moment: one version wins and both get it")
     func concurrentGovernorsAgree() async throws {
         let server = try TestPostgres.shared()

@@ -160,4 +160,54 @@ struct PostgresStateProcessTests {
         #expect(try AlertProcessTests.parsed(try #require(messages.first))["Subject"] == "[governor] DOWN: probe s1 of school solo")
         #expect(try server.psql("SELECT count(*) FROM outbox", database: database) == "1", "one DOWN queued across the governors")
     }
+
+    @Test("push runs on two governors: each executed once; kill -9 of the one holding a claim mid-run: interrupted, later runs taken over",
+          .timeLimit(.minutes(3)))
+    func pushAcrossGovernors() async throws {
+        let server = try TestPostgres.shared()
+        let database = TestPostgres.uniqueName("push")
+        _ = try server.freshDatabase(database)
+        let sshd = try TestSSHServer()
+        defer { sshd.stop() }
+        let directory = try TemporaryDirectory("governor-postgres-push")
+        defer { directory.remove() }
+        let starts = directory.file("starts")
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        // Four windows of 8 s from 3 s on, one run each; every test takes 3 s.
+        let boundaries = [3, 11, 19, 27, 35].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
+        try directory.write("governor.cfg", PushDispatchTests.governorFile(sshd, starts: starts, command: "echo {run_at} >> \(starts); sleep 3; echo ran {run_at}")
+            .replacing("state = state.sqlite", with: "state = postgres://\(server.user)@127.0.0.1:\(server.port)/\(database)\nsslmode = disable"))
+        try directory.write("schools/pushy.cfg", PushDispatchTests.pushSchool(sshd, boundaries: boundaries, zone: zone)
+            .replacing("test_duration = 1s", with: "test_duration = 4s"))
+        let governors = [try start(directory, log: "a.log"), try start(directory, log: "b.log")]
+        defer { governors.forEach { $0.stop() } }
+
+        // The first run in flight: kill -9 the governor whose claim it is.
+        var holder: String?
+        for _ in 0..<120 where holder == nil {
+            let claimed = try server.psql("SELECT claimed_by FROM dispatches WHERE state = 'started'", database: database)
+            if !claimed.isEmpty && FileManager.default.fileExists(atPath: starts) { holder = claimed }
+            if holder == nil { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        let claimedBy = try #require(holder, "no run was claimed:\n\(governors[0].log)\n\(governors[1].log)")
+        let pid = try #require(claimedBy.split(separator: "/").dropFirst().first.flatMap { Int32($0) })
+        let victim = try #require(governors.first { $0.pid == pid }, "\(claimedBy) is not one of the governors")
+        victim.stop(signal: SIGKILL)
+        let survivor = try #require(governors.first { $0.pid != pid })
+
+        // Every run of the four windows settled: the one in flight interrupted (by the
+        // survivor, once its lease ran out), the others done by the survivor.
+        var states: [String] = []
+        for _ in 0..<200 {
+            states = try server.psql("SELECT state FROM dispatches ORDER BY run_at", database: database).split(separator: "\n").map(String.init)
+            if states.count == 4 && !states.contains("started") { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(states == ["interrupted", "done", "done", "done"], "\(states)\n\(survivor.log)")
+        let ran = ((try? String(contentsOfFile: starts, encoding: .utf8)) ?? "").split(separator: "\n")
+        #expect(ran.count == 4 && Set(ran).count == 4, "each run started once, none again: \(ran)")
+        #expect(survivor.log.contains("recorded as interrupted"), "\(survivor.log)")
+        let results = try await http.get("\(survivor.baseURL)/v1/probes/127.0.0.1:\(sshd.port)/results").json()["results"] as? [[String: Any]]
+        #expect(results?.count == 4, "\(String(describing: results))")
+    }
 }

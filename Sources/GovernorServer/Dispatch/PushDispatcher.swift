@@ -21,6 +21,10 @@ struct PushDispatcher: Service {
     let results: ResultRecorder
     let clock: ServerClock
     let logger: Logger
+    /// This governor among those sharing the state: the holder of its claims.
+    let instance: String
+    /// How often orphaned claims (of governors that died) are looked for after start-up.
+    static let orphanCheckSeconds: UnixTime = 5
 
     /// How long before a run its probe is connected to. Connecting and authenticating
     /// takes 40–90 ms on a LAN; a slow probe gets the rest of this head start.
@@ -31,6 +35,7 @@ struct PushDispatcher: Service {
 
     func run() async throws {
         await recoverUnfinished()
+        var checked = clock.seconds
         await withDiscardingTaskGroup { group in
             var firstPass = true
             for await _ in AsyncTimerSequence(interval: .milliseconds(250), clock: .continuous).cancelOnGracefulShutdown() {
@@ -38,27 +43,34 @@ struct PushDispatcher: Service {
                     group.addTask { await dispatch(run, target) }
                 }
                 firstPass = false
+                if clock.seconds - checked >= Self.orphanCheckSeconds {
+                    checked = clock.seconds
+                    await recoverUnfinished()
+                }
             }
             // Stopping: tests in flight are stopped and recorded as interrupted.
             group.cancelAll()
         }
     }
 
-    /// Records the runs a previous process claimed but did not finish as interrupted.
+    /// Records as interrupted the runs claimed by a governor that is gone (this one's
+    /// previous process, or another that died) before it finished them. When several
+    /// governors find the same orphan, one records it.
     func recoverUnfinished() async {
         do {
-            for run in try await database.unfinishedDispatches() {
+            for run in try await database.orphanedDispatches(holder: instance) {
                 let entry = live.snapshot.probes[run.probe]
-                try await database.finishDispatch(of: run, as: .interrupted, result: TestResult(
+                let recorded = try await database.interruptOrphan(run, result: TestResult(
                     probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil, exitCode: nil,
                     failure: RunFailure.text(RunFailure.interrupted, "the governor stopped while this test was in flight; it is not run again"),
-                    output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: clock.seconds), at: clock.seconds)
-                logger.warning("a push run was in flight when the governor stopped; recorded as interrupted", metadata: [
+                    output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: clock.seconds), holder: instance, at: clock.seconds)
+                guard recorded else { continue }
+                logger.warning("a push run was in flight when its governor stopped; recorded as interrupted", metadata: [
                     "probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))", "configured": "\(entry != nil)",
                 ])
             }
         } catch {
-            logger.error("cannot record the dispatches interrupted by the last stop: \(error)")
+            logger.error("cannot record the dispatches interrupted by a stopped governor: \(error)")
         }
     }
 
@@ -80,7 +92,7 @@ struct PushDispatcher: Service {
                 let maxLateness = (try? target.get().maxLatenessSeconds) ?? snapshot.governor.sshDefaults.maxLatenessSeconds ?? PushTarget.defaultMaxLatenessSeconds
                 if now - run.runAt > maxLateness {
                     try await skip(run, late: now - run.runAt, maxLateness: maxLateness)
-                } else if try await database.claimDispatch(of: run, at: now) {
+                } else if try await database.claimDispatch(of: run, at: now, holder: instance) {
                     claimed.append((run, target))
                 }
             }
