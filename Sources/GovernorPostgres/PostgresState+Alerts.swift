@@ -193,10 +193,7 @@ extension PostgresState: DispatchStore {
     public func orphanedDispatches(holder: String) async throws -> [StoredRun] {
         try await available(within: Self.requestTimeout) { [self] in
             try await storedRuns("""
-                SELECT dispatches.school, dispatches.probe, dispatches.run_at,
-                       COALESCE(runs.window_start, dispatches.run_at), COALESCE(windows.window_end, dispatches.run_at)
-                FROM dispatches LEFT JOIN runs ON runs.probe = dispatches.probe AND runs.run_at = dispatches.run_at
-                LEFT JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
+                \(unescaped: Self.claimedRuns)
                 WHERE dispatches.state = \(DispatchState.started.rawValue) AND dispatches.claimed_by IS DISTINCT FROM \(holder)
                 AND NOT EXISTS (SELECT 1 FROM leases WHERE leases.name = \(PresenceLease.prefix) || dispatches.claimed_by
                                 AND leases.expires_at >= \(unescaped: Self.databaseNow))
@@ -253,10 +250,7 @@ extension PostgresState: DispatchStore {
     public func unfinishedDispatches() async throws -> [StoredRun] {
         try await available(within: Self.requestTimeout) { [self] in
             try await storedRuns("""
-                SELECT dispatches.school, dispatches.probe, dispatches.run_at,
-                       COALESCE(runs.window_start, dispatches.run_at), COALESCE(windows.window_end, dispatches.run_at)
-                FROM dispatches LEFT JOIN runs ON runs.probe = dispatches.probe AND runs.run_at = dispatches.run_at
-                LEFT JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
+                \(unescaped: Self.claimedRuns)
                 WHERE dispatches.state = \(DispatchState.started.rawValue) ORDER BY dispatches.run_at
                 """)
         }
@@ -274,6 +268,14 @@ extension PostgresState: DispatchStore {
             return states
         }
     }
+
+    /// The claimed runs with their windows (a run dropped since keeps its own time as its window).
+    static let claimedRuns = """
+        SELECT dispatches.school, dispatches.probe, dispatches.run_at,
+               COALESCE(runs.window_start, dispatches.run_at), COALESCE(windows.window_end, dispatches.run_at)
+        FROM dispatches LEFT JOIN runs ON runs.probe = dispatches.probe AND runs.run_at = dispatches.run_at
+        LEFT JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
+        """
 
     private func storedRuns(_ query: PostgresQuery) async throws -> [StoredRun] {
         var runs: [StoredRun] = []

@@ -44,9 +44,7 @@ extension AppDatabase {
     public func orphanedDispatches(holder: String) async throws -> [StoredRun] {
         try await writer.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT dispatch.school, dispatch.probe, dispatch.runAt, COALESCE(run.windowStart, dispatch.runAt), COALESCE(window."end", dispatch.runAt)
-                FROM dispatch LEFT JOIN run ON run.probe = dispatch.probe AND run.runAt = dispatch.runAt
-                LEFT JOIN window ON window.school = run.school AND window.start = run.windowStart
+                \(Self.claimedRuns)
                 WHERE dispatch.state = ? AND dispatch.claimedBy IS NOT ? ORDER BY dispatch.runAt
                 """, arguments: [DispatchState.started.rawValue, holder])
             return rows.map { StoredRun(school: $0[0], probe: $0[1], runAt: $0[2], windowStart: $0[3], windowEnd: $0[4]) }
@@ -89,9 +87,7 @@ extension AppDatabase {
     public func unfinishedDispatches() async throws -> [StoredRun] {
         try await writer.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT dispatch.school, dispatch.probe, dispatch.runAt, COALESCE(run.windowStart, dispatch.runAt), COALESCE(window."end", dispatch.runAt)
-                FROM dispatch LEFT JOIN run ON run.probe = dispatch.probe AND run.runAt = dispatch.runAt
-                LEFT JOIN window ON window.school = run.school AND window.start = run.windowStart
+                \(Self.claimedRuns)
                 WHERE dispatch.state = ? ORDER BY dispatch.runAt
                 """, arguments: [DispatchState.started.rawValue])
             return rows.map { StoredRun(school: $0[0], probe: $0[1], runAt: $0[2], windowStart: $0[3], windowEnd: $0[4]) }
@@ -108,4 +104,11 @@ extension AppDatabase {
             })
         }
     }
+
+    /// The claimed runs with their windows (a run dropped since keeps its own time as its window).
+    static let claimedRuns = """
+        SELECT dispatch.school, dispatch.probe, dispatch.runAt, COALESCE(run.windowStart, dispatch.runAt), COALESCE(window."end", dispatch.runAt)
+        FROM dispatch LEFT JOIN run ON run.probe = dispatch.probe AND run.runAt = dispatch.runAt
+        LEFT JOIN window ON window.school = run.school AND window.start = run.windowStart
+        """
 }
