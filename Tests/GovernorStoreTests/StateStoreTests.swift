@@ -217,6 +217,52 @@ struct StateStoreTests {
         }
     }
 
+    @Test("an SQLite state copied into PostgreSQL: every row arrives with its identity; copying again changes nothing")
+    func importState() async throws {
+        let directory = try TemporaryDirectory("governor-import")
+        defer { directory.remove() }
+        let source = try AppDatabase.open(path: directory.file("state.sqlite"))
+        defer { try? source.close() }
+        let morning = Self.window(runs: [ScheduledRun(probe: "p1", runAt: 1_795_421_400), ScheduledRun(probe: "x1", runAt: 1_795_425_000)])
+        _ = try await source.storeWindow(school: "alpha", morning, fingerprint: "a", generatedAt: 100)
+        _ = try await source.storeWindow(school: "beta", Self.window(start: 1_795_435_200, runs: [ScheduledRun(probe: "q1", runAt: 1_795_436_000)]),
+                                         fingerprint: "b", generatedAt: 200)
+        try await source.recordContacts(["p1": 1_795_421_500, "q1": 1_795_436_100])
+        var results: [TestResult] = []
+        for index in 0..<(PostgresState.resultPage + 3) {
+            results.append(try await source.insert(TestResult(
+                probe: "p1", school: "alpha", mode: .pull, runAt: 1_795_421_400 + Int64(index), startedAtMs: nil, finishedAtMs: nil, exitCode: index % 2,
+                output: "output \(index)", outputTruncated: false, clockOffsetMs: nil, receivedAt: 1_795_421_500, idempotencyKey: "run:\(index)")))
+        }
+        let push = try #require(try await source.undispatchedRuns(of: ["x1"], from: 0, through: .max).first)
+        #expect(try await source.claimDispatch(of: push, at: 1_795_424_997, holder: "old"))
+        let state = ProbeAlertState.new(at: 1000, lastContact: 900)
+        let message = OutboxMessage(messageId: "m1@governor", sender: "g@example.org", recipients: ["noc@example.org"], subject: "DOWN", body: "text", createdAt: 1000)
+        try await source.saveAlerts(states: ["q1": ("beta", state)], removing: [], queue: [message])
+        try await source.saveSchoolSources(["alpha.cfg": "[Timing]\n"], at: 10)
+
+        let target = try await Backend.postgres("import")
+        defer { target.close() }
+        let counts = try await target.importState(from: source, at: 20)
+        #expect(counts.windows == 2 && counts.runs == 3 && counts.contacts == 2 && counts.results == results.count
+                && counts.dispatches == 1 && counts.alertStates == 1 && counts.outbox == 1 && counts.schoolSources == 1, "\(counts)")
+        for _ in 0..<2 {
+            #expect(try await target.windows(school: "alpha", startingFrom: 0, before: .max) == (try await source.windows(school: "alpha", startingFrom: 0, before: .max)))
+            #expect(try await target.runs(from: 0) == (try await source.runs(from: 0)))
+            #expect(try await target.contacts() == (try await source.contacts()))
+            #expect(try await target.results(probe: "p1", limit: 10_000) == (try await source.results(probe: "p1", limit: 10_000)))
+            #expect(try await target.dispatchStates(probe: "x1", from: 0, before: .max) == [push.runAt: .started])
+            #expect(try await target.alertStates() == ["q1": state])
+            #expect(try await target.dueOutboxMessages(at: .max, limit: 10) == (try await source.dueOutboxMessages(at: .max, limit: 10)))
+            #expect(try await target.schoolSources() == ["alpha.cfg": "[Timing]\n"])
+            // Again: nothing added, nothing changed.
+            _ = try await target.importState(from: source, at: 30)
+        }
+        // New rows continue after the copied ids.
+        let next = try await target.insert(results[0].with { $0.id = nil; $0.idempotencyKey = "run:new" })
+        #expect((next.id ?? 0) > (results.last?.id ?? .max))
+    }
+
     @Test("two governors store the same window at the same moment: one version wins and both get it")
     func concurrentGovernorsAgree() async throws {
         let server = try TestPostgres.shared()
@@ -247,4 +293,12 @@ struct StateStoreTests {
 /// How many migrations ``AppDatabase`` has; the PostgreSQL schema has the same names.
 enum PostgresSchemaNames {
     static let count = AppDatabaseTests.allVersions.count
+}
+
+extension TestResult {
+    func with(_ change: (inout TestResult) -> Void) -> TestResult {
+        var copy = self
+        change(&copy)
+        return copy
+    }
 }

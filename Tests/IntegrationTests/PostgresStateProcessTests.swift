@@ -210,4 +210,42 @@ struct PostgresStateProcessTests {
         let results = try await http.get("\(survivor.baseURL)/v1/probes/127.0.0.1:\(sshd.port)/results").json()["results"] as? [[String: Any]]
         #expect(results?.count == 4, "\(String(describing: results))")
     }
+
+    @Test("governor migrate-state moves a served SQLite state into PostgreSQL: the same announced runs and results after the move; twice is once",
+          .timeLimit(.minutes(2)))
+    func migrateState() async throws {
+        let server = try TestPostgres.shared()
+        let database = TestPostgres.uniqueName("migrate")
+        _ = try server.freshDatabase(database)
+        let directory = try TemporaryDirectory("governor-migrate")
+        defer { directory.remove() }
+        try Self.configure(directory, server: server, database: database)
+        let onPostgres = try String(contentsOfFile: directory.file("governor.cfg"), encoding: .utf8)
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
+
+        let before = try start(directory, log: "sqlite.log")
+        let announced = try await http.get("\(before.baseURL)/v1/probes/a1/next", token: "a1-token").json()["run_at_unix"] as? Int
+        #expect(try await http.post("\(before.baseURL)/v1/probes/a1/results", token: "a1-token", body: Self.result("before the move", key: "m1")).status == 201)
+        #expect(before.stop() == 0)
+
+        let governor = try Executables.built("governor")
+        let url = "postgres://\(server.user)@127.0.0.1:\(server.port)/\(database)"
+        for round in 0..<2 {
+            let copied = try runProcess(governor, ["migrate-state", "--from", directory.file("state.sqlite"), "--to", url, "--sslmode", "disable"])
+            #expect(copied.status == 0 && copied.stdout.contains("copied") && copied.stdout.contains("1 result(s)"), "round \(round): \(copied.stdout)\(copied.stderr)")
+        }
+        #expect(try server.psql("SELECT count(*) FROM results", database: database) == "1", "twice is once")
+        let refused = try runProcess(governor, ["migrate-state", "--from", directory.file("state.sqlite"), "--to", "postgres://nobody:pw@127.0.0.1/x"])
+        #expect(refused.status == 1 && refused.stderr.contains("password_file"), "\(refused.stderr)")
+
+        try directory.write("governor.cfg", onPostgres)
+        let after = try start(directory, log: "postgres.log")
+        defer { after.stop() }
+        let again = try await http.get("\(after.baseURL)/v1/probes/a1/next", token: "a1-token").json()["run_at_unix"] as? Int
+        if let announced, Double(announced) > Date().timeIntervalSince1970 {
+            #expect(again == announced, "the announced run survives the move")
+        }
+        let results = try await http.get("\(after.baseURL)/v1/probes/a1/results").json()["results"] as? [[String: Any]]
+        #expect(results?.compactMap { $0["output"] as? String } == ["before the move"])
+    }
 }
