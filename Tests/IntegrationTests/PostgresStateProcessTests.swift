@@ -73,6 +73,22 @@ struct PostgresStateProcessTests {
         let results = try await http.get("\(second.baseURL)/v1/probes/a1/results").json()["results"] as? [[String: Any]]
         #expect(results?.compactMap { $0["output"] as? String } == ["stored in PostgreSQL"])
 
+        // Results keep coming while the database goes away and comes back: each is
+        // answered 201 (stored) or 503 (not stored: the probe keeps it and sends it
+        // again), never anything else, and every one acknowledged is stored.
+        let base = second.baseURL
+        let load = Task { () -> [String: Int] in
+            var answers: [String: Int] = [:]
+            for index in 0..<400 where !Task.isCancelled {
+                let key = "load-\(index)"
+                let reply = try? await HTTPTestClient().post("\(base)/v1/probes/a3/results", token: "a3-token", body: Self.result("under load", key: key))
+                answers[key] = reply?.status ?? 0
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return answers
+        }
+        try await Task.sleep(for: .milliseconds(500))
+
         // The database goes away: health says so (never a wrong 200), and it comes back by itself.
         server.stop()
         var sawDown = false
@@ -90,37 +106,59 @@ struct PostgresStateProcessTests {
             if !back { try await Task.sleep(for: .milliseconds(250)) }
         }
         #expect(back, "/healthz after PostgreSQL returned, without restarting the governor")
+        try await Task.sleep(for: .seconds(1))
+        load.cancel()
+        let answers = await load.value
+        let acknowledged = Set(answers.filter { $0.value == 201 }.keys)
+        #expect(answers.values.allSatisfy { $0 == 201 || $0 == 503 }, "only stored or unavailable: \(Set(answers.values))")
+        #expect(answers.values.contains(503) && !acknowledged.isEmpty, "the load spanned the gap: \(answers.count) requests")
+        let stored = Set(try server.psql("SELECT idempotency_key FROM results WHERE output = 'under load'").split(separator: "\n").map { String($0.dropFirst(4)) })
+        #expect(acknowledged.isSubset(of: stored), "acknowledged but lost: \(acknowledged.subtracting(stored).sorted())")
         let after = try await http.post("\(second.baseURL)/v1/probes/a2/results", token: "a2-token",
                                         body: body.replacingOccurrences(of: "k1", with: "k2"))
         #expect(after.status == 201, "\(after.body)")
         #expect(second.stop() == 0)
     }
 
-    @Test("two governors on one database: the same announced runs whichever a probe asks; results seen by both",
+    @Test("three governors on one database: the same announced runs whichever a probe asks; results seen by all",
           .timeLimit(.minutes(3)))
-    func twoGovernorsAgree() async throws {
+    func threeGovernorsAgree() async throws {
         let server = try TestPostgres.shared()
         let database = TestPostgres.uniqueName("two")
         _ = try server.freshDatabase(database)
         let directory = try TemporaryDirectory("governor-postgres-two")
         defer { directory.remove() }
         try Self.configure(directory, server: server, database: database)
-        // Started together: both migrate (in turns) and both store the current window (one version).
+        // Started together: all migrate (in turns) and all store the current window (one version).
         let a = try start(directory, log: "a.log")
         defer { a.stop() }
         let b = try start(directory, log: "b.log")
         defer { b.stop() }
+        let c = try start(directory, log: "c.log")
+        defer { c.stop() }
         for probe in ["a1", "a2", "a3"] {
-            let fromA = try await http.get("\(a.baseURL)/v1/probes/\(probe)/next", token: "\(probe)-token").json()["run_at_unix"] as? Int
-            let fromB = try await http.get("\(b.baseURL)/v1/probes/\(probe)/next", token: "\(probe)-token").json()["run_at_unix"] as? Int
-            #expect(fromA != nil && fromA == fromB, "\(probe): \(String(describing: fromA)) from a, \(String(describing: fromB)) from b")
+            var answers: [Int?] = []
+            for governor in [a, b, c, b, a] {
+                answers.append(try await http.get("\(governor.baseURL)/v1/probes/\(probe)/next", token: "\(probe)-token").json()["run_at_unix"] as? Int)
+            }
+            #expect(answers.first! != nil && Set(answers).count == 1, "\(probe): \(answers)")
         }
         let body = Self.result("to a", key: "once")
         #expect(try await http.post("\(a.baseURL)/v1/probes/a3/results", token: "a3-token", body: body).status == 201)
         // The same result re-sent to the other governor is the same result.
         #expect(try await http.post("\(b.baseURL)/v1/probes/a3/results", token: "a3-token", body: body).status == 200)
-        let seen = try await http.get("\(b.baseURL)/v1/probes/a3/results").json()["results"] as? [[String: Any]]
-        #expect(seen?.compactMap { $0["output"] as? String } == ["to a"])
+        for governor in [b, c] {
+            let seen = try await http.get("\(governor.baseURL)/v1/probes/a3/results").json()["results"] as? [[String: Any]]
+            #expect(seen?.compactMap { $0["output"] as? String } == ["to a"])
+        }
+        // The status every view shows, on another governor: a3's latest result and its contact.
+        var latest: String?
+        for _ in 0..<20 where latest == nil {
+            let status = try await http.get("\(c.baseURL)/v1/probes/a3").json()
+            latest = ((status["last_result"] as? [String: Any]).flatMap { $0["id"] }).map { "\($0)" }
+            if latest == nil { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(latest != nil, "c shows the result a stored")
     }
 
     @Test("a silent probe: one DOWN email across two governors; SMTP down, the governor that tried killed, SMTP back: delivered once",
