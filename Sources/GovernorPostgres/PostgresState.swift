@@ -1,8 +1,8 @@
 import Foundation
 public import GovernorCore
 public import GovernorStore
-import NIOSSL
 public import Logging
+import NIOSSL
 public import PostgresNIO
 
 /// The governor's state in a PostgreSQL database that several governors share.
