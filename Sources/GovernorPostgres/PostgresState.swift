@@ -73,30 +73,53 @@ extension PostgresState {
         } catch {
             throw StoreError(message: "cannot set up TLS for \(location) (sslmode = \(location.sslMode.rawValue)): \(error)")
         }
+        // One connection first, outside the pool: a wrong password, certificate or
+        // address is reported at once, where the pool would keep retrying it.
+        do {
+            let single = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                          password: password, database: location.database, tls: try singleTLS(location))
+            let connection = try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
+            try await connection.close()
+        } catch let error as PSQLError {
+            throw StoreError(message: "cannot connect to the PostgreSQL state at \(location): \(error.serverInfo?[.message] ?? "\(error.code)")\(error.underlying.map { " (\($0))" } ?? "")")
+        } catch {
+            throw StoreError(message: "cannot connect to the PostgreSQL state at \(location): \(error)")
+        }
         var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
                                                          password: password, database: location.database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
         return try await connect(configuration, logger: logger)
     }
 
+    /// TLS for the pool, as `sslmode` says.
     private static func tlsMode(_ location: PostgresLocation) throws -> PostgresClient.Configuration.TLS {
-        var unchecked = TLSConfiguration.makeClientConfiguration()
-        unchecked.certificateVerification = .none
+        guard let configuration = try tlsConfiguration(location) else { return .disable }
+        return location.sslMode == .prefer ? .prefer(configuration) : .require(configuration)
+    }
+
+    /// TLS for a single connection, which takes an SSL context.
+    private static func singleTLS(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+        guard let configuration = try tlsConfiguration(location) else { return .disable }
+        let context = try NIOSSLContext(configuration: configuration)
+        return location.sslMode == .prefer ? .prefer(context) : .require(context)
+    }
+
+    /// nil for `disable`; certificates unchecked for `prefer` and `require` (libpq's
+    /// meaning); checked against the CA and the host name for `verify-full`.
+    private static func tlsConfiguration(_ location: PostgresLocation) throws -> TLSConfiguration? {
+        var configuration = TLSConfiguration.makeClientConfiguration()
         switch location.sslMode {
         case .disable:
-            return .disable
-        case .prefer:
-            return .prefer(unchecked)
-        case .require:
-            return .require(unchecked)
+            return nil
+        case .prefer, .require:
+            configuration.certificateVerification = .none
         case .verifyFull:
-            var checked = TLSConfiguration.makeClientConfiguration()
-            checked.certificateVerification = .fullVerification
+            configuration.certificateVerification = .fullVerification
             if let caFile = location.caFile {
-                checked.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
             }
-            return .require(checked)
         }
+        return configuration
     }
 }
 

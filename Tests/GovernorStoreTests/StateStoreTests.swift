@@ -263,6 +263,37 @@ struct StateStoreTests {
         #expect((next.id ?? 0) > (results.last?.id ?? .max))
     }
 
+    @Test("TLS: sslmode require and verify-full connect to a server that takes TLS only; disable is refused, and so is a CA that did not sign it")
+    func tls() async throws {
+        let server = try TestPostgres(tls: true)
+        defer { server.remove() }
+        var logger = Logger(label: "governor.test.postgres")
+        logger.logLevel = .critical
+        func location(_ mode: PostgresLocation.SSLMode, host: String = "127.0.0.1", ca: String? = nil) throws -> PostgresLocation {
+            var location = try PostgresLocation(url: "postgres://\(server.user)@\(host):\(server.port)/\(server.database)")
+            location.sslMode = mode
+            location.caFile = ca
+            return location
+        }
+        for usable in [try location(.require), try location(.prefer), try location(.verifyFull, host: "localhost", ca: server.caFile)] {
+            let state = try await PostgresState.connect(to: usable, logger: logger)
+            defer { state.close() }
+            try await state.recordContacts(["p1": 1])
+            #expect(try await state.contacts() == ["p1": 1], "\(usable.sslMode)")
+        }
+        let other = try TemporaryDirectory("governor-other-ca")
+        defer { other.remove() }
+        let openssl = try Executables.onPath("openssl")
+        _ = try runProcess(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=another CA",
+                                     "-keyout", other.file("ca.key"), "-out", other.file("ca.pem")])
+        for refused in [try location(.disable), try location(.verifyFull, host: "localhost", ca: other.file("ca.pem"))] {
+            await #expect(throws: StoreError.self, "\(refused.sslMode)") {
+                let state = try await PostgresState.connect(to: refused, logger: logger)
+                state.close()
+            }
+        }
+    }
+
     @Test("two governors store the same window at the same moment: one version wins and both get it")
     func concurrentGovernorsAgree() async throws {
         let server = try TestPostgres.shared()

@@ -23,16 +23,29 @@ public final class TestPostgres: @unchecked Sendable {
     /// `postgres://governor@127.0.0.1:PORT/governor`, with no password (trust on loopback).
     public var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)" }
 
-    public init() throws {
+    /// With `tls`, the server takes TLS connections only: a certificate for
+    /// `localhost` and 127.0.0.1 signed by a CA of its own (``caFile``), made with
+    /// openssl, and a pg_hba.conf that rejects connections without TLS.
+    public let tls: Bool
+    /// The CA that signed the server's certificate (PEM), when ``tls``.
+    public var caFile: String { directory.file("ca.pem") }
+
+    public init(tls: Bool = false) throws {
+        self.tls = tls
         directory = try TemporaryDirectory("governor-postgres")
         port = try TestSSHServer.freePort()
         let data = directory.file("data")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        if tls { try makeCertificates() }
         if getuid() == 0 {
             try runProcess("/bin/chown", ["-R", "postgres:postgres", directory.path]).check("chown")
         }
         try Self.run(Self.binary("initdb"), ["-D", data, "-U", user, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"])
             .check("initdb")
+        if tls {
+            try "hostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\nlocal all all trust\n"
+                .write(toFile: directory.file("data/pg_hba.conf"), atomically: true, encoding: .utf8)
+        }
         try start()
         try Self.run(Self.binary("createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", user, database]).check("createdb")
     }
@@ -40,10 +53,14 @@ public final class TestPostgres: @unchecked Sendable {
     /// Starts the server on the cluster (again, after ``stop()``), and waits until it takes connections.
     public func start() throws {
         let data = directory.file("data")
-        let process = try Self.spawn(Self.binary("postgres"), [
+        var options = [
             "-D", data, "-p", String(port), "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
             "-c", "fsync=off", "-c", "max_connections=200",
-        ], log: directory.file("postgres.log"))
+        ]
+        if tls {
+            options += ["-c", "ssl=on", "-c", "ssl_cert_file=\(directory.file("server.pem"))", "-c", "ssl_key_file=\(directory.file("server.key"))"]
+        }
+        let process = try Self.spawn(Self.binary("postgres"), options, log: directory.file("postgres.log"))
         lock.withLock { server = process }
         let ready = try Self.binary("pg_isready")
         for _ in 0..<200 {
@@ -54,6 +71,20 @@ public final class TestPostgres: @unchecked Sendable {
         let log = (try? String(contentsOfFile: directory.file("postgres.log"), encoding: .utf8)) ?? ""
         stop()
         throw TestFailure("PostgreSQL did not start on port \(port):\n\(log)")
+    }
+
+    /// A CA, and a server certificate for localhost and 127.0.0.1 that it signed.
+    private func makeCertificates() throws {
+        let openssl = try Executables.onPath("openssl")
+        let dir = directory.path
+        try runProcess(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=governor test CA",
+                                 "-keyout", "\(dir)/ca.key", "-out", "\(dir)/ca.pem"]).check("openssl (CA)")
+        try runProcess(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                                 "-keyout", "\(dir)/server.key", "-out", "\(dir)/server.csr"]).check("openssl (request)")
+        try "subjectAltName = DNS:localhost, IP:127.0.0.1\n".write(toFile: "\(dir)/san.cnf", atomically: true, encoding: .utf8)
+        try runProcess(openssl, ["x509", "-req", "-in", "\(dir)/server.csr", "-CA", "\(dir)/ca.pem", "-CAkey", "\(dir)/ca.key",
+                                 "-CAcreateserial", "-days", "2", "-extfile", "\(dir)/san.cnf", "-out", "\(dir)/server.pem"]).check("openssl (sign)")
+        chmod("\(dir)/server.key", 0o600)
     }
 
     /// Stops the server by its PID (a fast shutdown: SIGINT), waiting until it has exited.
@@ -98,7 +129,9 @@ public final class TestPostgres: @unchecked Sendable {
     /// As the `postgres` user when running as root, else as ourselves.
     private static func command(_ executable: String, _ arguments: [String]) -> (String, [String]) {
         guard getuid() == 0 else { return (executable, arguments) }
-        return ("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", executable] + arguments)
+        // HOME as well: libpq looks for client certificates in ~/.postgresql, and root's
+        // home is closed to the postgres user. env executes the program in place.
+        return ("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", "/usr/bin/env", "HOME=/nonexistent", executable] + arguments)
     }
 
     private static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
