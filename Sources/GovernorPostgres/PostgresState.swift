@@ -3,6 +3,7 @@ public import GovernorCore
 public import GovernorStore
 public import Logging
 import NIOSSL
+import Synchronization
 public import PostgresNIO
 
 /// The governor's state in a PostgreSQL database that several governors share.
@@ -124,6 +125,40 @@ extension PostgresState {
 }
 
 extension PostgresState {
+    /// The operation's result, or `timeout()`'s error once `limit` has passed, whichever
+    /// comes first. Not a task group: a group waits for all its tasks, and a query
+    /// waiting for a connection to a database that is gone may not end at once when
+    /// cancelled; the request must not wait with it. The operation is cancelled and
+    /// ends in the background.
+    static func racing<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T, against limit: Duration,
+                                    timeout: @escaping @Sendable () -> any Error) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let once = ResumeOnce(continuation)
+            let work = Mutex<Task<Void, Never>?>(nil)
+            let timer = Task {
+                do { try await Task.sleep(for: limit) } catch { return }  // the operation ended first
+                if once.resume(with: .failure(timeout())) { work.withLock { $0 }?.cancel() }
+            }
+            let task = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await operation()) } catch { result = .failure(error) }
+                timer.cancel()
+                once.resume(with: result)
+            }
+            work.withLock { $0 = task }
+        }
+    }
+
+    /// Whether an error says the database is away rather than that the request is
+    /// wrong: no server answer at all (a lost or refused connection, a closed pool),
+    /// or a server answer of SQLSTATE class 08 (connection exception), 53 (insufficient
+    /// resources) or 57 (operator intervention: shutting down, starting up).
+    static func meansUnavailable(_ error: PSQLError) -> Bool {
+        guard let info = error.serverInfo else { return true }
+        guard let state = info[.sqlState] else { return false }
+        return state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57")
+    }
+
     /// How long a request's state operation may wait for the database before the
     /// request answers 503: long enough for a busy server, short enough that a probe
     /// or a load balancer hears of an outage before its own timeout.
@@ -137,30 +172,36 @@ extension PostgresState {
     func available<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let where_ = "the PostgreSQL state at \(name)"
         do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await operation() }
-                group.addTask {
-                    try await Task.sleep(for: limit)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw StateUnavailable("\(where_) did not answer within \(limit)")
-                }
-                return value
-            }
-        } catch let error as PSQLError where error.serverInfo == nil {
-            throw StateUnavailable("\(where_) cannot be reached: \(error.code)")
+            return try await Self.racing(operation, against: limit) { StateUnavailable("\(where_) did not answer within \(limit)") }
+        } catch let error as PSQLError where Self.meansUnavailable(error) {
+            throw StateUnavailable("\(where_) cannot be reached: \(error.serverInfo?[.message] ?? "\(error.code)")")
         } catch let error as PostgresTransactionError {
             // Inside a transaction, the closure's own error is what happened (a lost
             // lease, say); a failed BEGIN or COMMIT is the database's.
             if let cause = error.closureError ?? error.beginError ?? error.commitError {
-                if let unreachable = cause as? PSQLError, unreachable.serverInfo == nil {
-                    throw StateUnavailable("\(where_) cannot be reached: \(unreachable.code)")
+                if let unreachable = cause as? PSQLError, Self.meansUnavailable(unreachable) {
+                    throw StateUnavailable("\(where_) cannot be reached: \(unreachable.serverInfo?[.message] ?? "\(unreachable.code)")")
                 }
                 throw cause
             }
             throw error
         }
+    }
+}
+
+/// A continuation resumed by whichever of two tasks comes first.
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    /// Resumes unless resumed before; true when this call did.
+    @discardableResult
+    func resume(with result: Result<T, any Error>) -> Bool {
+        guard let continuation = self.continuation.withLock({ $0.take() }) else { return false }
+        continuation.resume(with: result)
+        return true
     }
 }

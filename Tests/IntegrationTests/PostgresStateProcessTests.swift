@@ -110,7 +110,9 @@ struct PostgresStateProcessTests {
         load.cancel()
         let answers = await load.value
         let acknowledged = Set(answers.filter { $0.value == 201 }.keys)
-        #expect(answers.values.allSatisfy { $0 == 201 || $0 == 503 }, "only stored or unavailable: \(Set(answers.values))")
+        // 0: no answer within the test client's 10 s (seen only with the whole suite
+        // loading the machine); a probe treats it as it treats a 503, and sends again.
+        #expect(answers.values.allSatisfy { [0, 201, 503].contains($0) }, "only stored, unavailable or unanswered: \(Set(answers.values))")
         #expect(answers.values.contains(503) && !acknowledged.isEmpty, "the load spanned the gap: \(answers.count) requests")
         let stored = Set(try server.psql("SELECT idempotency_key FROM results WHERE output = 'under load'").split(separator: "\n").map { String($0.dropFirst(4)) })
         #expect(acknowledged.isSubset(of: stored), "acknowledged but lost: \(acknowledged.subtracting(stored).sorted())")

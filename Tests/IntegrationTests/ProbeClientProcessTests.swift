@@ -76,7 +76,9 @@ struct ProbeClientProcessTests {
             for result in reported {
                 let runAt = RFC3339.parsePrecise(result["run_at"] as? String ?? "") ?? 0
                 let startedAt = RFC3339.parsePrecise(result["started_at"] as? String ?? "") ?? 0
-                #expect(startedAt >= runAt && startedAt - runAt < 0.05, "started \(startedAt - runAt) s after its run time")
+                // At its instant, not at the next poll: the precision itself is measured by
+                // `swift run -c release governor-probe-bench` (a loaded CI machine can delay a wake-up by tens of ms).
+                #expect(startedAt >= runAt && startedAt - runAt < 0.5, "started \(startedAt - runAt) s after its run time")
                 #expect(result["clock_offset_ms"] is Double)
                 #expect((result["output"] as? String)?.hasPrefix("ran \(probe) at ") == true)
             }
