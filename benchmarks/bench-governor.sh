@@ -62,6 +62,13 @@ launch_governor() {
   url="http://127.0.0.1:$port"
 }
 
+# A free loopback port.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# "median (min–max)" of numbers.
+summary() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s (%s–%s)", m, v[1], v[NR] }'; }
+# The number after NAME in a line of next-run.lua's summary (requests/s, p99, max, non-2xx).
+field() { grep -o "$1 [0-9.]*" <<<"$2" | awk '{ print $NF }'; }
+
 # Stops the governor started last, by its PID.
 stop_governor() {
   kill -TERM "$pid" 2>/dev/null || true

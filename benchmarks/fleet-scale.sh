@@ -33,7 +33,6 @@ stop_anchors() {
 }
 trap 'stop_anchors; cleanup' EXIT
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "$1 does not answer"; exit 1; }
 
 # The anchor and the ceiling, started once for every size.
@@ -60,9 +59,6 @@ nginx_pid=$!
 wait_for "http://127.0.0.1:$minimal_port/v1/probes/bench-0/next"
 wait_for "http://127.0.0.1:$nginx_port/next"
 
-# "median (min–max)" of numbers.
-summary() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s (%s–%s)", m, v[1], v[NR] }'; }
-field() { grep -o "$1 [0-9.]*" <<<"$2" | awk '{ print $NF }'; }
 rss() { awk '/VmRSS/ { printf "%.0f MB", $2 / 1024 }' "/proc/$pid/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 

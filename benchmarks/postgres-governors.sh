@@ -21,10 +21,7 @@ command -v nginx >/dev/null || { echo "installing nginx-light"; apt-get install 
 pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 [ -x "$pg_bin/initdb" ] || { echo "installing postgresql"; apt-get install -y postgresql >/dev/null; pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"; }
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 as_postgres() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
-summary() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s (%s–%s)", m, v[1], v[NR] }'; }
-field() { grep -o "$1 [0-9.]*" <<<"$2" | awk '{ print $NF }'; }
 
 pg="$(mktemp -d)"
 pg_pid="" nginx_pid="" pids=()
