@@ -71,6 +71,10 @@ enum PostgresSchema {
             "ALTER TABLE outbox ADD COLUMN claimed_until BIGINT",
         ]),
         ("v11", ["ALTER TABLE dispatches ADD COLUMN claimed_by TEXT"]),
+        ("v12", [
+            "ALTER TABLE alert_states ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0",
+            "CREATE INDEX alert_states_on_updated_at ON alert_states (updated_at)",
+        ]),
     ]
 
     /// The names of the migrations applied, in order.

@@ -6,13 +6,25 @@ import PostgresNIO
 extension PostgresState: AlertStore {
     public func alertStates() async throws -> [String: ProbeAlertState] {
         try await available(within: .seconds(60)) { [self] in
-            var states: [String: ProbeAlertState] = [:]
-            let decoder = JSONDecoder()
-            for try await (probe, json) in try await client.query("SELECT probe, state FROM alert_states", logger: logger).decode((String, String).self) {
-                if let state = try? decoder.decode(ProbeAlertState.self, from: Data(json.utf8)) { states[probe] = state }
-            }
-            return states
+            try await decodedAlertStates(try await client.query("SELECT probe, state FROM alert_states", logger: logger))
         }
+    }
+
+    public func alertStates(changedWithin seconds: Int64) async throws -> [String: ProbeAlertState] {
+        try await available(within: Self.requestTimeout) { [self] in
+            try await decodedAlertStates(try await client.query("""
+                SELECT probe, state FROM alert_states WHERE updated_at >= \(unescaped: Self.databaseNow) - \(seconds)
+                """, logger: logger))
+        }
+    }
+
+    private func decodedAlertStates(_ rows: PostgresRowSequence) async throws -> [String: ProbeAlertState] {
+        var states: [String: ProbeAlertState] = [:]
+        let decoder = JSONDecoder()
+        for try await (probe, json) in rows.decode((String, String).self) {
+            if let state = try? decoder.decode(ProbeAlertState.self, from: Data(json.utf8)) { states[probe] = state }
+        }
+        return states
     }
 
     public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage],
@@ -35,8 +47,9 @@ extension PostgresState: AlertStore {
                 }
                 if !probes.isEmpty {
                     try await connection.query("""
-                        INSERT INTO alert_states (probe, school, state) SELECT * FROM unnest(\(probes), \(schools), \(json))
-                        ON CONFLICT (probe) DO UPDATE SET school = excluded.school, state = excluded.state
+                        INSERT INTO alert_states (probe, school, state, updated_at)
+                        SELECT *, \(unescaped: Self.databaseNow) FROM unnest(\(probes), \(schools), \(json))
+                        ON CONFLICT (probe) DO UPDATE SET school = excluded.school, state = excluded.state, updated_at = excluded.updated_at
                         """, logger: logger)
                 }
                 if !removed.isEmpty {
@@ -244,15 +257,6 @@ extension PostgresState: DispatchStore {
                     """, logger: logger)
                 return stored
             }
-        }
-    }
-
-    public func unfinishedDispatches() async throws -> [StoredRun] {
-        try await available(within: Self.requestTimeout) { [self] in
-            try await storedRuns("""
-                \(unescaped: Self.claimedRuns)
-                WHERE dispatches.state = \(DispatchState.started.rawValue) ORDER BY dispatches.run_at
-                """)
         }
     }
 

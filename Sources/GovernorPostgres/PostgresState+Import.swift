@@ -103,8 +103,8 @@ extension PostgresState {
         guard !states.isEmpty else { return }
         try await available(within: .seconds(60)) { [self] in
             try await client.query("""
-                INSERT INTO alert_states (probe, school, state)
-                SELECT * FROM unnest(\(states.map(\.probe)), \(states.map(\.school)), \(states.map(\.json)))
+                INSERT INTO alert_states (probe, school, state, updated_at)
+                SELECT *, \(unescaped: Self.databaseNow) FROM unnest(\(states.map(\.probe)), \(states.map(\.school)), \(states.map(\.json)))
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }

@@ -87,7 +87,7 @@ struct GovernorComponents: Sendable {
 
     var alertService: AlertService {
         AlertService(live: live, database: database, contacts: contacts, alerts: alerts, status: status, metrics: metrics, clock: clock, logger: logger,
-                     instance: instance)
+                     instance: instance, feed: database as? any SharedStateFeed)
     }
 }
 

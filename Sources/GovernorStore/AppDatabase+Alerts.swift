@@ -65,8 +65,8 @@ extension AppDatabase {
             for (probe, entry) in states {
                 let json = String(decoding: try encoder.encode(entry.state), as: UTF8.self)
                 try db.execute(sql: """
-                    INSERT INTO alertState (probe, school, state) VALUES (?, ?, ?)
-                    ON CONFLICT(probe) DO UPDATE SET school = excluded.school, state = excluded.state
+                    INSERT INTO alertState (probe, school, state, updatedAt) VALUES (?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER))
+                    ON CONFLICT(probe) DO UPDATE SET school = excluded.school, state = excluded.state, updatedAt = excluded.updatedAt
                     """, arguments: [probe, entry.school, json])
             }
             for probe in removed {

@@ -83,17 +83,6 @@ extension AppDatabase {
         }
     }
 
-    /// Runs claimed by a process that stopped before finishing them.
-    public func unfinishedDispatches() async throws -> [StoredRun] {
-        try await writer.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                \(Self.claimedRuns)
-                WHERE dispatch.state = ? ORDER BY dispatch.runAt
-                """, arguments: [DispatchState.started.rawValue])
-            return rows.map { StoredRun(school: $0[0], probe: $0[1], runAt: $0[2], windowStart: $0[3], windowEnd: $0[4]) }
-        }
-    }
-
     /// The dispatch state of each run of `probe` in `[from, to)`.
     public func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState] {
         try await writer.read { db in

@@ -194,6 +194,12 @@ public struct AppDatabase: Sendable {
             // only when that governor is gone.
             try db.execute(sql: "ALTER TABLE dispatch ADD COLUMN claimedBy TEXT")
         }
+        migrator.registerMigration("v12") { db in
+            // When each alert state last changed, so that the governors that do not
+            // judge follow the changes instead of reading every probe's state.
+            try db.execute(sql: "ALTER TABLE alertState ADD COLUMN updatedAt INTEGER NOT NULL DEFAULT 0")
+            try db.create(index: "alertState_on_updatedAt", on: "alertState", columns: ["updatedAt"])
+        }
         return migrator
     }
 }

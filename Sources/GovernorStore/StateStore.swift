@@ -91,8 +91,6 @@ public protocol DispatchStore: Sendable {
     /// `claimIfNeeded`, a run not claimed yet is claimed in it (a skipped run).
     @discardableResult
     func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult
-    /// Runs claimed by a process that stopped before finishing them.
-    func unfinishedDispatches() async throws -> [StoredRun]
     /// Unfinished runs whose claim no living governor holds: with SQLite (one governor
     /// per file), every claim not `holder`'s; with PostgreSQL, the claims of governors
     /// whose presence lease (``PresenceLease``) has run out.
@@ -186,6 +184,9 @@ public protocol SharedStateFeed: Sendable {
     func contacts(since instant: UnixTime) async throws -> [String: UnixTime]
     /// Each probe's newest result received at or after `instant`, without its output.
     func latestResults(receivedSince instant: UnixTime) async throws -> [String: TestResult]
+    /// The alert states that changed in the last `seconds` by the database's clock, the
+    /// one clock the judge's writes and this read share.
+    func alertStates(changedWithin seconds: Int64) async throws -> [String: ProbeAlertState]
 }
 
 /// The lease a governor renews while it lives, by which the others know that its

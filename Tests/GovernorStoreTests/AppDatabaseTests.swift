@@ -8,7 +8,7 @@ import Testing
 
 @Suite("State database: migrations, dispatch claims, outbox")
 struct AppDatabaseTests {
-    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11"]
+    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12"]
     static let tables = ["window", "run", "contact", "result", "dispatch", "alertState", "outbox"]
 
     /// A window at 08:00 UTC on 2026-11-23 with one run of p1 at 08:10.
@@ -178,14 +178,15 @@ struct AppDatabaseTests {
         #expect(try await database.claimDispatch(of: run, at: 1_795_421_397))
         #expect(try await database.claimDispatch(of: run, at: 1_795_421_398) == false)
         #expect(try await database.undispatchedRuns(of: ["p1"], from: 0, through: .max).isEmpty)
-        // Claimed and not finished: what a restart records as interrupted.
-        #expect(try await database.unfinishedDispatches() == [run])
+        // Claimed and not finished: what another governor, or this one restarted,
+        // records as interrupted once the claim's governor is gone.
+        #expect(try await database.orphanedDispatches(holder: "restarted") == [run])
 
         var result = Self.result()
         result.mode = .push
         let stored = try await database.finishDispatch(of: run, as: .done, result: result, at: 1_795_421_436)
         #expect(stored.id != nil)
-        #expect(try await database.unfinishedDispatches().isEmpty)
+        #expect(try await database.orphanedDispatches(holder: "restarted").isEmpty)
         #expect(try await database.dispatchStates(probe: "p1", from: 0, before: .max) == [run.runAt: .done])
         // A finished claim is final: it is not finished again.
         _ = try await database.finishDispatch(of: run, as: .interrupted, result: result, at: 1_795_421_500)

@@ -162,6 +162,26 @@ struct StateStoreTests {
         #expect(try await store.holdLease("alerts", holder: "a", seconds: 30, at: now()) == nil)
     }
 
+    @Test("a governor that does not judge reads the alert states changed lately by the database's clock, not every probe's")
+    func followedAlertStates() async throws {
+        let server = try TestPostgres.shared()
+        let name = TestPostgres.uniqueName("follow")
+        _ = try server.freshDatabase(name)
+        let state = try await Backend.postgres("follow", database: name)
+        defer { state.close() }
+        let up = ProbeAlertState.new(at: 1000, lastContact: 990)
+        var down = up
+        down.status = .down
+        try await state.saveAlerts(states: ["p1": ("alpha", up), "p2": ("alpha", up)], removing: [], queue: [])
+        #expect(try await state.alertStates(changedWithin: 30) == ["p1": up, "p2": up])
+        // Both were stamped a minute ago; then the judge changes p2.
+        _ = try server.psql("UPDATE alert_states SET updated_at = updated_at - 60", database: name)
+        #expect(try await state.alertStates(changedWithin: 30).isEmpty)
+        try await state.saveAlerts(states: ["p2": ("alpha", down)], removing: [], queue: [])
+        #expect(try await state.alertStates(changedWithin: 30) == ["p2": down])
+        #expect(try await state.alertStates() == ["p1": up, "p2": down])
+    }
+
     @Test("an alert email is claimed by one sender at a time; a failed one is free again when due", arguments: Backend.allCases)
     func outboxClaims(_ backend: Backend) async throws {
         let (store, close) = try await backend.open("claims")

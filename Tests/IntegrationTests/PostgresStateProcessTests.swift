@@ -187,6 +187,15 @@ struct PostgresStateProcessTests {
             if tried == nil { try await Task.sleep(for: .milliseconds(250)) }
         }
         let index = try #require(tried, "no governor tried to send:\n\(governors[0].log)\n\(governors[1].log)")
+        // Both show the judged state: the judge's own, and the other's followed change.
+        for governor in governors {
+            var status: String?
+            for _ in 0..<40 where status != "DOWN" {
+                status = try await http.get("\(governor.baseURL)/v1/probes/s1").json()["status"] as? String
+                if status != "DOWN" { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(status == "DOWN", "\(governor.log)")
+        }
         governors[index].stop(signal: SIGKILL)
         let survivor = governors[1 - index]
         governors = [survivor]

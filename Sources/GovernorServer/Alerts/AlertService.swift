@@ -29,18 +29,26 @@ struct AlertService: Service {
     let logger: Logger
     /// This governor among those sharing the state (``GovernorComponents/instance``).
     let instance: String
+    /// The changes of a shared state, followed while another governor judges; without
+    /// it, every state is read each time.
+    var feed: (any SharedStateFeed)? = nil
 
     /// The lease that makes one governor the judge: renewed every pass, so a judge
     /// that dies is replaced within ``leaseSeconds``.
     static let leaseName = "alerts"
     static let leaseSeconds: Int64 = 15
-    /// How often a governor that is not the judge reads the judged states, for its views.
-    static let followSeconds: UnixTime = 5
+    /// How often a governor that is not the judge reads the states that changed, for
+    /// its views: those of the last ``SharedStateFollower/overlapSeconds``, so that a
+    /// state committed a little after it was stamped is not missed.
+    static let followSeconds: UnixTime = 2
+    /// How often it reads every state, which also forgets states the judge removed.
+    /// It reads them all at once when its own configuration changes, too.
+    static let fullFollowSeconds: UnixTime = 300
 
     func run() async throws {
         var judgement: AlertJudgement?
         var held: Lease?
-        var followed: UnixTime?
+        var following = AlertFollowing()
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
             do {
                 let now = clock.seconds
@@ -51,12 +59,10 @@ struct AlertService: Service {
                     held = nil
                     judgement = nil
                     _ = contacts.takeUnjudged()
-                    if followed.map({ now - $0 >= Self.followSeconds }) ?? true {
-                        alerts.replace(with: try await database.alertStates())
-                        followed = now
-                    }
+                    try await follow(&following, now: now)
                     continue
                 }
+                following = AlertFollowing()
                 if lease != held {
                     // A new holding (first, or taken over): judge from the stored states.
                     if held == nil { logger.info("this governor judges missed runs", metadata: ["fencing": "\(lease.fencing)"]) }
@@ -75,6 +81,21 @@ struct AlertService: Service {
                 logger.error("cannot evaluate missed runs (retrying): \(error)")
             }
         }
+    }
+
+    /// Keeps ``alerts`` in step with the judge's states while another governor judges.
+    private func follow(_ following: inout AlertFollowing, now: UnixTime) async throws {
+        let snapshot = live.snapshot
+        let reloaded = following.configuration !== snapshot
+        guard reloaded || following.changes.map({ now - $0 >= Self.followSeconds }) ?? true else { return }
+        if let feed, !reloaded, let full = following.full, now - full < Self.fullFollowSeconds {
+            alerts.update(try await feed.alertStates(changedWithin: Int64(SharedStateFollower.overlapSeconds)).filter { snapshot.probes[$0.key] != nil })
+        } else {
+            alerts.replace(with: try await database.alertStates().filter { snapshot.probes[$0.key] != nil })
+            following.configuration = snapshot
+            following.full = now
+        }
+        following.changes = now
     }
 
     /// One pass of the judgement.
@@ -317,4 +338,12 @@ struct AlertJudgement: Sendable {
         guard state.status == .down, let repeatSeconds = settings.repeatSeconds, let last = state.lastAlertAt else { return nil }
         return last + UnixTime(repeatSeconds)
     }
+}
+
+/// What a governor that does not judge last read of the judge's states.
+private struct AlertFollowing {
+    /// The configuration of the last full read: a reload reads everything again.
+    var configuration: LiveConfiguration.Snapshot?
+    var full: UnixTime?
+    var changes: UnixTime?
 }
