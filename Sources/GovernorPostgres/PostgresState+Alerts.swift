@@ -236,10 +236,10 @@ extension PostgresState: DispatchStore {
     }
 
     @discardableResult
-    public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult {
+    public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult? {
         try await available(within: Self.requestTimeout) { [self] in
             let logger = logger
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await client.withTransaction(logger: logger) { connection -> TestResult? in
                 if claimIfNeeded {
                     try await connection.query("""
                         INSERT INTO dispatches (probe, run_at, school, state, claimed_at)
@@ -247,13 +247,19 @@ extension PostgresState: DispatchStore {
                         ON CONFLICT (probe, run_at) DO NOTHING
                         """, logger: logger)
                 }
+                // Locks the claim: an interruption by another governor waits for this
+                // transaction, or this one sees it.
+                let current = try await connection.query("""
+                    SELECT state FROM dispatches WHERE probe = \(run.probe) AND run_at = \(run.runAt) FOR UPDATE
+                    """, logger: logger).collect()
+                guard try current.first?.decode(String.self) == DispatchState.started.rawValue else { return nil }
                 var stored = result
                 for try await id in try await connection.query(Self.insertQuery(result, ifAbsent: false), logger: logger).decode(Int64.self) {
                     stored.id = id
                 }
                 try await connection.query("""
                     UPDATE dispatches SET state = \(state.rawValue), result_id = \(stored.id)
-                    WHERE probe = \(run.probe) AND run_at = \(run.runAt) AND state = \(DispatchState.started.rawValue)
+                    WHERE probe = \(run.probe) AND run_at = \(run.runAt)
                     """, logger: logger)
                 return stored
             }

@@ -68,17 +68,19 @@ extension AppDatabase {
     /// With `claimIfNeeded`, a run not claimed yet is claimed in the same transaction
     /// (used to record a skipped run); otherwise the claim must exist.
     @discardableResult
-    public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult {
-        try await writer.write { db in
+    public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult? {
+        try await writer.write { db -> TestResult? in
             if claimIfNeeded {
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO dispatch (probe, runAt, school, state, claimedAt) VALUES (?, ?, ?, ?, ?)
                     """, arguments: [run.probe, run.runAt, run.school, DispatchState.started.rawValue, now])
             }
+            let current = try String.fetchOne(db, sql: "SELECT state FROM dispatch WHERE probe = ? AND runAt = ?", arguments: [run.probe, run.runAt])
+            guard current == DispatchState.started.rawValue else { return nil }
             var stored = result
             try stored.insert(db)
-            try db.execute(sql: "UPDATE dispatch SET state = ?, resultId = ? WHERE probe = ? AND runAt = ? AND state = ?",
-                           arguments: [state.rawValue, stored.id, run.probe, run.runAt, DispatchState.started.rawValue])
+            try db.execute(sql: "UPDATE dispatch SET state = ?, resultId = ? WHERE probe = ? AND runAt = ?",
+                           arguments: [state.rawValue, stored.id, run.probe, run.runAt])
             return stored
         }
     }

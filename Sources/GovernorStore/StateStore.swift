@@ -89,8 +89,11 @@ public protocol DispatchStore: Sendable {
     func claimDispatch(of run: StoredRun, at now: UnixTime, holder: String) async throws -> Bool
     /// Stores a dispatch's result and its final state in one transaction; with
     /// `claimIfNeeded`, a run not claimed yet is claimed in it (a skipped run).
+    /// - Returns: the stored result; nil, storing nothing, when the run was finished
+    ///   before: by another governor that recorded it as interrupted while this one
+    ///   stalled past its presence lease. A claim's writes are fenced by its state.
     @discardableResult
-    func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult
+    func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult?
     /// Unfinished runs whose claim no living governor holds: with SQLite (one governor
     /// per file), every claim not `holder`'s; with PostgreSQL, the claims of governors
     /// whose presence lease (``PresenceLease``) has run out.
@@ -108,7 +111,7 @@ extension DispatchStore {
     }
 
     @discardableResult
-    public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime) async throws -> TestResult {
+    public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime) async throws -> TestResult? {
         try await finishDispatch(of: run, as: state, result: result, at: now, claimIfNeeded: false)
     }
 }

@@ -185,18 +185,22 @@ struct AppDatabaseTests {
         var result = Self.result()
         result.mode = .push
         let stored = try await database.finishDispatch(of: run, as: .done, result: result, at: 1_795_421_436)
-        #expect(stored.id != nil)
+        #expect(stored?.id != nil)
         #expect(try await database.orphanedDispatches(holder: "restarted").isEmpty)
         #expect(try await database.dispatchStates(probe: "p1", from: 0, before: .max) == [run.runAt: .done])
-        // A finished claim is final: it is not finished again.
-        _ = try await database.finishDispatch(of: run, as: .interrupted, result: result, at: 1_795_421_500)
+        // A finished claim is final: it is not finished again, and a late writer (a
+        // governor that stalled while another recorded its run as interrupted) adds
+        // no second result.
+        let late = try await database.finishDispatch(of: run, as: .interrupted, result: result.with { $0.output = "late" }, at: 1_795_421_500)
+        #expect(late == nil)
         #expect(try await database.dispatchStates(probe: "p1", from: 0, before: .max) == [run.runAt: .done])
+        #expect(try await database.results(probe: "p1", limit: 10).map(\.id) == [stored?.id])
 
         // A skipped run is claimed and finished in one step.
-        let late = StoredRun(school: "alpha", probe: "p2", runAt: 1_795_421_000, windowStart: run.windowStart, windowEnd: run.windowEnd)
-        _ = try await database.finishDispatch(of: late, as: .skipped, result: Self.result(), at: 1_795_421_600, claimIfNeeded: true)
-        #expect(try await database.dispatchStates(probe: "p2", from: 0, before: .max) == [late.runAt: .skipped])
-        #expect(try await database.claimDispatch(of: late, at: 1_795_421_601) == false)
+        let skipped = StoredRun(school: "alpha", probe: "p2", runAt: 1_795_421_000, windowStart: run.windowStart, windowEnd: run.windowEnd)
+        _ = try await database.finishDispatch(of: skipped, as: .skipped, result: Self.result(), at: 1_795_421_600, claimIfNeeded: true)
+        #expect(try await database.dispatchStates(probe: "p2", from: 0, before: .max) == [skipped.runAt: .skipped])
+        #expect(try await database.claimDispatch(of: skipped, at: 1_795_421_601) == false)
     }
 
     @Test("outbox: queued with its state change, due, failed with backoff, sent once", arguments: Backend.allCases)

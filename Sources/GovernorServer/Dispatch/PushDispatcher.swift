@@ -107,6 +107,7 @@ struct PushDispatcher: Service {
             probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil, exitCode: nil,
             failure: RunFailure.text(RunFailure.skipped, "the run time had passed by \(late) s (more than max_lateness, \(maxLateness) s) when the dispatcher saw it; the governor was not running or the clock jumped"),
             output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: clock.seconds), at: clock.seconds, claimIfNeeded: true)
+        guard let stored else { return }  // another governor finished it first
         results.stored(stored)
         logger.warning("skipped a push run whose time had passed", metadata: [
             "probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))", "late_s": "\(late)",
@@ -146,8 +147,16 @@ struct PushDispatcher: Service {
         }
         result.receivedAt = clock.seconds
         do {
-            let stored = try await database.finishDispatch(of: run, as: finalState, result: result, at: result.receivedAt)
-            results.stored(stored)
+            if let stored = try await database.finishDispatch(of: run, as: finalState, result: result, at: result.receivedAt) {
+                results.stored(stored)
+            } else {
+                // This governor stalled past its presence lease, and another recorded the
+                // run as interrupted: that record stands, and the run keeps one result.
+                logger.warning("the result of a push run came after another governor had recorded the run as interrupted; it is not stored", metadata: [
+                    "probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))",
+                    "exit_status": "\(result.exitCode.map(String.init) ?? "none")", "output_bytes": "\(result.output.utf8.count)",
+                ])
+            }
         } catch {
             logger.error("cannot store the result of a push run: \(error)", metadata: ["probe": "\(run.probe)", "run_at": "\(RFC3339.format(run.runAt))"])
         }
