@@ -197,6 +197,9 @@ let package = Package(
         .target(
             name: "GovernorTestSupport",
             dependencies: [
+                "GovernorStore", "GovernorPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

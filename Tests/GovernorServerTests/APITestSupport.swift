@@ -25,7 +25,8 @@ final class ManualClock: Sendable {
 }
 
 /// A governor in memory: real config files in a temporary directory, an in-memory
-/// database, a manual clock, and the real router.
+/// SQLite database or a database of its own on the test PostgreSQL, a manual clock,
+/// and the real router.
 struct TestGovernor {
     static let tokens = ["p1": "token-one", "p2": "token-two"]
     /// 2026-11-23T08:30:00Z, a Monday, inside the 08:00–12:00 window.
@@ -34,6 +35,8 @@ struct TestGovernor {
     let directory: TemporaryDirectory
     let parts: GovernorComponents
     let clock: ManualClock
+    /// Closes the state; the governor's requests then find it unusable.
+    let closeState: @Sendable () -> Void
 
     static func schoolFile(probes: String = "p1 p2", extra: String = "") -> String {
         """
@@ -55,7 +58,8 @@ struct TestGovernor {
         """
     }
 
-    init(governor: String = "", school: String = TestGovernor.schoolFile(), otherSchools: [String: String] = [:]) async throws {
+    init(governor: String = "", school: String = TestGovernor.schoolFile(), otherSchools: [String: String] = [:],
+         backend: Backend = .sqlite) async throws {
         directory = try TemporaryDirectory("governor-api")
         let main = try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n\(governor)")
         try directory.write("schools/alpha.cfg", school)
@@ -65,7 +69,18 @@ struct TestGovernor {
         clock = ManualClock(Self.start)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        parts = GovernorComponents(configPath: main, configuration: configuration, database: try AppDatabase.inMemory(),
+        let database: any StateStore
+        switch backend {
+        case .sqlite:
+            let memory = try AppDatabase.inMemory()
+            database = memory
+            closeState = { try? memory.close() }
+        case .postgres:
+            let state = try await Backend.postgres("api")
+            database = state
+            closeState = { state.close() }
+        }
+        parts = GovernorComponents(configPath: main, configuration: configuration, database: database,
                                    clock: clock.serverClock, logger: logger)
         try await parts.load()
     }
@@ -75,7 +90,10 @@ struct TestGovernor {
         try await app.test(.router, body)
     }
 
-    func remove() { directory.remove() }
+    func remove() {
+        closeState()
+        directory.remove()
+    }
 }
 
 extension TestClientProtocol {

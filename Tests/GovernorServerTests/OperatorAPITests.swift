@@ -11,9 +11,9 @@ import Testing
 
 @Suite("Operator API, in process")
 struct OperatorAPITests {
-    @Test("schools list every probe with its status")
-    func schools() async throws {
-        let governor = try await TestGovernor()
+    @Test("schools list every probe with its status", arguments: Backend.allCases)
+    func schools(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             _ = try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"])
@@ -108,9 +108,9 @@ struct OperatorAPITests {
         }
     }
 
-    @Test("schedule: stored windows as stored, the rest as previews, the same shape as governor schedule --json")
-    func schedule() async throws {
-        let governor = try await TestGovernor(governor: "seed = 7\n")
+    @Test("schedule: stored windows as stored, the rest as previews, the same shape as governor schedule --json", arguments: Backend.allCases)
+    func schedule(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(governor: "seed = 7\n", backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             _ = try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"])
@@ -168,9 +168,9 @@ struct OperatorAPITests {
         }
     }
 
-    @Test("healthz: 200 with counts when the database takes writes")
-    func health() async throws {
-        let governor = try await TestGovernor()
+    @Test("healthz: 200 with counts when the database takes writes", arguments: Backend.allCases)
+    func health(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let response = try await client.get("/healthz")
@@ -179,7 +179,7 @@ struct OperatorAPITests {
             #expect(try response.json()["probes"] as? Int == 2)
             #expect(try response.json()["uptime_s"] as? Int == 0)
         }
-        try #require(governor.parts.database as? AppDatabase).close()
+        governor.closeState()
         // Each answer is kept a moment, so that polling /healthz does not write on every request.
         governor.clock.advance(by: StateHealth.cacheSeconds)
         try await governor.test { client throws in
@@ -188,10 +188,10 @@ struct OperatorAPITests {
         }
     }
 
-    @Test("reload: a broken school keeps its old configuration, a removed probe loses its future runs, new probes are served")
-    func reload() async throws {
+    @Test("reload: a broken school keeps its old configuration, a removed probe loses its future runs, new probes are served", arguments: Backend.allCases)
+    func reload(_ backend: Backend) async throws {
         let beta = "[Timing]\nboundaries = 0800 1200\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = b1\n[Probe b1]\ntoken = b1-token\n"
-        let governor = try await TestGovernor(otherSchools: ["beta.cfg": beta])
+        let governor = try await TestGovernor(otherSchools: ["beta.cfg": beta], backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let p1Before = try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int
@@ -211,10 +211,10 @@ struct OperatorAPITests {
         }
     }
 
-    @Test("reload: a probe that moves to another school gets that school's runs, not its old school's")
-    func probeMoves() async throws {
+    @Test("reload: a probe that moves to another school gets that school's runs, not its old school's", arguments: Backend.allCases)
+    func probeMoves(_ backend: Backend) async throws {
         let beta = "[Timing]\nboundaries = 0900 1300\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = b1\n[Probe b1]\ntoken = b1-token\n"
-        let governor = try await TestGovernor(otherSchools: ["beta.cfg": beta])
+        let governor = try await TestGovernor(otherSchools: ["beta.cfg": beta], backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let before = try await client.get("/v1/probes/p2/next", token: TestGovernor.tokens["p2"]).json()

@@ -11,9 +11,9 @@ import Testing
 
 @Suite("Probe API, in process")
 struct ProbeAPITests {
-    @Test("next: the earliest stored run after now, stored before it is served, the same on every ask")
-    func next() async throws {
-        let governor = try await TestGovernor()
+    @Test("next: the earliest stored run after now, stored before it is served, the same on every ask", arguments: Backend.allCases)
+    func next(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let response = try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"])
@@ -40,9 +40,9 @@ struct ProbeAPITests {
         }
     }
 
-    @Test("next moves on as time passes, into windows generated when first asked for")
-    func nextAdvances() async throws {
-        let governor = try await TestGovernor()
+    @Test("next moves on as time passes, into windows generated when first asked for", arguments: Backend.allCases)
+    func nextAdvances(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             var previous = 0
@@ -114,9 +114,9 @@ struct ProbeAPITests {
         }
     }
 
-    @Test("results: stored with 201, listed newest first, output capped with a flag")
-    func results() async throws {
-        let governor = try await TestGovernor(governor: "max_output = 16\n")
+    @Test("results: stored with 201, listed newest first, output capped with a flag", arguments: Backend.allCases)
+    func results(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(governor: "max_output = 16\n", backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let token = TestGovernor.tokens["p1"]
@@ -163,9 +163,9 @@ struct ProbeAPITests {
         }
     }
 
-    @Test("status: school, mode, last contact, next run, misses since the last contact, recent results")
-    func status() async throws {
-        let governor = try await TestGovernor()
+    @Test("status: school, mode, last contact, next run, misses since the last contact, recent results", arguments: Backend.allCases)
+    func status(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let token = TestGovernor.tokens["p1"]

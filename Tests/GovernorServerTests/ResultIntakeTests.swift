@@ -23,9 +23,9 @@ struct ResultIntakeTests {
         try await client.get("/v1/probes/p1/results?limit=1000", token: token).json()["results"] as? [[String: Any]] ?? []
     }
 
-    @Test("a re-sent result is stored once: 200 with the first one's id")
-    func resendIsIdempotent() async throws {
-        let governor = try await TestGovernor()
+    @Test("a re-sent result is stored once: 200 with the first one's id", arguments: Backend.allCases)
+    func resendIsIdempotent(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let first = try await client.post("/v1/probes/p1/results", token: Self.token, body: Self.body())
@@ -44,9 +44,9 @@ struct ResultIntakeTests {
         }
     }
 
-    @Test("ad-hoc runs carry their own idempotency key")
-    func adHocKeys() async throws {
-        let governor = try await TestGovernor()
+    @Test("ad-hoc runs carry their own idempotency key", arguments: Backend.allCases)
+    func adHocKeys(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let one = Self.body(extra: ",\"idempotency_key\":\"run-now-1\"")
@@ -62,9 +62,9 @@ struct ResultIntakeTests {
         }
     }
 
-    @Test("output with NUL characters is kept whole, the NULs shown as ␀")
-    func nulIsNotACut() async throws {
-        let governor = try await TestGovernor()
+    @Test("output with NUL characters is kept whole, the NULs shown as ␀", arguments: Backend.allCases)
+    func nulIsNotACut(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let posted = try await client.post("/v1/probes/p1/results", token: Self.token, body: Self.body(output: "before\u{0}after\u{0}"))
@@ -95,9 +95,9 @@ struct ResultIntakeTests {
         }
     }
 
-    @Test("the probe's own cut is stored as output_truncated")
-    func probeCutIsFlagged() async throws {
-        let governor = try await TestGovernor()
+    @Test("the probe's own cut is stored as output_truncated", arguments: Backend.allCases)
+    func probeCutIsFlagged(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             let posted = try await client.post("/v1/probes/p1/results", token: Self.token, body: Self.body(output: "first MiB…", extra: ",\"output_truncated\":true"))

@@ -66,10 +66,11 @@ struct StatusConsistencyTests {
         }
     }
 
-    @Test("never seen, up, down after three misses, recovered and removed: every view agrees", .timeLimit(.minutes(2)))
-    func everyViewAgrees() async throws {
+    @Test("never seen, up, down after three misses, recovered and removed: every view agrees", .timeLimit(.minutes(2)),
+          arguments: Backend.allCases)
+    func everyViewAgrees(_ backend: Backend) async throws {
         let governor = try await TestGovernor(governor: Self.governorConfig, school: Self.alpha(probes: "p-up p-down p-back p-gone"),
-                                              otherSchools: ["beta.cfg": Self.beta])
+                                              otherSchools: ["beta.cfg": Self.beta], backend: backend)
         defer { governor.remove() }
         try await governor.test { client throws in
             try await self.walkThroughTheMorning(client, governor)

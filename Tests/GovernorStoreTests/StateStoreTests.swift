@@ -7,44 +7,6 @@ import Logging
 import PostgresNIO
 import Testing
 
-/// The state's backends, each a real database: an SQLite file, and a database on a
-/// PostgreSQL server started for the test process.
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case sqlite, postgres
-
-    var testDescription: String { rawValue }
-
-    /// A fresh, migrated store of this backend, and how to close and remove it.
-    func open(_ label: String) async throws -> (store: any StateStore, close: @Sendable () -> Void) {
-        switch self {
-        case .sqlite:
-            let directory = try TemporaryDirectory("governor-store")
-            let database = try AppDatabase.open(path: directory.file("state.sqlite"))
-            return (database, { try? database.close(); directory.remove() })
-        case .postgres:
-            let state = try await Self.postgres(label)
-            return (state, { state.close() })
-        }
-    }
-
-    /// A migrated ``PostgresState`` on a database of its own.
-    static func postgres(_ label: String, database: String? = nil) async throws -> PostgresState {
-        let server = try TestPostgres.shared()
-        let name: String
-        if let database {
-            name = database
-        } else {
-            name = TestPostgres.uniqueName(label)
-            _ = try server.freshDatabase(name)
-        }
-        let configuration = PostgresClient.Configuration(host: "127.0.0.1", port: server.port, username: server.user,
-                                                         password: nil, database: name, tls: .disable)
-        var logger = Logger(label: "governor.test.postgres")
-        logger.logLevel = .warning
-        return try await PostgresState.connect(configuration, logger: logger)
-    }
-}
-
 @Suite("The state on SQLite and on PostgreSQL: schedules, contacts, results, sources")
 struct StateStoreTests {
     /// A window at 08:00 UTC on 2026-11-23.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import Foundation
+import Foundation
 
 /// A real PostgreSQL server for one test: Debian's `postgresql` binaries, a cluster
 /// made by `initdb` in a temporary directory, listening on 127.0.0.1 on a free port
