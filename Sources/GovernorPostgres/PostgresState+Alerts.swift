@@ -96,7 +96,9 @@ extension PostgresState: AlertStore {
                 UPDATE outbox SET claimed_by = \(holder), claimed_until = \(unescaped: Self.databaseNow) + \(seconds)
                 WHERE id IN (
                     SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= \(now)
-                    AND (claimed_until IS NULL OR claimed_until < \(unescaped: Self.databaseNow))
+                    AND (claimed_until IS NULL OR claimed_until < \(unescaped: Self.databaseNow)
+                         OR NOT EXISTS (SELECT 1 FROM leases WHERE leases.name = \(PresenceLease.prefix) || outbox.claimed_by
+                                        AND leases.expires_at >= \(unescaped: Self.databaseNow)))
                     ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING id, message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error
                 """).sorted { ($0.id ?? 0) < ($1.id ?? 0) }

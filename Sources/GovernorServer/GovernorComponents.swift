@@ -60,6 +60,11 @@ struct GovernorComponents: Sendable {
 
     /// Reads the stored schedule, contacts and latest results; call once before serving.
     func load() async throws {
+        if database is any SharedStateFeed {
+            // Present before the first claim: another governor takes over the claims of
+            // one without a presence lease.
+            _ = try await database.holdLease(PresenceLease.name(of: instance), holder: instance, seconds: PresenceLease.seconds, at: clock.seconds)
+        }
         try await schedule.load(now: clock.seconds)
         contacts.load(try await database.contacts())
         latest.load(try await database.latestResults())

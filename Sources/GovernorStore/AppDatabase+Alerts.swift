@@ -103,7 +103,10 @@ extension AppDatabase {
     public func claimOutboxMessages(at now: UnixTime, limit: Int, holder: String, seconds: Int64) async throws -> [OutboxMessage] {
         try await writer.write { db in
             let due = try OutboxMessage
-                .filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now && (Column("claimedUntil") == nil || Column("claimedUntil") < now))
+                // One governor per file: a claim of another holder is of a process that
+                // is gone, killed in the middle of a send.
+                .filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now
+                        && (Column("claimedUntil") == nil || Column("claimedUntil") < now || Column("claimedBy") != holder))
                 .order(Column("id")).limit(limit).fetchAll(db)
             for message in due {
                 try db.execute(sql: "UPDATE outbox SET claimedBy = ?, claimedUntil = ? WHERE id = ?", arguments: [holder, now + seconds, message.id])

@@ -58,9 +58,13 @@ public protocol AlertStore: Sendable {
     /// Undelivered messages whose next attempt is due, oldest first, claimed or not.
     func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage]
     /// Claims up to `limit` due messages no living claim holds, for `holder`, for
-    /// `seconds`: each message is sent by one governor at a time, and a claim whose
-    /// governor died is taken over when it runs out. ``markSent(_:at:)`` and
-    /// ``markFailed(_:error:nextAttemptAt:)`` end the claim.
+    /// `seconds`: each message is sent by one governor at a time. A claim is taken
+    /// over when it runs out, or at once when its governor is gone: with SQLite (one
+    /// governor per file) any other holder's, with PostgreSQL one whose presence
+    /// lease (``PresenceLease``) has run out. A governor killed in the middle of a
+    /// send may thus have delivered the message, which is then sent again with the
+    /// same Message-ID. ``markSent(_:at:)`` and ``markFailed(_:error:nextAttemptAt:)``
+    /// end the claim.
     func claimOutboxMessages(at now: UnixTime, limit: Int, holder: String, seconds: Int64) async throws -> [OutboxMessage]
     func markSent(_ id: Int64, at now: UnixTime) async throws
     func markFailed(_ id: Int64, error: String, nextAttemptAt: UnixTime) async throws
@@ -199,4 +203,7 @@ public enum PresenceLease {
     public static let prefix = "presence:"
 
     public static func name(of holder: String) -> String { prefix + holder }
+
+    /// How long a presence lease runs after its last renewal (every second).
+    public static let seconds: Int64 = 10
 }

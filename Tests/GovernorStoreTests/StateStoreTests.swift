@@ -144,7 +144,7 @@ struct StateStoreTests {
         #expect(try await state.alertStates() == ["p1": up, "p2": down])
     }
 
-    @Test("an alert email is claimed by one sender at a time; a failed one is free again when due", arguments: Backend.allCases)
+    @Test("an alert email is claimed by one sender at a time; a claim of a governor that is gone is taken over; a failed one is free again when due", arguments: Backend.allCases)
     func outboxClaims(_ backend: Backend) async throws {
         let (store, close) = try await backend.open("claims")
         defer { close() }
@@ -153,13 +153,31 @@ struct StateStoreTests {
             OutboxMessage(messageId: "m\($0)@governor", sender: "g@example.org", recipients: ["noc@example.org"], subject: "DOWN \($0)", body: "", createdAt: now)
         }
         try await store.saveAlerts(states: [:], removing: [], queue: messages)
-        let a = try await store.claimOutboxMessages(at: now, limit: 2, holder: "a", seconds: 60)
-        let b = try await store.claimOutboxMessages(at: now, limit: 10, holder: "b", seconds: 60)
-        #expect(a.map(\.messageId) == ["m1@governor", "m2@governor"] && b.map(\.messageId) == ["m3@governor"])
-        #expect(try await store.claimOutboxMessages(at: now, limit: 10, holder: "c", seconds: 60).isEmpty)
-        try await store.markSent(a[0].id!, at: now)
-        try await store.markFailed(a[1].id!, error: "421 later", nextAttemptAt: now)
-        let again = try await store.claimOutboxMessages(at: now, limit: 10, holder: "c", seconds: 60)
+        switch backend {
+        case .sqlite:
+            // One governor per file: a claim not this process's is of one that is gone
+            // (killed mid-send), and is taken at once rather than when it runs out.
+            let a = try await store.claimOutboxMessages(at: now, limit: 2, holder: "a", seconds: 60)
+            #expect(a.map(\.messageId) == ["m1@governor", "m2@governor"])
+            #expect(try await store.claimOutboxMessages(at: now, limit: 10, holder: "a", seconds: 60).map(\.messageId) == ["m3@governor"])
+            #expect(try await store.claimOutboxMessages(at: now, limit: 10, holder: "a", seconds: 60).isEmpty, "a holds them all")
+            let restarted = try await store.claimOutboxMessages(at: now, limit: 10, holder: "a2", seconds: 60)
+            #expect(restarted.map(\.messageId) == ["m1@governor", "m2@governor", "m3@governor"])
+        case .postgres:
+            // a and b live (their presence leases run); a claim of c, which has none, is
+            // of a governor that is gone.
+            for governor in ["a", "b"] { _ = try await store.holdLease(PresenceLease.name(of: governor), holder: governor, seconds: 30, at: now) }
+            let a = try await store.claimOutboxMessages(at: now, limit: 2, holder: "a", seconds: 60)
+            let c = try await store.claimOutboxMessages(at: now, limit: 10, holder: "c", seconds: 60)
+            #expect(a.map(\.messageId) == ["m1@governor", "m2@governor"] && c.map(\.messageId) == ["m3@governor"])
+            #expect(try await store.claimOutboxMessages(at: now, limit: 10, holder: "b", seconds: 60).map(\.messageId) == ["m3@governor"],
+                    "c's claim taken over: c is gone")
+            #expect(try await store.claimOutboxMessages(at: now, limit: 10, holder: "a", seconds: 60).isEmpty, "b lives: its claim holds")
+        }
+        try await store.markSent(1, at: now)
+        try await store.markFailed(2, error: "421 later", nextAttemptAt: now)
+        // m3 stays with its living holder (a2 on SQLite, b on PostgreSQL).
+        let again = try await store.claimOutboxMessages(at: now, limit: 10, holder: backend == .sqlite ? "a2" : "d", seconds: 60)
         #expect(again.map(\.messageId) == ["m2@governor"] && again.first?.attempts == 1)
         #expect(try await store.outboxBacklog() == (2, 1))
     }

@@ -210,6 +210,53 @@ struct PostgresStateProcessTests {
         #expect(try server.psql("SELECT count(*) FROM outbox", database: database) == "1", "one DOWN queued across the governors")
     }
 
+    @Test("an email whose sender is killed in the middle of the send is taken over by the survivor when its presence runs out, not after the claim",
+          .timeLimit(.minutes(3)))
+    func emailTakenOverFromAKilledSender() async throws {
+        let server = try TestPostgres.shared()
+        let database = TestPostgres.uniqueName("midsend")
+        _ = try server.freshDatabase(database)
+        let smtp = try TestSMTPServer()
+        defer { smtp.remove() }
+        // An SMTP server that takes the connection and never greets: a send in progress.
+        let hanging = try SilentListener()
+        defer { hanging.close() }
+        let directory = try TemporaryDirectory("governor-postgres-midsend")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        func governorFile(smtp url: String) -> String {
+            AlertProcessTests.governorFile(smtp: url)
+                .replacing("state = state.sqlite", with: "state = postgres://\(server.user)@127.0.0.1:\(server.port)/\(database)\nsslmode = disable")
+                .replacing("grace = 1s", with: "grace = 1s\nmissed_runs = 1")
+        }
+        try directory.write("governor.cfg", governorFile(smtp: "smtp://127.0.0.1:\(hanging.port)"))
+        try directory.write("schools/solo.cfg", AlertProcessTests.school("solo", probes: ["s1"], start: 3, windows: 1, zone: zone, offset: offset))
+        let governors = [try start(directory, log: "a.log"), try start(directory, log: "b.log")]
+        defer { governors.forEach { $0.stop() } }
+
+        // The DOWN email is claimed by one governor, whose send hangs (libcurl gives up after 20 s).
+        var holder: String?
+        for _ in 0..<100 where holder == nil {
+            let claimedBy = try server.psql("SELECT claimed_by FROM outbox WHERE claimed_by IS NOT NULL", database: database)
+            holder = claimedBy.isEmpty ? nil : claimedBy
+            if holder == nil { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        let claimer = try #require(holder, "no governor claimed the DOWN email:\n\(governors[0].log)\n\(governors[1].log)")
+        let pid = claimer.split(separator: "/").dropFirst().first.map(String.init)
+        let index = try #require(governors.firstIndex { pid == String($0.pid) }, "\(claimer)")
+        governors[index].stop(signal: SIGKILL)
+        let survivor = governors[1 - index]
+        _ = try directory.write("governor.cfg", governorFile(smtp: smtp.url))
+        survivor.send(SIGHUP)
+
+        // The claim runs for 300 s; the killed governor's presence for 10 s.
+        for _ in 0..<200 where smtp.messages().isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        let messages = smtp.messages()
+        #expect(messages.count == 1, "\(survivor.log)")
+        #expect(try AlertProcessTests.parsed(try #require(messages.first))["Subject"] == "[governor] DOWN: probe s1 of school solo")
+        #expect(try server.psql("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL", database: database) == "1")
+    }
+
     @Test("push runs on two governors: each executed once; kill -9 of the one holding a claim mid-run: interrupted, later runs taken over",
           .timeLimit(.minutes(3)))
     func pushAcrossGovernors() async throws {

@@ -18,8 +18,8 @@ struct OutboxSender: Service {
     /// This governor among those sharing the state: the holder of its claims.
     let instance: String
     /// How long a claim keeps other governors off a message: a send (with libcurl's
-    /// own timeouts) ends well within it, and a claim of a governor that died is
-    /// taken over when it runs out.
+    /// own timeouts) ends well within it. A claim of a governor that died is taken
+    /// over sooner, when its presence lease runs out.
     static let claimSeconds: Int64 = 300
     static let claimBatch = 5
 

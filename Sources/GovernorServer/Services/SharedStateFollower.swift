@@ -36,21 +36,20 @@ struct SharedStateFollower: Service {
 }
 
 /// Tells the other governors on a shared state that this one lives: it renews its
-/// presence lease every second, for ``leaseSeconds``. Its push claims count as held
-/// while the lease runs; afterwards another governor records them as interrupted.
+/// presence lease every second, for ``PresenceLease/seconds``. Its push and email
+/// claims count as held while the lease runs; afterwards another governor records
+/// its push runs as interrupted and takes over its emails.
 struct PresenceService: Service {
     let leases: any LeaseStore
     let instance: String
     let clock: ServerClock
     let logger: Logger
 
-    static let leaseSeconds: Int64 = 10
-
     func run() async throws {
         let name = PresenceLease.name(of: instance)
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
             do {
-                _ = try await leases.holdLease(name, holder: instance, seconds: Self.leaseSeconds, at: clock.seconds)
+                _ = try await leases.holdLease(name, holder: instance, seconds: PresenceLease.seconds, at: clock.seconds)
             } catch {
                 logger.warning("cannot renew this governor's presence (retrying): \(error)")
             }
