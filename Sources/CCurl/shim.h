@@ -24,6 +24,11 @@ static inline CURLcode governor_curl_setopt_read_function(CURL *curl, size_t (*f
     return curl_easy_setopt(curl, CURLOPT_READFUNCTION, function);
 }
 
+/// CURLOPT_WRITEFUNCTION: libcurl hands an answer's body to this callback.
+static inline CURLcode governor_curl_setopt_write_function(CURL *curl, size_t (*function)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, function);
+}
+
 static inline CURLcode governor_curl_getinfo_long(CURL *curl, CURLINFO info, long *value) {
     return curl_easy_getinfo(curl, info, value);
 }

@@ -135,6 +135,15 @@ extension PostgresState: AlertStore {
             return (0, 0)
         }
     }
+
+    public func oldestFailingOutboxMessage() async throws -> OutboxMessage? {
+        try await available(within: Self.requestTimeout) { [self] in
+            try await outboxMessages("""
+                SELECT id, message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error
+                FROM outbox WHERE sent_at IS NULL AND attempts > 0 ORDER BY created_at, id LIMIT 1
+                """).first
+        }
+    }
 }
 
 extension PostgresState {

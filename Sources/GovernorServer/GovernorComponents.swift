@@ -26,7 +26,10 @@ struct GovernorComponents: Sendable {
     let reloader: ConfigurationReloader
     let authFailures: AuthFailureBook
     let stateHealth: StateHealth
-    let heartbeat = SchedulerHeartbeat()
+    /// The scheduler loop's passes.
+    let heartbeat = LoopHeartbeat()
+    /// The alert judgement's passes (or, while another governor judges, its following).
+    let judgementHeartbeat = LoopHeartbeat()
     /// This process among the governors that may share the state: host, PID and a
     /// random part, so that a restarted governor is a new holder of leases and claims.
     let instance = GovernorComponents.makeInstance()
@@ -79,6 +82,7 @@ struct GovernorComponents: Sendable {
             PushDispatcher(live: live, database: database, contacts: contacts, results: results, clock: clock, logger: logger, instance: instance),
             alertService,
             OutboxSender(live: live, database: database, metrics: metrics, clock: clock, logger: logger, instance: instance),
+            HeartbeatService(live: live, scheduler: heartbeat, judgement: judgementHeartbeat, outbox: database, clock: clock, logger: logger),
         ]
         if let shared = database as? any SharedStateFeed {
             services.append(SharedStateFollower(feed: shared, contacts: contacts, latest: latest, clock: clock, logger: logger))
@@ -92,7 +96,7 @@ struct GovernorComponents: Sendable {
 
     var alertService: AlertService {
         AlertService(live: live, database: database, contacts: contacts, alerts: alerts, status: status, metrics: metrics, clock: clock, logger: logger,
-                     instance: instance, feed: database as? any SharedStateFeed)
+                     instance: instance, heartbeat: judgementHeartbeat, feed: database as? any SharedStateFeed)
     }
 }
 

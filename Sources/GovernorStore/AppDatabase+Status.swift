@@ -88,4 +88,10 @@ extension AppDatabase {
             return (row?[0] ?? 0, row?[1] ?? 0)
         }
     }
+
+    public func oldestFailingOutboxMessage() async throws -> OutboxMessage? {
+        try await writer.read { db in
+            try OutboxMessage.filter(Column("sentAt") == nil && Column("attempts") > 0).order(Column("createdAt"), Column("id")).fetchOne(db)
+        }
+    }
 }

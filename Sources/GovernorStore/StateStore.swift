@@ -72,6 +72,9 @@ public protocol AlertStore: Sendable {
     func pendingOutboxCount() async throws -> Int
     /// Undelivered alert email: how many wait, and how many of those failed at least once.
     func outboxBacklog() async throws -> (pending: Int, failing: Int)
+    /// The oldest undelivered message that failed at least once: how long the outbox
+    /// has failed to deliver, and its last error.
+    func oldestFailingOutboxMessage() async throws -> OutboxMessage?
 }
 
 extension AlertStore {

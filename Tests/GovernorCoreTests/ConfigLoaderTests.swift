@@ -110,6 +110,8 @@ struct ConfigLoaderTests {
         ("[Governor]\nschools = schools\n[Alerts]\ngrace = 9223372036854775807\n", "", 4, "'grace' is '9223372036854775807'", "from 0s to 24h"),
         ("[Governor]\nschools = schools\n[Alerts]\nmissed_runs = 0\n", "", 4, "'missed_runs' is '0'", "from 1 to 1000"),
         ("[Governor]\nschools = schools\n[Alerts]\nrepeat = 5s\n", "", 4, "'repeat' is '5s'", "from 1m to 720h"),
+        ("[Governor]\nschools = schools\n[Alerts]\nheartbeat_url = http://hc.example.org/x\nheartbeat_interval = 2h\n", "", 5, "'heartbeat_interval' is '2h'", "from 1s to 1h"),
+        ("[Governor]\nschools = schools\n[Alerts]\nheartbeat_url = http://hc.example.org/x\nheartbeat_fail_after = 0s\n", "", 5, "'heartbeat_fail_after' is '0s'", "from 1s to 168h"),
         ("[Governor]\nschools = schools\n[SSH]\nconnect_timeout = 9223372036854775807\n", "", 4, "'connect_timeout' is '9223372036854775807'", "from 1s to 10m"),
         ("[Governor]\nschools = schools\n[SSH]\ntimeout = 0\n", "", 4, "'timeout' is '0'", "from 1s to 24h"),
         ("", "[Timing]\nboundaries = 0800 1200\nruns_per_period = 1\ndelay = 9223372036854775807s\n[Probes]\nids = p q\n", 4, "'delay' is '9223372036854775807s'", "from 0s to 24h"),
@@ -131,6 +133,40 @@ struct ConfigLoaderTests {
         let error = try #require(problems.first { $0.isError && $0.message.contains(fragment) }, "\(problems)")
         #expect(error.line == line && error.message.contains(range), "\(error)")
         #expect(error.file.hasSuffix(school.isEmpty ? "governor.cfg" : "schools/s.cfg"))
+    }
+
+    @Test("heartbeat_url: http or https, with interval and fail_after; anything else is an error naming the line")
+    func heartbeatSettings() throws {
+        let (directory, main) = try tree([:], governor: """
+            [Governor]
+            schools = schools
+            [Alerts]
+            heartbeat_url = https://hc-ping.com/0f4e6c1a
+            heartbeat_interval = 30s
+            heartbeat_fail_after = 1h
+            """)
+        defer { directory.remove() }
+        let settings = try ConfigLoader.load(governorFile: main).governor.alertSettings
+        #expect(settings.heartbeatURL == "https://hc-ping.com/0f4e6c1a")
+        #expect(settings.heartbeatIntervalSeconds == 30 && settings.heartbeatFailAfterSeconds == 3600)
+        #expect(AlertSettings().heartbeatIntervalSeconds == 60 && AlertSettings().heartbeatFailAfterSeconds == 900, "once a minute; 15 minutes")
+
+        for (value, line) in [("ftp://hc.example.org/x", 4), ("hc-ping.com/uuid", 4)] {
+            let (bad, badMain) = try tree([:], governor: "[Governor]\nschools = schools\n[Alerts]\nheartbeat_url = \(value)\n")
+            defer { bad.remove() }
+            let problems: [ConfigProblem]
+            do {
+                problems = try ConfigLoader.load(governorFile: badMain).problems
+            } catch {
+                problems = error.problems
+            }
+            let error = try #require(problems.first { $0.isError }, "\(value): \(problems)")
+            #expect(error.line == line && error.message.contains("'heartbeat_url' is '\(value)'"), "\(error)")
+        }
+        let (lone, loneMain) = try tree([:], governor: "[Governor]\nschools = schools\n[Alerts]\nheartbeat_interval = 5m\n")
+        defer { lone.remove() }
+        let warning = try #require(try ConfigLoader.load(governorFile: loneMain).problems.first)
+        #expect(!warning.isError && warning.line == 4 && warning.message.contains("no effect without 'heartbeat_url'"), "\(warning)")
     }
 
     @Test("state = postgres://USER@HOST:PORT/DB selects PostgreSQL, with password_file, sslmode and ssl_ca_file beside it")

@@ -78,4 +78,11 @@ struct MailMessageTests {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    @Test("a heartbeat's failure goes to URL/fail, before any query")
+    func heartbeatFailURL() {
+        #expect(HeartbeatPing.failURL(for: "https://hc-ping.com/0f4e6c1a") == "https://hc-ping.com/0f4e6c1a/fail")
+        #expect(HeartbeatPing.failURL(for: "https://hc-ping.com/0f4e6c1a/") == "https://hc-ping.com/0f4e6c1a/fail")
+        #expect(HeartbeatPing.failURL(for: "http://switch.example.org/ping/x?rid=7") == "http://switch.example.org/ping/x/fail?rid=7")
+    }
 }

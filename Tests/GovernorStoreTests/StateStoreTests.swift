@@ -180,6 +180,8 @@ struct StateStoreTests {
         let again = try await store.claimOutboxMessages(at: now, limit: 10, holder: backend == .sqlite ? "a2" : "d", seconds: 60)
         #expect(again.map(\.messageId) == ["m2@governor"] && again.first?.attempts == 1)
         #expect(try await store.outboxBacklog() == (2, 1))
+        let failing = try await store.oldestFailingOutboxMessage()
+        #expect(failing?.messageId == "m2@governor" && failing?.lastError == "421 later", "what the heartbeat reports")
     }
 
     @Test("push claims carry their governor: an orphan is one whose governor is gone, and is recorded interrupted once", arguments: Backend.allCases)

@@ -148,6 +148,43 @@ struct AlertProcessTests {
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("not sent: smtp://127.0.0.1:\(smtp.port)"), "\(failed.stderr)")
     }
+
+    @Test("the heartbeat URL is called while all is well, switches to URL/fail with the SMTP error when alert email cannot be delivered, and back")
+    func heartbeat() async throws {
+        let receiver = try TestHTTPReceiver()
+        defer { receiver.remove() }
+        let smtp = try TestSMTPServer(startNow: false)
+        defer { smtp.remove() }
+        let directory = try TemporaryDirectory("governor-heartbeat")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        try directory.write("governor.cfg", Self.governorFile(smtp: smtp.url) + """
+            missed_runs = 1
+            heartbeat_url = \(receiver.url)/ping/check-1
+            heartbeat_interval = 1s
+            heartbeat_fail_after = 3s
+
+            """)
+        try directory.write("schools/solo.cfg", Self.school("solo", probes: ["s1"], start: 3, windows: 2, zone: zone, offset: offset))
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+
+        func waitFor(_ what: String, seconds: Int, _ condition: ([TestHTTPReceiver.Request]) -> Bool) async throws {
+            for _ in 0..<(seconds * 4) where !condition(receiver.requests()) { try await Task.sleep(for: .milliseconds(250)) }
+            #expect(condition(receiver.requests()), "\(what): \(receiver.requests())\n\(server.log)")
+        }
+        try await waitFor("a healthy call", seconds: 20) { $0.contains(TestHTTPReceiver.Request(method: "GET", path: "/ping/check-1", body: "")) }
+        // s1 misses its run; its DOWN email fails (nothing listens) for 3 s: the governor says so.
+        try await waitFor("a failure call", seconds: 60) { $0.contains { $0.method == "POST" && $0.path == "/ping/check-1/fail" } }
+        let failure = try #require(receiver.requests().first { $0.path == "/ping/check-1/fail" })
+        #expect(failure.body.contains("alert email has not been delivered for") && failure.body.contains("127.0.0.1:\(smtp.port)"), "\(failure.body)")
+        // Mail is back: the email goes out, and the heartbeat is healthy again.
+        try smtp.start()
+        try await waitFor("the DOWN email delivered, then a healthy call", seconds: 90) { requests in
+            guard let lastFailure = requests.lastIndex(where: { $0.path.hasSuffix("/fail") }) else { return false }
+            return !smtp.messages().isEmpty && requests[(lastFailure + 1)...].contains { $0.method == "GET" && $0.path == "/ping/check-1" }
+        }
+    }
 }
 
 /// The sendmail transport, with a stand-in MTA that keeps what it is given.

@@ -23,6 +23,11 @@ public struct AlertSettings: Sendable, Equatable {
     public var repeatSeconds: Int?
     /// Cap of the outbox's exponential backoff.
     public var retryMaxSeconds = 86_400
+    /// A dead man's switch to call while the governor is healthy (`http://` or `https://`).
+    public var heartbeatURL: String?
+    public var heartbeatIntervalSeconds = 60
+    /// How long the outbox may fail to deliver before the heartbeat calls `URL/fail`.
+    public var heartbeatFailAfterSeconds = 900
 
     public init() {}
 

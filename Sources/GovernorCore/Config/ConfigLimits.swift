@@ -20,6 +20,10 @@ public enum ConfigLimits {
     public static let reminder = 60...(30 * 86_400)
     /// `[Alerts] retry_max`: the cap of the delivery backoff.
     public static let retryMax = 5...(30 * 86_400)
+    /// `[Alerts] heartbeat_interval`: how often the heartbeat is called.
+    public static let heartbeatInterval = 1...3600
+    /// `[Alerts] heartbeat_fail_after`: how long the outbox may fail before the heartbeat says so.
+    public static let heartbeatFailAfter = 1...(7 * 86_400)
     /// `[SSH] timeout`: how long a push test may run.
     public static let sshTimeout = 1...86_400
     public static let connectTimeout = 1...600

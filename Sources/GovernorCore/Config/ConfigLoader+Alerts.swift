@@ -5,6 +5,7 @@ extension ConfigLoader {
     /// Read by the alerting component; listed here so that typos are reported at load time.
     static let alertsKeys = [
         "smtp", "starttls", "username", "password_file", "from", "to", "sendmail", "grace", "missed_runs", "repeat", "retry_max",
+        "heartbeat_url", "heartbeat_interval", "heartbeat_fail_after",
     ]
 
     /// `[Alerts]`: the missed-run rules and the email transport.
@@ -49,6 +50,19 @@ extension ConfigLoader {
         if let missed = reader.integer("missed_runs", in: ConfigLimits.missedRuns) { alerts.missedRuns = missed }
         if let repeatEvery = reader.duration("repeat", in: ConfigLimits.reminder) { alerts.repeatSeconds = repeatEvery }
         if let cap = reader.duration("retry_max", in: ConfigLimits.retryMax) { alerts.retryMaxSeconds = cap }
+        if let url = reader.singleLine("heartbeat_url") {
+            if let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()), !(parsed.host ?? "").isEmpty {
+                alerts.heartbeatURL = url
+            } else {
+                reader.error("'heartbeat_url' is '\(url)'; expected an http:// or https:// URL such as https://hc-ping.com/UUID",
+                             line: reader.entry("heartbeat_url")?.line)
+            }
+        }
+        if let interval = reader.duration("heartbeat_interval", in: ConfigLimits.heartbeatInterval) { alerts.heartbeatIntervalSeconds = interval }
+        if let after = reader.duration("heartbeat_fail_after", in: ConfigLimits.heartbeatFailAfter) { alerts.heartbeatFailAfterSeconds = after }
+        if alerts.heartbeatURL == nil, let entry = reader.entry("heartbeat_interval") ?? reader.entry("heartbeat_fail_after") {
+            reader.warning("'\(entry.key)' has no effect without 'heartbeat_url'", line: entry.line)
+        }
         if (alerts.smtpURL != nil || alerts.sendmail != nil) && (alerts.from == nil || alerts.to.isEmpty) {
             reader.warning("[Alerts] has a transport but no 'from' or no 'to'; schools without alert_to get no email", line: reader.section.line)
         }

@@ -29,6 +29,8 @@ struct AlertService: Service {
     let logger: Logger
     /// This governor among those sharing the state (``GovernorComponents/instance``).
     let instance: String
+    /// Beats after each pass that worked, for the heartbeat URL.
+    let heartbeat: LoopHeartbeat
     /// The changes of a shared state, followed while another governor judges; without
     /// it, every state is read each time.
     var feed: (any SharedStateFeed)? = nil
@@ -60,6 +62,7 @@ struct AlertService: Service {
                     judgement = nil
                     _ = contacts.takeUnjudged()
                     try await follow(&following, now: now)
+                    heartbeat.beat(at: now)
                     continue
                 }
                 following = AlertFollowing()
@@ -72,6 +75,7 @@ struct AlertService: Service {
                 // Handed over, not shared, so that the pass updates its states in place
                 // instead of copying every probe's.
                 judgement = try await evaluate(judgement.take(), lease: lease)
+                heartbeat.beat(at: now)
             } catch let lost as LeaseLost {
                 judgement = nil
                 held = nil

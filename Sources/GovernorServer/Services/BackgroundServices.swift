@@ -13,7 +13,7 @@ import UnixSignals
 /// Generates each window by the time it starts, once a second.
 struct SchedulerService: Service {
     let scheduler: WindowScheduler
-    let heartbeat: SchedulerHeartbeat
+    let heartbeat: LoopHeartbeat
     let clock: ServerClock
 
     /// The first pass runs at once, while the API already serves: on an empty state
@@ -73,7 +73,7 @@ struct ReloadService: Service {
 /// Tells systemd the scheduler is alive, at half the interval it asked for, and only
 /// while the scheduler loop keeps completing passes.
 struct WatchdogService: Service {
-    let heartbeat: SchedulerHeartbeat
+    let heartbeat: LoopHeartbeat
     let clock: ServerClock
     let notifier: SystemdNotifier
     let interval: Duration

@@ -45,8 +45,9 @@ final class WindowScheduler: Sendable {
     }
 }
 
-/// When the scheduler loop last completed a pass, for the systemd watchdog.
-final class SchedulerHeartbeat: Sendable {
+/// When a loop (the scheduler's, the alert judgement's) last completed a pass, for the
+/// systemd watchdog and the heartbeat URL.
+final class LoopHeartbeat: Sendable {
     private let lastPass = Atomic<Int64>(0)
 
     func beat(at instant: UnixTime) {

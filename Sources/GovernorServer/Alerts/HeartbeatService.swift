@@ -1,0 +1,93 @@
+import AsyncAlgorithms
+import GovernorCore
+import GovernorMail
+import GovernorStore
+import Logging
+import ServiceLifecycle
+
+/// Calls `[Alerts] heartbeat_url`, a dead man's switch on another machine, every
+/// `heartbeat_interval` while the governor does its work, so that the silence of a
+/// governor that is gone (or hangs, or lost its database) is noticed by something
+/// that does not share its fate. When alert email has failed to deliver for longer
+/// than `heartbeat_fail_after`, it calls `URL/fail` with the last error instead: the
+/// governor lives, but its alerts reach nobody.
+struct HeartbeatService: Service {
+    let live: LiveConfiguration
+    let scheduler: LoopHeartbeat
+    let judgement: LoopHeartbeat
+    let outbox: any AlertStore
+    let clock: ServerClock
+    let logger: Logger
+
+    /// A loop that has not completed a pass for this long counts as stuck. Both pass
+    /// every second; the first scheduler pass of a large fleet takes a few.
+    static let staleSeconds: UnixTime = 60
+
+    func run() async throws {
+        var lastCall: UnixTime?
+        var lastVerdict: Verdict?
+        for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
+            let settings = live.snapshot.governor.alertSettings
+            guard let url = settings.heartbeatURL else { continue }
+            let now = clock.seconds
+            if let lastCall, now - lastCall < UnixTime(settings.heartbeatIntervalSeconds) { continue }
+            lastCall = now
+            let verdict: Verdict
+            do {
+                let failing = try await outbox.oldestFailingOutboxMessage()
+                verdict = Self.verdict(now: now, schedulerPass: scheduler.last, judgementPass: judgement.last,
+                                       failing: failing.map { ($0.createdAt, $0.lastError ?? "no error recorded") },
+                                       failAfter: UnixTime(settings.heartbeatFailAfterSeconds))
+            } catch {
+                verdict = .silent("cannot read the alert outbox: \(error)")
+            }
+            if verdict != lastVerdict { log(verdict) }
+            lastVerdict = verdict
+            let ping = HeartbeatPing(url: url)
+            do {
+                switch verdict {
+                case .healthy: try await ping.success()
+                case .failing(let reason): try await ping.failure(reason)
+                case .silent: break
+                }
+            } catch {
+                logger.warning("heartbeat not delivered: \(error.message)")
+            }
+        }
+    }
+
+    /// What the heartbeat says.
+    enum Verdict: Equatable {
+        /// The scheduler and the alert judgement work, and alert email is delivered.
+        case healthy
+        /// The governor works, but alert email has not been delivered for too long.
+        case failing(String)
+        /// A loop is stuck or the state cannot be read: the governor says nothing, and
+        /// the switch raises the alarm when its period runs out.
+        case silent(String)
+    }
+
+    /// The verdict from the loops' last passes and the oldest failing email (its
+    /// creation and its last error), at `now`.
+    static func verdict(now: UnixTime, schedulerPass: UnixTime, judgementPass: UnixTime, failing: (since: UnixTime, error: String)?,
+                        failAfter: UnixTime) -> Verdict {
+        if now - schedulerPass > staleSeconds {
+            return .silent("the scheduler has not completed a pass for \(now - schedulerPass) s")
+        }
+        if now - judgementPass > staleSeconds {
+            return .silent("the alert judgement has not completed a pass for \(now - judgementPass) s")
+        }
+        if let failing, now - failing.since >= failAfter {
+            return .failing("alert email has not been delivered for \(DurationValue.format(Int(clamping: now - failing.since))): \(failing.error)")
+        }
+        return .healthy
+    }
+
+    private func log(_ verdict: Verdict) {
+        switch verdict {
+        case .healthy: logger.info("heartbeat: healthy")
+        case .failing(let reason): logger.warning("heartbeat reports a failure: \(reason)")
+        case .silent(let reason): logger.error("heartbeat withheld: \(reason)")
+        }
+    }
+}
