@@ -112,7 +112,7 @@ enum DashboardTemplates {
     .tile.down b { color: var(--down); }
     svg.spark { display: block; background: #f3f4f6; }
     .spark-done { fill: var(--up); } .spark-failed { fill: var(--down); } .spark-missed { fill: var(--missed); }
-    .spark-pending { fill: #c0c6cc; } .spark-unannounced { fill: #e5e7ea; }
+    .spark-pending { fill: #c0c6cc; } .spark-unannounced, .spark-closed { fill: #e5e7ea; }
     form.search { margin: 0 0 8px; } form.search input { padding: 3px 6px; min-width: 16em; }
     .pager { margin: 8px 0 0; }
     section.school, section.results, section.attention, section.schools { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin-bottom: 14px; }
@@ -141,6 +141,7 @@ enum DashboardTemplates {
     .run.done { fill: var(--up); stroke: var(--up); } .run.failed { fill: var(--down); stroke: var(--down); }
     .run.missed { fill: #fff; stroke: var(--missed); stroke-width: 3; } .run.pending { fill: #fff; stroke: var(--pending); }
     .run.unannounced { fill: #fff; stroke: var(--line); stroke-dasharray: 2 2; }
+    .run.closed { fill: #fff; stroke: var(--line); }
     .legend { display: flex; flex-wrap: wrap; gap: 12px; font-size: 12px; color: var(--muted); margin: 2px 0 6px; padding: 0; list-style: none; }
     .legend svg { width: 12px; height: 12px; vertical-align: -2px; }
     .legend .now-key { display: inline-block; width: 12px; border-top: 2px solid #6f42c1; vertical-align: 3px; }

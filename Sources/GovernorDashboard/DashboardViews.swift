@@ -174,7 +174,7 @@ extension SchoolView {
         let down = school.probes.count { $0.state == .down }
         self.init(
             name: school.name, href: Self.href(of: school.name), timezone: school.timezone, file: school.file,
-            date: school.today.date.description, probes: school.probes.map { ProbeView($0, school: school.name, format: format) },
+            date: school.today.date.description + (school.today.closed.map { " · closed: \($0)" } ?? ""), probes: school.probes.map { ProbeView($0, school: school.name, format: format) },
             hasProbes: !school.probes.isEmpty,
             counts: down > 0 ? "\(down) of \(school.probes.count) DOWN" : "\(school.probes.count) probe\(school.probes.count == 1 ? "" : "s")",
             timeline: TimelineView(layout: layout, school: school.name, date: school.today.date, format: format))
@@ -198,7 +198,8 @@ extension SchoolLineView {
         if line.missing > 0 { reasons.append("\(line.missing) missing runs") }
         if line.failing > 0 { reasons.append("\(line.failing) latest result failed") }
         if line.skewed > 0 { reasons.append("\(line.skewed) clock off") }
-        let today = RunOutcome.allCases.compactMap { outcome in line.outcomes[outcome].map { "\($0) \(outcome.rawValue)" } }
+        let today = (line.closed.map { ["closed today: \($0)"] } ?? [])
+            + RunOutcome.allCases.compactMap { outcome in line.outcomes[outcome].map { "\($0) \(outcome.rawValue)" } }
         let hours = 24 / SchoolLine.hourCount
         self.init(
             name: line.name, href: SchoolView.href(of: line.name), timezone: line.timezone,

@@ -1,4 +1,4 @@
-public import GovernorCore
+import GovernorCore
 
 /// What `/` shows: the fleet's counts, the schools that need attention first, then a
 /// page of schools, each on one line. Its size depends on the page, not the fleet;
@@ -43,6 +43,8 @@ struct SchoolLine: Equatable {
     var skewed: Int
     /// Today's runs by outcome.
     var outcomes: [RunOutcome: Int]
+    /// Why the school is closed today, if it is.
+    var closed: String?
     /// For each hour of the school's day (23 or 25 on a DST day are fitted into 24),
     /// the outcome that matters most among its runs; nil for an hour without runs.
     var hours: [RunOutcome?]
@@ -59,6 +61,7 @@ struct SchoolLine: Equatable {
         failing = school.probes.count { $0.lastResult.map { !$0.succeeded } ?? false }
         skewed = school.probes.count { abs($0.clockOffsetMs ?? 0) > clockSkewMs }
         outcomes = Dictionary(grouping: school.today.runs, by: \.outcome).mapValues(\.count)
+        closed = school.today.closed
         hours = Array(repeating: nil, count: Self.hourCount)
         let start = school.today.start.unixTime, length = max(1, school.today.end.unixTime - start)
         for run in school.today.runs {
@@ -76,7 +79,7 @@ struct SchoolLine: Equatable {
         case .missed: 3
         case .pending: 2
         case .done: 1
-        case .unannounced: 0
+        case .unannounced, .closed: 0
         }
     }
 }

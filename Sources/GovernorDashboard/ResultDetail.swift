@@ -1,4 +1,4 @@
-public import GovernorCore
+import GovernorCore
 
 /// A stored result with its output, for the school page's list of recent results.
 public struct ResultDetail: Sendable, Equatable {

@@ -15,9 +15,14 @@ public enum StatusTable {
         let now = report.generatedAt.unixTime
         for school in report.schools {
             let format = DisplayFormat(timeZone: TimeZone(identifier: school.timezone) ?? .gmt, now: now)
-            let outcomes = RunOutcome.allCases.map { outcome in "\(school.today.runs.count { $0.outcome == outcome }) \(outcome.rawValue)" }
+            // Runs kept on a closed day are rare: counted only when there are some.
+            let outcomes = RunOutcome.allCases.compactMap { outcome -> String? in
+                let count = school.today.runs.count { $0.outcome == outcome }
+                return outcome == .closed && count == 0 ? nil : "\(count) \(outcome.rawValue)"
+            }
             lines.append("")
-            lines.append("\(school.name) (\(school.timezone), \(school.file)) today: " + outcomes.joined(separator: ", "))
+            lines.append("\(school.name) (\(school.timezone), \(school.file)) today: "
+                + (school.today.closed.map { "closed (\($0)), " } ?? "") + outcomes.joined(separator: ", "))
             guard !school.probes.isEmpty else {
                 lines.append("  no probes")
                 continue

@@ -12,13 +12,16 @@ public struct TimelineDay: Codable, Sendable, Equatable {
     /// them faintly); JSON lists those apart, under `unannounced`, so that no
     /// reader counts them with the runs a probe was told about.
     public var runs: [Run]
+    /// Why the school is closed on the date (`winter break`), nil when it is open.
+    public var closed: String?
 
-    public init(date: LocalDate, start: Instant, end: Instant, windows: [Band], runs: [Run]) {
+    public init(date: LocalDate, start: Instant, end: Instant, windows: [Band], runs: [Run], closed: String? = nil) {
         self.date = date
         self.start = start
         self.end = end
         self.windows = windows
         self.runs = runs
+        self.closed = closed
     }
 
     /// A time window of the school.
@@ -75,7 +78,7 @@ public struct TimelineDay: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case date, start, end, windows, runs, unannounced
+        case date, start, end, windows, runs, unannounced, closed
     }
 
     public init(from decoder: any Decoder) throws {
@@ -87,6 +90,7 @@ public struct TimelineDay: Codable, Sendable, Equatable {
         let announced = try container.decode([Run].self, forKey: .runs)
         let unannounced = try container.decodeIfPresent([Run].self, forKey: .unannounced) ?? []
         runs = (announced + unannounced).sorted { ($0.runAt, $0.probe) < ($1.runAt, $1.probe) }
+        closed = try container.decodeIfPresent(String.self, forKey: .closed)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -97,5 +101,6 @@ public struct TimelineDay: Codable, Sendable, Equatable {
         try container.encode(windows, forKey: .windows)
         try container.encode(runs.filter { $0.outcome != .unannounced }, forKey: .runs)
         try container.encode(runs.filter { $0.outcome == .unannounced }, forKey: .unannounced)
+        try container.encodeIfPresent(closed, forKey: .closed)
     }
 }

@@ -115,6 +115,20 @@ extension PostgresState: ScheduleStore {
         }
     }
 
+    public func dropRuns(_ runs: [StoredRun]) async throws -> Int {
+        try await available(within: Self.requestTimeout) { [self] in
+            guard !runs.isEmpty else { return 0 }
+            let rows = try await client.query("""
+                WITH dropped AS (
+                    DELETE FROM runs USING unnest(\(runs.map(\.probe)), \(runs.map(\.runAt))) AS gone(probe, run_at)
+                    WHERE runs.probe = gone.probe AND runs.run_at = gone.run_at RETURNING 1)
+                SELECT count(*) FROM dropped
+                """, logger: logger)
+            for try await count in rows.decode(Int64.self) { return Int(count) }
+            return 0
+        }
+    }
+
     /// A stored window with its runs, read inside a transaction.
     private static func window(of school: String, startingAt start: UnixTime, on connection: PostgresConnection, logger: Logger) async throws -> ScheduledWindow {
         let rows = try await connection.query("""

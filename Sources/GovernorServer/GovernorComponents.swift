@@ -58,7 +58,7 @@ struct GovernorComponents: Sendable {
         authFailures = AuthFailureBook(metrics: metrics, logger: logger)
         stateHealth = StateHealth(database: database, statePath: configuration.governor.postgres == nil ? configuration.governor.statePath : nil,
                                   description: configuration.governor.stateDescription, clock: clock)
-        reloader = ConfigurationReloader(configPath: configPath, live: live, database: database, schedule: schedule, metrics: metrics, clock: clock, logger: logger)
+        reloader = ConfigurationReloader(configPath: configPath, live: live, database: database, schedule: schedule, contacts: contacts, metrics: metrics, clock: clock, logger: logger)
     }
 
     /// Reads the stored schedule, contacts and latest results; call once before serving.

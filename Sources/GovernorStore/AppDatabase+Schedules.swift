@@ -141,6 +141,18 @@ extension AppDatabase {
         }
     }
 
+    public func dropRuns(_ runs: [StoredRun]) async throws -> Int {
+        guard !runs.isEmpty else { return 0 }
+        return try await writer.write { db in
+            var dropped = 0
+            for run in runs {
+                try db.execute(sql: "DELETE FROM run WHERE probe = ? AND runAt = ?", arguments: [run.probe, run.runAt])
+                dropped += db.changesCount
+            }
+            return dropped
+        }
+    }
+
     static func scheduledWindow(_ record: WindowRecord, in db: Database) throws -> ScheduledWindow {
         let runs = try RunRecord.filter(Column("school") == record.school && Column("windowStart") == record.start)
             .order(Column("sequence")).fetchAll(db)

@@ -31,6 +31,10 @@ public protocol ScheduleStore: Sendable {
     /// other probe's runs stay. Returns how many were deleted.
     @discardableResult
     func dropRuns(of probes: Set<String>, after instant: UnixTime) async throws -> Int
+    /// Deletes these runs (by probe and time); their windows stay. Returns how many
+    /// were deleted.
+    @discardableResult
+    func dropRuns(_ runs: [StoredRun]) async throws -> Int
 }
 
 extension ScheduleStore {

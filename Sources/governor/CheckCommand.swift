@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GovernorCore
 
 /// `governor check`: validate every file the governor would load, the way the server does.
@@ -28,8 +29,10 @@ struct CheckCommand: ParsableCommand {
         if json {
             try JSONOutput.print(ConfigurationDocument(configuration))
         } else {
+            let now = UnixTime(Date().timeIntervalSince1970)
             for school in configuration.schools {
                 print(SchoolSummary(school).line)
+                if let closures = SchoolSummary.closuresLine(of: school, from: LocalDate(containing: now, in: school.timeZone)) { print(closures) }
             }
         }
         for problem in configuration.problems {

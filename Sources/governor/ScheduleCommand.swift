@@ -63,10 +63,11 @@ struct ScheduleCommand: ParsableCommand {
                     failed = true
                 }
             }
+            let closed = school.calendar.closedDays(from: first, days: days)
             if json {
-                document.schools.append(ScheduleDocument.School(school, windows: windows))
+                document.schools.append(ScheduleDocument.School(school, windows: windows, closed: closed))
             } else {
-                print(ScheduleTable(school: school, windows: windows).text)
+                print(ScheduleTable(school: school, windows: windows, closed: closed).text)
             }
         }
         if json { try JSONOutput.print(document) }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A school file's `[School]` and `[Timing]`.
 extension ConfigLoader {
-    static let schoolKeys = ["name", "timezone", "alert_to"]
+    static let schoolKeys = ["name", "timezone", "alert_to"] + calendarKeys
     static let timingKeys = ["boundaries", "runs_per_period", "delay", "test_duration", "overnight"]
 
     /// Reads the school held by `document`; sections named in `ignoring` belong to the governor.
@@ -20,6 +20,7 @@ extension ConfigLoader {
         var timeZone = governor.timeZone
         var timeZoneName = governor.timeZoneName
         var alertTo: [String] = []
+        var calendar = SchoolCalendar.always
         if let section = document.section("School") {
             var reader = SectionReader(section, in: document, knownKeys: schoolKeys)
             if let given = reader.singleLine("name") { name = given }
@@ -34,6 +35,7 @@ extension ConfigLoader {
                     reader.error("'\(piece.text)' in alert_to is not an email address", line: piece.line)
                 }
             }
+            calendar = readCalendar(&reader)
             problems += reader.problems
         }
 
@@ -49,7 +51,8 @@ extension ConfigLoader {
         }
 
         guard let timing, !problems.containsError else { return (nil, problems) }
-        let school = SchoolConfig(name: name, file: file, timeZone: timeZone, timeZoneName: timeZoneName, alertTo: alertTo, timing: timing, probes: probes)
+        let school = SchoolConfig(name: name, file: file, timeZone: timeZone, timeZoneName: timeZoneName, alertTo: alertTo, timing: timing, probes: probes,
+                                  calendar: calendar)
         problems += feasibilityProblems(of: school, line: document.section("Timing")?["boundaries"]?.line)
         // A push probe that cannot be dispatched still gets its schedule (the original's
         // files have no [SSH]); each of its runs is recorded as failed, with this reason.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where a PostgreSQL state lives, from `[Governor] state = postgres://USER@HOST:PORT/DB`
 /// with `password_file`, `sslmode` and `ssl_ca_file` beside it.

@@ -14,8 +14,12 @@ public struct SchoolConfig: Sendable, Equatable {
     public var timing: Timing
     /// In the order they are listed: pull ids first, then push addresses.
     public var probes: [ProbeConfig]
+    /// The days it is open (`open_days`, `closed`, `calendar`).
+    public var calendar: SchoolCalendar
 
-    public init(name: String, file: String, timeZone: TimeZone, timeZoneName: String? = nil, alertTo: [String] = [], timing: Timing, probes: [ProbeConfig]) {
+    public init(name: String, file: String, timeZone: TimeZone, timeZoneName: String? = nil, alertTo: [String] = [], timing: Timing, probes: [ProbeConfig],
+                calendar: SchoolCalendar = .always) {
+        self.calendar = calendar
         self.name = name
         self.file = file
         self.timeZone = timeZone
@@ -24,6 +28,37 @@ public struct SchoolConfig: Sendable, Equatable {
         self.timing = timing
         self.probes = probes
     }
+
+    /// The windows that start on `date`: none when the school is closed that day.
+    public func windows(on date: LocalDate) -> [WindowBounds] {
+        calendar.isOpen(on: date) ? SchoolClock.windows(of: timing, on: date, in: timeZone) : []
+    }
+
+    /// The windows that end after `instant`, in time order, from the open dates among
+    /// the day before `instant`'s and the `days` after it.
+    public func windows(endingAfter instant: UnixTime, days: Int) -> [WindowBounds] {
+        SchoolClock.windows(of: timing, endingAfter: instant, in: timeZone, days: days).filter { calendar.isOpen(on: $0.localDate) }
+    }
+
+    /// Like ``windows(endingAfter:days:)``, but counting only open dates, so that a
+    /// probe asking during a closure learns its first run after it. Looks through at
+    /// most ``longestClosureDays`` dates.
+    public func windows(endingAfter instant: UnixTime, openDays days: Int) -> [WindowBounds] {
+        var windows: [WindowBounds] = []
+        var date = LocalDate(containing: instant, in: timeZone).adding(days: -1)
+        var open = 0
+        for _ in 0..<Self.longestClosureDays where open <= days {
+            if calendar.isOpen(on: date) {
+                open += 1
+                windows += SchoolClock.windows(of: timing, on: date, in: timeZone).filter { $0.end > instant }
+            }
+            date = date.adding(days: 1)
+        }
+        return windows
+    }
+
+    /// How far a probe's request looks for the end of a closure: a year.
+    public static let longestClosureDays = 400
 
     /// Tests in each window: every probe runs `runsPerPeriod` times.
     public var testsPerWindow: Int { probes.count * timing.runsPerPeriod }

@@ -27,6 +27,11 @@ struct SectionReader {
         problems.append(.error(file, line: line, message))
     }
 
+    /// Problems found elsewhere on this section's behalf (a file it names).
+    mutating func add(_ found: [ConfigProblem]) {
+        problems += found
+    }
+
     mutating func warning(_ message: String, line: Int?) {
         problems.append(.warning(file, line: line, message))
     }

@@ -5,10 +5,13 @@ import Foundation
 public struct ScheduleTable: Sendable {
     public var school: SchoolConfig
     public var windows: [ScheduledWindow]
+    /// The closed dates of the range shown, each with its label.
+    public var closed: [(date: LocalDate, label: String)]
 
-    public init(school: SchoolConfig, windows: [ScheduledWindow]) {
+    public init(school: SchoolConfig, windows: [ScheduledWindow], closed: [(date: LocalDate, label: String)] = []) {
         self.school = school
         self.windows = windows
+        self.closed = closed
     }
 
     public var text: String {
@@ -19,7 +22,12 @@ public struct ScheduleTable: Sendable {
                 + "delay \(DurationValue.format(timing.delaySeconds))",
         ]
         let width = school.probes.map(\.name.count).max() ?? 5
+        var closures = closed[...]
         for window in windows {
+            while let day = closures.first, day.date < window.bounds.localDate {
+                lines += ["", "  \(day.date) closed: \(day.label)"]
+                closures = closures.dropFirst()
+            }
             let free = window.bounds.seconds - Int64(window.runs.count * timing.slotSeconds)
             lines.append("")
             lines.append("  \(window.bounds.localDate) \(local(window.bounds.start))–\(local(window.bounds.end)) "
@@ -32,7 +40,8 @@ public struct ScheduleTable: Sendable {
                     + run.probe.padding(toLength: width + 2, withPad: " ", startingAt: 0) + RFC3339.format(run.runAt))
             }
         }
-        if windows.isEmpty { lines.append("  (no windows)") }
+        for day in closures { lines += ["", "  \(day.date) closed: \(day.label)"] }
+        if windows.isEmpty && closed.isEmpty { lines.append("  (no windows)") }
         return lines.joined(separator: "\n") + "\n"
     }
 

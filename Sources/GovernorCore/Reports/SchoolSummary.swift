@@ -29,3 +29,18 @@ public struct SchoolSummary: Sendable, Equatable, Codable {
             + "\(testsPerDay) test(s)/day, tightest window spare \(DurationValue.format(tightestSpareSeconds)) (\(file))"
     }
 }
+
+extension SchoolSummary {
+    /// How far ahead `governor check` lists closures.
+    public static let closureDays = 30
+
+    /// `  closed: 2026-12-21..2027-01-06 (winter break), 2026-12-05..2026-12-06 (not open on Saturdays)`,
+    /// the school's closed dates of the next ``closureDays`` from `today`; nil when none.
+    public static func closuresLine(of school: SchoolConfig, from today: LocalDate) -> String? {
+        let spans = school.calendar.closedSpans(from: today, days: closureDays)
+        guard !spans.isEmpty else { return nil }
+        return "  closed in the next \(closureDays) days: " + spans.map { span in
+            (span.first == span.last ? "\(span.first)" : "\(span.first)..\(span.last)") + " (\(span.label))"
+        }.joined(separator: ", ")
+    }
+}

@@ -97,7 +97,7 @@ public enum ScheduleGenerator {
     public static func schedule(of school: SchoolConfig, on date: LocalDate, seed: UInt64?) throws(ScheduleError) -> [ScheduledWindow] {
         let hash = seed.map { _ in fingerprintHash(of: school) }
         var windows: [ScheduledWindow] = []
-        for bounds in SchoolClock.windows(of: school.timing, on: date, in: school.timeZone) {
+        for bounds in school.windows(on: date) {
             windows.append(try window(bounds, of: school, fingerprintHash: hash, seed: seed))
         }
         return windows

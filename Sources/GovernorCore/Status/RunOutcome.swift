@@ -13,6 +13,9 @@ public enum RunOutcome: String, Codable, Sendable, CaseIterable {
     /// install, a long outage, a probe added mid-window): no probe could have run
     /// it, so it is never counted as missed.
     case unannounced
+    /// The school is closed that day: a run announced before a reload closed the day
+    /// is kept (it is a fact) but not judged, unless a result came for it.
+    case closed
 }
 
 /// Why an announced run produced no test.
@@ -84,8 +87,9 @@ public struct RunJudgement: Sendable, Equatable {
     ///   - lastContact: the probe's latest contact.
     ///   - settledAt: when a run without a result stops being pending: its run time
     ///     plus the school's `test_duration` plus `[Alerts] grace`.
+    ///   - closed: whether the school is closed on the run's day.
     public static func judge(runAt: UnixTime, announced: Bool, result: ResultFacts?, lastContact: UnixTime?,
-                             settledAt: UnixTime, now: UnixTime) -> RunJudgement {
+                             settledAt: UnixTime, now: UnixTime, closed: Bool = false) -> RunJudgement {
         if let result {
             guard let failure = result.failure else { return RunJudgement(result.exitCode == 0 ? .done : .failed) }
             let kind = RunFailure.kind(of: failure)
@@ -95,6 +99,7 @@ public struct RunJudgement: Sendable, Equatable {
             default:
                 // No test ran. A run nobody was told about is not missed, whatever the dispatcher did.
                 guard announced else { return RunJudgement(.unannounced) }
+                guard !closed else { return RunJudgement(.closed) }
                 switch kind {
                 case RunFailure.skipped: return RunJudgement(.missed, reason: .skippedLate)
                 case RunFailure.interrupted: return RunJudgement(.missed, reason: .interrupted)
@@ -103,6 +108,7 @@ public struct RunJudgement: Sendable, Equatable {
             }
         }
         guard announced else { return RunJudgement(.unannounced) }
+        guard !closed else { return RunJudgement(.closed) }
         guard now >= settledAt else { return RunJudgement(.pending) }
         if let lastContact, lastContact >= runAt { return RunJudgement(.missed, reason: .noResult) }
         return RunJudgement(.missed, reason: .silent)

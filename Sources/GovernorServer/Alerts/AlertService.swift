@@ -102,6 +102,13 @@ struct AlertService: Service {
         following.changes = now
     }
 
+    /// The runs that are judged: those on the school's open days. A run stored before
+    /// a reload closed its day stays a fact (it was announced), but is not judged.
+    static func judged(_ runs: [UnixTime], of school: SchoolConfig) -> [UnixTime] {
+        guard school.calendar != .always else { return runs }
+        return runs.filter { school.calendar.isOpen(on: LocalDate(containing: $0, in: school.timeZone)) }
+    }
+
     /// One pass of the judgement.
     ///
     /// The first pass (`previous` nil: at start-up, or after an error) reads the stored
@@ -171,7 +178,9 @@ struct AlertService: Service {
             let tracker = MissTracker(threshold: settings.missedRuns, graceSeconds: school.timing.testDurationSeconds + settings.graceSeconds,
                                       repeatSeconds: settings.repeatSeconds)
             let wholeSchoolWasDown = schoolWasDown[entry.school] ?? false
-            for transition in tracker.evaluate(&current, runs: runs[name] ?? [], lastContact: lastContact, now: now) {
+            let closedNow = school.calendar != .always && !school.calendar.isOpen(on: LocalDate(containing: now, in: school.timeZone))
+            for transition in tracker.evaluate(&current, runs: Self.judged(runs[name] ?? [], of: school), lastContact: lastContact, now: now) {
+                if case .stillDown = transition, closedNow { continue }  // no reminder on a closed day
                 log(transition, probe: name, school: entry.school)
                 switch transition {
                 case .wentDown where school.probes.count > 1:

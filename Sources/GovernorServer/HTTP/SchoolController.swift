@@ -58,7 +58,7 @@ struct SchoolController: Sendable {
             }
         }
         windows.sort { $0.start < $1.start }
-        return SchoolSchedule(document: ScheduleDocument.School(school, windows: windows))
+        return SchoolSchedule(document: ScheduleDocument.School(school, windows: windows, closed: school.calendar.closedDays(from: date, days: 1)))
     }
 
     /// 200 when the database takes a real write and its disk has room; 503 otherwise.

@@ -8,6 +8,8 @@ struct ConfigurationReloader: Sendable {
     let live: LiveConfiguration
     let database: any StateStore
     let schedule: ScheduleBook
+    /// Who was told what: a pull probe's announced run is the first after its last contact.
+    let contacts: ContactBook
     let metrics: GovernorMetrics
     let clock: ServerClock
     let logger: Logger
@@ -58,6 +60,20 @@ struct ConfigurationReloader: Sendable {
             try await schedule.dropRuns(of: before.subtracting(after).union(moved), after: clock.seconds)
         } catch {
             logger.error("cannot drop the runs of removed probes: \(error)")
+        }
+        // A school closed on days already stored keeps only the runs a probe was told
+        // about: for a pull probe the one it got at its last contact.
+        for school in configuration.schools {
+            guard let old = previous.schools[school.name], old.calendar != school.calendar else { continue }
+            do {
+                try await schedule.dropClosedRuns(of: school, after: clock.seconds) { run in
+                    guard let entry = previous.probes[run.probe], entry.probe.mode == .pull,
+                          let contact = contacts.lastContact(of: run.probe) else { return false }
+                    return schedule.cachedNextRun(of: run.probe, after: contact) == run
+                }
+            } catch {
+                logger.error("cannot drop the runs of the closed days of school '\(school.name)': \(error)")
+            }
         }
         logger.info("configuration reloaded", metadata: [
             "schools": "\(configuration.schools.count)", "probes": "\(after.count)", "errors": "\(configuration.problems.filter(\.isError).count)",

@@ -33,6 +33,18 @@ final class RunCache: Sendable {
         }
     }
 
+    /// The probe's runs strictly after `instant`, in time order.
+    func upcoming(for probe: String, after instant: UnixTime) -> [StoredRun] {
+        runs.withLock { runs in (runs[probe] ?? []).filter { $0.runAt > instant } }
+    }
+
+    /// Removes these runs.
+    func remove(_ gone: [StoredRun]) {
+        runs.withLock { runs in
+            for run in gone { runs[run.probe]?.removeAll { $0.runAt == run.runAt } }
+        }
+    }
+
     func remove(probes: Set<String>) {
         runs.withLock { runs in
             for probe in probes { runs[probe] = nil }

@@ -18,6 +18,11 @@ actor ScheduleBook {
     let cache = RunCache()
     /// The end of each school's last stored window.
     private var generatedThrough: [String: UnixTime] = [:]
+    /// The end of each school's last window passed over because the school is closed
+    /// that day, with the calendar that closed it: the scheduler's pass does not look
+    /// at a closed school again until its horizon reaches past this (a weekend, for a
+    /// fleet open on weekdays, costs nothing), unless a reload changes the calendar.
+    private var closedThrough: [String: (calendar: SchoolCalendar, end: UnixTime)] = [:]
     /// Windows that could not be generated (too short on a DST day), reported once.
     private var refused: Set<WindowKey> = []
 
@@ -50,7 +55,7 @@ actor ScheduleBook {
     /// windows when none is stored yet; nil when none comes within the lookahead.
     func nextRun(of probe: String, in school: SchoolConfig, after now: UnixTime, seed: UInt64?) async throws -> StoredRun? {
         if let run = cache.next(for: probe, after: now) { return run }
-        for window in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: Self.lookaheadDays) {
+        for window in school.windows(endingAfter: now, openDays: Self.lookaheadDays) {
             try await generate(window, of: school, now: now, seed: seed)
             if let run = cache.next(for: probe, after: now) { return run }
         }
@@ -67,10 +72,14 @@ actor ScheduleBook {
     func generateDueWindows(of schools: [(school: SchoolConfig, horizon: UnixTime)], now: UnixTime, seed: UInt64?) async
         -> (failures: [(String, any Error)], nextDue: UnixTime) {
         var due: [(school: SchoolConfig, window: ScheduledWindow)] = []
-        for (school, horizon) in schools where generatedThrough[school.name, default: .min] <= horizon {
+        for (school, horizon) in schools where considered(school) <= horizon {
             for bounds in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: 1)
             where bounds.start <= horizon && bounds.start >= generatedThrough[school.name, default: .min] {
-                if let window = draw(bounds, of: school, seed: seed) { due.append((school, window)) }
+                if school.calendar.isOpen(on: bounds.localDate) {
+                    if let window = draw(bounds, of: school, seed: seed) { due.append((school, window)) }
+                } else {
+                    closedThrough[school.name] = (school.calendar, max(bounds.end, closedThrough[school.name]?.end ?? .min))
+                }
             }
         }
         var failures: [(String, any Error)] = []
@@ -89,10 +98,18 @@ actor ScheduleBook {
         // of what is stored; a school that could not be generated, at once.
         var nextDue = UnixTime.max
         for (school, horizon) in schools {
-            let through = generatedThrough[school.name, default: .min]
+            let through = considered(school)
             nextDue = min(nextDue, through == .min ? now : through.subtractingReportingOverflow(horizon - now).partialValue)
         }
         return (failures, nextDue)
+    }
+
+    /// The end of what the scheduler has dealt with for `school`: its stored windows,
+    /// and the windows of its closed days under its calendar as it is now.
+    private func considered(_ school: SchoolConfig) -> UnixTime {
+        let generated = generatedThrough[school.name, default: .min]
+        guard let closed = closedThrough[school.name], closed.end > generated, closed.calendar == school.calendar else { return generated }
+        return closed.end
     }
 
     /// How many windows one transaction of the scheduler stores: enough that a first
@@ -108,6 +125,24 @@ actor ScheduleBook {
         logger.info("dropped the future runs of removed probes", metadata: ["probes": "\(probes.sorted().joined(separator: ","))", "runs": "\(dropped)"])
     }
 
+    /// Forgets the stored runs after `now` on the days `school` is closed under its
+    /// calendar, except those a probe was told about (`announced`): those are facts,
+    /// kept, and not judged. Called when a reload changes a school's calendar.
+    /// - Returns: how many runs were dropped.
+    func dropClosedRuns(of school: SchoolConfig, after now: UnixTime, announced: (StoredRun) -> Bool) async throws -> Int {
+        var gone: [StoredRun] = []
+        for probe in school.probes {
+            gone += cache.upcoming(for: probe.name, after: now).filter { run in
+                run.school == school.name && !school.calendar.isOpen(on: LocalDate(containing: run.windowStart, in: school.timeZone)) && !announced(run)
+            }
+        }
+        guard !gone.isEmpty else { return 0 }
+        let dropped = try await database.dropRuns(gone)
+        cache.remove(gone)
+        logger.info("dropped the runs of closed days no probe was told about", metadata: ["school": "\(school.name)", "runs": "\(dropped)"])
+        return dropped
+    }
+
     /// The windows that start on a school's local date: those stored, and the bounds
     /// of those not generated yet.
     nonisolated func windows(of school: SchoolConfig, on date: LocalDate) async throws
@@ -116,14 +151,14 @@ actor ScheduleBook {
         let start = SchoolClock.instant(of: midnight, on: date, in: school.timeZone)
         let end = SchoolClock.instant(of: midnight, on: date.adding(days: 1), in: school.timeZone)
         let stored = try await database.windows(school: school.name, startingFrom: start, before: end)
-        let ungenerated = SchoolClock.windows(of: school.timing, on: date, in: school.timeZone).filter { bounds in
+        let ungenerated = school.windows(on: date).filter { bounds in
             !stored.contains { $0.bounds.start < bounds.end && bounds.start < $0.bounds.end }
         }
         return (start, end, stored, ungenerated)
     }
 
     private func generate(_ bounds: WindowBounds, of school: SchoolConfig, now: UnixTime, seed: UInt64?) async throws {
-        guard bounds.start >= generatedThrough[school.name, default: .min], let window = draw(bounds, of: school, seed: seed) else { return }
+        guard bounds.start >= generatedThrough[school.name, default: .min], school.calendar.isOpen(on: bounds.localDate), let window = draw(bounds, of: school, seed: seed) else { return }
         let stored = try await database.storeWindow(school: school.name, window, fingerprint: school.scheduleFingerprint, generatedAt: now)
         remember(stored, of: school.name, now: now)
     }

@@ -190,12 +190,14 @@ struct FleetStatus: Sendable {
             for run in window.runs {
                 let result = results[RunResultKey(probe: run.probe, runAt: run.runAt)]
                 let judgement = RunJudgement.judge(runAt: run.runAt, announced: run.runAt >= window.generatedAt, result: result?.facts,
-                                                   lastContact: contacts.lastContact(of: run.probe), settledAt: run.runAt + settle, now: now)
+                                                   lastContact: contacts.lastContact(of: run.probe), settledAt: run.runAt + settle, now: now,
+                                                   closed: !school.calendar.isOpen(on: window.bounds.localDate))
                 runs.append(TimelineDay.Run(probe: run.probe, runAt: run.runAt, judgement: judgement, resultID: result?.id))
             }
         }
         runs.sort { ($0.runAt, $0.probe) < ($1.runAt, $1.probe) }
-        return TimelineDay(date: date, start: Instant(day.start), end: Instant(day.end), windows: bands, runs: runs)
+        return TimelineDay(date: date, start: Instant(day.start), end: Instant(day.end), windows: bands, runs: runs,
+                           closed: school.calendar.closure(on: date))
     }
 
     /// The outcomes of some of a probe's runs (those an alert email lists), all
