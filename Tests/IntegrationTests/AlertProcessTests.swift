@@ -149,6 +149,42 @@ struct AlertProcessTests {
         #expect(failed.stderr.contains("not sent: smtp://127.0.0.1:\(smtp.port)"), "\(failed.stderr)")
     }
 
+    @Test("a school closed today has no runs and sends no email while its probe is off; the open school beside it does; check and schedule say closed")
+    func closedSchool() async throws {
+        let smtp = try TestSMTPServer()
+        defer { smtp.remove() }
+        let directory = try TemporaryDirectory("governor-closed")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        let today = LocalDate(containing: UnixTime(Date().timeIntervalSince1970), in: TimeZone(identifier: zone)!)
+        try directory.write("governor.cfg", Self.governorFile(smtp: smtp.url).replacing("grace = 1s", with: "grace = 1s\nmissed_runs = 1"))
+        try directory.write("schools/calendars/district.cfg", "[Closed]\nteacher training = \(today)\n")
+        try directory.write("schools/shut.cfg", Self.school("shut", probes: ["s1"], start: 3, windows: 2, zone: zone, offset: offset)
+            .replacing("[School]\n", with: "[School]\ncalendar = calendars/district.cfg\n"))
+        try directory.write("schools/open.cfg", Self.school("open", probes: ["o1"], start: 3, windows: 2, zone: zone, offset: offset))
+        let governor = try Executables.built("governor")
+        let check = try runProcess(governor, ["check", "--config", directory.file("governor.cfg")])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("  closed in the next 30 days: \(today) (teacher training)"), "\(check.stdout)")
+        let schedule = try runProcess(governor, ["schedule", "--config", directory.file("governor.cfg"), "--school", "shut"])
+        #expect(schedule.stdout.contains("\(today) closed: teacher training") && !schedule.stdout.contains("run(s),"), "\(schedule.stdout)")
+
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+        // Both schools' windows would be over by 3 + 10 s and their runs judged a second later.
+        for _ in 0..<80 where smtp.messages().isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        try await Task.sleep(for: .seconds(3))
+        let subjects = try smtp.messages().map { try Self.parsed($0)["Subject"] ?? "" }
+        #expect(subjects == ["[governor] DOWN: probe o1 of school open"], "\(server.log)")
+        let shut = try await http.get("\(server.baseURL)/v1/probes/s1").json()
+        #expect(shut["status"] as? String == "NEVER SEEN" && shut["consecutive_missed"] as? Int == 0, "\(shut)")
+        let next = try await http.get("\(server.baseURL)/v1/probes/s1/next", token: "s1-token").json()
+        let runAt = try #require(next["run_at_unix"] as? Int, "\(next)")
+        #expect(LocalDate(containing: UnixTime(runAt), in: TimeZone(identifier: zone)!) > today, "the first run after the closure")
+        let schoolSchedule = try await http.get("\(server.baseURL)/v1/schools/shut/schedule").json()
+        #expect((schoolSchedule["closed_days"] as? [[String: String]]) == [["date": today.description, "label": "teacher training"]])
+    }
+
     @Test("the heartbeat URL is called while all is well, switches to URL/fail with the SMTP error when alert email cannot be delivered, and back")
     func heartbeat() async throws {
         let receiver = try TestHTTPReceiver()
