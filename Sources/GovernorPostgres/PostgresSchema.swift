@@ -75,6 +75,12 @@ enum PostgresSchema {
             "ALTER TABLE alert_states ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0",
             "CREATE INDEX alert_states_on_updated_at ON alert_states (updated_at)",
         ]),
+        ("v13", [
+            """
+            CREATE TABLE cancelled_runs (probe TEXT NOT NULL, run_at BIGINT NOT NULL, school TEXT NOT NULL, reason TEXT NOT NULL,
+                                         cancelled_at BIGINT NOT NULL, PRIMARY KEY (probe, run_at))
+            """,
+        ]),
     ]
 
     /// The names of the migrations applied, in order.

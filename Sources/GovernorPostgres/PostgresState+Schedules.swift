@@ -103,29 +103,54 @@ extension PostgresState: ScheduleStore {
     }
 
     @discardableResult
-    public func dropRuns(of probes: Set<String>, after instant: UnixTime) async throws -> Int {
+    public func dropRuns(of probes: Set<String>, after instant: UnixTime, reason: String, at now: UnixTime) async throws -> Int {
         try await available(within: Self.requestTimeout) { [self] in
             guard !probes.isEmpty else { return 0 }
             let rows = try await client.query("""
-                WITH dropped AS (DELETE FROM runs WHERE probe = ANY(\(Array(probes))) AND run_at > \(instant) RETURNING 1)
-                SELECT count(*) FROM dropped
+                WITH dropped AS (DELETE FROM runs WHERE probe = ANY(\(Array(probes))) AND run_at > \(instant) RETURNING probe, run_at, school),
+                recorded AS (
+                    INSERT INTO cancelled_runs (probe, run_at, school, reason, cancelled_at)
+                    SELECT probe, run_at, school, \(reason), \(now) FROM dropped
+                    ON CONFLICT (probe, run_at) DO UPDATE SET reason = excluded.reason, cancelled_at = excluded.cancelled_at RETURNING 1)
+                SELECT count(*) FROM recorded
                 """, logger: logger)
             for try await count in rows.decode(Int64.self) { return Int(count) }
             return 0
         }
     }
 
-    public func dropRuns(_ runs: [StoredRun]) async throws -> Int {
+    public func dropRuns(_ runs: [StoredRun], reason: String, at now: UnixTime) async throws -> Int {
         try await available(within: Self.requestTimeout) { [self] in
             guard !runs.isEmpty else { return 0 }
             let rows = try await client.query("""
                 WITH dropped AS (
                     DELETE FROM runs USING unnest(\(runs.map(\.probe)), \(runs.map(\.runAt))) AS gone(probe, run_at)
-                    WHERE runs.probe = gone.probe AND runs.run_at = gone.run_at RETURNING 1)
-                SELECT count(*) FROM dropped
+                    WHERE runs.probe = gone.probe AND runs.run_at = gone.run_at RETURNING runs.probe, runs.run_at, runs.school),
+                recorded AS (
+                    INSERT INTO cancelled_runs (probe, run_at, school, reason, cancelled_at)
+                    SELECT probe, run_at, school, \(reason), \(now) FROM dropped
+                    ON CONFLICT (probe, run_at) DO UPDATE SET reason = excluded.reason, cancelled_at = excluded.cancelled_at RETURNING 1)
+                SELECT count(*) FROM recorded
                 """, logger: logger)
             for try await count in rows.decode(Int64.self) { return Int(count) }
             return 0
+        }
+    }
+
+    public func cancelledRuns(probe: String, after instant: UnixTime) async throws -> [CancelledRun] {
+        try await available(within: Self.requestTimeout) { [self] in
+            var cancelled: [CancelledRun] = []
+            let rows = try await client.query("""
+                SELECT run_at, reason FROM cancelled_runs WHERE probe = \(probe) AND run_at > \(instant) ORDER BY run_at
+                """, logger: logger)
+            for try await (runAt, reason) in rows.decode((Int64, String).self) { cancelled.append(CancelledRun(runAt: runAt, reason: reason)) }
+            return cancelled
+        }
+    }
+
+    public func forgetCancelledRuns(before instant: UnixTime) async throws {
+        try await available(within: Self.requestTimeout) { [self] in
+            try await client.query("DELETE FROM cancelled_runs WHERE run_at < \(instant)", logger: logger)
         }
     }
 

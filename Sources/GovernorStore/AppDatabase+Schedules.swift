@@ -134,23 +134,43 @@ extension AppDatabase {
     /// Deletes the runs after `instant` of probes no longer configured (or of schools
     /// no longer loaded); their windows and every other probe's runs stay as they are.
     @discardableResult
-    public func dropRuns(of probes: Set<String>, after instant: UnixTime) async throws -> Int {
+    public func dropRuns(of probes: Set<String>, after instant: UnixTime, reason: String, at now: UnixTime) async throws -> Int {
         guard !probes.isEmpty else { return 0 }
         return try await writer.write { db in
-            try RunRecord.filter(probes.contains(Column("probe")) && Column("runAt") > instant).deleteAll(db)
+            let names = Array(probes)
+            let marks = databaseQuestionMarks(count: names.count)
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO cancelledRun (probe, runAt, school, reason, cancelledAt)
+                SELECT probe, runAt, school, ?, ? FROM run WHERE probe IN (\(marks)) AND runAt > ?
+                """, arguments: StatementArguments([reason, now] as [any DatabaseValueConvertible] + names + [instant]))
+            return try RunRecord.filter(probes.contains(Column("probe")) && Column("runAt") > instant).deleteAll(db)
         }
     }
 
-    public func dropRuns(_ runs: [StoredRun]) async throws -> Int {
+    public func dropRuns(_ runs: [StoredRun], reason: String, at now: UnixTime) async throws -> Int {
         guard !runs.isEmpty else { return 0 }
         return try await writer.write { db in
             var dropped = 0
             for run in runs {
                 try db.execute(sql: "DELETE FROM run WHERE probe = ? AND runAt = ?", arguments: [run.probe, run.runAt])
-                dropped += db.changesCount
+                guard db.changesCount > 0 else { continue }
+                dropped += 1
+                try db.execute(sql: "INSERT OR REPLACE INTO cancelledRun (probe, runAt, school, reason, cancelledAt) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [run.probe, run.runAt, run.school, reason, now])
             }
             return dropped
         }
+    }
+
+    public func cancelledRuns(probe: String, after instant: UnixTime) async throws -> [CancelledRun] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT runAt, reason FROM cancelledRun WHERE probe = ? AND runAt > ? ORDER BY runAt", arguments: [probe, instant])
+                .map { CancelledRun(runAt: $0[0], reason: $0[1]) }
+        }
+    }
+
+    public func forgetCancelledRuns(before instant: UnixTime) async throws {
+        try await writer.write { db in try db.execute(sql: "DELETE FROM cancelledRun WHERE runAt < ?", arguments: [instant]) }
     }
 
     static func scheduledWindow(_ record: WindowRecord, in db: Database) throws -> ScheduledWindow {

@@ -200,6 +200,14 @@ public struct AppDatabase: Sendable {
             try db.execute(sql: "ALTER TABLE alertState ADD COLUMN updatedAt INTEGER NOT NULL DEFAULT 0")
             try db.create(index: "alertState_on_updatedAt", on: "alertState", columns: ["updatedAt"])
         }
+        migrator.registerMigration("v13") { db in
+            // Runs withdrawn after they were stored (a probe moved, a day closed), kept
+            // until they pass so that a probe holding a lease on them learns it.
+            try db.execute(sql: """
+                CREATE TABLE cancelledRun (probe TEXT NOT NULL, runAt INTEGER NOT NULL, school TEXT NOT NULL, reason TEXT NOT NULL,
+                                           cancelledAt INTEGER NOT NULL, PRIMARY KEY (probe, runAt))
+                """)
+        }
         return migrator
     }
 }

@@ -27,14 +27,32 @@ public protocol ScheduleStore: Sendable {
     /// The runs of `probe` in `[from, to)`, in time order.
     func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime]
 
-    /// Deletes the runs after `instant` of the given probes; their windows and every
-    /// other probe's runs stay. Returns how many were deleted.
+    /// Deletes the runs after `instant` of the given probes, recording each as
+    /// cancelled for `reason` at `now`; their windows and every other probe's runs
+    /// stay. Returns how many were deleted.
     @discardableResult
-    func dropRuns(of probes: Set<String>, after instant: UnixTime) async throws -> Int
-    /// Deletes these runs (by probe and time); their windows stay. Returns how many
-    /// were deleted.
+    func dropRuns(of probes: Set<String>, after instant: UnixTime, reason: String, at now: UnixTime) async throws -> Int
+    /// Deletes these runs (by probe and time), recording each as cancelled for
+    /// `reason` at `now`; their windows stay. Returns how many were deleted.
     @discardableResult
-    func dropRuns(_ runs: [StoredRun]) async throws -> Int
+    func dropRuns(_ runs: [StoredRun], reason: String, at now: UnixTime) async throws -> Int
+    /// The cancelled runs of `probe` after `instant`, in time order: what a probe
+    /// holding a lease must forget.
+    func cancelledRuns(probe: String, after instant: UnixTime) async throws -> [CancelledRun]
+    /// Forgets the cancellations of runs before `instant`.
+    func forgetCancelledRuns(before instant: UnixTime) async throws
+}
+
+/// A run that was stored and then withdrawn (its probe left the school, its day was
+/// closed), so that a probe that leased it learns not to run it.
+public struct CancelledRun: Sendable, Equatable {
+    public var runAt: UnixTime
+    public var reason: String
+
+    public init(runAt: UnixTime, reason: String) {
+        self.runAt = runAt
+        self.reason = reason
+    }
 }
 
 extension ScheduleStore {

@@ -38,10 +38,20 @@ struct StateStoreTests {
         #expect(runs.map(\.windowEnd) == [beta.bounds.end, morning.bounds.end, noon.bounds.end, noon.bounds.end])
         #expect(try await store.windows(school: "alpha", startingFrom: noon.bounds.start, before: .max).map(\.scheduled) == [noon])
 
-        #expect(try await store.dropRuns(of: ["p2"], after: 1_795_430_000) == 1)
+        #expect(try await store.dropRuns(of: ["p2"], after: 1_795_430_000, reason: "moved", at: 100) == 1)
         #expect(try await store.runs(probe: "p2", from: 0, before: .max) == [1_795_430_000])
         #expect(try await store.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400, 1_795_440_000])
-        #expect(try await store.dropRuns(of: [], after: 0) == 0)
+        #expect(try await store.dropRuns(of: [], after: 0, reason: "moved", at: 100) == 0)
+
+        // Dropped runs are remembered as cancelled until they pass, for the probes that leased them.
+        let p1 = StoredRun(school: "alpha", probe: "p1", runAt: 1_795_440_000, windowStart: noon.bounds.start, windowEnd: noon.bounds.end)
+        #expect(try await store.dropRuns([p1, p1.with(runAt: 1)], reason: "closed: winter break", at: 101) == 1, "only what is stored")
+        #expect(try await store.cancelledRuns(probe: "p2", after: 0) == [CancelledRun(runAt: 1_795_436_000, reason: "moved")])
+        #expect(try await store.cancelledRuns(probe: "p1", after: 0) == [CancelledRun(runAt: 1_795_440_000, reason: "closed: winter break")])
+        #expect(try await store.cancelledRuns(probe: "p1", after: 1_795_440_000).isEmpty, "only those still to come")
+        try await store.forgetCancelledRuns(before: 1_795_440_000)
+        #expect(try await store.cancelledRuns(probe: "p2", after: 0).isEmpty)
+        #expect(try await store.cancelledRuns(probe: "p1", after: 0).count == 1)
     }
 
     @Test("contacts: the newest of every writer's stays; a run counts as missed only when stored before its time", arguments: Backend.allCases)
@@ -326,6 +336,12 @@ struct StateStoreTests {
 /// How many migrations ``AppDatabase`` has; the PostgreSQL schema has the same names.
 enum PostgresSchemaNames {
     static let count = AppDatabaseTests.allVersions.count
+}
+
+extension StoredRun {
+    func with(runAt: UnixTime) -> StoredRun {
+        StoredRun(school: school, probe: probe, runAt: runAt, windowStart: windowStart, windowEnd: windowEnd)
+    }
 }
 
 extension TestResult {

@@ -5,7 +5,7 @@ extension ConfigLoader {
     static let governorKeys = [
         "schools", "listen", "state", "timezone", "test_duration", "seed", "require_tokens",
         "admin_token_sha256", "results_log", "public_url", "max_output", "request_timeout", "max_connections_per_client",
-        "password_file", "sslmode", "ssl_ca_file",
+        "password_file", "sslmode", "ssl_ca_file", "lease_horizon",
     ]
 
     static func readGovernor(_ document: INIDocument, problems: inout [ConfigProblem]) -> GovernorSettings {
@@ -88,6 +88,7 @@ extension ConfigLoader {
         }
         if let seconds = reader.duration("request_timeout", in: ConfigLimits.requestTimeout) { settings.requestTimeoutSeconds = seconds }
         if let count = reader.integer("max_connections_per_client", in: ConfigLimits.connectionsPerClient) { settings.maxConnectionsPerClient = count }
+        if let horizon = reader.duration("lease_horizon", in: ConfigLimits.leaseHorizon) { settings.leaseHorizonSeconds = horizon }
         if !settings.listen.isLoopback && settings.adminTokenSHA256 == nil {
             reader.warning("'listen' is \(settings.listen), reachable from other machines, and no 'admin_token_sha256' is set: "
                 + "anyone who can reach it can read schedules and results; set one with 'governor token admin'", line: reader.entry("listen")?.line)

@@ -37,6 +37,8 @@ public struct GovernorSettings: Sendable {
     public var requestTimeoutSeconds: Int = 60
     /// How many connections one client address may hold open at once.
     public var maxConnectionsPerClient: Int = 256
+    /// How far ahead a probe may lease its runs (`GET /v1/probes/{id}/runs`).
+    public var leaseHorizonSeconds: Int = 86_400
     /// The `[Alerts]` and `[SSH]` sections as read, for the components that use them.
     public var alerts: INIDocument.Section?
     public var ssh: INIDocument.Section?

@@ -36,6 +36,7 @@ enum APIRoutes {
         ("/healthz", [.get]),
         ("/v1/status", [.get]),
         ("/v1/probes/:id/next", [.get]),
+        ("/v1/probes/:id/runs", [.get]),
         ("/v1/probes/:id/results", [.get, .post]),
         ("/v1/probes/:id", [.get]),
         ("/v1/schools", [.get]),

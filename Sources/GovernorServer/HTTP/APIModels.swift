@@ -138,6 +138,47 @@ struct ResultList: ResponseEncodable, Decodable, Sendable {
     var results: [ResultView]
 }
 
+/// `GET /v1/probes/{id}/runs`: the probe's lease, the announced runs it may run
+/// without asking again, and the runs withdrawn since it leased them.
+struct RunLease: ResponseEncodable, Decodable, Sendable {
+    var probe: String
+    var school: String
+    var serverTime: String
+    var leaseUntil: String
+    var leaseUntilUnix: Int64
+    var runs: [LeasedRun]
+    var cancelled: [Cancelled]
+
+    struct LeasedRun: Codable, Sendable, Equatable {
+        var runAt: String
+        var runAtUnix: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case runAt = "run_at"
+            case runAtUnix = "run_at_unix"
+        }
+    }
+
+    struct Cancelled: Codable, Sendable, Equatable {
+        var runAt: String
+        var runAtUnix: Int64
+        var reason: String
+
+        enum CodingKeys: String, CodingKey {
+            case reason
+            case runAt = "run_at"
+            case runAtUnix = "run_at_unix"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case probe, school, runs, cancelled
+        case serverTime = "server_time"
+        case leaseUntil = "lease_until"
+        case leaseUntilUnix = "lease_until_unix"
+    }
+}
+
 /// The answer to a stored result.
 struct ResultCreated: ResponseEncodable, Decodable, Sendable {
     var id: Int64

@@ -18,6 +18,7 @@ struct ProbeController: Sendable {
 
     func addRoutes(to router: Router<GovernorRequestContext>) {
         router.get("/v1/probes/:id/next", use: next)
+        router.get("/v1/probes/:id/runs", use: lease)
         router.post("/v1/probes/:id/results", use: storeResult)
         router.get("/v1/probes/:id/results", use: listResults)
         router.get("/v1/probes/:id", use: status)
@@ -49,6 +50,42 @@ struct ProbeController: Sendable {
             + "\"school\":\(JSONText.quoted(entry.school)),\"server_time\":\"\(RFC3339.format(milliseconds: Int64((now * 1000).rounded(.down))))\","
             + "\"window_end\":\"\(RFC3339.format(run.windowEnd))\",\"window_start\":\"\(RFC3339.format(run.windowStart))\"}\n"
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The probe's runs up to `horizon` seconds ahead (at most `[Governor]
+    /// lease_horizon`, the default), generating and storing the windows they need:
+    /// a lease the probe keeps on disk and runs through an outage of the governor.
+    /// Every run answered is stored, a fact like every served run; the runs withdrawn
+    /// since (the probe moved, its day closed) are listed apart, for it to forget.
+    @Sendable func lease(request: Request, context: GovernorRequestContext) async throws -> RunLease {
+        let snapshot = live.snapshot
+        let entry = try authenticatedProbe(request, context: context, in: snapshot)
+        let now = clock.now()
+        let nowSeconds = UnixTime(now.rounded(.down))
+        contacts.record(entry.probe.name, at: nowSeconds)
+        let longest = snapshot.governor.leaseHorizonSeconds
+        var horizon = longest
+        if let text = request.uri.queryParameters.get("horizon") {
+            guard let asked = Int(text), asked >= 0 else {
+                throw APIError.badRequest("'horizon' is '\(text)'; expected a whole number of seconds from 0 to \(longest) (lease_horizon)")
+            }
+            horizon = min(asked, longest)
+        }
+        guard let school = snapshot.schools[entry.school] else { throw APIError.notFound("probe '\(entry.probe.name)' has no school") }
+        let until = nowSeconds + UnixTime(horizon)
+        var runs = try await schedule.leasedRuns(of: entry.probe.name, in: school, after: nowSeconds, through: until, seed: snapshot.governor.seed)
+        if runs.isEmpty, let next = try await schedule.nextRun(of: entry.probe.name, in: school, after: nowSeconds, seed: snapshot.governor.seed) {
+            // Nothing within the horizon (a closure, a short horizon): the next run
+            // still comes with it, as /next would answer it.
+            runs = [next]
+        }
+        let leaseUntil = max(until, runs.last?.runAt ?? until)
+        let cancelled = try await database.cancelledRuns(probe: entry.probe.name, after: nowSeconds)
+        return RunLease(
+            probe: entry.probe.name, school: entry.school, serverTime: RFC3339.format(milliseconds: Int64((now * 1000).rounded(.down))),
+            leaseUntil: RFC3339.format(leaseUntil), leaseUntilUnix: leaseUntil,
+            runs: runs.map { RunLease.LeasedRun(runAt: RFC3339.format($0.runAt), runAtUnix: $0.runAt) },
+            cancelled: cancelled.map { RunLease.Cancelled(runAt: RFC3339.format($0.runAt), runAtUnix: $0.runAt, reason: $0.reason) })
     }
 
     /// Stores a probe's result once: a re-send of the same run (or ad-hoc key) answers

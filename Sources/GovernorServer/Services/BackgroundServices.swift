@@ -25,9 +25,14 @@ struct SchedulerService: Service {
         heartbeat.beat(at: clock.seconds)
         await scheduler.generateDueWindows()
         heartbeat.beat(at: clock.seconds)
+        var tidied: UnixTime = .min
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
             await scheduler.generateDueWindows()
             heartbeat.beat(at: clock.seconds)
+            if clock.seconds - tidied >= 3600 {
+                tidied = clock.seconds
+                await scheduler.schedule.forgetCancelledRuns(now: tidied)
+            }
         }
     }
 }

@@ -57,7 +57,8 @@ struct ConfigurationReloader: Sendable {
             school.probes.map(\.name).filter { name in previous.probes[name].map { $0.school != school.name } ?? false }
         }
         do {
-            try await schedule.dropRuns(of: before.subtracting(after).union(moved), after: clock.seconds)
+            try await schedule.dropRuns(of: before.subtracting(after), after: clock.seconds, reason: "removed from the configuration")
+            try await schedule.dropRuns(of: Set(moved), after: clock.seconds, reason: "moved to another school")
         } catch {
             logger.error("cannot drop the runs of removed probes: \(error)")
         }

@@ -117,12 +117,32 @@ actor ScheduleBook {
     /// request waiting for the writer waits milliseconds.
     static let storeBatch = 500
 
-    /// Forgets the future runs of probes that left the configuration.
-    func dropRuns(of probes: Set<String>, after now: UnixTime) async throws {
+    /// Forgets the future runs of probes that left the configuration or their school,
+    /// recording them as cancelled for `reason`.
+    func dropRuns(of probes: Set<String>, after now: UnixTime, reason: String) async throws {
         guard !probes.isEmpty else { return }
         cache.remove(probes: probes)
-        let dropped = try await database.dropRuns(of: probes, after: now)
-        logger.info("dropped the future runs of removed probes", metadata: ["probes": "\(probes.sorted().joined(separator: ","))", "runs": "\(dropped)"])
+        let dropped = try await database.dropRuns(of: probes, after: now, reason: reason, at: now)
+        logger.info("dropped the future runs of probes: \(reason)", metadata: ["probes": "\(probes.sorted().joined(separator: ","))", "runs": "\(dropped)"])
+    }
+
+    /// Forgets cancellations of runs more than a day past: no lease holds them.
+    nonisolated func forgetCancelledRuns(now: UnixTime) async {
+        do {
+            try await database.forgetCancelledRuns(before: now - 86_400)
+        } catch {
+            logger.warning("cannot forget old cancelled runs (retrying in an hour): \(error)")
+        }
+    }
+
+    /// The probe's runs in `(now, until]`, generating and storing the windows they
+    /// need first: what a probe leases. Every run answered is stored, so a fact.
+    func leasedRuns(of probe: String, in school: SchoolConfig, after now: UnixTime, through until: UnixTime, seed: UInt64?) async throws -> [StoredRun] {
+        let days = Int((until - now) / 86_400) + 2
+        for window in school.windows(endingAfter: now, days: days) where window.start <= until {
+            try await generate(window, of: school, now: now, seed: seed)
+        }
+        return cache.upcoming(for: probe, after: now).filter { $0.runAt <= until }
     }
 
     /// Forgets the stored runs after `now` on the days `school` is closed under its
@@ -137,7 +157,10 @@ actor ScheduleBook {
             }
         }
         guard !gone.isEmpty else { return 0 }
-        let dropped = try await database.dropRuns(gone)
+        var dropped = 0
+        for (label, runs) in Dictionary(grouping: gone, by: { school.calendar.closure(on: LocalDate(containing: $0.windowStart, in: school.timeZone)) ?? "" }) {
+            dropped += try await database.dropRuns(runs, reason: "school '\(school.name)' closed: \(label)", at: now)
+        }
         cache.remove(gone)
         logger.info("dropped the runs of closed days no probe was told about", metadata: ["school": "\(school.name)", "runs": "\(dropped)"])
         return dropped
