@@ -22,6 +22,26 @@ public struct GovernorAPI: Sendable {
         public var serverTime: Double
     }
 
+    /// The probe's lease as the governor answered it, with the exchange's clock sample.
+    public struct Lease: Sendable {
+        public var runs: [Int64]
+        public var leaseUntil: Int64
+        /// Runs withdrawn since they were leased: never to be run.
+        public var cancelled: [Int64]
+        public var sentAt: Double
+        public var receivedAt: Double
+        public var serverTime: Double
+
+        public init(runs: [Int64], leaseUntil: Int64, cancelled: [Int64], sentAt: Double = 0, receivedAt: Double = 0, serverTime: Double = 0) {
+            self.runs = runs
+            self.leaseUntil = leaseUntil
+            self.cancelled = cancelled
+            self.sentAt = sentAt
+            self.receivedAt = receivedAt
+            self.serverTime = serverTime
+        }
+    }
+
     public enum Failure: Error, Sendable, CustomStringConvertible {
         case unreachable(String)
         case unauthorized(String)
@@ -66,6 +86,27 @@ public struct GovernorAPI: Sendable {
         return NextRun(runAt: runAt, sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
     }
 
+    /// `GET /v1/probes/{id}/runs?horizon=SECONDS`: the runs up to the horizon (the
+    /// governor may grant less), and those withdrawn since.
+    /// - Parameter timeout: how long the exchange may take (a lease is asked for
+    ///   between runs, and must never make the next one late).
+    public func lease(horizon: Int, timeout: Double = 15) async throws(Failure) -> Lease {
+        let sentAt = WallClock.now()
+        let (status, body) = try await send("GET", "/v1/probes/\(settings.id)/runs?horizon=\(horizon)", body: nil, timeout: timeout)
+        let receivedAt = WallClock.now()
+        guard status == 200 else { throw failure(status, body) }
+        func times(_ value: Any?) -> [Int64]? {
+            (value as? [[String: Any]])?.map { ($0["run_at_unix"] as? NSNumber)?.int64Value ?? -1 }
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+              let runs = times(object["runs"]), let cancelled = times(object["cancelled"]), !(runs + cancelled).contains(-1),
+              let until = (object["lease_until_unix"] as? NSNumber)?.int64Value,
+              let serverText = object["server_time"] as? String, let serverTime = RFC3339.parsePrecise(serverText) else {
+            throw .malformed("expected runs, cancelled, lease_until_unix and server_time in \(body.prefix(200))")
+        }
+        return Lease(runs: runs.sorted(), leaseUntil: until, cancelled: cancelled, sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
+    }
+
     public func report(_ report: ProbeReport) async throws(Failure) {
         let body: String
         do {
@@ -84,7 +125,7 @@ public struct GovernorAPI: Sendable {
         return status == 401 ? .unauthorized(message) : .rejected(status: status, code: object?["error"] as? String, message: message)
     }
 
-    private func send(_ method: String, _ path: String, body: String?) async throws(Failure) -> (Int, String) {
+    private func send(_ method: String, _ path: String, body: String?, timeout: Double = 15) async throws(Failure) -> (Int, String) {
         var request = HTTPClientRequest(url: settings.server + path)
         request.method = HTTPMethod(rawValue: method)
         if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -93,7 +134,8 @@ public struct GovernorAPI: Sendable {
             request.body = .bytes(ByteBuffer(string: body))
         }
         do {
-            let response = try await client.execute(request, timeout: .seconds(15))
+            // The client retries a refused connection until this deadline.
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(max(timeout, 0.5) * 1000)))
             let bytes = try await response.body.collect(upTo: 1 << 20)
             return (Int(response.status.code), String(buffer: bytes))
         } catch {

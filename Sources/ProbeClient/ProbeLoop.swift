@@ -3,8 +3,9 @@ import GovernorCore
 public import Logging
 import Synchronization
 
-/// The probe's life: ask for the next run time, wait for it, run the test, report,
-/// ask again; through outages, restarts and clock trouble.
+/// The probe's life: lease its runs from the governor, wait for the next, run the
+/// test, report, refresh the lease; through outages of the governor (it runs its
+/// leased runs and queues their results), restarts and clock trouble.
 public final class ProbeLoop: Sendable {
     public let settings: ProbeSettings
     private let api: GovernorAPI
@@ -37,6 +38,27 @@ public final class ProbeLoop: Sendable {
 
     public func run() async {
         logger.info("governor-probe \(settings.id) asking \(settings.server)")
+        if settings.leaseSeconds > 0 {
+            // Results are delivered beside the runs, so that a governor that does not
+            // answer (each try may wait out its timeout) never makes a run late.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [self] in
+                    while !isStopping {
+                        await deliverQueued(whenDue: true)
+                        await sleep(seconds: 1)
+                    }
+                }
+                await runOnLease()
+            }
+        } else {
+            await runAskingNext()
+        }
+        await deliverQueued()
+        logger.info("governor-probe stopped")
+    }
+
+    /// With `lease = 0`: asks for the next run before each run.
+    private func runAskingNext() async {
         var backoff = Backoff()
         var lastProblem: String?
         while !isStopping {
@@ -55,39 +77,117 @@ public final class ProbeLoop: Sendable {
                 await sleep(seconds: backoff.next())
                 continue
             }
-            let late = WallClock.now() - next.runAt
-            if late > Self.tooLateSeconds {
-                logger.warning("run time \(RFC3339.format(UnixTime(next.runAt))) is already \(Int(late)) s past; not running it")
-                await sleep(seconds: 1)
-                continue
-            }
-            guard await sleep(until: next.runAt - 0.05) else { break }
-            if WallClock.now() - next.runAt > Self.tooLateSeconds {
-                logger.warning("woke \(Int(WallClock.now() - next.runAt)) s after the run time (suspend or clock step); not running it")
-                continue
-            }
-            await runAndReport(runAt: next.runAt)
+            await runIfOnTime(next.runAt)
         }
-        await deliverQueued()
-        logger.info("governor-probe stopped")
+    }
+
+    /// The lease: at each turn it asks the governor for its runs up to `lease` ahead
+    /// and keeps them on disk; whether or not the governor answered, it runs the next
+    /// leased run at its time. When no leased run is left it stops testing and keeps
+    /// asking, so that a probe forgotten by its governor stops within a lease.
+    private func runOnLease() async {
+        var lease = ProbeLease.load(from: settings.leasePath) ?? ProbeLease()
+        if !lease.runs.isEmpty {
+            logger.info("holding \(lease.runs.count) leased run(s) until \(RFC3339.format(lease.leaseUntil))")
+        }
+        // At most 30 s between asks once no leased run is left: a probe whose governor
+        // returns is testing again within half a minute.
+        var backoff = Backoff(cap: 30)
+        var lastProblem: String?
+        var ranOut = false
+        while !isStopping {
+            var reached = false
+            do {
+                // Asked between runs: never for longer than leaves a second before the next.
+                let budget = lease.next(after: WallClock.now()).map { Double($0) - WallClock.now() - 1 } ?? Self.requestSeconds
+                let answer = try await fetchLease(timeout: min(max(budget, 0.5), Self.requestSeconds))
+                lease = lease.refreshed(by: answer)
+                do {
+                    try lease.save(to: settings.leasePath)
+                } catch {
+                    logger.error("cannot keep the lease at \(settings.leasePath) (it is held in memory): \(error)")
+                }
+                reached = true
+                backoff.reset()
+                lastProblem = nil
+                // The governor answers again: queued results go now, not after their backoff.
+                delivery.withLock { $0.notBefore = 0 }
+            } catch {
+                if error.description != lastProblem {
+                    let holding = lease.next(after: WallClock.now()).map { "; running the leased runs, the next at \(RFC3339.format($0))" } ?? ""
+                    logger.error("\(error.description)\(holding)")
+                    lastProblem = error.description
+                }
+            }
+            let now = WallClock.now()
+            guard let next = lease.next(after: now) else {
+                if !ranOut && !reached && lease.leaseUntil > 0 {
+                    logger.warning("no leased run is left (the lease ends \(RFC3339.format(lease.leaseUntil))); not testing until the governor answers")
+                }
+                ranOut = true
+                await sleep(seconds: reached ? 60 : backoff.next())
+                continue
+            }
+            ranOut = false
+            // Unanswered: ask again meanwhile (each ask ends a second before the run).
+            if !reached {
+                let retryAt = now + backoff.next()
+                if retryAt + 1.5 < Double(next) {
+                    await sleep(until: retryAt)
+                    continue
+                }
+            }
+            await runIfOnTime(Double(next), deliver: false)
+        }
+    }
+
+    /// How long a request to the governor may take.
+    public static let requestSeconds = 15.0
+
+    /// Waits for `runAt` and runs the test, unless the time is already (or wakes up) too far past.
+    private func runIfOnTime(_ runAt: Double, deliver: Bool = true) async {
+        let late = WallClock.now() - runAt
+        if late > Self.tooLateSeconds {
+            logger.warning("run time \(RFC3339.format(UnixTime(runAt))) is already \(Int(late)) s past; not running it")
+            await sleep(seconds: 1)
+            return
+        }
+        guard await sleep(until: runAt - 0.05) else { return }
+        if WallClock.now() - runAt > Self.tooLateSeconds {
+            logger.warning("woke \(Int(WallClock.now() - runAt)) s after the run time (suspend or clock step); not running it")
+            return
+        }
+        await runAndReport(runAt: runAt, deliver: deliver)
+    }
+
+    /// `runs` plus the clock check that every answer allows.
+    public func fetchLease(timeout: Double = ProbeLoop.requestSeconds) async throws(GovernorAPI.Failure) -> GovernorAPI.Lease {
+        let lease = try await api.lease(horizon: settings.leaseSeconds, timeout: timeout)
+        checkClock(sentAt: lease.sentAt, receivedAt: lease.receivedAt, serverTime: lease.serverTime)
+        return lease
     }
 
     /// `next` plus the clock check that every answer allows.
     public func fetchNext() async throws(GovernorAPI.Failure) -> GovernorAPI.NextRun {
         let next = try await api.next()
+        checkClock(sentAt: next.sentAt, receivedAt: next.receivedAt, serverTime: next.serverTime)
+        return next
+    }
+
+    private func checkClock(sentAt: Double, receivedAt: Double, serverTime: Double) {
         let offset = clock.withLock { estimator -> Double? in
-            estimator.add(sentAt: next.sentAt, receivedAt: next.receivedAt, serverTime: next.serverTime)
+            estimator.add(sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
             return estimator.offset
         }
         if let offset, abs(offset) > settings.maxClockOffsetSeconds {
             logger.warning("this probe's clock is \(String(format: "%.3f", -offset)) s off the governor's (more than max_clock_offset, \(settings.maxClockOffsetSeconds) s); check NTP")
         }
-        return next
     }
 
-    /// Runs the test at `runAt` (at once when nil), then delivers or queues its result.
+    /// Runs the test at `runAt` (at once when nil), then queues its result and, with
+    /// `deliver`, delivers the queue.
     @discardableResult
-    public func runAndReport(runAt: Double?) async -> CommandOutcome? {
+    public func runAndReport(runAt: Double?, deliver: Bool = true) async -> CommandOutcome? {
         let scheduled = runAt ?? WallClock.now()
         let command = settings.command.replacing("{probe}", with: settings.id).replacing("{run_at}", with: RFC3339.format(UnixTime(scheduled)))
         let outcome: CommandOutcome
@@ -109,7 +209,7 @@ public final class ProbeLoop: Sendable {
             outputTruncated: outcome.outputTruncated ? true : nil,
             idempotencyKey: runAt == nil ? "run-now-\(UUID().uuidString.lowercased())" : nil)
         keep(report)
-        await deliverQueued()
+        if deliver { await deliverQueued() }
         return outcome
     }
 

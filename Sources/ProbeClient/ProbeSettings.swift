@@ -13,10 +13,18 @@ public struct ProbeSettings: Sendable, Equatable {
     /// How long a result that the governor does not take is retried before it is
     /// moved to the `rejected` folder beside the queue.
     public var queueMaxAgeSeconds: Int = 7 * 86_400
+    /// How far ahead the probe leases its runs, to run them through an outage of the
+    /// governor; 0 asks for the next run only, before each run.
+    public var leaseSeconds: Int = 86_400
+
+    /// Where the lease is kept: beside the result queue.
+    public var leasePath: String {
+        ((queueDirectory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("lease.json")
+    }
 
     public static let defaultPath = "/etc/governor/probe.cfg"
     public static let defaultQueue = "/var/lib/governor-probe/queue"
-    static let keys = ["id", "token", "token_file", "server", "command", "timeout", "max_clock_offset", "queue", "queue_max_age"]
+    static let keys = ["id", "token", "token_file", "server", "command", "timeout", "max_clock_offset", "queue", "queue_max_age", "lease"]
 
     public init(id: String, token: String?, server: String, command: String, timeoutSeconds: Int = 120,
                 maxClockOffsetSeconds: Double = 1, queueDirectory: String = ProbeSettings.defaultQueue) {
@@ -101,6 +109,12 @@ public struct ProbeSettings: Sendable, Equatable {
                 throw ProbeError("\(place("queue_max_age")): 'queue_max_age' is '\(text)'; expected a duration such as 7d, 168h or 30m")
             }
             settings.queueMaxAgeSeconds = seconds
+        }
+        if let text = values["lease"]?.value {
+            guard let seconds = DurationValue.seconds(text), (0...(7 * 86_400)).contains(seconds) else {
+                throw ProbeError("\(place("lease")): 'lease' is '\(text)'; expected a duration from 0 (ask before each run) to 7d, such as 24h")
+            }
+            settings.leaseSeconds = seconds
         }
         return settings
     }

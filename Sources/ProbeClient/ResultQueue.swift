@@ -54,7 +54,7 @@ public struct ResultQueue: Sendable {
     }
 
     /// Written under a temporary name, flushed, and renamed into place.
-    private static func writeAtomically(_ data: Data, to path: String) throws {
+    static func writeAtomically(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp").path
         guard FileManager.default.createFile(atPath: temporary, contents: nil) else {

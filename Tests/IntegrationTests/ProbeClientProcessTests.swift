@@ -20,7 +20,7 @@ struct ProbeClientProcessTests {
     }
 
     /// A probe whose test appends `probe start end` to `log` and takes `seconds`.
-    static func startProbe(_ directory: TemporaryDirectory, id: String, port: Int, log: String, seconds: Double = 0.3) throws -> Subprocess {
+    static func startProbe(_ directory: TemporaryDirectory, id: String, port: Int, log: String, seconds: Double = 0.3, extra: String = "") throws -> Subprocess {
         let config = try directory.write("\(id).cfg", """
             [Probe]
             id = \(id)
@@ -29,7 +29,7 @@ struct ProbeClientProcessTests {
             command = s=$(date +%s.%N); sleep \(seconds); echo "{probe} $s $(date +%s.%N)" >> \(log); echo ran {probe} at {run_at}
             timeout = 10s
             queue = \(directory.file("queue-\(id)"))
-
+            \(extra)
             """)
         return try Subprocess(try Executables.built("governor-probe"), ["run", "--config", config], outputPath: directory.file("\(id).log"))
     }
@@ -136,6 +136,48 @@ struct ProbeClientProcessTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("queue-p1")).filter { $0.hasSuffix(".json") }.isEmpty)
     }
 
+    @Test("a probe with a 1-minute lease runs its leased runs while the governor is stopped, delivers them afterwards, and stops when the lease ends",
+          .timeLimit(.minutes(3)))
+    func leaseThroughAnOutage() async throws {
+        let directory = try TemporaryDirectory("governor-probe-lease")
+        defer { directory.remove() }
+        // Windows of 5 s from 3 s on, for 100 s: more than the lease holds.
+        try Self.writeGovernor(directory, probes: ["p1"], start: 3, windows: 20)
+        let port = try TestSSHServer.freePort()
+        var server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"), port: port)
+        let log = directory.file("runs.txt")
+        let probe = try Self.startProbe(directory, id: "p1", port: port, log: log, extra: "lease = 1m")
+        defer { probe.stop() }
+
+        for _ in 0..<40 where try await results(server, "p1").isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        #expect(try await results(server, "p1").count == 1)
+        let lease = try #require(ProbeLeaseFile.read(directory.file("lease.json")), "the lease is kept on disk beside the queue")
+        server.stop()
+        let stoppedAt = Date().timeIntervalSince1970
+        // The governor stays down past the lease's end: the probe runs what it holds, then stops.
+        for _ in 0..<400 where Date().timeIntervalSince1970 < Double(lease.leaseUntil) + 8 { try await Task.sleep(for: .milliseconds(250)) }
+        let ran = Self.runs(in: log)
+        let duringOutage = ran.filter { $0.start > stoppedAt }
+        #expect(duringOutage.count >= 8, "leased runs ran without the governor: \(ran.count) in all")
+        #expect(ran.allSatisfy { $0.start <= Double(lease.leaseUntil) + 1 }, "nothing after the lease ended (\(lease.leaseUntil)): \(ran.map(\.start))")
+        let held = try #require(ProbeLeaseFile.read(directory.file("lease.json")))
+        #expect(duringOutage.allSatisfy { held.runs.contains(Int64($0.start.rounded(.down))) }, "every run in the outage was a leased run")
+        func said() -> String { (try? String(contentsOfFile: directory.file("p1.log"), encoding: .utf8)) ?? "" }
+        for _ in 0..<160 where !said().contains("no leased run is left") { try await Task.sleep(for: .milliseconds(250)) }
+        #expect(said().contains("no leased run is left"), "\(said())")
+
+        // Back: the queued results arrive, each once, and the probe leases again.
+        server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"), port: port)
+        defer { server.stop() }
+        for _ in 0..<200 where try await results(server, "p1").count < ran.count { try await Task.sleep(for: .milliseconds(250)) }
+        let reported = try await results(server, "p1").compactMap { $0["run_at"] as? String }
+        #expect(reported.count == ran.count && Set(reported).count == reported.count, "\(reported.count) reported of \(ran.count) run")
+        for _ in 0..<200 where (ProbeLeaseFile.read(directory.file("lease.json"))?.leaseUntil ?? 0) <= held.leaseUntil {
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect((ProbeLeaseFile.read(directory.file("lease.json"))?.leaseUntil ?? 0) > held.leaseUntil, "a new lease")
+    }
+
     @Test("a wrong token is explained in plain words; a run time already past is not run")
     func badTokenAndTooLate() async throws {
         let directory = try TemporaryDirectory("governor-probe")
@@ -165,7 +207,8 @@ struct ProbeClientProcessTests {
         defer { stale.stop() }
         try await Task.sleep(for: .seconds(1))
         let marker = directory.file("ran")
-        let config = try directory.write("late.cfg", "[Probe]\nid = p1\nserver = http://127.0.0.1:\(port)\ncommand = touch \(marker)\nqueue = \(directory.file("queue"))\n")
+        // Asking for the next run before each run (lease = 0): the answer is the run time.
+        let config = try directory.write("late.cfg", "[Probe]\nid = p1\nserver = http://127.0.0.1:\(port)\ncommand = touch \(marker)\nqueue = \(directory.file("queue"))\nlease = 0\n")
         let late = try Subprocess(probe, ["run", "--config", config], outputPath: directory.file("late.log"))
         try await Task.sleep(for: .seconds(3))
         late.stop()
@@ -198,5 +241,20 @@ extension ProbeClientProcessTests {
         #expect(Self.runs(in: log).count == 1, "the running test was allowed to finish")
         #expect(try await results(server, "p1").count == 1, "and its result delivered before exiting")
         #expect(FileManager.default.fileExists(atPath: started))
+    }
+}
+
+/// The probe's lease file, as the tests read it.
+struct ProbeLeaseFile: Decodable {
+    var leaseUntil: Int64
+    var runs: [Int64]
+
+    enum CodingKeys: String, CodingKey {
+        case runs
+        case leaseUntil = "lease_until"
+    }
+
+    static func read(_ path: String) -> ProbeLeaseFile? {
+        FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(ProbeLeaseFile.self, from: $0) }
     }
 }

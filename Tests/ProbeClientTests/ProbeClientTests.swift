@@ -57,6 +57,38 @@ struct ProbeClientTests {
         }
     }
 
+    @Test("lease: 24 h by default, 0 to ask before each run; the file sits beside the queue; a bad value names the line")
+    func leaseSettings() throws {
+        let directory = try TemporaryDirectory("governor-probe-lease")
+        defer { directory.remove() }
+        let plain = try directory.write("plain.cfg", "[Probe]\nid = a\nserver = http://x\ncommand = true\nqueue = /var/lib/probe/queue\n")
+        let loaded = try ProbeSettings.load(path: plain, overrides: .init())
+        #expect(loaded.leaseSeconds == 86_400 && loaded.leasePath == "/var/lib/probe/lease.json")
+        let off = try directory.write("off.cfg", "[Probe]\nid = a\nserver = http://x\ncommand = true\nlease = 0\n")
+        #expect(try ProbeSettings.load(path: off, overrides: .init()).leaseSeconds == 0)
+        let bad = try directory.write("bad.cfg", "[Probe]\nid = a\nserver = http://x\ncommand = true\nlease = 30d\n")
+        #expect { try ProbeSettings.load(path: bad, overrides: .init()) } throws: { error in
+            (error as? ProbeError)?.message.hasPrefix("\(bad):5: 'lease' is '30d'") == true
+        }
+    }
+
+    @Test("a refreshed lease: the answer is the truth up to its end; runs held beyond it stay unless cancelled; on disk atomically")
+    func leaseRefresh() throws {
+        let held = ProbeLease(leaseUntil: 1_000, runs: [100, 400, 700, 900])
+        let answer = GovernorAPI.Lease(runs: [450, 500], leaseUntil: 600, cancelled: [400, 900])
+        let refreshed = held.refreshed(by: answer)
+        #expect(refreshed == ProbeLease(leaseUntil: 1_000, runs: [450, 500, 700]))
+        #expect(refreshed.next(after: 450) == 500 && refreshed.next(after: 700) == nil && refreshed.hasRunOut(at: 700))
+
+        let directory = try TemporaryDirectory("governor-probe-lease-file")
+        defer { directory.remove() }
+        let path = directory.file("lease.json")
+        #expect(ProbeLease.load(from: path) == nil)
+        try refreshed.save(to: path)
+        #expect(ProbeLease.load(from: path) == refreshed)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["lease.json"], "no temporary file left")
+    }
+
     @Test("a command that outlives its timeout is stopped with its whole process group")
     func timeout() throws {
         let directory = try TemporaryDirectory("governor-probe-run")

@@ -25,13 +25,13 @@ struct SchedulerService: Service {
         heartbeat.beat(at: clock.seconds)
         await scheduler.generateDueWindows()
         heartbeat.beat(at: clock.seconds)
-        var tidied: UnixTime = .min
+        var tidied: UnixTime?
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
             await scheduler.generateDueWindows()
             heartbeat.beat(at: clock.seconds)
-            if clock.seconds - tidied >= 3600 {
+            if tidied.map({ clock.seconds - $0 >= 3600 }) ?? true {
                 tidied = clock.seconds
-                await scheduler.schedule.forgetCancelledRuns(now: tidied)
+                await scheduler.schedule.forgetCancelledRuns(now: clock.seconds)
             }
         }
     }
