@@ -68,7 +68,7 @@ struct GovernorComponents: Sendable {
             // one without a presence lease.
             _ = try await database.holdLease(PresenceLease.name(of: instance), holder: instance, seconds: PresenceLease.seconds, at: clock.seconds)
         }
-        try await schedule.load(now: clock.seconds)
+        try await schedule.load(now: clock.seconds, schools: live.snapshot.configuration.schools)
         contacts.load(try await database.contacts())
         latest.load(try await database.latestResults())
     }

@@ -136,6 +136,50 @@ struct GovernorCLITests {
 
 @Suite("governor token")
 struct TokenCommandTests {
+    @Test("schedule --json with max_concurrent_tests: 1,000 school files drawn together never exceed the cap; check refuses a cap they cannot meet")
+    func fleetCap() throws {
+        let directory = try TemporaryDirectory("governor-cap")
+        defer { directory.remove() }
+        for index in 0..<1000 {
+            try directory.write(String(format: "schools/s%04d.cfg", index), """
+                [School]
+                timezone = UTC
+                [Timing]
+                boundaries = 0800 1200 1600
+                runs_per_period = 2
+                delay = 1m
+                test_duration = 35s
+                overnight = no
+                [Probes]
+                ids = s\(index)-a s\(index)-b
+                """)
+        }
+        func config(_ cap: Int) throws -> String {
+            try directory.write("governor.cfg", "[Governor]\nschools = schools\nrequire_tokens = no\nmax_concurrent_tests = \(cap)\n")
+        }
+        // 140,000 test-seconds in each 4-hour window: 9.7 at once on average.
+        let result = try runProcess(try Executables.built("governor"), ["schedule", "--json", "--config", try config(12), "--date", "2026-12-07", "--seed", "5"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = try JSONDecoder().decode(ScheduleDocument.self, from: Data(result.stdout.utf8))
+        #expect(document.schools.count == 1000)
+        var load = FleetLoad()
+        var runs = 0
+        for school in document.schools {
+            for window in school.windows {
+                for run in window.runs {
+                    load.add(runAt: try #require(RFC3339.parse(run.runAt)), duration: school.testDurationSeconds)
+                    runs += 1
+                }
+            }
+        }
+        #expect(runs == 1000 * 2 * 4, "every test placed")
+        #expect(load.dailyPeaks().map(\.peak).max() ?? 0 <= 12, "\(load.dailyPeaks())")
+
+        let check = try runProcess(try Executables.built("governor"), ["check", "--config", try config(5)])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("governor.cfg:4: error: max_concurrent_tests = 5 cannot be met") && check.stderr.contains("at least 10"), "\(check.stderr)")
+    }
+
     @Test("prints a 256-bit token and the token_sha256 line that matches it")
     func token() throws {
         let result = try runProcess(Executables.built("governor"), ["token", "school-7"])

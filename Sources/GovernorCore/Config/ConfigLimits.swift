@@ -31,6 +31,8 @@ public enum ConfigLimits {
     public static let port = 1...65_535
     /// `[Governor] request_timeout`: headers and body of one request.
     public static let requestTimeout = 1...600
+    /// `[Governor] max_concurrent_tests`.
+    public static let concurrentTests = 1...1_000_000
     /// `[Governor] lease_horizon`: how far ahead a probe may lease its runs.
     public static let leaseHorizon = 60...(7 * 86_400)
     /// `[Governor] max_connections_per_client`.

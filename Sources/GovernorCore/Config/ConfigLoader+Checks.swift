@@ -13,6 +13,42 @@ extension ConfigLoader {
         }
     }
 
+    /// Whether the fleet's tests can fit under `[Governor] max_concurrent_tests`: for
+    /// every span from a window's start to a window's end (on the schools' dates of
+    /// `instant`), the tests of the windows inside it need no more test-seconds than
+    /// the cap gives in it. A necessary condition: generation may still, rarely,
+    /// find a window without room, and says so then.
+    /// - Returns: the error naming the busiest span, its need and what the cap gives.
+    static func capProblem(of schools: [SchoolConfig], governor: GovernorSettings, file: String, at instant: UnixTime) -> ConfigProblem? {
+        guard let cap = governor.maxConcurrentTests else { return nil }
+        struct Span: Hashable { var start: UnixTime; var end: UnixTime }
+        var need: [Span: (seconds: Int, tests: Int)] = [:]
+        for school in schools where school.testsPerWindow > 0 {
+            let date = LocalDate(containing: instant, in: school.timeZone)
+            for window in SchoolClock.windows(of: school.timing, on: date, in: school.timeZone) {
+                let seconds = school.testsPerWindow.multipliedReportingOverflow(by: school.timing.testDurationSeconds).partialValue
+                need[Span(start: window.start, end: window.end), default: (0, 0)].seconds += seconds
+                need[Span(start: window.start, end: window.end), default: (0, 0)].tests += school.testsPerWindow
+            }
+        }
+        let spans = need.keys.sorted { ($0.end, $0.start) < ($1.end, $1.start) }
+        for from in Set(spans.map(\.start)).sorted() {
+            var seconds = 0, tests = 0
+            for span in spans where span.start >= from {
+                seconds += need[span]!.seconds
+                tests += need[span]!.tests
+                let available = cap.multipliedReportingOverflow(by: Int(span.end - from)).partialValue
+                guard seconds > available else { continue }
+                let least = (seconds + Int(span.end - from) - 1) / Int(span.end - from)
+                return .error(file, line: governor.maxConcurrentTestsLine,
+                    "max_concurrent_tests = \(cap) cannot be met: the windows within \(RFC3339.format(from)) to \(RFC3339.format(span.end)) hold "
+                    + "\(tests) test(s) of \(seconds) test-seconds in all, but \(cap) test(s) at a time give \(available) test-seconds there; "
+                    + "raise max_concurrent_tests to at least \(least), or spread the schools' boundaries")
+            }
+        }
+        return nil
+    }
+
     /// Probe names and push hosts must be unique across schools; a later school that
     /// reuses one (or a school name) is refused, naming both files.
     static func rejectClashes(_ schools: [SchoolConfig]) -> ([SchoolConfig], [ConfigProblem]) {

@@ -5,7 +5,7 @@ extension ConfigLoader {
     static let governorKeys = [
         "schools", "listen", "state", "timezone", "test_duration", "seed", "require_tokens",
         "admin_token_sha256", "results_log", "public_url", "max_output", "request_timeout", "max_connections_per_client",
-        "password_file", "sslmode", "ssl_ca_file", "lease_horizon",
+        "password_file", "sslmode", "ssl_ca_file", "lease_horizon", "max_concurrent_tests",
     ]
 
     static func readGovernor(_ document: INIDocument, problems: inout [ConfigProblem]) -> GovernorSettings {
@@ -89,6 +89,10 @@ extension ConfigLoader {
         if let seconds = reader.duration("request_timeout", in: ConfigLimits.requestTimeout) { settings.requestTimeoutSeconds = seconds }
         if let count = reader.integer("max_connections_per_client", in: ConfigLimits.connectionsPerClient) { settings.maxConnectionsPerClient = count }
         if let horizon = reader.duration("lease_horizon", in: ConfigLimits.leaseHorizon) { settings.leaseHorizonSeconds = horizon }
+        if let cap = reader.integer("max_concurrent_tests", in: ConfigLimits.concurrentTests) {
+            settings.maxConcurrentTests = cap
+            settings.maxConcurrentTestsLine = reader.entry("max_concurrent_tests")?.line
+        }
         if !settings.listen.isLoopback && settings.adminTokenSHA256 == nil {
             reader.warning("'listen' is \(settings.listen), reachable from other machines, and no 'admin_token_sha256' is set: "
                 + "anyone who can reach it can read schedules and results; set one with 'governor token admin'", line: reader.entry("listen")?.line)

@@ -50,6 +50,11 @@ public enum ConfigLoader {
             problems.append(.warning(path, "no school is configured: add [Timing] and [Probes] to this file, or set 'schools' in [Governor] to a directory of school files"))
         }
         let (unique, clashes) = rejectClashes(schools)
+        // A cap the fleet cannot meet is governor.cfg's error: it is not started on,
+        // and a reload keeps the configuration in force.
+        if let capProblem = capProblem(of: unique, governor: governor, file: path, at: UnixTime(Date().timeIntervalSince1970)) {
+            throw ConfigurationError(problems: problems + clashes + [capProblem])
+        }
         var configuration = Configuration(governor: governor, schools: unique, problems: problems + clashes)
         configuration.loadedSources = loadedSources
         configuration.keptFromLastGood = keptFromLastGood

@@ -37,6 +37,10 @@ public struct GovernorSettings: Sendable {
     public var requestTimeoutSeconds: Int = 60
     /// How many connections one client address may hold open at once.
     public var maxConnectionsPerClient: Int = 256
+    /// At most this many tests of the whole fleet at any instant; nil: no cap.
+    public var maxConcurrentTests: Int?
+    /// Where it is set, for the error when the fleet cannot fit under it.
+    public var maxConcurrentTestsLine: Int?
     /// How far ahead a probe may lease its runs (`GET /v1/probes/{id}/runs`).
     public var leaseHorizonSeconds: Int = 86_400
     /// The `[Alerts]` and `[SSH]` sections as read, for the components that use them.

@@ -43,6 +43,18 @@ public struct ScheduleError: Error, Sendable, CustomStringConvertible {
         description = "\(school.file): error: " + Feasibility.message(
             school: school.name, window: label, school.probes.count, school.timing, needed: needed, available: available)
     }
+
+    /// The window's tests find no room under the fleet-wide cap.
+    init(school: SchoolConfig, window: WindowBounds, cap: Int) {
+        self.school = school.name
+        self.file = school.file
+        self.window = window
+        needed = school.testsPerWindow * school.timing.testDurationSeconds
+        available = Int(window.seconds)
+        description = "\(school.file): error: school '\(school.name)': the \(school.testsPerWindow) test(s) of the window at \(window.startBoundary) on "
+            + "\(window.localDate) (\(RFC3339.format(window.start)) to \(RFC3339.format(window.end))) find no room under max_concurrent_tests = \(cap): "
+            + "the fleet's other tests fill it; raise the cap or move the school's boundaries"
+    }
 }
 
 /// Draws run times for a school's windows.
@@ -83,14 +95,73 @@ public enum ScheduleGenerator {
         }
     }
 
+    /// Like ``runs(probes:runsPerPeriod:slotSeconds:windowStart:windowSeconds:using:)``
+    /// under a fleet-wide cap: every test must start where `gate` allows.
+    ///
+    /// It first draws placements as the uncapped generator does and keeps the first
+    /// the gate allows whole, so that while the cap leaves room the runs are exactly
+    /// as uniform as without it (uniform over the placements the cap allows). When
+    /// ``cappedAttempts`` draws are refused, it places the tests one after the other,
+    /// each uniformly among the starts still allowed that leave room for the rest:
+    /// not uniform, but within the cap. Nil when even that finds no room.
+    public static func runs<Generator: RandomNumberGenerator>(
+        probes: [String], runsPerPeriod: Int, slotSeconds: Int,
+        windowStart: UnixTime, windowSeconds: Int64, gate: CapGate, using generator: inout Generator
+    ) -> [ScheduledRun]? {
+        for _ in 0..<cappedAttempts {
+            guard let drawn = runs(probes: probes, runsPerPeriod: runsPerPeriod, slotSeconds: slotSeconds,
+                                   windowStart: windowStart, windowSeconds: windowSeconds, using: &generator) else { return nil }
+            if drawn.allSatisfy({ gate.allows(offset: $0.runAt - windowStart) }) { return drawn }
+        }
+        let count = probes.count * runsPerPeriod
+        let free = windowSeconds - Int64(count) * Int64(slotSeconds)
+        guard free >= 0, count > 0 else { return count == 0 ? [] : nil }
+        // The latest start of each test that still leaves allowed starts for the tests
+        // after it, from the last test back: with these bounds the forward pass below
+        // never paints itself into a corner, so it finds a placement whenever one exists.
+        let slot = Int64(slotSeconds)
+        var latest = [Int64](repeating: 0, count: count)
+        var bound = free + Int64(count - 1) * slot
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            bound = min(bound, free + Int64(index) * slot)
+            var candidate = bound
+            while candidate >= Int64(index) * slot && !gate.allows(offset: candidate) { candidate -= 1 }
+            guard candidate >= Int64(index) * slot else { return nil }
+            latest[index] = candidate
+            bound = candidate - slot
+        }
+        var starts: [Int64] = []
+        var earliest: Int64 = 0
+        for index in 0..<count {
+            let allowed = (earliest...latest[index]).filter { gate.allows(offset: $0) }
+            guard let pick = allowed.randomElement(using: &generator) else { return nil }
+            starts.append(pick)
+            earliest = pick + slot
+        }
+        var order: [Int] = []
+        var round = Array(probes.indices)
+        for _ in 0..<runsPerPeriod {
+            for index in round.indices { round[index] = index }
+            generator.shuffle(&round)
+            order += round
+        }
+        return starts.indices.map { ScheduledRun(probe: probes[order[$0]], runAt: windowStart + starts[$0]) }
+    }
+
+    /// How many uncapped draws a capped window tries before placing tests one by one.
+    public static let cappedAttempts = 64
+
     /// The schedule of one of `school`'s windows.
     ///
     /// - Parameter seed: when set, the result is a pure function of the seed, the
     ///   school's name, the window's start and the school's schedule fingerprint;
     ///   otherwise the system's random generator is used.
     /// - Throws: ``ScheduleError`` when the window is too short for its tests.
-    public static func window(_ bounds: WindowBounds, of school: SchoolConfig, seed: UInt64?) throws(ScheduleError) -> ScheduledWindow {
-        try window(bounds, of: school, fingerprintHash: seed.map { _ in fingerprintHash(of: school) }, seed: seed)
+    /// - Parameter cap: with `[Governor] max_concurrent_tests`, the fleet's tests
+    ///   stored so far and the cap: the window's tests keep within it.
+    public static func window(_ bounds: WindowBounds, of school: SchoolConfig, seed: UInt64?,
+                              cap: (load: FleetLoad, limit: Int)? = nil) throws(ScheduleError) -> ScheduledWindow {
+        try window(bounds, of: school, fingerprintHash: seed.map { _ in fingerprintHash(of: school) }, seed: seed, cap: cap)
     }
 
     /// The schedules of the windows of `school` that start on `date` (a local date).
@@ -103,22 +174,29 @@ public enum ScheduleGenerator {
         return windows
     }
 
-    static func window(_ bounds: WindowBounds, of school: SchoolConfig, fingerprintHash: UInt64?, seed: UInt64?) throws(ScheduleError) -> ScheduledWindow {
+    static func window(_ bounds: WindowBounds, of school: SchoolConfig, fingerprintHash: UInt64?, seed: UInt64?,
+                       cap: (load: FleetLoad, limit: Int)? = nil) throws(ScheduleError) -> ScheduledWindow {
         let names = school.probes.map(\.name)
         let timing = school.timing
-        let placed: [ScheduledRun]?
+        var generator: Xoshiro256StarStar
         if let seed, let fingerprintHash {
-            var generator = Xoshiro256StarStar(seed: windowSeed(seed: seed, fingerprintHash: fingerprintHash, windowStart: bounds.start))
-            placed = runs(probes: names, runsPerPeriod: timing.runsPerPeriod, slotSeconds: timing.slotSeconds,
-                          windowStart: bounds.start, windowSeconds: bounds.seconds, using: &generator)
+            generator = Xoshiro256StarStar(seed: windowSeed(seed: seed, fingerprintHash: fingerprintHash, windowStart: bounds.start))
         } else {
             // One call to the system's generator per window seeds a fast one: the
             // system generator is a system call per number, ten times slower overall.
             var system = SystemRandomNumberGenerator()
-            var generator = Xoshiro256StarStar(drawingFrom: &system)
-            placed = runs(probes: names, runsPerPeriod: timing.runsPerPeriod, slotSeconds: timing.slotSeconds,
-                          windowStart: bounds.start, windowSeconds: bounds.seconds, using: &generator)
+            generator = Xoshiro256StarStar(drawingFrom: &system)
         }
+        let placed: [ScheduledRun]?
+        if let cap {
+            let gate = CapGate(load: cap.load, cap: cap.limit, window: bounds, duration: timing.testDurationSeconds)
+            placed = runs(probes: names, runsPerPeriod: timing.runsPerPeriod, slotSeconds: timing.slotSeconds,
+                          windowStart: bounds.start, windowSeconds: bounds.seconds, gate: gate, using: &generator)
+            guard let placed else { throw ScheduleError(school: school, window: bounds, cap: cap.limit) }
+            return ScheduledWindow(bounds: bounds, runs: placed)
+        }
+        placed = runs(probes: names, runsPerPeriod: timing.runsPerPeriod, slotSeconds: timing.slotSeconds,
+                      windowStart: bounds.start, windowSeconds: bounds.seconds, using: &generator)
         guard let placed else {
             throw ScheduleError(school: school, window: bounds, needed: school.testsPerWindow * timing.slotSeconds)
         }

@@ -15,6 +15,8 @@ struct DashboardController: Sendable {
     let status: FleetStatus
     let database: any StateStore
     let metrics: GovernorMetrics
+    /// The stored schedule's daily peaks of tests at once, for `/metrics`.
+    let schedule: ScheduleBook
     let renderer = DashboardRenderer(refreshSeconds: 30)
     /// How many results the school page lists with their output.
     static let schoolPageResults = 30
@@ -68,6 +70,7 @@ struct DashboardController: Sendable {
     @Sendable func metrics(request: Request, context: GovernorRequestContext) async throws -> Response {
         try Authorization.requireOperator(request, snapshot: live.snapshot)
         metrics.updateGauges(try await status.summary())
+        metrics.updatePeakConcurrency(await schedule.dailyPeaks())
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }

@@ -1,3 +1,4 @@
+import GovernorCore
 import GovernorDashboard
 import Metrics
 import Prometheus
@@ -126,6 +127,14 @@ final class GovernorMetrics: Sendable {
         }
         Metrics.Gauge(label: "governor_schools", factory: factory).record(summary.schools)
         Metrics.Gauge(label: "governor_outbox_messages", factory: factory).record(summary.outboxPending)
+    }
+
+    /// The most tests of the fleet running at once on each UTC day the stored
+    /// schedule holds (what `max_concurrent_tests` caps).
+    func updatePeakConcurrency(_ peaks: [(day: LocalDate, peak: Int)]) {
+        for (day, peak) in peaks {
+            Metrics.Gauge(label: "governor_tests_peak_concurrent", dimensions: [("day", day.description)], factory: factory).record(peak)
+        }
     }
 
     /// The Prometheus text exposition format, version 0.0.4.

@@ -23,6 +23,11 @@ actor ScheduleBook {
     /// at a closed school again until its horizon reaches past this (a weekend, for a
     /// fleet open on weekdays, costs nothing), unless a reload changes the calendar.
     private var closedThrough: [String: (calendar: SchoolCalendar, end: UnixTime)] = [:]
+    /// The fleet's stored tests at each second: what `max_concurrent_tests` caps,
+    /// and the daily peaks `/metrics` shows.
+    private var load = FleetLoad()
+    /// Each school's test duration, for the runs read at start-up.
+    private var durations: [String: Int] = [:]
     /// Windows that could not be generated (too short on a DST day), reported once.
     private var refused: Set<WindowKey> = []
 
@@ -41,9 +46,18 @@ actor ScheduleBook {
     }
 
     /// Reads what is stored: how far each school is generated, and the runs to come.
-    func load(now: UnixTime) async throws {
+    func load(now: UnixTime, schools: [SchoolConfig]) async throws {
         generatedThrough = try await database.generatedThrough()
-        cache.insert(try await database.runs(from: now + 1))
+        let runs = try await database.runs(from: now + 1)
+        cache.insert(runs)
+        durations = Dictionary(schools.map { ($0.name, $0.timing.testDurationSeconds) }, uniquingKeysWith: { first, _ in first })
+        for run in runs { load.add(runAt: run.runAt, duration: durations[run.school] ?? 0) }
+    }
+
+    /// Each UTC day's peak of tests running at once, over the stored runs this
+    /// governor knows (its own and those it read at start-up).
+    func dailyPeaks() -> [(day: LocalDate, peak: Int)] {
+        load.dailyPeaks()
     }
 
     /// The probe's earliest stored run strictly after `now`, without waiting.
@@ -53,10 +67,10 @@ actor ScheduleBook {
 
     /// The probe's earliest run strictly after `now`, generating the school's next
     /// windows when none is stored yet; nil when none comes within the lookahead.
-    func nextRun(of probe: String, in school: SchoolConfig, after now: UnixTime, seed: UInt64?) async throws -> StoredRun? {
+    func nextRun(of probe: String, in school: SchoolConfig, after now: UnixTime, seed: UInt64?, cap: Int? = nil) async throws -> StoredRun? {
         if let run = cache.next(for: probe, after: now) { return run }
         for window in school.windows(endingAfter: now, openDays: Self.lookaheadDays) {
-            try await generate(window, of: school, now: now, seed: seed)
+            try await generate(window, of: school, now: now, seed: seed, cap: cap)
             if let run = cache.next(for: probe, after: now) { return run }
         }
         return nil
@@ -69,14 +83,15 @@ actor ScheduleBook {
     /// - Returns: the schools whose windows could not be stored, with the error; and
     ///   the first instant at which a pass with the same horizons has anything to do
     ///   (at or before now when a school is still due: a store that failed).
-    func generateDueWindows(of schools: [(school: SchoolConfig, horizon: UnixTime)], now: UnixTime, seed: UInt64?) async
+    func generateDueWindows(of schools: [(school: SchoolConfig, horizon: UnixTime)], now: UnixTime, seed: UInt64?, cap: Int? = nil) async
         -> (failures: [(String, any Error)], nextDue: UnixTime) {
+        load.forget(before: now - 86_400)
         var due: [(school: SchoolConfig, window: ScheduledWindow)] = []
         for (school, horizon) in schools where considered(school) <= horizon {
             for bounds in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: 1)
             where bounds.start <= horizon && bounds.start >= generatedThrough[school.name, default: .min] {
                 if school.calendar.isOpen(on: bounds.localDate) {
-                    if let window = draw(bounds, of: school, seed: seed) { due.append((school, window)) }
+                    if let window = draw(bounds, of: school, seed: seed, cap: cap) { due.append((school, window)) }
                 } else {
                     closedThrough[school.name] = (school.calendar, max(bounds.end, closedThrough[school.name]?.end ?? .min))
                 }
@@ -88,8 +103,9 @@ actor ScheduleBook {
             do {
                 let stored = try await database.storeWindows(
                     batch.map { NewWindow(school: $0.school.name, window: $0.window, fingerprint: $0.school.scheduleFingerprint) }, generatedAt: now)
-                for (entry, window) in zip(batch, stored) { remember(window, of: entry.school.name, now: now) }
+                for (entry, window) in zip(batch, stored) { remember(window, of: entry.school, drawn: entry.window, now: now) }
             } catch {
+                for entry in batch { count(entry.window, of: entry.school, sign: -1) }
                 var named: Set<String> = []
                 failures += batch.filter { named.insert($0.school.name).inserted }.map { ($0.school.name, error) }
             }
@@ -137,10 +153,11 @@ actor ScheduleBook {
 
     /// The probe's runs in `(now, until]`, generating and storing the windows they
     /// need first: what a probe leases. Every run answered is stored, so a fact.
-    func leasedRuns(of probe: String, in school: SchoolConfig, after now: UnixTime, through until: UnixTime, seed: UInt64?) async throws -> [StoredRun] {
+    func leasedRuns(of probe: String, in school: SchoolConfig, after now: UnixTime, through until: UnixTime, seed: UInt64?,
+                    cap: Int? = nil) async throws -> [StoredRun] {
         let days = Int((until - now) / 86_400) + 2
         for window in school.windows(endingAfter: now, days: days) where window.start <= until {
-            try await generate(window, of: school, now: now, seed: seed)
+            try await generate(window, of: school, now: now, seed: seed, cap: cap)
         }
         return cache.upcoming(for: probe, after: now).filter { $0.runAt <= until }
     }
@@ -149,6 +166,7 @@ actor ScheduleBook {
     /// calendar, except those a probe was told about (`announced`): those are facts,
     /// kept, and not judged. Called when a reload changes a school's calendar.
     /// - Returns: how many runs were dropped.
+    @discardableResult
     func dropClosedRuns(of school: SchoolConfig, after now: UnixTime, announced: (StoredRun) -> Bool) async throws -> Int {
         var gone: [StoredRun] = []
         for probe in school.probes {
@@ -180,16 +198,27 @@ actor ScheduleBook {
         return (start, end, stored, ungenerated)
     }
 
-    private func generate(_ bounds: WindowBounds, of school: SchoolConfig, now: UnixTime, seed: UInt64?) async throws {
-        guard bounds.start >= generatedThrough[school.name, default: .min], school.calendar.isOpen(on: bounds.localDate), let window = draw(bounds, of: school, seed: seed) else { return }
-        let stored = try await database.storeWindow(school: school.name, window, fingerprint: school.scheduleFingerprint, generatedAt: now)
-        remember(stored, of: school.name, now: now)
+    private func generate(_ bounds: WindowBounds, of school: SchoolConfig, now: UnixTime, seed: UInt64?, cap: Int?) async throws {
+        guard bounds.start >= generatedThrough[school.name, default: .min], school.calendar.isOpen(on: bounds.localDate),
+              let window = draw(bounds, of: school, seed: seed, cap: cap) else { return }
+        let stored: ScheduledWindow
+        do {
+            stored = try await database.storeWindow(school: school.name, window, fingerprint: school.scheduleFingerprint, generatedAt: now)
+        } catch {
+            count(window, of: school, sign: -1)
+            throw error
+        }
+        remember(stored, of: school, drawn: window, now: now)
     }
 
-    /// The window's schedule, or nil when it cannot be drawn (reported once).
-    private func draw(_ bounds: WindowBounds, of school: SchoolConfig, seed: UInt64?) -> ScheduledWindow? {
+    /// The window's schedule, or nil when it cannot be drawn (reported once). It is
+    /// counted in the fleet's load at once, so that the next window drawn (before
+    /// either is stored) keeps under the cap with it.
+    private func draw(_ bounds: WindowBounds, of school: SchoolConfig, seed: UInt64?, cap: Int?) -> ScheduledWindow? {
         do {
-            return try ScheduleGenerator.window(bounds, of: school, seed: seed)
+            let window = try ScheduleGenerator.window(bounds, of: school, seed: seed, cap: cap.map { (load, $0) })
+            count(window, of: school, sign: 1)
+            return window
         } catch {
             if refused.insert(WindowKey(school: school.name, start: bounds.start)).inserted {
                 logger.error("\(error.description)")
@@ -198,9 +227,20 @@ actor ScheduleBook {
         }
     }
 
+    private func count(_ window: ScheduledWindow, of school: SchoolConfig, sign: Int) {
+        durations[school.name] = school.timing.testDurationSeconds
+        for run in window.runs { load.add(runAt: run.runAt, duration: school.timing.testDurationSeconds, sign: sign) }
+    }
+
     /// A window as stored (by this call or an earlier one): its future runs become
     /// answers, and the school is generated through its end.
-    private func remember(_ stored: ScheduledWindow, of school: String, now: UnixTime) {
+    private func remember(_ stored: ScheduledWindow, of config: SchoolConfig, drawn: ScheduledWindow, now: UnixTime) {
+        let school = config.name
+        if stored != drawn {
+            // Another request or governor stored its version first: count that one.
+            count(drawn, of: config, sign: -1)
+            count(stored, of: config, sign: 1)
+        }
         metrics.runsScheduled(count: stored.runs.count)
         generatedThrough[school] = max(generatedThrough[school, default: .min], stored.bounds.end)
         cache.insert(stored.runs.filter { $0.runAt > now }.map {
