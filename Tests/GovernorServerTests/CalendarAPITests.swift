@@ -35,6 +35,8 @@ struct CalendarAPITests {
             let status = try await client.get("/v1/status").json()
             let today = ((status["schools"] as? [[String: Any]])?.first?["today"]) as? [String: Any]
             #expect(today?["closed"] as? String == "closed", "\(status)")
+            #expect(String(buffer: try await client.get("/schools/alpha").body).contains("\(Self.today) · closed: closed"))
+            #expect(String(buffer: try await client.get("/").body).contains("closed today: closed"))
 
             // The whole day passes; p2 never calls. Nothing is missed, nothing is sent.
             var judged = try await parts.alertService.evaluate(nil)
@@ -76,5 +78,27 @@ struct CalendarAPITests {
             let runs = ((((day["schools"] as? [[String: Any]])?.first?["today"]) as? [String: Any])?["runs"]) as? [[String: Any]]
             #expect(runs?.compactMap { $0["outcome"] as? String } == ["closed"], "\(runs ?? [])")
         }
+    }
+
+    @Test("a probe DOWN when a closure starts stays DOWN without reminders on the closed day; they resume after it")
+    func noRemindersWhileClosed() async throws {
+        let alerts = "[Alerts]\nsmtp = smtp://127.0.0.1:9\nfrom = governor@example.org\nto = noc@example.org\nmissed_runs = 1\nrepeat = 1h\n"
+        // Closed on Tuesday 2026-11-24; the clock starts on Monday at 08:30.
+        let governor = try await TestGovernor(governor: alerts, school: Self.closedSchool("closed = 2026-11-24"))
+        defer { governor.remove() }
+        let parts = governor.parts
+        var judged = try await parts.alertService.evaluate(nil)
+        var queuedAt: [Int: Int] = [:]  // hours after the start → messages queued by then
+        for step in 1...(48 * 6) {
+            governor.clock.set(TestGovernor.start + Double(step * 600))
+            await parts.scheduler.generateDueWindows()
+            judged = try await parts.alertService.evaluate(judged)
+            if step % 6 == 0 { queuedAt[step / 6] = try await parts.database.pendingOutboxCount() }
+        }
+        #expect(parts.status.health(of: "p1").state == .down)
+        // Hours 16 to 39 after Monday 08:30 are Tuesday 00:30 to Tuesday 23:30.
+        #expect(queuedAt[15]! > 1, "DOWN, then hourly reminders on Monday: \(queuedAt.sorted { $0.key < $1.key })")
+        #expect(queuedAt[39] == queuedAt[16], "none on the closed Tuesday: \(queuedAt.sorted { $0.key < $1.key })")
+        #expect(queuedAt[47]! > queuedAt[39]!, "they resume on Wednesday")
     }
 }

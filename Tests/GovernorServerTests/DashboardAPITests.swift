@@ -27,7 +27,9 @@ struct DashboardAPITests {
 
     @Test("/v1/status: counts, each probe's last result and today's runs with their outcomes")
     func status() async throws {
-        let governor = try await TestGovernor()
+        // Seeded: unseeded, both of p1's runs of the first window fall before 08:30 about
+        // one time in sixty, and its next run is then not in the window this test reads.
+        let governor = try await TestGovernor(governor: "seed = 7\n")
         defer { governor.remove() }
         try await governor.test { client throws in
             let (p1Run, _) = try await Self.exercise(governor, client)
