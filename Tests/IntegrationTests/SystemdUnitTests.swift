@@ -16,7 +16,7 @@ struct SystemdUnitTests {
         let result = try runProcess(Executables.onPath("systemd-analyze"), ["verify", path])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.isEmpty, "\(result.stderr)")
-        for directive in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec=", "Restart=on-failure", "User=governor",
+        for directive in ["Type=notify", "ExecReload=/bin/sh -c 'kill -HUP $MAINPID'", "WatchdogSec=", "Restart=on-failure", "User=governor",
                           "StateDirectory=governor", "ConfigurationDirectory=governor", "NoNewPrivileges=yes", "ProtectSystem=strict",
                           "ProtectHome=yes", "PrivateTmp=yes", "LimitNOFILE=65536"] {
             #expect(unit.contains(directive), "missing \(directive)")
