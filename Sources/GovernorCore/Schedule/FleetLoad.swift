@@ -54,18 +54,7 @@ public struct FleetLoad: Sendable {
 
     /// The most tests running at once in `[from, to)`.
     public func peak(from: UnixTime, to: UnixTime) -> Int {
-        var peak = 0
-        var instant = from
-        while instant < to {
-            let day = Self.day(of: instant)
-            let dayStart = day * 86_400
-            let upTo = min(to, dayStart + 86_400)
-            if let counts = days[day] {
-                for second in Int(instant - dayStart)..<Int(upTo - dayStart) { peak = max(peak, Int(counts[second])) }
-            }
-            instant = upTo
-        }
-        return peak
+        Int(counts(from: from, to: to).max() ?? 0)
     }
 
     /// Each UTC day that holds runs, with its peak: `/metrics` shows them.
