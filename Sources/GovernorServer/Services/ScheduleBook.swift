@@ -26,8 +26,6 @@ actor ScheduleBook {
     /// The fleet's stored tests at each second: what `max_concurrent_tests` caps,
     /// and the daily peaks `/metrics` shows.
     private var load = FleetLoad()
-    /// Each school's test duration, for the runs read at start-up.
-    private var durations: [String: Int] = [:]
     /// Windows that could not be generated (too short on a DST day), reported once.
     private var refused: Set<WindowKey> = []
 
@@ -50,7 +48,7 @@ actor ScheduleBook {
         generatedThrough = try await database.generatedThrough()
         let runs = try await database.runs(from: now + 1)
         cache.insert(runs)
-        durations = Dictionary(schools.map { ($0.name, $0.timing.testDurationSeconds) }, uniquingKeysWith: { first, _ in first })
+        let durations = Dictionary(schools.map { ($0.name, $0.timing.testDurationSeconds) }, uniquingKeysWith: { first, _ in first })
         for run in runs { load.add(runAt: run.runAt, duration: durations[run.school] ?? 0) }
     }
 
@@ -228,7 +226,6 @@ actor ScheduleBook {
     }
 
     private func count(_ window: ScheduledWindow, of school: SchoolConfig, sign: Int) {
-        durations[school.name] = school.timing.testDurationSeconds
         for run in window.runs { load.add(runAt: run.runAt, duration: school.timing.testDurationSeconds, sign: sign) }
     }
 
