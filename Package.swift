@@ -159,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "governor-probe",
             dependencies: [
-                "ProbeClient",
+                "ProbeClient", "GovernorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -11,7 +11,8 @@ import ServiceLifecycle
 /// HTTP API with the scheduler, contact writer, reload listener and systemd watchdog,
 /// until SIGTERM or SIGINT.
 public enum GovernorServer {
-    public static let version = "0.3.0"
+    /// ``GovernorVersion/current``.
+    public static let version = GovernorVersion.current
 
     public struct Options: Sendable {
         public var configPath: String

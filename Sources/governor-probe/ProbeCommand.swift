@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import GovernorCore
 import Logging
 import ProbeClient
 
@@ -9,7 +10,8 @@ import ProbeClient
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "governor-probe",
-        abstract: "Ask the governor for this probe's next run time, run the test then, report it, repeat.",
+        abstract: "Lease this probe's run times from the governor, run each test at its time, report it, repeat.",
+        version: GovernorVersion.current,
         subcommands: [RunLoop.self, Next.self, RunNow.self],
         defaultSubcommand: RunLoop.self
     )

@@ -13,10 +13,6 @@ struct GovernorCommand: AsyncParsableCommand {
     )
 }
 
-enum GovernorVersion {
-    static let current = GovernorServer.version
-}
-
 /// Options every command that reads the configuration shares.
 struct ConfigOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("The main configuration file.", valueName: "path"))

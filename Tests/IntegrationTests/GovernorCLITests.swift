@@ -180,6 +180,14 @@ struct TokenCommandTests {
         #expect(check.stderr.contains("governor.cfg:4: error: max_concurrent_tests = 5 cannot be met") && check.stderr.contains("at least 10"), "\(check.stderr)")
     }
 
+    @Test("governor and governor-probe print the one release version")
+    func versions() throws {
+        for executable in ["governor", "governor-probe"] {
+            let result = try runProcess(try Executables.built(executable), ["--version"])
+            #expect(result.status == 0 && result.stdout == GovernorVersion.current + "\n", "\(executable): \(result.stdout)\(result.stderr)")
+        }
+    }
+
     @Test("prints a 256-bit token and the token_sha256 line that matches it")
     func token() throws {
         let result = try runProcess(Executables.built("governor"), ["token", "school-7"])

@@ -1,4 +1,5 @@
 import Foundation
+import GovernorCore
 import GovernorTestSupport
 import Testing
 
@@ -49,6 +50,7 @@ struct OpenAPITests {
         #expect(served.body == (try String(contentsOfFile: Self.document, encoding: .utf8)))
         let parsed = try JSONSerialization.jsonObject(with: Data(served.body.utf8)) as? [String: Any]
         #expect(parsed?["openapi"] as? String == "3.1.0")
+        #expect((parsed?["info"] as? [String: Any])?["version"] as? String == GovernorVersion.current, "the document's version is the release's")
     }
 
     @Test("schemathesis finds no server error and no answer the document does not allow", arguments: [
