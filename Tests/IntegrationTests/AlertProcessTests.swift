@@ -210,6 +210,7 @@ struct AlertProcessTests {
             #expect(condition(receiver.requests()), "\(what): \(receiver.requests())\n\(server.log)")
         }
         try await waitFor("a healthy call", seconds: 20) { $0.contains(TestHTTPReceiver.Request(method: "GET", path: "/ping/check-1", body: "")) }
+        #expect(!server.log.contains("heartbeat withheld"), "a start is not a stuck loop:\n\(server.log)")
         // s1 misses its run; its DOWN email fails (nothing listens) for 3 s: the governor says so.
         try await waitFor("a failure call", seconds: 60) { $0.contains { $0.method == "POST" && $0.path == "/ping/check-1/fail" } }
         let failure = try #require(receiver.requests().first { $0.path == "/ping/check-1/fail" })

@@ -24,6 +24,7 @@ struct HeartbeatService: Service {
     static let staleSeconds: UnixTime = 60
 
     func run() async throws {
+        let started = clock.seconds
         var lastCall: UnixTime?
         var lastVerdict: Verdict?
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
@@ -31,11 +32,15 @@ struct HeartbeatService: Service {
             guard let url = settings.heartbeatURL else { continue }
             let now = clock.seconds
             if let lastCall, now - lastCall < UnixTime(settings.heartbeatIntervalSeconds) { continue }
+            // The first call waits for both loops' first pass (a second or two after the
+            // start); a loop that has not passed 60 s after the start is stuck.
+            let starting = scheduler.last == 0 || judgement.last == 0
+            if starting && now - started <= Self.staleSeconds { continue }
             lastCall = now
             let verdict: Verdict
             do {
                 let failing = try await outbox.oldestFailingOutboxMessage()
-                verdict = Self.verdict(now: now, schedulerPass: scheduler.last, judgementPass: judgement.last,
+                verdict = Self.verdict(now: now, schedulerPass: max(scheduler.last, started), judgementPass: max(judgement.last, started),
                                        failing: failing.map { ($0.createdAt, $0.lastError ?? "no error recorded") },
                                        failAfter: UnixTime(settings.heartbeatFailAfterSeconds))
             } catch {
