@@ -79,6 +79,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Log lines as journald reads them (syslog priority prefixes), for both executables.
+        .target(
+            name: "GovernorLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // The state database: schedules, contacts, results. GRDB over SQLite, migrations in code.
         .target(
             name: "GovernorStore",
@@ -145,6 +151,7 @@ let package = Package(
             dependencies: [
                 "GovernorCore",
                 "GovernorDashboard",
+                "GovernorLogging",
                 "GovernorMail",
                 "GovernorPostgres",
                 "GovernorServer",
@@ -159,13 +166,13 @@ let package = Package(
         .executableTarget(
             name: "governor-probe",
             dependencies: [
-                "ProbeClient", "GovernorCore",
+                "ProbeClient", "GovernorCore", "GovernorLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        // `swift run -c release governor-bench`: schedule generation figures for the README.
+        // `swift run -c release --static-swift-stdlib governor-bench`: schedule generation figures for the README.
         .executableTarget(
             name: "governor-bench",
             dependencies: ["GovernorCore"],
@@ -177,7 +184,7 @@ let package = Package(
             dependencies: ["GovernorSSH"],
             swiftSettings: swiftSettings
         ),
-        // `swift run -c release governor-probe-bench`: the probe's start lateness.
+        // `swift run -c release --static-swift-stdlib governor-probe-bench`: the probe's start lateness.
         .executableTarget(
             name: "governor-probe-bench",
             dependencies: ["ProbeClient", "GovernorCore"],

@@ -1,7 +1,7 @@
 import Foundation
 import GovernorCore
 
-/// `/etc/governor/probe.cfg`: who the probe is, where its governor is, what it runs.
+/// `/etc/governor-probe/probe.cfg`: who the probe is, where its governor is, what it runs.
 public struct ProbeSettings: Sendable, Equatable {
     public var id: String
     public var token: String?
@@ -22,7 +22,12 @@ public struct ProbeSettings: Sendable, Equatable {
         ((queueDirectory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("lease.json")
     }
 
-    public static let defaultPath = "/etc/governor/probe.cfg"
+    /// The file the package installs; `/etc/governor/probe.cfg`, where 0.3's manual
+    /// install put it, is read when only that one exists.
+    public static var defaultPath: String {
+        let packaged = "/etc/governor-probe/probe.cfg", manual = "/etc/governor/probe.cfg"
+        return !FileManager.default.fileExists(atPath: packaged) && FileManager.default.fileExists(atPath: manual) ? manual : packaged
+    }
     public static let defaultQueue = "/var/lib/governor-probe/queue"
     static let keys = ["id", "token", "token_file", "server", "command", "timeout", "max_clock_offset", "queue", "queue_max_age", "lease"]
 

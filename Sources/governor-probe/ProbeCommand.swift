@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import GovernorCore
+import GovernorLogging
 import Logging
 import ProbeClient
 
@@ -12,7 +13,7 @@ struct ProbeCommand: AsyncParsableCommand {
         commandName: "governor-probe",
         abstract: "Lease this probe's run times from the governor, run each test at its time, report it, repeat.",
         version: GovernorVersion.current,
-        subcommands: [RunLoop.self, Next.self, RunNow.self],
+        subcommands: [RunLoop.self, Next.self, RunNow.self, Check.self],
         defaultSubcommand: RunLoop.self
     )
 }
@@ -34,24 +35,28 @@ struct ProbeOptions: ParsableArguments {
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The test command and its arguments, after --.", valueName: "command"))
     var command: [String] = []
 
+    /// The settings, or exit 78 (`EX_CONFIG`) with the problem logged at error priority:
+    /// the unit's `RestartPreventExitStatus=78` keeps systemd from restarting a probe
+    /// whose file cannot work.
     func settings() throws -> ProbeSettings {
         let commandLine = command.isEmpty ? nil : command.map(Self.shellWord).joined(separator: " ")
         do {
             return try ProbeSettings.load(path: config, overrides: .init(id: id, server: server, tokenFile: tokenFile, command: commandLine))
         } catch {
-            FileHandle.standardError.write(Data("governor-probe: \(error.message)\n".utf8))
-            throw ExitCode(2)
+            Self.logger().error("\(error.message)")
+            throw ExitCode(Self.configurationError)
         }
     }
+
+    /// sysexits' `EX_CONFIG`.
+    static let configurationError: Int32 = 78
 
     static func shellWord(_ word: String) -> String {
         word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+{}".contains($0) } ? word : "'" + word.replacing("'", with: "'\\''") + "'"
     }
 
     static func logger() -> Logger {
-        var logger = Logger(label: "governor-probe") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = .info
-        return logger
+        Logger(label: "governor-probe") { JournalLogHandler(label: $0, level: .info) }
     }
 }
 
@@ -106,5 +111,32 @@ struct RunNow: AsyncParsableCommand {
         guard let outcome = await loop.runAndReport(runAt: nil) else { throw ExitCode(1) }
         print(outcome.output, terminator: "")
         if outcome.exitCode != 0 { throw ExitCode(Int32(outcome.exitCode)) }
+    }
+}
+
+/// `governor-probe check`: whether the settings are complete and valid, without
+/// contacting the governor. The unit runs it as `ExecCondition=`, so a freshly
+/// installed probe whose file has no id, token or server yet stays stopped (the
+/// reason in the journal) instead of failing and restarting.
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check the probe's settings (id, token, server, command) without contacting the governor; exit 1 when incomplete or invalid."
+    )
+
+    @OptionGroup var options: ProbeOptions
+
+    func run() async throws {
+        let settings: ProbeSettings
+        do {
+            settings = try options.settings()
+        } catch {
+            throw ExitCode(1)
+        }
+        if settings.token == nil {
+            // Valid only against a governor with `require_tokens = no`.
+            ProbeOptions.logger().warning("no token: set 'token' or 'token_file' in [Probe] ('governor token \(settings.id)' on the governor makes one), unless the governor has require_tokens = no")
+        }
+        print("probe \(settings.id): server \(settings.server), command \(settings.command), lease \(settings.leaseSeconds) s, queue \(settings.queueDirectory)")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GovernorCore
+import GovernorLogging
 import GovernorServer
 import Logging
 

@@ -188,6 +188,36 @@ struct TokenCommandTests {
         }
     }
 
+    @Test("governor-probe check: the package's unconfigured probe.cfg fails with the file, line and setting; a complete one passes; run exits 78 on it")
+    func probeCheck() throws {
+        let directory = try TemporaryDirectory("governor-probe-check")
+        defer { directory.remove() }
+        let probe = try Executables.built("governor-probe")
+        let shipped = try String(contentsOfFile: SystemdUnitTests.packageRoot + "/packaging/governor-probe/probe.cfg", encoding: .utf8)
+        let unconfigured = try directory.write("probe.cfg", shipped)
+        let check = try runProcess(probe, ["check", "--config", unconfigured])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("\(unconfigured): 'id' is missing"), "\(check.stderr)")
+        // Under systemd the line carries the error priority journald reads.
+        let journal = try runProcess(probe, ["check", "--config", unconfigured],
+                                     environment: ProcessInfo.processInfo.environment.merging(["JOURNAL_STREAM": "8:1"]) { $1 })
+        #expect(journal.stderr.hasPrefix("<3>\(unconfigured): 'id' is missing"), "\(journal.stderr)")
+        let run = try runProcess(probe, ["run", "--config", unconfigured])
+        #expect(run.status == 78, "EX_CONFIG, which the unit's RestartPreventExitStatus= names: \(run.status) \(run.stderr)")
+
+        let broken = try directory.write("broken.cfg", "[Probe]\nid = p1\nserver = http://127.0.0.1:9\ncommand = true\ntimeout = soon\n")
+        let invalid = try runProcess(probe, ["check", "--config", broken])
+        #expect(invalid.status == 1 && invalid.stderr.contains("\(broken):5: 'timeout' is 'soon'"), "\(invalid.stderr)")
+
+        let configured = try directory.write("configured.cfg", shipped
+            .replacingOccurrences(of: "# id = riverside-1", with: "id = riverside-1")
+            .replacingOccurrences(of: "# server = http://governor.example.org:8080", with: "server = http://governor.example.org:8080")
+            + "token = abc\n")
+        let ok = try runProcess(probe, ["check", "--config", configured])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("probe riverside-1: server http://governor.example.org:8080"), "\(ok.stdout)")
+    }
+
     @Test("prints a 256-bit token and the token_sha256 line that matches it")
     func token() throws {
         let result = try runProcess(Executables.built("governor"), ["token", "school-7"])
