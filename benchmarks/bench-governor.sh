@@ -15,8 +15,8 @@ command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/d
 if [ -n "${GOVERNOR:-}" ]; then
   governor="$GOVERNOR"
 else
-  swift build -c release --product governor >/dev/null
-  governor="$(swift build -c release --show-bin-path)/governor"
+  swift build -c release --static-swift-stdlib --product governor >/dev/null
+  governor="$(swift build -c release --static-swift-stdlib --show-bin-path)/governor"
 fi
 
 work="$(mktemp -d)"

@@ -19,8 +19,8 @@ sizes=("${@:-1000 10000}")
 source benchmarks/bench-governor.sh
 
 command -v nginx >/dev/null || { echo "installing nginx-light"; apt-get install -y nginx-light >/dev/null; }
-swift build -c release --product minimal-hummingbird >/dev/null
-minimal_binary="$(swift build -c release --show-bin-path)/minimal-hummingbird"
+swift build -c release --static-swift-stdlib --product minimal-hummingbird >/dev/null
+minimal_binary="$(swift build -c release --static-swift-stdlib --show-bin-path)/minimal-hummingbird"
 
 aux="$(mktemp -d)"
 chmod 755 "$aux"

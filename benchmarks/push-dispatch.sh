@@ -6,7 +6,7 @@
 # Needs openssh-server and openssh-client (the README's install line has them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product governor-push-bench >/dev/null
+swift build -c release --static-swift-stdlib --product governor-push-bench >/dev/null
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
@@ -44,5 +44,5 @@ fi
 sshd_pid=$!
 trap 'kill "$sshd_pid" 2>/dev/null; wait "$sshd_pid" 2>/dev/null; rm -rf "$work"; [ -n "$created_user" ] && userdel -f "$created_user" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "Server listening" "$work/sshd.log" && break; sleep 0.05; done
-"$(swift build -c release --show-bin-path)/governor-push-bench" --port "$port" --user "$user" \
+"$(swift build -c release --static-swift-stdlib --show-bin-path)/governor-push-bench" --port "$port" --user "$user" \
     --key "$work/id_ed25519" --known-hosts "$work/known_hosts" "$@"

@@ -12,13 +12,13 @@ struct SystemdUnitTests {
         let unit = try String(contentsOfFile: Self.packageRoot + "/systemd/governor.service", encoding: .utf8)
         let directory = try TemporaryDirectory("governor-unit")
         defer { directory.remove() }
-        let path = try directory.write("governor.service", unit.replacingOccurrences(of: "/usr/local/bin/governor", with: try Executables.built("governor")))
+        let path = try directory.write("governor.service", unit.replacingOccurrences(of: "/usr/bin/governor", with: try Executables.built("governor")))
         let result = try runProcess(Executables.onPath("systemd-analyze"), ["verify", path])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.isEmpty, "\(result.stderr)")
         for directive in ["Type=notify", "ExecReload=/bin/sh -c 'kill -HUP $MAINPID'", "WatchdogSec=", "Restart=on-failure", "User=governor",
-                          "StateDirectory=governor", "ConfigurationDirectory=governor", "NoNewPrivileges=yes", "ProtectSystem=strict",
-                          "ProtectHome=yes", "PrivateTmp=yes", "LimitNOFILE=65536"] {
+                          "StateDirectory=governor", "NoNewPrivileges=yes", "ProtectSystem=strict",
+                          "ProtectHome=yes", "PrivateTmp=yes", "LimitNOFILE=65536", "LimitNICE=-4"] {
             #expect(unit.contains(directive), "missing \(directive)")
         }
     }
@@ -32,11 +32,12 @@ struct ProbeUnitTests {
         let directory = try TemporaryDirectory("governor-unit")
         defer { directory.remove() }
         let path = try directory.write("governor-probe.service",
-                                       unit.replacingOccurrences(of: "/usr/local/bin/governor-probe", with: try Executables.built("governor-probe")))
+                                       unit.replacingOccurrences(of: "/usr/bin/governor-probe", with: try Executables.built("governor-probe")))
         let result = try runProcess(Executables.onPath("systemd-analyze"), ["verify", path])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.isEmpty, "\(result.stderr)")
-        for directive in ["Restart=always", "RestartSec=", "User=governor-probe", "StateDirectory=governor-probe", "NoNewPrivileges=yes", "ProtectSystem=strict"] {
+        for directive in ["Restart=always", "RestartSec=", "RestartPreventExitStatus=78", "LimitNICE=-4",
+                          "ExecCondition=/usr/bin/governor-probe check --config /etc/governor-probe/probe.cfg", "User=governor-probe", "StateDirectory=governor-probe", "NoNewPrivileges=yes", "ProtectSystem=strict"] {
             #expect(unit.contains(directive), "missing \(directive)")
         }
     }
