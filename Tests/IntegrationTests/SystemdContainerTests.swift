@@ -17,9 +17,10 @@ struct SystemdContainerTests {
     static func lifecycleSteps() throws {
         let files = try BuiltPackages.files.get()
         // Everything the packages depend on is in the root, so apt installs them with
-        // no network, as on any Debian 12 machine that has those packages.
+        // no network, as on any Debian 12 machine that has those packages; and an sshd,
+        // the push probe the governor dispatches to.
         let depends = try BuiltPackages.dependencies(of: files.governor).union(try BuiltPackages.dependencies(of: files.probe))
-        let image = try DebianRoot.cached(including: depends.sorted())
+        let image = try DebianRoot.cached(including: depends.sorted() + ["openssh-server"])
 
         // The previous version: the same files under a lower version, to upgrade from.
         let previous = try TemporaryDirectory("governor-previous-debs")
@@ -70,13 +71,26 @@ struct SystemdContainerTests {
         #expect(try shell.journal("governor-probe", priority: "err").contains("/etc/governor-probe/probe.cfg: 'id' is missing"))
         #expect(try container.output("stat -c '%U:%G %a' /etc/governor-probe/probe.cfg /var/lib/governor-probe") == "root:governor-probe 640\ngovernor-probe:governor-probe 750\n")
 
-        // 2. The operator's edits: a results log in governor.cfg (a restart), a school (a reload).
-        try container.output("sed -i 's|^\\[Governor\\]$|[Governor]\\nresults_log = /var/lib/governor/results.log|' /etc/governor/governor.cfg && systemctl restart governor")
+        // 2. The operator's edits: a results log and push mode in governor.cfg (a restart),
+        // a school (a reload). The push probe is this container's sshd, as the user
+        // `probe`, with a key the service keeps in its state directory.
+        try container.output("""
+            useradd --create-home --shell /bin/sh probe
+            su -s /bin/sh -c "ssh-keygen -q -t ed25519 -N '' -f /var/lib/governor/id_ed25519" governor
+            install -d -o probe -g probe -m 0700 /home/probe/.ssh
+            install -o probe -g probe -m 0600 /var/lib/governor/id_ed25519.pub /home/probe/.ssh/authorized_keys
+            sed -i -e 's|^\\[Governor\\]$|[Governor]\\nresults_log = /var/lib/governor/results.log|' \
+                -e 's|^\\[SSH\\]$|[SSH]\\nuser = probe\\nidentity = /var/lib/governor/id_ed25519\\nhost_key_check = accept-new\\ncommand = echo pushed-in-container {probe}|' \
+                /etc/governor/governor.cfg
+            systemctl restart governor
+            """)
         let token = try container.output("governor token p1")
         let tokenValue = try #require(token.split(separator: "\n").first { $0.hasPrefix("token: ") }).dropFirst("token: ".count)
         let digest = try #require(token.split(separator: "\n").first { $0.hasPrefix("token_sha256 = ") })
         let school = Self.schoolFile(tokenLine: String(digest), now: Date())
         try shell.write("/etc/governor/schools/riverside.cfg", school.text)
+        let check = try container.run("governor check")
+        #expect(check.status == 0, "governor check: \(check.stdout)\(check.stderr)")
         try container.output("systemd-analyze log-level debug")
         let reloadMark = try shell.now()
         try container.output("systemctl reload governor")
@@ -97,9 +111,11 @@ struct SystemdContainerTests {
             sed -i -e 's|^# id = .*|id = p1|' -e 's|^# token_file = .*|token_file = /etc/governor-probe/token|' \
                 -e 's|^# server = .*|server = http://127.0.0.1:8080|' -e 's|^command = .*|command = echo measured-in-container {probe}|' \
                 /etc/governor-probe/probe.cfg
-            governor-probe check --config /etc/governor-probe/probe.cfg && systemctl restart governor-probe
+            governor-probe check && systemctl restart governor-probe
             """)
         #expect(try shell.properties("governor-probe", ["ActiveState"])["ActiveState"] == "active")
+        let next = try container.run("governor-probe next")
+        #expect(next.status == 0 && next.stdout.contains("next run: "), "governor-probe next: \(next.stdout)\(next.stderr)")
 
         // 4. A broken school file keeps the school's last good configuration; the error names file and line.
         let brokenMark = try shell.now()
@@ -127,17 +143,23 @@ struct SystemdContainerTests {
         #expect(try container.run("test -e /etc/governor/owned-by-governor/written-by-the-service || test -e /home/owned-by-governor/written-by-the-service").status != 0)
         try container.output("rm -r /etc/governor/owned-by-governor /home/owned-by-governor")
 
-        var result = HTTPAnswer(status: 0, body: "")
+        // The runs of both probes: pulled by governor-probe, pushed over SSH by the governor.
+        var pulled = HTTPAnswer(status: 0, body: ""), pushed = pulled
         let resultDeadline = Date().addingTimeInterval(Double(school.secondsToLastWindowEnd) + 60)
         while Date() < resultDeadline {
-            result = try shell.get("/v1/probes/p1/results")
-            if result.body.contains("measured-in-container p1") { break }
+            pulled = try shell.get("/v1/probes/p1/results")
+            pushed = try shell.get("/v1/probes/127.0.0.1/results")
+            if pulled.body.contains("measured-in-container p1") && pushed.body.contains("pushed-in-container 127.0.0.1") { break }
             Thread.sleep(forTimeInterval: 2)
         }
         let probeLog = try shell.journal("governor-probe")
-        #expect(result.body.contains("measured-in-container p1"), "no result of the probe's run reached the governor: \(result)\n\(probeLog)")
-        #expect(try container.output("cat /var/lib/governor/results.log").contains("measured-in-container p1"))
-        #expect(try container.output("ls /var/lib/governor").contains("results.log"))
+        #expect(pulled.body.contains("measured-in-container p1"), "no result of the probe's run reached the governor: \(pulled)\n\(probeLog)")
+        let governorLog = try shell.journal("governor")
+        #expect(pushed.body.contains("pushed-in-container 127.0.0.1"), "no pushed run: \(pushed)\n\(governorLog.suffix(3000))")
+        let log = try container.output("cat /var/lib/governor/results.log")
+        #expect(log.contains("measured-in-container p1") && log.contains("pushed-in-container 127.0.0.1"))
+        #expect(try container.output("ls /var/lib/governor").split(separator: "\n").contains("known_hosts"))
+        #expect(try container.output("cat /var/lib/governor/known_hosts").contains("127.0.0.1"))
         #expect(try container.output("ls /var/lib/governor-probe").contains("lease.json"))
 
         // 6. The watchdog: a stopped process is killed and restarted; the announced runs stay.
@@ -162,7 +184,8 @@ struct SystemdContainerTests {
 
         // 7. The upgrade keeps the operator's configuration and the state, and restarts the service.
         let beforeUpgrade = try shell.properties("governor", ["MainPID"])["MainPID"]
-        let upgrade = try container.run("apt-get install -y -q /debs/governor_\(files.version)_amd64.deb /debs/governor-probe_\(files.version)_amd64.deb", timeout: 300)
+        // The README's commands, as written (with -y: no terminal answers here).
+        let upgrade = try container.run("cd /debs && apt install -y ./governor_*_amd64.deb && apt install -y ./governor-probe_*_amd64.deb", timeout: 300)
         try #require(upgrade.status == 0, "apt-get upgrade: \(upgrade.stdout)\(upgrade.stderr)")
         #expect(try container.output("dpkg-query -W -f '${Version}' governor governor-probe") == files.version + files.version)
         #expect(try container.output("cat /etc/governor/governor.cfg").contains("results_log = /var/lib/governor/results.log"))
@@ -188,7 +211,13 @@ struct SystemdContainerTests {
             #expect(try shell.properties("governor", ["LimitNICE"])["LimitNICE"] == "24")
         }
 
-        // 8. Purge removes what the packages made and leaves what the operator made.
+        // 8. Remove stops the services and keeps configuration and state; purge removes
+        // what the packages made and leaves what the operator made.
+        let remove = try container.run("apt-get remove -y -q governor governor-probe", timeout: 300)
+        try #require(remove.status == 0, "apt-get remove: \(remove.stdout)\(remove.stderr)")
+        #expect(try container.run("readlink /proc/[0-9]*/exe | grep -q /usr/bin/governor").status != 0, "a process outlived the removal")
+        #expect(try container.run("test -f /etc/governor/governor.cfg && test -f /var/lib/governor/state.sqlite && test -f /etc/governor-probe/probe.cfg && getent passwd governor").status == 0,
+                "remove must keep the configuration, the state and the user")
         let purge = try container.run("apt-get purge -y -q governor governor-probe", timeout: 300)
         try #require(purge.status == 0, "apt-get purge: \(purge.stdout)\(purge.stderr)")
         for path in ["/var/lib/governor", "/var/lib/governor-probe", "/etc/governor/governor.cfg", "/etc/governor-probe/probe.cfg",
@@ -206,7 +235,7 @@ struct SystemdContainerTests {
     }
 
     /// A school whose windows start half a minute from now: six windows of 40 s, one
-    /// run of p1 in each. The school's zone puts its local time near midday, so the
+    /// run of the pull probe p1 and one of the push probe 127.0.0.1 in each. The school's zone puts its local time near midday, so the
     /// windows never cross midnight.
     static func schoolFile(tokenLine: String, now: Date) -> (text: String, lineCount: Int, secondsToLastWindowEnd: Int) {
         let utc = Int(now.timeIntervalSince1970)
@@ -232,6 +261,7 @@ struct SystemdContainerTests {
 
             [Probes]
             ids = p1
+            addresses = 127.0.0.1
 
             [Probe p1]
             \(tokenLine)
