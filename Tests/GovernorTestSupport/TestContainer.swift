@@ -64,6 +64,7 @@ public final class BootedContainer: @unchecked Sendable {
     /// read-only; returns once systemd has finished starting the system.
     public init(image: String, binds: [(host: String, container: String)]) throws {
         let cache = try DebianRoot.cacheDirectory()
+        Self.removeLeftovers(in: cache)
         let name = "governor-test-\(UUID().uuidString.prefix(8).lowercased())"
         root = "\(cache)/run-\(name)"
         consoleLog = "\(cache)/run-\(name).console"
@@ -131,6 +132,19 @@ public final class BootedContainer: @unchecked Sendable {
         _ = nspawn.stop(signal: SIGTERM, timeout: 30)
         try? FileManager.default.removeItem(atPath: root)
         try? FileManager.default.removeItem(atPath: consoleLog)
+    }
+
+    /// Copies of roots that a killed test run left behind (over an hour old: no test
+    /// runs that long), each a few hundred megabytes.
+    static func removeLeftovers(in cache: String) {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []
+        for entry in entries where entry.hasPrefix("run-") || entry.hasPrefix("building-") {
+            let path = "\(cache)/\(entry)"
+            if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+               modified < Date().addingTimeInterval(-3600) {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
     }
 
     /// The child of `nspawn` that is PID 1 in a PID namespace of its own.
