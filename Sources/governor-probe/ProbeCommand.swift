@@ -116,8 +116,9 @@ struct RunNow: AsyncParsableCommand {
 
 /// `governor-probe check`: whether the settings are complete and valid, without
 /// contacting the governor. The unit runs it as `ExecCondition=`, so a freshly
-/// installed probe whose file has no id, token or server yet stays stopped (the
-/// reason in the journal) instead of failing and restarting.
+/// installed probe whose file has no id or server yet stays stopped (the reason in
+/// the journal at error priority) instead of failing and restarting. A missing token
+/// is only a warning: a governor with `require_tokens = no` takes probes without one.
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
