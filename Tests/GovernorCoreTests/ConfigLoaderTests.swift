@@ -124,12 +124,7 @@ struct ConfigLoaderTests {
         let (directory, main) = try tree(school.isEmpty ? [:] : ["s.cfg": school],
                                          governor: governor.isEmpty ? "[Governor]\nschools = schools\nrequire_tokens = no\n" : governor + "\n")
         defer { directory.remove() }
-        let problems: [ConfigProblem]
-        do {
-            problems = try ConfigLoader.load(governorFile: main).problems
-        } catch {
-            problems = error.problems
-        }
+        let problems = loadProblems(main)
         let error = try #require(problems.first { $0.isError && $0.message.contains(fragment) }, "\(problems)")
         #expect(error.line == line && error.message.contains(range), "\(error)")
         #expect(error.file.hasSuffix(school.isEmpty ? "governor.cfg" : "schools/s.cfg"))
@@ -154,12 +149,7 @@ struct ConfigLoaderTests {
         for (value, line) in [("ftp://hc.example.org/x", 4), ("hc-ping.com/uuid", 4)] {
             let (bad, badMain) = try tree([:], governor: "[Governor]\nschools = schools\n[Alerts]\nheartbeat_url = \(value)\n")
             defer { bad.remove() }
-            let problems: [ConfigProblem]
-            do {
-                problems = try ConfigLoader.load(governorFile: badMain).problems
-            } catch {
-                problems = error.problems
-            }
+            let problems = loadProblems(badMain)
             let error = try #require(problems.first { $0.isError }, "\(value): \(problems)")
             #expect(error.line == line && error.message.contains("'heartbeat_url' is '\(value)'"), "\(error)")
         }
@@ -414,12 +404,7 @@ struct PushTargetTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let main = try directory.write("governor.cfg", "[SSH]\nport = 70000\nhost_key_check = yes\ntimeout = soon\n")
-        let problems: [ConfigProblem]
-        do {
-            problems = try ConfigLoader.load(governorFile: main).problems
-        } catch {
-            problems = error.problems
-        }
+        let problems = loadProblems(main)
         #expect(problems.contains { $0.line == 2 && $0.message.contains("'port' is '70000'") })
         #expect(problems.contains { $0.line == 3 && $0.message.contains("expected strict or accept-new") })
         #expect(problems.contains { $0.line == 4 && $0.message.contains("'timeout' is 'soon'") })

@@ -93,12 +93,7 @@ struct FleetCapTests {
                 """)
         }
         // 50 schools × 8 tests × 60 s = 24,000 test-seconds in one hour; 3 at a time give 10,800.
-        let problems: [ConfigProblem]
-        do {
-            problems = try ConfigLoader.load(governorFile: main).problems
-        } catch {
-            problems = error.problems
-        }
+        let problems = loadProblems(main)
         let error = try #require(problems.first { $0.isError }, "\(problems)")
         #expect(error.file == main && error.line == 4, "\(error)")
         #expect(error.message.contains("max_concurrent_tests = 3 cannot be met") && error.message.contains("400 test(s) of 24000 test-seconds")

@@ -14,3 +14,13 @@ enum Fixtures {
 func python3() throws -> String {
     try Executables.python3()
 }
+
+/// Every problem loading `governorFile` reports, whether the load succeeds with
+/// warnings and skipped schools or throws on an error in governor.cfg itself.
+func loadProblems(_ governorFile: String) -> [ConfigProblem] {
+    do {
+        return try ConfigLoader.load(governorFile: governorFile).problems
+    } catch {
+        return error.problems
+    }
+}

@@ -31,10 +31,9 @@ public enum DebianRoot {
     /// `.build/nspawn`: the build directory that holds the products directory.
     public static func cacheDirectory() throws -> String {
         let products = URL(fileURLWithPath: try Executables.productsDirectory()).resolvingSymlinksInPath()
-        var build = products.deletingLastPathComponent()
-        for _ in 0..<3 where build.lastPathComponent != ".build" && build.path != "/" {
-            build.deleteLastPathComponent()
-        }
+        var build = products
+        while build.lastPathComponent != ".build" && build.pathComponents.count > 1 { build.deleteLastPathComponent() }
+        // Products outside a .build folder (GOVERNOR_PRODUCTS_DIR): beside them.
         if build.lastPathComponent != ".build" { build = products.deletingLastPathComponent() }
         return build.appendingPathComponent("nspawn").path
     }
