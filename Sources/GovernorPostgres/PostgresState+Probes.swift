@@ -50,9 +50,12 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
     public func saveSchoolSources(_ sources: [String: String], at now: UnixTime) async throws {
         try await available(within: Self.requestTimeout) { [self] in
             guard !sources.isEmpty else { return }
+            // Rows are locked in the order of the files' names, the same in every
+            // governor: two reloading at once wait for each other instead of deadlocking.
+            let files = sources.keys.sorted()
             try await client.query("""
                 INSERT INTO school_sources (file, text, stored_at)
-                SELECT file, text, \(now) FROM unnest(\(Array(sources.keys)), \(Array(sources.values))) AS s(file, text)
+                SELECT file, text, \(now) FROM unnest(\(files), \(files.map { sources[$0] ?? "" })) AS s(file, text) ORDER BY file
                 ON CONFLICT (file) DO UPDATE SET text = excluded.text, stored_at = excluded.stored_at
                 WHERE school_sources.text <> excluded.text
                 """, logger: logger)

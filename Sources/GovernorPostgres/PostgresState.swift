@@ -42,7 +42,7 @@ public final class PostgresState: Sendable {
             try await state.available(within: .seconds(60)) { try await PostgresSchema.migrate(state.client, logger: logger) }
         } catch {
             state.close()
-            throw StoreError(message: "cannot use the PostgreSQL state at \(name): \(String(reflecting: error))")
+            throw StoreError(message: "cannot use the PostgreSQL state at \(name): \(PostgresServerError.describe(error))")
         }
         return state
     }
@@ -82,7 +82,7 @@ extension PostgresState {
             let connection = try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
             try await connection.close()
         } catch let error as PSQLError {
-            throw StoreError(message: "cannot connect to the PostgreSQL state at \(location): \(error.serverInfo?[.message] ?? "\(error.code)")\(error.underlying.map { " (\($0))" } ?? "")")
+            throw StoreError(message: "cannot connect to the PostgreSQL state at \(location): \(PostgresServerError(error).description)")
         } catch {
             throw StoreError(message: "cannot connect to the PostgreSQL state at \(location): \(error)")
         }
@@ -164,23 +164,49 @@ extension PostgresState {
     /// or a load balancer hears of an outage before its own timeout.
     static let requestTimeout: Duration = .seconds(5)
 
+    /// How often an operation that PostgreSQL aborted as a deadlock or a serialization
+    /// failure is tried again.
+    static let conflictRetries = 8
+
     /// Runs one state operation with a deadline. A database that cannot be reached
     /// (no connection, a connection lost mid-query, no answer in time) becomes
-    /// ``StateUnavailable``; errors the server itself reports (a broken constraint,
-    /// say) stay as they are, since retrying cannot help them.
+    /// ``StateUnavailable``. An operation PostgreSQL aborted as a deadlock or a
+    /// serialization failure (SQLSTATE 40P01, 40001: two governors writing the same
+    /// rows at once) is run again after a random pause, up to ``conflictRetries``
+    /// times; the aborted transaction changed nothing. Other errors the server reports
+    /// (a broken constraint, say) become ``PostgresServerError``, with the server's
+    /// message, SQLSTATE, detail and hint, since retrying cannot help them.
     @discardableResult
     func available<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await attemptOnce(within: limit, operation)
+            } catch let error as PostgresServerError where error.isConflict && attempt < Self.conflictRetries {
+                attempt += 1
+                logger.debug("PostgreSQL aborted an operation as a conflict with another writer; trying again", metadata: [
+                    "attempt": "\(attempt)", "error": "\(error)",
+                ])
+                // Jittered and growing, so that the two writers do not meet again.
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...25) * attempt))
+            }
+        }
+    }
+
+    private func attemptOnce<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let where_ = "the PostgreSQL state at \(name)"
         do {
             return try await Self.racing(operation, against: limit) { StateUnavailable("\(where_) did not answer within \(limit)") }
-        } catch let error as PSQLError where Self.meansUnavailable(error) {
-            throw StateUnavailable("\(where_) cannot be reached: \(error.serverInfo?[.message] ?? "\(error.code)")")
+        } catch let error as PSQLError {
+            if Self.meansUnavailable(error) { throw StateUnavailable("\(where_) cannot be reached: \(PostgresServerError(error))") }
+            throw PostgresServerError(error)
         } catch let error as PostgresTransactionError {
             // Inside a transaction, the closure's own error is what happened (a lost
             // lease, say); a failed BEGIN or COMMIT is the database's.
             if let cause = error.closureError ?? error.beginError ?? error.commitError {
-                if let unreachable = cause as? PSQLError, Self.meansUnavailable(unreachable) {
-                    throw StateUnavailable("\(where_) cannot be reached: \(unreachable.serverInfo?[.message] ?? "\(unreachable.code)")")
+                if let server = cause as? PSQLError {
+                    if Self.meansUnavailable(server) { throw StateUnavailable("\(where_) cannot be reached: \(PostgresServerError(server))") }
+                    throw PostgresServerError(server)
                 }
                 throw cause
             }
@@ -203,5 +229,42 @@ private final class ResumeOnce<T: Sendable>: Sendable {
         guard let continuation = self.continuation.withLock({ $0.take() }) else { return false }
         continuation.resume(with: result)
         return true
+    }
+}
+
+/// A PostgreSQL error as an operator can act on it: the server's own message, its
+/// SQLSTATE, detail and hint, or, without an answer from the server, what went wrong
+/// with the connection. Never the query or its bound values (results' outputs and
+/// token digests travel in them).
+///
+/// postgres-nio's `PSQLError` prints a fixed text to keep such values out of logs;
+/// this keeps them out by taking only the server's own fields.
+public struct PostgresServerError: Error, CustomStringConvertible, Sendable {
+    /// The SQLSTATE, when the server answered.
+    public let sqlState: String?
+    public let description: String
+
+    init(_ error: PSQLError) {
+        sqlState = error.serverInfo?[.sqlState]
+        guard let info = error.serverInfo else {
+            description = "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+            return
+        }
+        var text = "\(info[.localizedSeverity] ?? info[.severity] ?? "ERROR") \(info[.sqlState] ?? "?"): \(info[.message] ?? "no message")"
+        if let detail = info[.detail] { text += "; detail: \(detail)" }
+        if let hint = info[.hint] { text += "; hint: \(hint)" }
+        description = text
+    }
+
+    /// A deadlock (40P01) or a serialization failure (40001): trying again can succeed.
+    var isConflict: Bool { sqlState == "40P01" || sqlState == "40001" }
+
+    /// Any error as an operator reads it: PostgreSQL's in full, others as they describe themselves.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError { return PostgresServerError(error).description }
+        if let error = error as? PostgresTransactionError, let cause = error.closureError ?? error.beginError ?? error.commitError {
+            return describe(cause)
+        }
+        return "\(error)"
     }
 }

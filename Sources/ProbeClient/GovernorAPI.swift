@@ -48,6 +48,10 @@ public struct GovernorAPI: Sendable {
         /// Another answer; `code` is the `error` of its JSON body, when it has one.
         case rejected(status: Int, code: String?, message: String)
         case malformed(String)
+        /// An answer that is not the governor's own: wrong content type, or a body that
+        /// does not name this probe or the result sent (a captive portal, a filtering
+        /// proxy). It changes nothing the probe holds.
+        case notGovernor(status: Int, contentType: String, preview: String)
 
         public var description: String {
             switch self {
@@ -55,7 +59,18 @@ public struct GovernorAPI: Sendable {
             case .unauthorized(let message): "the governor refused the token (401): the token of this probe is wrong or not configured for it; check 'token' / 'token_file' and the governor's [Probe ID] token_sha256 (\(message))"
             case .rejected(let status, let code, let message): "the governor answered \(status)\(code.map { " \($0)" } ?? ""): \(message)"
             case .malformed(let reason): "the governor's answer is not understood: \(reason)"
+            case .notGovernor(let status, let contentType, let preview):
+                "something other than the governor answers (HTTP \(status), Content-Type '\(contentType)', beginning '\(preview)'): "
+                    + "a captive portal or a filtering proxy on this network? Nothing is deleted or changed; retrying"
             }
+        }
+
+        /// What makes two failures one episode of trouble, logged once: the text, but
+        /// for a stranger's answer only its status and type (a portal's page may carry
+        /// the time).
+        public var episode: String {
+            if case .notGovernor(let status, let contentType, _) = self { return "not the governor: \(status) \(contentType)" }
+            return description
         }
 
         /// The governor says this result can never be accepted (400 `result_unacceptable`):
@@ -75,15 +90,16 @@ public struct GovernorAPI: Sendable {
 
     public func next() async throws(Failure) -> NextRun {
         let sentAt = WallClock.now()
-        let (status, body) = try await send("GET", "/v1/probes/\(settings.id)/next", body: nil)
+        let answer = try await send("GET", "/v1/probes/\(settings.id)/next", body: nil)
         let receivedAt = WallClock.now()
-        guard status == 200 else { throw failure(status, body) }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let runAt = object["run_at_unix"] as? Double ?? (object["run_at_unix"] as? Int).map(Double.init),
-              let serverText = object["server_time"] as? String, let serverTime = RFC3339.parsePrecise(serverText) else {
-            throw .malformed("expected run_at_unix and server_time in \(body.prefix(200))")
+        let next = try answer.governorJSON(NextAnswer.self, probe: settings.id)
+        guard let serverTime = RFC3339.parsePrecise(next.serverTime) else {
+            throw .malformed("'server_time' is '\(next.serverTime.prefix(40))'; expected an RFC 3339 time")
         }
-        return NextRun(runAt: runAt, sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
+        guard RunTime.seconds(next.runAtUnix) != nil else {
+            throw .malformed("'run_at_unix' is \(next.runAtUnix), which is not a run time (whole Unix seconds within ±\(RunTime.limit))")
+        }
+        return NextRun(runAt: next.runAtUnix, sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
     }
 
     /// `GET /v1/probes/{id}/runs?horizon=SECONDS`: the runs up to the horizon (the
@@ -92,21 +108,31 @@ public struct GovernorAPI: Sendable {
     ///   between runs, and must never make the next one late).
     public func lease(horizon: Int, timeout: Double = 15) async throws(Failure) -> Lease {
         let sentAt = WallClock.now()
-        let (status, body) = try await send("GET", "/v1/probes/\(settings.id)/runs?horizon=\(horizon)", body: nil, timeout: timeout)
+        let answer = try await send("GET", "/v1/probes/\(settings.id)/runs?horizon=\(horizon)", body: nil, timeout: timeout)
         let receivedAt = WallClock.now()
-        guard status == 200 else { throw failure(status, body) }
-        func times(_ value: Any?) -> [Int64]? {
-            (value as? [[String: Any]])?.map { ($0["run_at_unix"] as? NSNumber)?.int64Value ?? -1 }
+        let lease = try answer.governorJSON(LeaseAnswer.self, probe: settings.id)
+        guard let serverTime = RFC3339.parsePrecise(lease.serverTime) else {
+            throw .malformed("'server_time' is '\(lease.serverTime.prefix(40))'; expected an RFC 3339 time")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let runs = times(object["runs"]), let cancelled = times(object["cancelled"]), !(runs + cancelled).contains(-1),
-              let until = (object["lease_until_unix"] as? NSNumber)?.int64Value,
-              let serverText = object["server_time"] as? String, let serverTime = RFC3339.parsePrecise(serverText) else {
-            throw .malformed("expected runs, cancelled, lease_until_unix and server_time in \(body.prefix(200))")
+        // Times that no clock can hold (1e30) are refused here; the loop refuses those
+        // too far from its own clock, and says so.
+        func seconds(_ value: Double, _ field: String) throws(Failure) -> Int64 {
+            guard let whole = RunTime.seconds(value) else {
+                throw .malformed("'\(field)' is \(value), which is not a run time (whole Unix seconds within ±\(RunTime.limit))")
+            }
+            return whole
         }
-        return Lease(runs: runs.sorted(), leaseUntil: until, cancelled: cancelled, sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
+        var runs: [Int64] = [], cancelled: [Int64] = []
+        for run in lease.runs { runs.append(try seconds(run.runAtUnix, "runs[].run_at_unix")) }
+        for run in lease.cancelled { cancelled.append(try seconds(run.runAtUnix, "cancelled[].run_at_unix")) }
+        return Lease(runs: runs.sorted(), leaseUntil: try seconds(lease.leaseUntilUnix, "lease_until_unix"), cancelled: cancelled,
+                     sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
     }
 
+    /// Delivers one result. It returns only when the governor acknowledged this very
+    /// result: 201 or 200 (stored before: a re-send whose first answer was lost), JSON,
+    /// naming a stored id and echoing the report's `run_at` or ad-hoc `idempotency_key`.
+    /// Anything else throws, and the result stays queued.
     public func report(_ report: ProbeReport) async throws(Failure) {
         let body: String
         do {
@@ -114,18 +140,13 @@ public struct GovernorAPI: Sendable {
         } catch {
             throw .malformed("cannot encode the result: \(error)")
         }
-        let (status, answer) = try await send("POST", "/v1/probes/\(settings.id)/results", body: body)
-        // 201: stored; 200: stored before (a re-send whose first answer was lost).
-        guard status == 201 || status == 200 else { throw failure(status, answer) }
+        let answer = try await send("POST", "/v1/probes/\(settings.id)/results", body: body)
+        guard answer.status == 201 || answer.status == 200 else { throw answer.failure() }
+        let ack = try answer.governorJSON(Acknowledgement.self, probe: nil)
+        guard ack.acknowledges(report) else { throw answer.notGovernor() }
     }
 
-    private func failure(_ status: Int, _ body: String) -> Failure {
-        let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-        let message = object?["message"] as? String ?? String(body.prefix(200))
-        return status == 401 ? .unauthorized(message) : .rejected(status: status, code: object?["error"] as? String, message: message)
-    }
-
-    private func send(_ method: String, _ path: String, body: String?, timeout: Double = 15) async throws(Failure) -> (Int, String) {
+    private func send(_ method: String, _ path: String, body: String?, timeout: Double = 15) async throws(Failure) -> Answer {
         var request = HTTPClientRequest(url: settings.server + path)
         request.method = HTTPMethod(rawValue: method)
         if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -137,9 +158,119 @@ public struct GovernorAPI: Sendable {
             // The client retries a refused connection until this deadline.
             let response = try await client.execute(request, timeout: .milliseconds(Int64(max(timeout, 0.5) * 1000)))
             let bytes = try await response.body.collect(upTo: 1 << 20)
-            return (Int(response.status.code), String(buffer: bytes))
+            return Answer(status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type") ?? "", body: bytes)
         } catch {
             throw .unreachable("\(error)")
         }
     }
+}
+
+/// Run times as the probe accepts them from the wire.
+public enum RunTime {
+    /// Whole Unix seconds beyond this (about year 33658) are not run times.
+    public static let limit: Double = 1e12
+
+    /// `value` as whole seconds, or nil when it is not finite, not whole or beyond ``limit``.
+    public static func seconds(_ value: Double) -> Int64? {
+        guard value.isFinite, value.rounded(.towardZero) == value, abs(value) <= limit else { return nil }
+        return Int64(value)
+    }
+}
+
+/// One HTTP answer, before it is trusted.
+struct Answer {
+    var status: Int
+    var contentType: String
+    var body: ByteBuffer
+
+    var isJSON: Bool {
+        contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+    }
+
+    /// The body as `T`, when this is the governor's own answer: 200, JSON, and (with
+    /// `probe`) naming this probe. Anything else is a ``GovernorAPI/Failure``: the
+    /// governor's error, or ``GovernorAPI/Failure/notGovernor(status:contentType:preview:)``.
+    func governorJSON<T: Decodable & ProbeNaming>(_ type: T.Type, probe: String?) throws(GovernorAPI.Failure) -> T {
+        guard status == 200 || status == 201 else { throw failure() }
+        guard isJSON, let value = try? JSONDecoder().decode(T.self, from: Data(body.readableBytesView)) else { throw notGovernor() }
+        if let probe, value.probe != probe { throw notGovernor() }
+        return value
+    }
+
+    /// A non-2xx answer: the governor's error when its body is the governor's JSON error.
+    func failure() -> GovernorAPI.Failure {
+        guard isJSON, let error = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(body.readableBytesView)) else { return notGovernor() }
+        return status == 401 ? .unauthorized(error.message) : .rejected(status: status, code: error.error, message: error.message)
+    }
+
+    func notGovernor() -> GovernorAPI.Failure {
+        // The first bytes, printable, for the log: enough to recognise a portal's page.
+        let preview = String(decoding: body.readableBytesView.prefix(80), as: UTF8.self)
+            .map { $0.isNewline || $0 == "\t" ? " " : $0 }.filter { !$0.isASCII || ($0.asciiValue ?? 0) >= 0x20 }
+        return .notGovernor(status: status, contentType: contentType.isEmpty ? "none" : contentType, preview: String(preview))
+    }
+}
+
+/// An answer that says which probe it is for; nil where the answer names none.
+protocol ProbeNaming {
+    var probe: String? { get }
+}
+
+struct NextAnswer: Decodable, ProbeNaming {
+    var probe: String?
+    var runAtUnix: Double
+    var serverTime: String
+
+    enum CodingKeys: String, CodingKey {
+        case probe
+        case runAtUnix = "run_at_unix"
+        case serverTime = "server_time"
+    }
+}
+
+struct LeaseAnswer: Decodable, ProbeNaming {
+    struct Run: Decodable {
+        var runAtUnix: Double
+        enum CodingKeys: String, CodingKey { case runAtUnix = "run_at_unix" }
+    }
+
+    var probe: String?
+    var runs: [Run]
+    var cancelled: [Run]
+    var leaseUntilUnix: Double
+    var serverTime: String
+
+    enum CodingKeys: String, CodingKey {
+        case probe, runs, cancelled
+        case leaseUntilUnix = "lease_until_unix"
+        case serverTime = "server_time"
+    }
+}
+
+/// The governor's answer to a delivered result.
+struct Acknowledgement: Decodable, ProbeNaming {
+    var id: Int64
+    var runAt: String?
+    var idempotencyKey: String?
+    var probe: String? { nil }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case runAt = "run_at"
+        case idempotencyKey = "idempotency_key"
+    }
+
+    /// Whether this answer names a stored result for `report`: an ad-hoc run by its
+    /// key, a scheduled run by its `run_at` (to the second, as the governor stores it).
+    func acknowledges(_ report: ProbeReport) -> Bool {
+        guard id > 0 else { return false }
+        if let key = report.idempotencyKey { return idempotencyKey == key }
+        guard let runAt, let echoed = RFC3339.parsePrecise(runAt), let sent = RFC3339.parsePrecise(report.runAt) else { return false }
+        return echoed.rounded(.down) == sent.rounded(.down)
+    }
+}
+
+struct ErrorAnswer: Decodable {
+    var error: String?
+    var message: String
 }

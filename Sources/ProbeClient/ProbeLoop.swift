@@ -18,14 +18,53 @@ public final class ProbeLoop: Sendable {
     private let unqueued = Mutex<[ProbeReport]>([])
     /// When the queue may next be tried after a failed delivery.
     private let delivery = Mutex((backoff: Backoff(cap: 600), notBefore: 0.0))
+    /// The last delivery trouble logged, so that each kind is logged once per episode.
+    private let deliveryProblem = Mutex<String?>(nil)
+    /// The latest run time started (Unix seconds), kept on disk: no run time is run
+    /// twice, and none before it, whatever the clocks or the answers do.
+    private let lastRun: Mutex<Int64>
+    /// The last refusal of a run time logged.
+    private let lastRefusal = Mutex<String?>(nil)
+    /// Whether a test is running now: a run never starts beside another.
+    private let testRunning = Atomic<Bool>(false)
     /// A run time is not run when it is this far past (suspend, clock step, late answer).
     public static let tooLateSeconds = 5.0
+    /// The furthest ahead a run time can lie: the governor's own look-ahead (a lease of
+    /// at most 7 days, windows of at most a year ahead), with room; beyond it an answer
+    /// is not a schedule.
+    public static let furthestRunSeconds = 400.0 * 86_400
 
     public init(settings: ProbeSettings, logger: Logger) throws {
         self.settings = settings
         self.api = GovernorAPI(settings: settings)
         self.queue = try ResultQueue(directory: settings.queueDirectory)
         self.logger = logger
+        let kept = (try? String(contentsOfFile: settings.lastRunPath, encoding: .utf8)).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        self.lastRun = Mutex(kept ?? .min)
+    }
+
+    /// Why the probe will not run `runAt` at `now` (its own clock), or nil when it may:
+    /// a time no clock can hold, one further past than ``tooLateSeconds``, one further
+    /// ahead than ``furthestRunSeconds``, or one at or before the last run it started.
+    public static func refusal(of runAt: Double, now: Double, lastRun: Int64 = .min) -> String? {
+        guard let seconds = RunTime.seconds(runAt) else { return "\(runAt) is not a run time" }
+        if runAt < now - tooLateSeconds { return "it is already \(Int(now - runAt)) s past; not running it" }
+        if runAt > now + furthestRunSeconds { return "it is \(Int((runAt - now) / 86_400)) days ahead, beyond the governor's look-ahead of \(Int(furthestRunSeconds / 86_400)) days" }
+        if seconds <= lastRun { return "this probe already ran \(RFC3339.format(lastRun))\(seconds == lastRun ? "" : ", which is later")" }
+        return nil
+    }
+
+    /// ``refusal(of:now:lastRun:)`` against this probe's clock and last run, logged.
+    private func refuses(_ runAt: Double, from source: String) -> Bool {
+        guard let reason = Self.refusal(of: runAt, now: WallClock.now(), lastRun: lastRun.withLock { $0 }) else { return false }
+        let shown = RunTime.seconds(runAt).map { RFC3339.format($0) } ?? "\(runAt)"
+        let message = "refusing the run time \(shown) from \(source): \(reason)"
+        // The same refusal again (a governor whose clock is behind this one answers the
+        // run just run until its clock passes it) is not logged again.
+        if lastRefusal.withLock({ last in defer { last = message }; return last != message }) {
+            logger.warning("\(message)")
+        }
+        return true
     }
 
     /// Asks the loop to end: a running test finishes (or meets its timeout), its result
@@ -71,13 +110,23 @@ public final class ProbeLoop: Sendable {
                 lastProblem = nil
             } catch {
                 // Each kind of trouble is logged once, not on every retry.
-                if error.description != lastProblem {
+                if error.episode != lastProblem {
                     logger.error("\(error.description); retrying with backoff")
-                    lastProblem = error.description
+                    lastProblem = error.episode
                 }
                 await sleep(seconds: backoff.next())
                 continue
             }
+            if refuses(next.runAt, from: "/next") {
+                await sleep(seconds: backoff.next())
+                continue
+            }
+            // A run far away is asked for again meanwhile: a reload may bring an earlier one.
+            if next.runAt - WallClock.now() > Double(settings.askIntervalSeconds) {
+                await sleep(seconds: Double(settings.askIntervalSeconds))
+                continue
+            }
+            backoff.reset()
             await runIfOnTime(next.runAt)
         }
     }
@@ -101,7 +150,8 @@ public final class ProbeLoop: Sendable {
             do {
                 // Asked between runs: never for longer than leaves a second before the next.
                 let budget = lease.next(after: WallClock.now()).map { Double($0) - WallClock.now() - 1 } ?? Self.requestSeconds
-                let answer = try await fetchLease(timeout: min(max(budget, 0.5), Self.requestSeconds))
+                var answer = try await fetchLease(timeout: min(max(budget, 0.5), Self.requestSeconds))
+                answer.runs.removeAll { refuses(Double($0), from: "the lease") }
                 lease = lease.refreshed(by: answer)
                 do {
                     try lease.save(to: settings.leasePath)
@@ -114,14 +164,15 @@ public final class ProbeLoop: Sendable {
                 // The governor answers again: queued results go now, not after their backoff.
                 delivery.withLock { $0.notBefore = 0 }
             } catch {
-                if error.description != lastProblem {
+                if error.episode != lastProblem {
                     let holding = lease.next(after: WallClock.now()).map { "; running the leased runs, the next at \(RFC3339.format($0))" } ?? ""
                     logger.error("\(error.description)\(holding)")
-                    lastProblem = error.description
+                    lastProblem = error.episode
                 }
             }
             let now = WallClock.now()
-            guard let next = lease.next(after: now) else {
+            // Never a run at or before the last one started (a clock stepped back).
+            guard let next = lease.next(after: max(now, Double(lastRun.withLock { $0 }))) else {
                 if !ranOut && !reached && lease.leaseUntil > 0 {
                     logger.warning("no leased run is left (the lease ends \(RFC3339.format(lease.leaseUntil))); not testing until the governor answers")
                 }
@@ -130,13 +181,13 @@ public final class ProbeLoop: Sendable {
                 continue
             }
             ranOut = false
-            // Unanswered: ask again meanwhile (each ask ends a second before the run).
-            if !reached {
-                let retryAt = now + backoff.next()
-                if retryAt + 1.5 < Double(next) {
-                    await sleep(until: retryAt)
-                    continue
-                }
+            // Ask again meanwhile (each ask ends a second before the run): soon when
+            // unanswered, within ask_interval when answered, so that a run the governor
+            // adds before this one (a school reopened by a reload) is heard of.
+            let askAt = now + (reached ? Double(settings.askIntervalSeconds) : backoff.next())
+            if askAt + 1.5 < Double(next) {
+                await sleep(until: askAt)
+                continue
             }
             await runIfOnTime(Double(next), deliver: false)
         }
@@ -156,6 +207,10 @@ public final class ProbeLoop: Sendable {
         guard await sleep(until: runAt - 0.05) else { return }
         if WallClock.now() - runAt > Self.tooLateSeconds {
             logger.warning("woke \(Int(WallClock.now() - runAt)) s after the run time (suspend or clock step); not running it")
+            return
+        }
+        if refuses(runAt, from: "the schedule") {
+            await sleep(seconds: 1)
             return
         }
         await runAndReport(runAt: runAt, deliver: deliver)
@@ -190,6 +245,20 @@ public final class ProbeLoop: Sendable {
     @discardableResult
     public func runAndReport(runAt: Double?, deliver: Bool = true) async -> CommandOutcome? {
         let scheduled = runAt ?? WallClock.now()
+        guard testRunning.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            logger.warning("not starting the run of \(RFC3339.format(UnixTime(scheduled))): the previous test is still running")
+            return nil
+        }
+        defer { testRunning.store(false, ordering: .releasing) }
+        if let runAt, let seconds = RunTime.seconds(runAt) {
+            // Kept before the test starts: a crash during it does not run it again.
+            lastRun.withLock { $0 = max($0, seconds) }
+            do {
+                try ResultQueue.writeAtomically(Data("\(seconds)\n".utf8), to: settings.lastRunPath)
+            } catch {
+                logger.error("cannot keep the last run time at \(settings.lastRunPath) (it is held in memory): \(error)")
+            }
+        }
         let command = settings.command.replacing("{probe}", with: settings.id).replacing("{run_at}", with: RFC3339.format(UnixTime(scheduled)))
         let outcome: CommandOutcome
         do {
@@ -252,6 +321,7 @@ public final class ProbeLoop: Sendable {
                     try await api.report(report)
                     queue.remove(name)
                     delivery.withLock { $0.backoff.reset(); $0.notBefore = 0 }
+                    deliveryProblem.withLock { $0 = nil }
                 } catch where error.isTooLarge && !report.output.isEmpty {
                     report = report.halvingOutput()
                     logger.warning("the governor takes no result this large; sending the result of \(report.runAt) with its output cut to \(report.output.utf8.count) bytes")
@@ -269,7 +339,10 @@ public final class ProbeLoop: Sendable {
                         state.notBefore = now + wait
                         return wait
                     }
-                    logger.warning("\(queue.pending().count) result(s) wait to be delivered (next try in \(Int(wait)) s): \(error)")
+                    // Once per episode of the same trouble, not at every try.
+                    if deliveryProblem.withLock({ last in defer { last = error.episode }; return last != error.episode }) {
+                        logger.warning("\(queue.pending().count) result(s) wait to be delivered (next try in \(Int(wait)) s): \(error)")
+                    }
                     return
                 }
                 break

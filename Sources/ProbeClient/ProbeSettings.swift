@@ -16,6 +16,17 @@ public struct ProbeSettings: Sendable, Equatable {
     /// How far ahead the probe leases its runs, to run them through an outage of the
     /// governor; 0 asks for the next run only, before each run.
     public var leaseSeconds: Int = 86_400
+    /// How long the probe waits at most before it asks the governor again while its
+    /// next run is further away: a school reopened by a reload is heard of within it.
+    public var askIntervalSeconds: Int = ProbeSettings.maxAskIntervalSeconds
+    /// The longest `ask_interval` (5 minutes), and its default.
+    public static let maxAskIntervalSeconds = 300
+
+    /// Where the last run time started is kept, so that no run time is run twice,
+    /// across restarts and clock steps too: beside the result queue.
+    public var lastRunPath: String {
+        ((queueDirectory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("last_run")
+    }
 
     /// Where the lease is kept: beside the result queue.
     public var leasePath: String {
@@ -29,7 +40,7 @@ public struct ProbeSettings: Sendable, Equatable {
         return !FileManager.default.fileExists(atPath: packaged) && FileManager.default.fileExists(atPath: manual) ? manual : packaged
     }
     public static let defaultQueue = "/var/lib/governor-probe/queue"
-    static let keys = ["id", "token", "token_file", "server", "command", "timeout", "max_clock_offset", "queue", "queue_max_age", "lease"]
+    static let keys = ["id", "token", "token_file", "server", "command", "timeout", "max_clock_offset", "queue", "queue_max_age", "lease", "ask_interval"]
 
     public init(id: String, token: String?, server: String, command: String, timeoutSeconds: Int = 120,
                 maxClockOffsetSeconds: Double = 1, queueDirectory: String = ProbeSettings.defaultQueue) {
@@ -82,7 +93,7 @@ public struct ProbeSettings: Sendable, Equatable {
         func place(_ key: String) -> String { values[key].map { "\(file):\($0.line)" } ?? file }
 
         guard let id = overrides.id ?? values["id"]?.value, ProbeConfig.isValidID(id) else {
-            throw ProbeError("\(place("id")): 'id' is missing or not a probe id ([A-Za-z0-9._-]{1,64}); set it in [Probe] or with --id")
+            throw ProbeError("\(place("id")): 'id' is missing or not a probe id (\(ProbeConfig.idRule)); set it in [Probe] or with --id")
         }
         guard let server = overrides.server ?? values["server"]?.value, server.hasPrefix("http://") || server.hasPrefix("https://") else {
             throw ProbeError("\(place("server")): 'server' is missing or not an http(s) URL; set it in [Probe] or with --server (e.g. http://governor.example.org:8080)")
@@ -120,6 +131,12 @@ public struct ProbeSettings: Sendable, Equatable {
                 throw ProbeError("\(place("lease")): 'lease' is '\(text)'; expected a duration from 0 (ask before each run) to 7d, such as 24h")
             }
             settings.leaseSeconds = seconds
+        }
+        if let text = values["ask_interval"]?.value {
+            guard let seconds = DurationValue.seconds(text), (1...maxAskIntervalSeconds).contains(seconds) else {
+                throw ProbeError("\(place("ask_interval")): 'ask_interval' is '\(text)'; expected a duration from 1s to 5m, such as 5m")
+            }
+            settings.askIntervalSeconds = seconds
         }
         return settings
     }

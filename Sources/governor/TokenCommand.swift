@@ -15,7 +15,7 @@ struct TokenCommand: ParsableCommand {
 
     func validate() throws {
         guard ProbeConfig.isValidID(id) else {
-            throw ValidationError("'\(id)' is not a valid probe id; use 1 to 64 letters, digits, '.', '_' or '-'")
+            throw ValidationError("'\(id)' is not a valid probe id: a probe id has \(ProbeConfig.idRule)")
         }
     }
 

@@ -81,6 +81,11 @@ struct ConfigLoaderTests {
         ("[School]\ntimezone = Mars/Olympus\n[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n", 2, "not a known time zone"),
         ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\n", 5, "lists no probe"),
         ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = bad/id\n", 6, "probe id 'bad/id' is not valid"),
+        // Ids become URL path segments, file names and mail subjects: '.', '..' and '-' are refused.
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = ..\n", 6, "probe id '..' is not valid"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n  .\n", 7, "probe id '.' is not valid"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = -\n", 6, "probe id '-' is not valid"),
+        ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = -rf\n", 6, "start with a letter or digit"),
         ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\naddresses = 300.1.1.1\n", 6, "probe address '300.1.1.1' is not valid"),
         ("[Timing]\nboundaries = 0800 0900\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p\n  p\n", 7, "listed twice"),
         ("[Timing]\nboundaries = 0800 0830\nruns_per_period = 4\ndelay = 10\n[Probes]\nids = p q\n", 2, "window 08:00–08:30 is too short"),
@@ -100,6 +105,18 @@ struct ConfigLoaderTests {
         #expect(error.line == line, "\(error)")
         #expect(error.message.contains(fragment), "\(error)")
         #expect(!configuration.isValid)
+    }
+
+    @Test("a configuration file over the size limit is an error naming the file and the limit; the other schools load")
+    func oversizedFile() throws {
+        let filler = "# " + String(repeating: "x", count: 1022) + "\n"
+        let big = Self.timing + "[Probes]\nids = b1\n" + String(repeating: filler, count: (INIParser.maxFileBytes >> 10) + 1)
+        let (directory, main) = try tree(["big.cfg": big, "good.cfg": Self.timing + "[Probes]\nids = g1\n"])
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(configuration.schools.map(\.name) == ["good"])
+        let error = try #require(configuration.problems.first { $0.isError })
+        #expect(error.file.hasSuffix("schools/big.cfg") && error.message.contains("larger than 16 MiB"), "\(error)")
     }
 
     /// Values found by fuzzing that used to stop `check` and `serve` with SIGILL

@@ -87,3 +87,38 @@ struct INIParserTests {
         }
     }
 }
+
+@Suite("INI reader: work per key")
+struct INIParserWorkTests {
+    /// A school file with `keys` keys, half in one section and half spread over
+    /// `[Probe …]` sections, the two shapes a large file takes.
+    static func file(keys: Int) -> String {
+        var text = "[Timing]\n"
+        for index in 0..<(keys / 2) { text += "k\(index) = \(index)\n" }
+        for index in 0..<(keys / 2) { text += "[Probe p\(index)]\nlabel = \(index)\n" }
+        return text
+    }
+
+    /// Quadratic parsing turned 100,000 keys into 15 s of `governor check`; the test
+    /// counts the parser's lookups instead of timing it, so a slow machine cannot
+    /// hide the shape and a fast one cannot fail it.
+    @Test("the reader does a bounded amount of work per key, whatever the file's size")
+    func linearWork() {
+        var perKey: [Double] = []
+        for keys in [2_000, 8_000] {
+            let (document, problems, work) = INIParser.parseCountingWork(Self.file(keys: keys), file: "big.cfg")
+            #expect(problems.isEmpty)
+            #expect(document.sections.count == 1 + keys / 2)
+            perKey.append(Double(work) / Double(keys))
+        }
+        #expect(perKey.allSatisfy { $0 <= 4 }, "lookups per key: \(perKey)")
+    }
+
+    @Test("a duplicate key or section is still found, with the first one's line")
+    func duplicatesStillFound() {
+        let (_, keyProblems) = INIParser.parse("[s]\na = 1\nb = 2\nA = 3\n", file: "d.cfg")
+        #expect(keyProblems.map(\.description) == ["d.cfg:4: error: key 'a' appears twice in [s] (first at line 2)"])
+        let (_, sectionProblems) = INIParser.parse("[s]\na = 1\n[t]\n[s]\n", file: "d.cfg")
+        #expect(sectionProblems.map(\.description) == ["d.cfg:4: error: section [s] appears twice (first at line 1)"])
+    }
+}

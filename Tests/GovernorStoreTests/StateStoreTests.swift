@@ -351,3 +351,34 @@ extension TestResult {
         return copy
     }
 }
+
+@Suite("PostgreSQL errors as the operator reads them")
+struct PostgresErrorTests {
+    /// postgres-nio's errors print "Generic description to prevent accidental
+    /// leakage": a failed start said nothing else. The server's own words reach the
+    /// operator; the query's bound values never do.
+    @Test("PostgreSQL errors name the server's message and SQLSTATE, never the bound values")
+    func postgresErrorsSayWhat() async throws {
+        let server = try TestPostgres.shared()
+        let missing = TestPostgres.uniqueName("missing")
+        var location = try PostgresLocation(url: "postgres://\(server.user)@127.0.0.1:\(server.port)/\(missing)")
+        location.sslMode = .disable
+        do {
+            _ = try await PostgresState.connect(to: location, logger: Logger(label: "governor.test.postgres"))
+            Issue.record("connected to a database that does not exist")
+        } catch {
+            #expect(error.message.contains("3D000") && error.message.contains("\(missing)\" does not exist"), "\(error.message)")
+            #expect(!error.message.contains("Generic description"), "\(error.message)")
+        }
+        let state = try await Backend.postgres("errors")
+        defer { state.close() }
+        do {
+            try await state.saveSchoolSources(["schools/a.cfg": "token = secret-value\u{0}"], at: 1)
+            Issue.record("PostgreSQL took a NUL byte in text")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("22021") && text.contains("invalid byte sequence"), "\(text)")
+            #expect(!text.contains("secret-value") && !text.contains("Generic description"), "\(text)")
+        }
+    }
+}

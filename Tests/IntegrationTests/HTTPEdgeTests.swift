@@ -105,6 +105,35 @@ struct HTTPEdgeTests {
         #expect(Date().timeIntervalSince(started) < 6)
     }
 
+    /// Headers sent a line a second kept a connection for 30 s (the idle timeout)
+    /// although the request timeout was 5 s: the deadline began with the decoded head.
+    @Test("headers trickling in a line a second are cut off at request_timeout too")
+    func slowHeadersAreCutOff() async throws {
+        try await offThePool { try Self.slowHeadersAreCutOffBody() }
+    }
+
+    static func slowHeadersAreCutOffBody() throws {
+        let directory = try TemporaryDirectory("governor-edge")
+        defer { directory.remove() }
+        let server = try Self.startGovernor(directory, settings: "request_timeout = 2s\n")
+        defer { server.stop() }
+        // A request served whole first: the deadline of one request is not the next one's.
+        let fd = try Self.connectTo(port: server.port)
+        defer { close(fd) }
+        Self.send(fd, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(Self.receive(fd, timeout: 1).text.hasPrefix("HTTP/1.1 200"))
+        Thread.sleep(forTimeInterval: 2.5)
+        Self.send(fd, "GET /healthz HTTP/1.1\r\n")
+        let started = Date()
+        var closed = false
+        for line in 0..<12 where !closed {
+            Self.send(fd, "X-Slow-\(line): 1\r\n")
+            closed = Self.receive(fd, timeout: 1).closed
+        }
+        #expect(closed, "headers trickling in a line a second were never cut off")
+        #expect(Date().timeIntervalSince(started) < 6)
+    }
+
     @Test("max_connections_per_client: one address cannot hold more connections than that")
     func connectionsPerClient() async throws {
         try await offThePool { try Self.connectionsPerClientBody() }

@@ -11,27 +11,55 @@ import Testing
 struct ProbeDeliveryTests {
     /// A stand-in governor on 127.0.0.1: `/v1/probes/gone/…` answers 404 (a school the
     /// governor does not know), `bad` 400 result_unacceptable, `big` 413
-    /// result_too_large while the output is over 1000 bytes. Each POST body it is sent
-    /// is appended to `posts.jsonl`.
+    /// result_too_large while the output is over 1000 bytes; `portal` answers every
+    /// request 200 with an HTML login page (a captive portal), `liar` acknowledges a
+    /// result with JSON that names another run, `far` leases a run 500 days ahead
+    /// beside one two seconds ahead, and `huge` answers /next with 1e30. Each POST body
+    /// it is sent is appended to `posts.jsonl`.
     static func startStub(_ directory: TemporaryDirectory) throws -> (Subprocess, Int) {
         let port = try TestSSHServer.freePort()
         let posts = directory.file("posts.jsonl")
         let stub = try directory.write("stub.py", """
-            import http.server, json
+            import http.server, json, time, datetime
+            FAR = int(time.time()) + 500 * 86400
+            LATER = int(time.time()) + 3600
+            PORTAL = b"<html><head><title>SchoolNet</title></head><body>Welcome to SchoolNet. Please log in.</body></html>"
+            def now_text():
+                return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
             class H(http.server.BaseHTTPRequestHandler):
                 def answer(self, status, body):
                     data = json.dumps(body).encode()
                     self.send_response(status); self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+                def portal(self):
+                    self.send_response(200); self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(PORTAL))); self.end_headers(); self.wfile.write(PORTAL)
+                def do_GET(self):
+                    probe = self.path.split("/")[3]
+                    with open("\(posts)".replace("posts", "gets"), "a") as f: f.write(json.dumps({"probe": probe, "path": self.path}) + "\\n")
+                    if probe == "waiting" and "/runs" in self.path:
+                        return self.answer(200, {"probe": probe, "runs": [{"run_at_unix": LATER}], "cancelled": [],
+                                                 "lease_until_unix": LATER, "server_time": now_text()})
+                    if probe == "waiting": return self.answer(200, {"probe": probe, "run_at_unix": LATER, "server_time": now_text()})
+                    if probe == "portal": return self.portal()
+                    if probe == "huge": return self.answer(200, {"probe": probe, "run_at_unix": 1e30, "server_time": now_text()})
+                    soon = int(time.time()) + 2
+                    if probe == "far" and "/runs" in self.path:
+                        return self.answer(200, {"probe": probe, "runs": [{"run_at_unix": soon}, {"run_at_unix": FAR}],
+                                                 "cancelled": [], "lease_until_unix": soon + 3600, "server_time": now_text()})
+                    self.answer(404, {"error": "not_found", "message": "no such endpoint"})
                 def do_POST(self):
                     probe = self.path.split("/")[3]
                     body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                     with open("\(posts)", "a") as f: f.write(json.dumps({"probe": probe, "body": body}) + "\\n")
+                    if probe == "portal": return self.portal()
                     if probe == "gone": return self.answer(404, {"error": "not_found", "message": "no probe is configured with the id 'gone'"})
                     if probe == "bad": return self.answer(400, {"error": "result_unacceptable", "message": "'run_at' is far from any schedule"})
                     if probe == "big" and len(body["output"].encode()) > 1000:
                         return self.answer(413, {"error": "result_too_large", "message": "cut its output and send it again"})
-                    self.answer(201, {"id": 1, "output_truncated": bool(body.get("output_truncated"))})
+                    if probe == "liar": return self.answer(201, {"id": 9, "output_truncated": False, "run_at": "2020-01-01T00:00:00Z", "idempotency_key": "another"})
+                    self.answer(201, {"id": 1, "output_truncated": bool(body.get("output_truncated")), "run_at": body["run_at"],
+                                      "idempotency_key": body.get("idempotency_key")})
                 def log_message(self, *args): pass
             http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
             """)
@@ -150,5 +178,147 @@ struct ProbeDeliveryTests {
         #expect((sent["output"] as? String)?.utf8.count == 1 << 20)
         #expect(sent["output_truncated"] as? Bool == true)
         #expect((sent["idempotency_key"] as? String)?.hasPrefix("run-now-") == true)
+    }
+
+    @Test("a captive portal's 200 deletes nothing: results stay queued, the probe says once what answers, and the governor gets them later")
+    func captivePortal() async throws {
+        try await offThePool { try Self.captivePortalBody() }
+    }
+
+    static func captivePortalBody() throws {
+        let directory = try TemporaryDirectory("governor-probe-delivery")
+        defer { directory.remove() }
+        let (stub, port) = try Self.startStub(directory)
+        defer { stub.stop() }
+        var logs: [String] = []
+        for _ in 0..<3 {
+            let result = try Self.runNow(directory, id: "portal", port: port, command: "echo measured")
+            logs.append(result.stderr)
+        }
+        // Each run tried the oldest queued result, which was not acknowledged, and stopped there.
+        #expect(Self.posts(directory, probe: "portal").count == 3)
+        #expect(Self.files(directory.file("portal/queue")).count == 3, "a portal's 200 must not cost a result")
+        #expect(Self.files(directory.file("portal/rejected")).isEmpty)
+        for log in logs {
+            let lines = log.split(separator: "\n").filter { $0.contains("something other than the governor answers") }
+            #expect(lines.count == 1, "once per episode:\n\(log)")
+            #expect(lines.first?.contains("text/html") == true && lines.first?.contains("Welcome to SchoolNet") == true, "\(lines)")
+        }
+        // JSON that acknowledges another run is not this result's acknowledgement either.
+        _ = try Self.runNow(directory, id: "liar", port: port, command: "echo measured")
+        #expect(Self.files(directory.file("liar/queue")).count == 1)
+
+        // Off the portal's network, the same queue reaches the governor: all three go.
+        let config = try directory.write("back.cfg", """
+            [Probe]
+            id = fine
+            token = t
+            server = http://127.0.0.1:\(port)
+            command = echo back
+            queue = \(directory.file("portal/queue"))
+            """)
+        let back = try runProcess(try Executables.built("governor-probe"), ["run-now", "--config", config])
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(Self.files(directory.file("portal/queue")).isEmpty)
+        #expect(Self.posts(directory, probe: "fine").count == 4)
+    }
+
+    @Test("a portal's page as the lease changes nothing the probe holds")
+    func portalLease() async throws {
+        try await offThePool { try Self.portalLeaseBody() }
+    }
+
+    static func portalLeaseBody() throws {
+        let directory = try TemporaryDirectory("governor-probe-delivery")
+        defer { directory.remove() }
+        let (stub, port) = try Self.startStub(directory)
+        defer { stub.stop() }
+        let later = Int64(Date().timeIntervalSince1970) + 7200
+        let held = "{\"lease_until\":\(later),\"runs\":[\(later)]}"
+        try directory.write("portal/lease.json", held)
+        let config = try directory.write("lease.cfg", """
+            [Probe]
+            id = portal
+            token = t
+            server = http://127.0.0.1:\(port)
+            command = echo measured
+            queue = \(directory.file("portal/queue"))
+            """)
+        let probe = try Subprocess(try Executables.built("governor-probe"), ["run", "--config", config], outputPath: directory.file("probe.log"))
+        Thread.sleep(forTimeInterval: 3)
+        _ = probe.stop()
+        let log = (try? String(contentsOfFile: directory.file("probe.log"), encoding: .utf8)) ?? ""
+        #expect(try String(contentsOfFile: directory.file("portal/lease.json"), encoding: .utf8) == held, "\(log)")
+        #expect(log.contains("something other than the governor answers"), "\(log)")
+    }
+
+    @Test("run times no schedule can have are refused and logged: 1e30, 500 days ahead; the sane run beside them runs")
+    func impossibleRunTimes() async throws {
+        try await offThePool { try Self.impossibleRunTimesBody() }
+    }
+
+    static func impossibleRunTimesBody() throws {
+        let directory = try TemporaryDirectory("governor-probe-delivery")
+        defer { directory.remove() }
+        let (stub, port) = try Self.startStub(directory)
+        defer { stub.stop() }
+        func config(_ id: String, lease: String) throws -> String {
+            try directory.write("\(id).cfg", """
+                [Probe]
+                id = \(id)
+                token = t
+                server = http://127.0.0.1:\(port)
+                command = echo measured
+                queue = \(directory.file("\(id)/queue"))
+                lease = \(lease)
+                """)
+        }
+        let huge = try runProcess(try Executables.built("governor-probe"), ["next", "--config", try config("huge", lease: "0")])
+        #expect(huge.status != 0)
+        #expect(huge.stderr.contains("not a run time"), "\(huge.stderr)")
+
+        let probe = try Subprocess(try Executables.built("governor-probe"), ["run", "--config", try config("far", lease: "1h")],
+                                   outputPath: directory.file("far.log"))
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline && Self.posts(directory, probe: "far").isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+        _ = probe.stop()
+        let log = (try? String(contentsOfFile: directory.file("far.log"), encoding: .utf8)) ?? ""
+        #expect(Self.posts(directory, probe: "far").count == 1, "\(log)")
+        let refusals = log.split(separator: "\n").filter { $0.contains("refusing the run time") && $0.contains("beyond the governor's look-ahead") }
+        #expect(refusals.count == 1, "logged once, not at every ask:\n\(log)")
+        let lease = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("far/lease.json")))) as? [String: Any])
+        let runs = (lease["runs"] as? [NSNumber])?.map(\.doubleValue) ?? []
+        #expect(runs.count == 1 && runs.allSatisfy { $0 < Date().timeIntervalSince1970 + 86_400 }, "\(lease)")
+        #expect(FileManager.default.fileExists(atPath: directory.file("far/last_run")))
+    }
+
+    /// A probe whose next run was an hour (or days) away slept until it, so a school
+    /// reopened by a reload was not heard of: it now asks again within ask_interval.
+    @Test("a probe waiting for a run an hour away asks again within ask_interval, with and without a lease", arguments: ["1h", "0"])
+    func asksAgainWhileWaiting(lease: String) async throws {
+        try await offThePool { try Self.asksAgainWhileWaitingBody(lease: lease) }
+    }
+
+    static func asksAgainWhileWaitingBody(lease: String) throws {
+        let directory = try TemporaryDirectory("governor-probe-delivery")
+        defer { directory.remove() }
+        let (stub, port) = try Self.startStub(directory)
+        defer { stub.stop() }
+        let config = try directory.write("waiting.cfg", """
+            [Probe]
+            id = waiting
+            token = t
+            server = http://127.0.0.1:\(port)
+            command = echo measured
+            queue = \(directory.file("waiting/queue"))
+            lease = \(lease)
+            ask_interval = 1s
+            """)
+        let probe = try Subprocess(try Executables.built("governor-probe"), ["run", "--config", config], outputPath: directory.file("waiting.log"))
+        Thread.sleep(forTimeInterval: 4.5)
+        _ = probe.stop()
+        let gets = ((try? String(contentsOfFile: directory.file("gets.jsonl"), encoding: .utf8)) ?? "").split(separator: "\n")
+        // One ask at the start, then one a second: at least four in 4.5 s, where it used to be one.
+        #expect((4...8).contains(gets.count), "\(gets.count) asks: \((try? String(contentsOfFile: directory.file("waiting.log"), encoding: .utf8)) ?? "")")
     }
 }

@@ -103,4 +103,25 @@ struct ProbeClientTests {
         let state = (try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
         #expect(state == nil || state == "Z", "the background child survived (state \(state ?? "?"))")
     }
+
+    @Test("run times the probe refuses: unrepresentable, too far past, beyond the look-ahead, already run", arguments: [
+        (1e30, Int64.min, "not a run time"),
+        (Double.nan, Int64.min, "not a run time"),
+        (1_000_000.5, Int64.min, "not a run time"),
+        (999_990, Int64.min, "10 s past"),
+        (1_000_000 + 401 * 86_400, Int64.min, "beyond the governor's look-ahead"),
+        (1_000_060, 1_000_060, "already ran"),
+        (1_000_030, 1_000_060, "which is later"),
+    ] as [(Double, Int64, String)])
+    func refusals(runAt: Double, lastRun: Int64, fragment: String) {
+        let reason = ProbeLoop.refusal(of: runAt, now: 1_000_000, lastRun: lastRun)
+        #expect(reason?.contains(fragment) == true, "\(String(describing: reason))")
+    }
+
+    @Test("run times the probe takes: now, a little late, a year ahead")
+    func acceptedRunTimes() {
+        for runAt: Double in [1_000_000, 999_996, 1_000_000 + 365 * 86_400] {
+            #expect(ProbeLoop.refusal(of: runAt, now: 1_000_000, lastRun: 999_000) == nil)
+        }
+    }
 }

@@ -15,7 +15,7 @@ extension ConfigLoader {
         var probes: [ProbeConfig] = []
         for piece in reader.list("ids") {
             guard ProbeConfig.isValidID(piece.text) else {
-                reader.error("probe id '\(piece.text)' is not valid; use 1 to 64 letters, digits, '.', '_' or '-'", line: piece.line)
+                reader.error("probe id '\(piece.text)' is not valid; a probe id has \(ProbeConfig.idRule)", line: piece.line)
                 continue
             }
             probes.append(ProbeConfig(name: piece.text, mode: .pull, line: piece.line))
@@ -44,11 +44,13 @@ extension ConfigLoader {
 
     /// Applies `[Probe NAME]` sections to the probes they name.
     static func applyProbeSections(_ document: INIDocument, to probes: inout [ProbeConfig], problems: inout [ConfigProblem]) {
+        // By name, once: a school of many probes is read in time proportional to its size.
+        let indices = Dictionary(probes.indices.map { (probes[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
         for section in document.sections where section.name.hasPrefix(probeSectionPrefix) {
             let name = String(section.name.dropFirst(probeSectionPrefix.count)).trimmingASCIIWhitespace()
             var reader = SectionReader(section, in: document, knownKeys: ProbeConfig.settingKeys)
             defer { problems += reader.problems }
-            guard let index = probes.firstIndex(where: { $0.name == name }) else {
+            guard let index = indices[name] else {
                 reader.warning("section [\(section.name)] names no probe of this school; its settings are ignored", line: section.line)
                 continue
             }

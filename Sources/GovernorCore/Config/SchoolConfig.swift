@@ -143,12 +143,24 @@ public struct ProbeConfig: Sendable, Hashable {
         "identity_passphrase_file", "known_hosts", "host_key_check", "timeout", "connect_timeout",
     ]
 
-    /// Pull-probe ids: `[A-Za-z0-9._-]{1,64}`.
+    /// The pull-probe id alphabet, as the error messages and docs state it.
+    public static let idRule = "1 to 64 letters, digits, '.', '_' or '-', and start with a letter or digit"
+
+    /// Pull-probe ids: `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`.
+    ///
+    /// Ids stand in URL paths (`/v1/probes/{id}/next`), in file names and in email
+    /// subjects, so they start with a letter or digit: `.`, `..` and `-` (a path
+    /// segment that means something else, an option to a command) are never ids.
     public static func isValidID(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count)
+            && text.utf8.first.map(isAlphanumeric) == true
             && text.utf8.allSatisfy { byte in
                 (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                     || byte == 0x2E || byte == 0x5F || byte == 0x2D
             }
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
     }
 }

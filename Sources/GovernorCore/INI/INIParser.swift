@@ -17,6 +17,13 @@ public enum INIParser {
     ///   document holds whatever was readable, but callers should not use it when
     ///   there are problems: Python refuses such a file outright.
     public static func parse(_ text: String, file: String) -> (document: INIDocument, problems: [ConfigProblem]) {
+        let (document, problems, _) = parseCountingWork(text, file: file)
+        return (document, problems)
+    }
+
+    /// ``parse(_:file:)``, also counting the lookups of keys and sections it made:
+    /// the tests hold the reader to a bounded number per key.
+    static func parseCountingWork(_ text: String, file: String) -> (document: INIDocument, problems: [ConfigProblem], work: Int) {
         var parser = State(file: file)
         var lineNumber = 0
         for line in splitLines(text) {
@@ -24,8 +31,12 @@ public enum INIParser {
             parser.consume(line, number: lineNumber)
             if parser.stopped { break }
         }
-        return (parser.finish(), parser.problems)
+        return (parser.finish(), parser.problems, parser.work)
     }
+
+    /// The largest configuration file read: far above any real one, small enough that
+    /// a runaway file cannot stall `governor check` or a reload.
+    public static let maxFileBytes = 16 << 20
 
     /// Reads and parses the file at `path`.
     ///
@@ -38,9 +49,18 @@ public enum INIParser {
     ///
     /// - Throws: a ``ConfigProblem`` naming the file when it cannot be read or is not UTF-8.
     public static func text(contentsOf path: String) throws(ConfigProblem) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let data: Data
+        do {
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoPermission) }
+            defer { try? handle.close() }
+            // nil at the end of the file: an empty file.
+            data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
+        } catch {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (check its permissions)" : "does not exist"
             throw .error(path, "the file \(reason)")
+        }
+        guard data.count <= maxFileBytes else {
+            throw .error(path, "the file is larger than \(maxFileBytes >> 20) MiB, the most a configuration file may be (a school of 1,000 probes with their tokens takes about 100 KB); is it the right file?")
         }
         guard var text = String(data: data, encoding: .utf8) else {
             throw .error(path, "the file is not valid UTF-8 text")
@@ -83,6 +103,8 @@ public enum INIParser {
         let file: String
         var problems: [ConfigProblem] = []
         var stopped = false
+        /// Lookups of keys and sections so far.
+        var work = 0
 
         var defaults: [INIDocument.Entry] = []
         var sections: [INIDocument.Section] = []
@@ -93,6 +115,11 @@ public enum INIParser {
         var indentLevel = 0
         /// Raw value lines (with empty strings for blank lines) per open entry, joined at the end.
         var valueLines: [EntryKey: [String]] = [:]
+        /// Each section's index by name, and each section's keys with their lines
+        /// (index -1: `[DEFAULT]`): one lookup per key, so a file of 100,000 keys reads
+        /// in time proportional to its size.
+        var sectionIndex: [String: Int] = [:]
+        var keyLines: [Int: [String: Int]] = [:]
 
         struct EntryKey: Hashable {
             var section: Int
@@ -170,24 +197,27 @@ public enum INIParser {
                 currentSection = -1
                 return
             }
-            if let existing = sections.firstIndex(where: { $0.name == name }) {
+            work += 1
+            if let existing = sectionIndex[name] {
                 problems.append(.error(file, line: line, "section [\(name)] appears twice (first at line \(sections[existing].line))"))
                 stopped = true
                 return
             }
             sections.append(INIDocument.Section(name: name, line: line))
             currentSection = sections.count - 1
+            sectionIndex[name] = sections.count - 1
         }
 
         mutating func addEntry(key: String, value: String, line: Int) {
             guard let section = currentSection else { return }
-            let entries = section == -1 ? defaults : sections[section].entries
-            if let existing = entries.firstIndex(where: { $0.key == key }) {
+            work += 1
+            if let first = keyLines[section]?[key] {
                 let sectionName = section == -1 ? "DEFAULT" : sections[section].name
-                problems.append(.error(file, line: line, "key '\(key)' appears twice in [\(sectionName)] (first at line \(entries[existing].line))"))
+                problems.append(.error(file, line: line, "key '\(key)' appears twice in [\(sectionName)] (first at line \(first))"))
                 stopped = true
                 return
             }
+            keyLines[section, default: [:]][key] = line
             let pieces = value.isEmpty ? [] : [INIDocument.Piece(text: value, line: line)]
             let entry = INIDocument.Entry(key: key, value: value, line: line, pieces: pieces)
             if section == -1 {

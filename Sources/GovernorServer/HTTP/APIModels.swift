@@ -180,13 +180,21 @@ struct RunLease: ResponseEncodable, Decodable, Sendable {
 }
 
 /// The answer to a stored result.
+///
+/// The acknowledgement names the stored result and echoes the run it belongs to
+/// (`run_at`, and an ad-hoc run's `idempotency_key`): a probe deletes a queued result
+/// only on an answer that matches it, never on any 200 (a captive portal's page).
 struct ResultCreated: ResponseEncodable, Decodable, Sendable {
     var id: Int64
     var outputTruncated: Bool
+    var runAt: String
+    var idempotencyKey: String?
 
     enum CodingKeys: String, CodingKey {
         case id
         case outputTruncated = "output_truncated"
+        case runAt = "run_at"
+        case idempotencyKey = "idempotency_key"
     }
 }
 

@@ -6,9 +6,11 @@ import Synchronization
 
 /// Bounds what one HTTP connection can cost the governor.
 ///
-/// - A request must be complete (headers and body) within `request_timeout` of the
-///   first read that left it incomplete; a client that trickles a byte a second is
-///   never idle, so the idle timeout alone would let it hold the connection for good.
+/// - A request must be complete (headers and body) within `request_timeout` of its
+///   first byte; a client that trickles a byte a second, or a header line a second,
+///   is never idle, so the idle timeout alone would let it hold the connection for
+///   good. The head is still being decoded then, so the first byte is seen by a
+///   ``RequestStartWatcher`` this handler puts in front of the HTTP decoder.
 /// - A response that says `Connection: close` closes the connection once written:
 ///   the API answers that way when it refused a request without reading its body
 ///   (a wrong token), so that the body is never read.
@@ -23,9 +25,29 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// A request's head has come and its end not yet.
     private var incomplete = false
     private var closeAfterResponse = false
+    private var context: ChannelHandlerContext?
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        try? context.pipeline.syncOperations.addHandler(RequestStartWatcher(owner: self), position: .first)
+    }
+
+    /// Bytes arrived before the HTTP decoder: a request has begun unless one is
+    /// already timed.
+    fileprivate func bytesArrived() {
+        guard deadline == nil, let context else { return }
+        startDeadline(context)
+    }
+
+    private func startDeadline(_ context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: timeout) {
+            loopBound.value.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -45,12 +67,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The deadline starts only when a read ends with a request still incomplete: a
     /// request that arrives whole, as nearly all do, costs no timer.
     func channelReadComplete(context: ChannelHandlerContext) {
-        if incomplete && deadline == nil {
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            deadline = context.eventLoop.scheduleTask(in: timeout) {
-                loopBound.value.close(promise: nil)
-            }
-        }
+        if incomplete && deadline == nil { startDeadline(context) }
         context.fireChannelReadComplete()
     }
 
@@ -82,11 +99,28 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
+        self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
         context.fireChannelInactive()
+    }
+}
+
+/// The first handler of a connection: tells its ``RequestDeadlineHandler`` that
+/// bytes arrived, before the HTTP decoder has made a request head of them.
+private final class RequestStartWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    private let owner: RequestDeadlineHandler
+
+    init(owner: RequestDeadlineHandler) {
+        self.owner = owner
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        owner.bytesArrived()
+        context.fireChannelRead(data)
     }
 }
 

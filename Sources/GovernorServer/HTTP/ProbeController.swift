@@ -109,7 +109,9 @@ struct ProbeController: Sendable {
         let result = try ResultIntake.result(of: report, probe: entry, maxOutputBytes: snapshot.governor.maxOutputBytes, now: now)
         let (stored, created) = try await database.insertOnce(result)
         if created { results.stored(stored) }
-        return EditedResponse(status: created ? .created : .ok, response: ResultCreated(id: stored.id ?? 0, outputTruncated: stored.outputTruncated))
+        let adHocKey = stored.idempotencyKey.flatMap { $0.hasPrefix("key:") ? String($0.dropFirst(4)) : nil }
+        return EditedResponse(status: created ? .created : .ok, response: ResultCreated(
+            id: stored.id ?? 0, outputTruncated: stored.outputTruncated, runAt: RFC3339.format(stored.runAt ?? result.runAt ?? 0), idempotencyKey: adHocKey))
     }
 
     @Sendable func listResults(request: Request, context: GovernorRequestContext) async throws -> ResultList {
@@ -138,18 +140,15 @@ struct ProbeController: Sendable {
     func authenticatedProbe(_ request: Request, context: GovernorRequestContext, in snapshot: LiveConfiguration.Snapshot) throws -> ProbeEntry {
         let id = try context.parameters.require("id")
         let entry = snapshot.probes[id]
-        if let entry, entry.tokenDigest == nil { return entry }  // allowed only with require_tokens = no
-        let token = request.bearerToken
-        if let entry, let token, let digest = entry.tokenDigest, ProbeToken.constantTimeEquals(ProbeToken.digest(token), digest) {
-            return entry
-        }
-        let reason: AuthFailureBook.Reason = token == nil ? .missingToken : entry == nil ? .unknownProbe : .wrongToken
+        let failure = ProbeCredentials.failure(of: entry, token: request.bearerToken)
+        if let entry, failure == nil { return entry }
+        let reason = failure ?? .unknownProbe
         if authFailures.record(reason, probe: id, address: context.clientAddress, at: clock.now()) {
             throw APIError(status: .tooManyRequests, code: "too_many_failures",
                            message: "too many failed authentications from this address; try again in a minute",
                            headers: [.retryAfter: "\(Int(AuthFailureBook.window))"])
         }
-        if token == nil {
+        if reason == .missingToken {
             throw APIError.unauthorized("send the probe's token as 'Authorization: Bearer TOKEN'")
         }
         throw APIError.unauthorized("the probe id and token do not match a probe of this governor")

@@ -1,0 +1,33 @@
+import GovernorCore
+import Testing
+
+@testable import GovernorServer
+
+@Suite("Probe credentials")
+struct ProbeCredentialsTests {
+    static let entry = ProbeEntry(probe: ProbeConfig(name: "p1", mode: .pull, line: 1), school: "alpha",
+                                  tokenDigest: ProbeToken.digest("right"))
+
+    /// An unknown id used to be answered without hashing the token, 2–4 µs sooner
+    /// than a wrong token: enough to tell which ids exist. The test counts the
+    /// digests instead of timing the answers.
+    @Test("an unknown id and a wrong token cost the same work: one digest each")
+    func sameWork() {
+        for (entry, token, expected) in [(nil, "guess", AuthFailureBook.Reason.unknownProbe), (Self.entry, "guess", .wrongToken)] as [(ProbeEntry?, String, AuthFailureBook.Reason)] {
+            var digests = 0
+            let failure = ProbeCredentials.failure(of: entry, token: token) { token in
+                digests += 1
+                return ProbeToken.digest(token)
+            }
+            #expect(failure == expected)
+            #expect(digests == 1, "\(expected): \(digests) digests")
+        }
+    }
+
+    @Test("the right token passes; a missing one is said to be missing")
+    func verdicts() {
+        #expect(ProbeCredentials.failure(of: Self.entry, token: "right") == nil)
+        #expect(ProbeCredentials.failure(of: Self.entry, token: String?.none) == .missingToken)
+        #expect(ProbeCredentials.failure(of: nil, token: String?.none) == .missingToken)
+    }
+}
