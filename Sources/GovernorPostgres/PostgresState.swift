@@ -125,30 +125,6 @@ extension PostgresState {
 }
 
 extension PostgresState {
-    /// The operation's result, or `timeout()`'s error once `limit` has passed, whichever
-    /// comes first. Not a task group: a group waits for all its tasks, and a query
-    /// waiting for a connection to a database that is gone may not end at once when
-    /// cancelled; the request must not wait with it. The operation is cancelled and
-    /// ends in the background.
-    static func racing<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T, against limit: Duration,
-                                    timeout: @escaping @Sendable () -> any Error) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let once = ResumeOnce(continuation)
-            let work = Mutex<Task<Void, Never>?>(nil)
-            let timer = Task {
-                do { try await Task.sleep(for: limit) } catch { return }  // the operation ended first
-                if once.resume(with: .failure(timeout())) { work.withLock { $0 }?.cancel() }
-            }
-            let task = Task {
-                let result: Result<T, any Error>
-                do { result = .success(try await operation()) } catch { result = .failure(error) }
-                timer.cancel()
-                once.resume(with: result)
-            }
-            work.withLock { $0 = task }
-        }
-    }
-
     /// Whether an error says the database is away rather than that the request is
     /// wrong: no server answer at all (a lost or refused connection, a closed pool),
     /// or a server answer of SQLSTATE class 08 (connection exception), 53 (insufficient
@@ -196,7 +172,7 @@ extension PostgresState {
     private func attemptOnce<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let where_ = "the PostgreSQL state at \(name)"
         do {
-            return try await Self.racing(operation, against: limit) { StateUnavailable("\(where_) did not answer within \(limit)") }
+            return try await Deadline.race(operation, against: limit) { StateUnavailable("\(where_) did not answer within \(limit)") }
         } catch let error as PSQLError {
             if Self.meansUnavailable(error) { throw StateUnavailable("\(where_) cannot be reached: \(PostgresServerError(error))") }
             throw PostgresServerError(error)
@@ -212,23 +188,6 @@ extension PostgresState {
             }
             throw error
         }
-    }
-}
-
-/// A continuation resumed by whichever of two tasks comes first.
-private final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
-
-    init(_ continuation: CheckedContinuation<T, any Error>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    /// Resumes unless resumed before; true when this call did.
-    @discardableResult
-    func resume(with result: Result<T, any Error>) -> Bool {
-        guard let continuation = self.continuation.withLock({ $0.take() }) else { return false }
-        continuation.resume(with: result)
-        return true
     }
 }
 

@@ -26,6 +26,8 @@ struct GovernorComponents: Sendable {
     let reloader: ConfigurationReloader
     let authFailures: AuthFailureBook
     let stateHealth: StateHealth
+    /// An outage of the state, logged once per episode by whichever part meets it.
+    let outages: StateOutageLog
     /// The scheduler loop's passes.
     let heartbeat = LoopHeartbeat()
     /// The alert judgement's passes (or, while another governor judges, its following).
@@ -56,7 +58,9 @@ struct GovernorComponents: Sendable {
         results = ResultRecorder(live: live, latest: latest, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
         authFailures = AuthFailureBook(metrics: metrics, logger: logger)
-        stateHealth = StateHealth(database: database, statePath: configuration.governor.postgres == nil ? configuration.governor.statePath : nil,
+        let outages = StateOutageLog(logger: logger)
+        self.outages = outages
+        stateHealth = StateHealth(database: database, outages: outages, statePath: configuration.governor.postgres == nil ? configuration.governor.statePath : nil,
                                   description: configuration.governor.stateDescription, clock: clock)
         reloader = ConfigurationReloader(configPath: configPath, live: live, database: database, schedule: schedule, contacts: contacts, metrics: metrics, clock: clock, logger: logger)
     }
@@ -77,7 +81,7 @@ struct GovernorComponents: Sendable {
     func services(notifier: SystemdNotifier) -> [any Service] {
         var services: [any Service] = [
             SchedulerService(scheduler: scheduler, heartbeat: heartbeat, clock: clock),
-            ContactFlushService(contacts: contacts, database: database, logger: logger),
+            ContactFlushService(contacts: contacts, database: database, outages: outages),
             ReloadService(reloader: reloader, notifier: notifier),
             PushDispatcher(live: live, database: database, contacts: contacts, results: results, clock: clock, logger: logger, instance: instance),
             alertService,
@@ -96,7 +100,7 @@ struct GovernorComponents: Sendable {
 
     var alertService: AlertService {
         AlertService(live: live, database: database, contacts: contacts, alerts: alerts, status: status, metrics: metrics, clock: clock, logger: logger,
-                     instance: instance, heartbeat: judgementHeartbeat, feed: database as? any SharedStateFeed)
+                     outages: outages, instance: instance, heartbeat: judgementHeartbeat, feed: database as? any SharedStateFeed)
     }
 }
 

@@ -222,3 +222,26 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+extension StateUnavailable {
+    /// `error` as an outage of the state, when it is one: a ``StateUnavailable`` as it
+    /// is, or SQLite's word that its disk is full or its file system refuses it
+    /// (`SQLITE_FULL`, `SQLITE_IOERR`, `SQLITE_READONLY`, `SQLITE_CANTOPEN`); nil for
+    /// anything else. An outage is answered 503 with `Retry-After`, like a lost
+    /// PostgreSQL: the probe keeps its result and sends it again.
+    public init?(classifying error: any Error) {
+        if let unavailable = error as? StateUnavailable {
+            self = unavailable
+            return
+        }
+        guard let error = error as? DatabaseError else { return nil }
+        switch error.resultCode {
+        case .SQLITE_FULL:
+            self.init("the state database's disk is full: \(error.message ?? "SQLITE_FULL"); free some space")
+        case .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN:
+            self.init("the state database's file system refuses it: \(error.message ?? "\(error.resultCode)")")
+        default:
+            return nil
+        }
+    }
+}

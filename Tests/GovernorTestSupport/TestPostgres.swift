@@ -88,6 +88,14 @@ public final class TestPostgres: @unchecked Sendable {
     }
 
     /// Stops the server by its PID (a fast shutdown: SIGINT), waiting until it has exited.
+    /// Sends `signal` to the server's postmaster and its backends (SIGSTOP: a server
+    /// that accepts connections and answers nothing; SIGCONT: it answers again).
+    public func send(_ signal: Int32) {
+        guard let process = lock.withLock({ server }) else { return }
+        _ = try? runProcess("/usr/bin/pkill", ["--signal", "\(signal)", "-P", "\(process.pid)"])
+        process.send(signal)
+    }
+
     public func stop() {
         guard let process = lock.withLock({ () -> Subprocess? in defer { server = nil }; return server }) else { return }
         process.stop(signal: SIGINT, timeout: 15)

@@ -165,7 +165,8 @@ struct HTTPEdgeTests {
         #expect(server.log.contains("connections from 127.0.0.1"), "\(server.log)")
     }
 
-    @Test("/healthz is 503 while the state's disk is full, and 200 again by itself when space returns")
+    /// A full disk used to answer results 500 `internal` and log an error every second.
+    @Test("a full disk: /healthz and results are 503 with Retry-After, the episode is logged once, and all is 200 again when space returns")
     func fullDisk() async throws {
         try await offThePool { try Self.fullDiskBody() }
     }
@@ -179,7 +180,7 @@ struct HTTPEdgeTests {
         let run = try runProcess(try Executables.onPath("unshare"),
                                  ["--user", "--map-root-user", "--mount", "/bin/bash", script, directory.path, try Executables.built("governor")])
         let said = run.stdout.split(separator: "\n").map(String.init)
-        #expect(said == ["before 200", "full 503", "freed 200"], "\(run.stdout)\(run.stderr)\n\((try? String(contentsOfFile: directory.file("governor.log"), encoding: .utf8)) ?? "")")
+        #expect(said == ["before 200", "full 503", "result 503 5", "result 503 5", "result 503 5", "logged 1", "freed 200"], "\(run.stdout)\(run.stderr)\n\((try? String(contentsOfFile: directory.file("governor.log"), encoding: .utf8)) ?? "")")
     }
 
     @Test("a malformed chunk size is a 400, not a 500 with an error in the log")

@@ -122,6 +122,37 @@ struct PostgresStateProcessTests {
         #expect(second.stop() == 0)
     }
 
+    /// During a PostgreSQL outage /healthz hung for more than 3 s, past a load
+    /// balancer's patience; it has a deadline of its own (2 s).
+    @Test("/healthz answers 503 within its own deadline when PostgreSQL accepts connections and answers nothing",
+          .timeLimit(.minutes(2)))
+    func healthDeadline() async throws {
+        let server = try TestPostgres()
+        defer { server.remove() }
+        let directory = try TemporaryDirectory("governor-postgres-health")
+        defer { directory.remove() }
+        try Self.configure(directory, server: server, database: server.database)
+        let governor = try start(directory)
+        defer { governor.stop() }
+        #expect(try await http.get("\(governor.baseURL)/healthz").status == 200)
+        server.send(SIGSTOP)
+        defer { server.send(SIGCONT) }
+        // Past the health cache (2 s), so that the next answer is a new check.
+        try await Task.sleep(for: .seconds(2.5))
+        let asked = Date()
+        let answer = try await http.get("\(governor.baseURL)/healthz")
+        let took = Date().timeIntervalSince(asked)
+        #expect(answer.status == 503, "\(answer.status) \(answer.body)")
+        #expect(took < 4, "/healthz took \(took) s")
+        server.send(SIGCONT)
+        var back = false
+        for _ in 0..<60 where !back {
+            back = try await http.get("\(governor.baseURL)/healthz").status == 200
+            if !back { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(back)
+    }
+
     @Test("three governors on one database: the same announced runs whichever a probe asks; results seen by all",
           .timeLimit(.minutes(3)))
     func threeGovernorsAgree() async throws {

@@ -27,6 +27,7 @@ struct AlertService: Service {
     let metrics: GovernorMetrics
     let clock: ServerClock
     let logger: Logger
+    let outages: StateOutageLog
     /// This governor among those sharing the state (``GovernorComponents/instance``).
     let instance: String
     /// Beats after each pass that worked, for the heartbeat URL.
@@ -82,7 +83,7 @@ struct AlertService: Service {
                 logger.warning("missed-run judgement handed over: \(lost)")
             } catch {
                 judgement = nil  // read the states again from the database next time
-                logger.error("cannot evaluate missed runs (retrying): \(error)")
+                outages.failed("cannot evaluate missed runs (retrying)", error)
             }
         }
     }

@@ -14,7 +14,7 @@ enum ProbeCredentials {
         if let entry, entry.tokenDigest == nil { return nil }  // allowed only with require_tokens = no
         guard let token else { return .missingToken }
         let matches = ProbeToken.constantTimeEquals(digest(token), entry?.tokenDigest ?? decoy)
-        guard let entry else { return .unknownProbe }
+        guard entry != nil else { return .unknownProbe }
         return matches ? nil : .wrongToken
     }
 }

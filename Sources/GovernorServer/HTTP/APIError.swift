@@ -57,6 +57,9 @@ enum APIRoutes {
 /// Maps every error to a JSON answer in one place: domain errors to their status,
 /// framework errors to theirs, anything else to a logged 500 without details.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Where an outage of the state is logged once per episode.
+    let outages: StateOutageLog
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -74,11 +77,6 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let code = error.status == .notFound ? "not_found" : error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             let message = error.status == .notFound ? "no such endpoint: \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             return APIError(status: error.status, code: code, message: message, headers: error.headers).response()
-        } catch let error as StateUnavailable {
-            // The database is away: say so, and when to ask again, rather than guess.
-            context.logger.warning("request failed: \(request.method) \(request.uri.path): \(error)")
-            return APIError(status: .serviceUnavailable, code: "state_unavailable", message: "the governor's state cannot be reached now; try again shortly",
-                            headers: [.retryAfter: "5"]).response()
         } catch is NIOTooManyBytesError {
             return APIError(status: .contentTooLarge, code: "too_large", message: "the request body is larger than this endpoint accepts").response()
         } catch let error as DecodingError {
@@ -89,7 +87,11 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             answer.headers[.connection] = "close"
             return answer.response()
         } catch {
-            context.logger.error("request failed: \(request.method) \(request.uri.path): \(error)")
+            if outages.failed("request failed: \(request.method) \(request.uri.path)", error, logger: context.logger) != nil {
+                // The database is away or its disk full: say so, and when to ask again, rather than guess.
+                return APIError(status: .serviceUnavailable, code: "state_unavailable", message: "the governor's state cannot take this now; try again shortly",
+                                headers: [.retryAfter: "5"]).response()
+            }
             return APIError(status: .internalServerError, code: "internal", message: "the governor could not answer; its log has the details").response()
         }
     }

@@ -40,8 +40,8 @@ struct SchedulerService: Service {
 /// Writes recorded contacts to the database twice a second, and once more at shutdown.
 struct ContactFlushService: Service {
     let contacts: ContactBook
-    let database: any StateStore
-    let logger: Logger
+    let database: any ContactStore
+    let outages: StateOutageLog
 
     func run() async throws {
         for await _ in AsyncTimerSequence(interval: .milliseconds(500), clock: .continuous).cancelOnGracefulShutdown() {
@@ -52,9 +52,9 @@ struct ContactFlushService: Service {
 
     private func flush() async {
         do {
-            try await contacts.flush(to: database)
+            if try await contacts.flush(to: database) > 0 { outages.succeeded() }
         } catch {
-            logger.error("cannot store probe contacts (they stay queued): \(error)")
+            outages.failed("cannot store probe contacts (they stay queued)", error)
         }
     }
 }

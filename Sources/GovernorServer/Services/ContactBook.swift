@@ -64,13 +64,17 @@ final class ContactBook: Sendable {
     }
 
     /// Writes the contacts recorded since the last flush; on failure they stay queued.
-    func flush(to database: any ContactStore) async throws {
+    /// - Returns: how many contacts were written.
+    @discardableResult
+    func flush(to database: any ContactStore) async throws -> Int {
         let batch = state.withLock { state in
             defer { state.unsaved = [:] }
             return state.unsaved
         }
+        guard !batch.isEmpty else { return 0 }
         do {
             try await database.recordContacts(batch)
+            return batch.count
         } catch {
             state.withLock { state in state.unsaved.merge(batch) { max($0, $1) } }
             throw error

@@ -17,8 +17,13 @@ import Glibc
 final class StateHealth: Sendable {
     static let cacheSeconds: Double = 2
     static let minimumFreeBytes: UInt64 = 1 << 20
+    /// How long the check's write may take before `/healthz` answers 503 without it:
+    /// a PostgreSQL that accepts connections and answers nothing must not hang a load
+    /// balancer's health check.
+    static let writeDeadline: Duration = .seconds(2)
 
     private let database: any HealthStore
+    private let outages: StateOutageLog
     /// The SQLite file whose file system's free space is checked; nil for PostgreSQL,
     /// whose server watches its own disk.
     private let statePath: String?
@@ -26,8 +31,9 @@ final class StateHealth: Sendable {
     private let clock: ServerClock
     private let last = Mutex<(at: Double, problem: String?)?>(nil)
 
-    init(database: any HealthStore, statePath: String?, description: String, clock: ServerClock) {
+    init(database: any HealthStore, outages: StateOutageLog, statePath: String?, description: String, clock: ServerClock) {
         self.database = database
+        self.outages = outages
         self.statePath = statePath
         self.description = description
         self.clock = clock
@@ -51,8 +57,12 @@ final class StateHealth: Sendable {
                 return "the file system of the state database \(statePath) has \(free) bytes free; free some space"
             }
         }
+        let database = self.database, at = UnixTime(now.rounded(.down))
         do {
-            try await database.probeWrite(at: UnixTime(now.rounded(.down)))
+            try await Deadline.race({ try await database.probeWrite(at: at) }, against: Self.writeDeadline) {
+                StateUnavailable("no answer within \(Self.writeDeadline)")
+            }
+            outages.succeeded()
             return nil
         } catch {
             return "the state database \(description) does not accept writes: \(error)"
