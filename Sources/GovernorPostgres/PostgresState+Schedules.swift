@@ -148,6 +148,20 @@ extension PostgresState: ScheduleStore {
         }
     }
 
+    public func dropEmptyWindows(school: String, endingAfter instant: UnixTime) async throws -> [UnixTime] {
+        try await available(within: Self.requestTimeout) { [self] in
+            var starts: [UnixTime] = []
+            for try await start in try await client.query("""
+                DELETE FROM windows w WHERE w.school = \(school) AND w.window_end > \(instant)
+                AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.school = w.school AND r.window_start = w.window_start)
+                RETURNING w.window_start
+                """, logger: logger).decode(Int64.self) {
+                starts.append(start)
+            }
+            return starts.sorted()
+        }
+    }
+
     public func forgetCancelledRuns(before instant: UnixTime) async throws {
         try await available(within: Self.requestTimeout) { [self] in
             try await client.query("DELETE FROM cancelled_runs WHERE run_at < \(instant)", logger: logger)

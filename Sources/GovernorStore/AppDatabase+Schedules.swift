@@ -169,6 +169,16 @@ extension AppDatabase {
         }
     }
 
+    public func dropEmptyWindows(school: String, endingAfter instant: UnixTime) async throws -> [UnixTime] {
+        try await writer.write { db in
+            try Int64.fetchAll(db, sql: """
+                DELETE FROM window WHERE school = ? AND "end" > ?
+                AND NOT EXISTS (SELECT 1 FROM run WHERE run.school = window.school AND run.windowStart = window.start)
+                RETURNING start
+                """, arguments: [school, instant]).sorted()
+        }
+    }
+
     public func forgetCancelledRuns(before instant: UnixTime) async throws {
         try await writer.write { db in try db.execute(sql: "DELETE FROM cancelledRun WHERE runAt < ?", arguments: [instant]) }
     }

@@ -41,6 +41,10 @@ public protocol ScheduleStore: Sendable {
     func cancelledRuns(probe: String, after instant: UnixTime) async throws -> [CancelledRun]
     /// Forgets the cancellations of runs before `instant`.
     func forgetCancelledRuns(before instant: UnixTime) async throws
+    /// Deletes the windows of `school` that end after `instant` and hold no run (a
+    /// closure took them all, and nobody was told of any), so that their days can be
+    /// drawn anew when they open again. Returns the starts of those deleted.
+    func dropEmptyWindows(school: String, endingAfter instant: UnixTime) async throws -> [UnixTime]
 }
 
 /// A run that was stored and then withdrawn (its probe left the school, its day was

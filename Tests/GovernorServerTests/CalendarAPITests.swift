@@ -51,6 +51,47 @@ struct CalendarAPITests {
         }
     }
 
+    /// A school closed for ten days whose probe asked during the closure had the
+    /// first window after it stored; a reload that removed the closure left today
+    /// with no window, and /next still answered the day after the old closure.
+    @Test("a reload that reopens closed days gives them their windows from now on, as if the closure had never been written; announced runs stay",
+          arguments: Backend.allCases)
+    func reloadReopens(_ backend: Backend) async throws {
+        let governor = try await TestGovernor(school: Self.closedSchool("closed = 2026-11-23..2026-12-03"), backend: backend)
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            let parts = governor.parts
+            let now = UnixTime(TestGovernor.start)
+            let reopening = UnixTime(1_796_342_400)  // 2026-12-04T00:00Z, the first open day
+            let announced = try #require(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int)
+            #expect(UnixTime(announced) >= reopening)
+
+            try governor.directory.write("schools/alpha.cfg", TestGovernor.schoolFile())
+            #expect(await parts.reloader.reload())
+            let next = try #require(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int)
+            #expect(UnixTime(next) > now && UnixTime(next) < now + 8 * 3600, "today's run, not \(RFC3339.format(UnixTime(next)))")
+            // Every window of the reopened days is there, drawn as it would have been.
+            let today = try await parts.database.windows(school: "alpha", startingFrom: now - 3600, before: now + 7 * 3600)
+            #expect(today.map { RFC3339.format($0.bounds.start) } == ["2026-11-23T08:00:00Z", "2026-11-23T12:00:00Z"])
+            #expect(today.allSatisfy { window in window.runs.count == 4 && window.runs.allSatisfy { window.bounds.start <= $0.runAt && $0.runAt < window.bounds.end } })
+            let days = try await parts.database.windows(school: "alpha", startingFrom: now, before: reopening)
+            #expect(Set(days.map { $0.bounds.localDate }).count == 11, "11 days, today through 12-03")
+            #expect(days.allSatisfy { $0.runs.count == 4 })
+            // The run announced before the reload is a fact.
+            #expect(try await parts.database.runs(probe: "p1", from: reopening, before: reopening + 86_400).contains(UnixTime(announced)))
+
+            // Closed again for one day: its runs go (nobody was told), its window stays
+            // empty; open again: the day's window is drawn anew, not left empty.
+            let tomorrow = now + 86_400
+            try governor.directory.write("schools/alpha.cfg", Self.closedSchool("closed = 2026-11-24"))
+            #expect(await parts.reloader.reload())
+            #expect(try await parts.database.runs(probe: "p2", from: tomorrow - 1800, before: tomorrow + 27_000).isEmpty)
+            try governor.directory.write("schools/alpha.cfg", TestGovernor.schoolFile())
+            #expect(await parts.reloader.reload())
+            #expect(try await parts.database.runs(probe: "p2", from: tomorrow - 1800, before: tomorrow + 27_000).count == 4)
+        }
+    }
+
     @Test("a reload that closes today drops the runs no probe was told about, keeps the announced one and does not judge it",
           arguments: Backend.allCases)
     func reloadClosesToday(_ backend: Backend) async throws {

@@ -118,6 +118,38 @@ struct ServeProcessTests {
         }
     }
 
+    /// A closure typo fixed by reload used to leave the school without runs until the
+    /// old end of the closure: no runs, no misses, no alert, and nobody told.
+    @Test("SIGHUP that removes a closure: the probe's next run is today again, and the run announced before stays stored",
+          .timeLimit(.minutes(2)))
+    func reloadReopensSchool() async throws {
+        let directory = try TemporaryDirectory("governor-serve")
+        defer { directory.remove() }
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
+        let day = 86_400.0
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        let now = Date()
+        let closure = "closed = \(formatter.string(from: now))..\(formatter.string(from: now.addingTimeInterval(10 * day)))"
+        let open = Self.school(name: "alpha", zone: "UTC", boundaries: ["0000", "0600", "1200", "1800"], probes: ["a1"], overnight: true)
+        try directory.write("schools/alpha.cfg", open.replacingOccurrences(of: "timezone = UTC", with: "timezone = UTC\n\(closure)"))
+        let server = try start(directory)
+        defer { server.stop() }
+        let announced = try #require(try await http.get("\(server.baseURL)/v1/probes/a1/next", token: "a1-token").json()["run_at_unix"] as? Int)
+        #expect(Double(announced) > now.timeIntervalSince1970 + 9 * day, "asked during the closure: the first run after it")
+
+        try directory.write("schools/alpha.cfg", open)
+        server.send(SIGHUP)
+        for _ in 0..<100 where !server.log.contains("configuration reloaded") { try await Task.sleep(for: .milliseconds(100)) }
+        let next = try #require(try await http.get("\(server.baseURL)/v1/probes/a1/next", token: "a1-token").json()["run_at_unix"] as? Int)
+        // Windows of six hours with a run each: the next run is within about twelve hours.
+        #expect(Double(next) < Date().timeIntervalSince1970 + 13 * 3600, "next run after the reload: \(next), announced \(announced)\n\(server.log)")
+        let schedule = try await http.get("\(server.baseURL)/v1/schools/alpha/schedule?date=\(RFC3339.format(UnixTime(announced)).prefix(10))").json()
+        let runs = ((schedule["windows"] as? [[String: Any]]) ?? []).flatMap { ($0["runs"] as? [[String: Any]]) ?? [] }
+        #expect(runs.contains { ($0["run_at"] as? String) == RFC3339.format(UnixTime(announced)) }, "the announced run stays: \(schedule)")
+        #expect(server.log.contains("gave the reopened days of a school their windows"), "\(server.log)")
+    }
+
     @Test("SIGHUP: a school whose file broke keeps serving its old configuration; the other applies its change",
           .timeLimit(.minutes(2)))
     func reloadOnHangup() async throws {

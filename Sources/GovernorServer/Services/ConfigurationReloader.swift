@@ -75,6 +75,13 @@ struct ConfigurationReloader: Sendable {
             } catch {
                 logger.error("cannot drop the runs of the closed days of school '\(school.name)': \(error)")
             }
+            // Days the new calendar opens get their windows now, not after the end of
+            // what was stored while they were closed.
+            do {
+                try await schedule.reopen(school, now: clock.seconds, seed: configuration.governor.seed, cap: configuration.governor.maxConcurrentTests)
+            } catch {
+                logger.error("cannot store the windows of the reopened days of school '\(school.name)' (a probe's next request stores them): \(error)")
+            }
         }
         logger.info("configuration reloaded", metadata: [
             "schools": "\(configuration.schools.count)", "probes": "\(after.count)", "errors": "\(configuration.problems.filter(\.isError).count)",

@@ -182,6 +182,47 @@ actor ScheduleBook {
         return dropped
     }
 
+    /// Gives the open days of `school` up to the end of its stored schedule the
+    /// windows they lack, after a reload changed its calendar: a school reopened by
+    /// a reload tests from now on, exactly as if the closure had never been written.
+    ///
+    /// Windows are generated only after the school's last stored window, so a day a
+    /// closure had skipped would otherwise stay empty until then (for a year-long
+    /// closure fixed by reload, a year), and a window whose runs a closure dropped
+    /// would count as generated. Such empty windows are deleted first (nobody was told
+    /// of a run in them); every window that still holds a run stays as it is, and the
+    /// days between are drawn as any window is, from the school's seed.
+    /// - Returns: how many windows were stored.
+    @discardableResult
+    func reopen(_ school: SchoolConfig, now: UnixTime, seed: UInt64?, cap: Int?) async throws -> Int {
+        guard let through = generatedThrough[school.name], through > now else { return 0 }
+        closedThrough[school.name] = nil
+        let emptied = try await database.dropEmptyWindows(school: school.name, endingAfter: now)
+        let stored = try await database.windows(school: school.name, startingFrom: now - 86_400, before: through)
+        let days = Int(min((through - now) / 86_400, Int64(SchoolConfig.longestClosureDays))) + 2
+        var due: [ScheduledWindow] = []
+        for bounds in school.windows(endingAfter: now, days: days) where bounds.start < through {
+            guard !stored.contains(where: { $0.bounds.start < bounds.end && bounds.start < $0.bounds.end }),
+                  let window = draw(bounds, of: school, seed: seed, cap: cap) else { continue }
+            due.append(window)
+        }
+        guard !due.isEmpty else { return 0 }
+        let written: [ScheduledWindow]
+        do {
+            written = try await database.storeWindows(due.map { NewWindow(school: school.name, window: $0, fingerprint: school.scheduleFingerprint) },
+                                                      generatedAt: now)
+        } catch {
+            for window in due { count(window, of: school, sign: -1) }
+            throw error
+        }
+        for (window, drawn) in zip(written, due) { remember(window, of: school, drawn: drawn, now: now) }
+        logger.info("gave the reopened days of a school their windows", metadata: [
+            "school": "\(school.name)", "windows": "\(written.count)", "emptied": "\(emptied.count)",
+            "through": "\(RFC3339.format(through))",
+        ])
+        return written.count
+    }
+
     /// The windows that start on a school's local date: those stored, and the bounds
     /// of those not generated yet.
     nonisolated func windows(of school: SchoolConfig, on date: LocalDate) async throws
