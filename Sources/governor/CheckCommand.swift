@@ -7,7 +7,7 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Validate governor.cfg and every school file; exit 0 when all is valid, 1 otherwise.",
-        discussion: "Prints one line per school, then every warning and error as FILE:LINE: severity: message."
+        discussion: "Prints one line per school, then every warning and error as FILE:LINE: severity: message, including the days of the year ahead on which a daylight-saving change leaves a window too short for its tests (it is skipped that day)."
     )
 
     @OptionGroup var options: ConfigOptions
@@ -35,12 +35,15 @@ struct CheckCommand: ParsableCommand {
                 if let closures = SchoolSummary.closuresLine(of: school, from: LocalDate(containing: now, in: school.timeZone)) { print(closures) }
             }
         }
-        for problem in configuration.problems {
+        // The year ahead's daylight-saving days that leave a window too short for its tests.
+        let today = LocalDate(containing: UnixTime(Date().timeIntervalSince1970), in: TimeZone(identifier: "UTC")!)
+        let problems = configuration.problems + DaylightSavingCheck.warnings(for: configuration.schools, from: today.adding(days: -1), days: 367)
+        for problem in problems {
             StandardError.print(problem.description)
         }
         if !json {
-            let errors = configuration.problems.filter(\.isError).count
-            let warnings = configuration.problems.count - errors
+            let errors = problems.filter(\.isError).count
+            let warnings = problems.count - errors
             print("\(configuration.schools.count) school(s) loaded, \(errors) error(s), \(warnings) warning(s)")
         }
         if !configuration.isValid { throw ExitCode(1) }

@@ -217,17 +217,34 @@ struct DaylightSavingTests {
         #expect(windows.map(\.bounds.seconds) == lengths)
     }
 
-    @Test("a window a DST change makes too short is refused with the date and the numbers")
-    func shortenedWindow() {
+    /// One rule for the dry run and the server: a boundary in the skipped hour moves
+    /// to the first instant after it; a window the day makes too short for its tests
+    /// is dropped that day, and the day keeps its other windows. The dry run used to
+    /// show no window at all on such a day while the server stored the others.
+    @Test("a daylight-saving day keeps every window that still holds its tests", arguments: [
+        ("Europe/Berlin", ["0200", "0300", "0800", "1600"], LocalDate(year: 2027, month: 3, day: 28)!, ["01:00", "06:00", "14:00"]),
+        ("America/Sao_Paulo", ["0000", "0030", "0800", "1600"], LocalDate(year: 2018, month: 11, day: 4)!, ["03:00", "10:00", "18:00"]),
+    ] as [(String, [String], LocalDate, [String])])
+    func daylightSavingDay(zone: String, boundaries: [String], date: LocalDate, startsUTC: [String]) throws {
+        let school = ScheduleGeneratorTests.school(zone: zone, boundaries: boundaries, probes: ["a", "b"], runs: 1, delay: 60, overnight: true)
+        let windows = try ScheduleGenerator.schedule(of: school, on: date, seed: 1)
+        #expect(windows.map { String(RFC3339.format($0.bounds.start).dropFirst(11).prefix(5)) } == startsUTC)
+        #expect(windows.allSatisfy { $0.runs.count == 2 })
+        // The day before has all four.
+        #expect(try ScheduleGenerator.schedule(of: school, on: date.adding(days: -1), seed: 1).count == 4)
+    }
+
+    @Test("the days a daylight-saving change shortens a window below its tests are warnings with the date and the numbers")
+    func daylightSavingWarnings() {
         // 01:00–03:00 is two hours on most days and one hour on the spring-forward day.
         let school = ScheduleGeneratorTests.school(zone: "America/New_York", boundaries: ["0100", "0300"], probes: ["a", "b"], runs: 12, delay: 120, overnight: false)
-        #expect(throws: Never.self) { try ScheduleGenerator.schedule(of: school, on: LocalDate(year: 2026, month: 3, day: 7)!, seed: 1) }
-        #expect {
-            try ScheduleGenerator.schedule(of: school, on: LocalDate(year: 2026, month: 3, day: 8)!, seed: 1)
-        } throws: { error in
-            let text = (error as! ScheduleError).description
-            return text.contains("01:00 on 2026-03-08") && text.contains("need 3720 s") && text.contains("has 3600 s") && text.hasPrefix("alpha.cfg: error:")
-        }
+        #expect(school.windows(on: LocalDate(year: 2026, month: 3, day: 7)!).count == 1)
+        #expect(school.windows(on: LocalDate(year: 2026, month: 3, day: 8)!).isEmpty)
+        let warnings = DaylightSavingCheck.warnings(for: [school], from: LocalDate(year: 2026, month: 1, day: 1)!, days: 366)
+        #expect(warnings.count == 1, "\(warnings)")
+        let text = warnings.first?.description ?? ""
+        #expect(text.hasPrefix("alpha.cfg: warning:") && text.contains("2026-03-08") && text.contains("01:00") && text.contains("need 3720 s")
+                    && text.contains("has 3600 s") && text.contains("skipped that day"), "\(text)")
     }
 
     @Test("dates", arguments: [(0, "1970-01-01"), (20_415, "2025-11-23"), (-1, "1969-12-31"), (11_016, "2000-02-29")])

@@ -59,6 +59,26 @@ struct GovernorCLITests {
         #expect((document["problems"] as! [[String: Any]]).first?["line"] as? Int == 2)
     }
 
+    /// `governor schedule` showed no window at all on a daylight-saving day whose
+    /// boundary fell in the skipped hour, while the server stored the others.
+    @Test("a boundary in the skipped hour: check warns of the day ahead, schedule shows the day's other windows")
+    func daylightSavingDay() throws {
+        let directory = try TemporaryDirectory("governor-cli-dst")
+        defer { directory.remove() }
+        let config = try directory.write("governor.cfg", "[Governor]\nschools = schools\nrequire_tokens = no\nseed = 7\n")
+        try directory.write("schools/berlin.cfg", "[School]\ntimezone = Europe/Berlin\n[Timing]\nboundaries = 0200, 0300, 0800, 1600\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p1\n")
+        let check = try governor("check", "--config", config)
+        #expect(check.status == 0, "\(check.stderr)")
+        // Berlin springs forward every March: within the year ahead, whatever today is.
+        #expect(check.stderr.contains("schools/berlin.cfg: warning: school 'berlin': window 02:00 on ") && check.stderr.contains("it is skipped that day"),
+                "\(check.stderr)")
+        let schedule = try governor("schedule", "--config", config, "--date", "2027-03-28", "--json")
+        #expect(schedule.status == 0, "\(schedule.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(schedule.stdout.utf8)) as? [String: Any]
+        let windows = ((document?["schools"] as? [[String: Any]])?.first?["windows"] as? [[String: Any]]) ?? []
+        #expect(windows.compactMap { $0["start"] as? String } == ["2027-03-28T01:00:00Z", "2027-03-28T06:00:00Z", "2027-03-28T14:00:00Z"], "\(schedule.stdout)")
+    }
+
     @Test("an unreadable main file is one clear error")
     func missingMainFile() throws {
         let result = try governor("check", "--config", "/nonexistent/governor.cfg")

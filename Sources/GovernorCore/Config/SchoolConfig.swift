@@ -31,13 +31,25 @@ public struct SchoolConfig: Sendable, Equatable {
 
     /// The windows that start on `date`: none when the school is closed that day.
     public func windows(on date: LocalDate) -> [WindowBounds] {
-        calendar.isOpen(on: date) ? SchoolClock.windows(of: timing, on: date, in: timeZone) : []
+        calendar.isOpen(on: date) ? SchoolClock.windows(of: timing, on: date, in: timeZone).filter(holdsTests) : []
+    }
+
+    /// Whether `bounds` is long enough for the school's tests.
+    ///
+    /// Every nominal window is (the configuration is checked for it), but a
+    /// daylight-saving change can shorten one: a boundary in the skipped hour moves to
+    /// the first instant after it, so a window between two boundaries in or around the
+    /// gap may be left with less time than its tests need, or none. Such a window is
+    /// skipped that day, by the server and the dry run alike; the day keeps its other
+    /// windows, and `governor check` warns of the days ahead (``DaylightSavingCheck``).
+    public func holdsTests(_ bounds: WindowBounds) -> Bool {
+        bounds.seconds >= Int64(testsPerWindow) * Int64(timing.slotSeconds)
     }
 
     /// The windows that end after `instant`, in time order, from the open dates among
     /// the day before `instant`'s and the `days` after it.
     public func windows(endingAfter instant: UnixTime, days: Int) -> [WindowBounds] {
-        SchoolClock.windows(of: timing, endingAfter: instant, in: timeZone, days: days).filter { calendar.isOpen(on: $0.localDate) }
+        SchoolClock.windows(of: timing, endingAfter: instant, in: timeZone, days: days).filter { calendar.isOpen(on: $0.localDate) && holdsTests($0) }
     }
 
     /// Like ``windows(endingAfter:days:)``, but counting only open dates, so that a
@@ -50,7 +62,7 @@ public struct SchoolConfig: Sendable, Equatable {
         for _ in 0..<Self.longestClosureDays where open <= days {
             if calendar.isOpen(on: date) {
                 open += 1
-                windows += SchoolClock.windows(of: timing, on: date, in: timeZone).filter { $0.end > instant }
+                windows += SchoolClock.windows(of: timing, on: date, in: timeZone).filter { $0.end > instant && holdsTests($0) }
             }
             date = date.adding(days: 1)
         }

@@ -21,7 +21,8 @@ public struct ScheduleTable: Sendable {
                 + "\(timing.runsPerPeriod) run(s) per window, test \(DurationValue.format(timing.testDurationSeconds)), "
                 + "delay \(DurationValue.format(timing.delaySeconds))",
         ]
-        let width = school.probes.map(\.name.count).max() ?? 5
+        // At least as wide as the heading, so that short ids do not cut it.
+        let width = max(school.probes.map(\.name.count).max() ?? 0, "probe".count)
         var closures = closed[...]
         for window in windows {
             while let day = closures.first, day.date < window.bounds.localDate {

@@ -26,7 +26,7 @@ actor ScheduleBook {
     /// The fleet's stored tests at each second: what `max_concurrent_tests` caps,
     /// and the daily peaks `/metrics` shows.
     private var load = FleetLoad()
-    /// Windows that could not be generated (too short on a DST day), reported once.
+    /// Windows that could not be drawn (under the fleet-wide cap), reported once.
     private var refused: Set<WindowKey> = []
 
     private struct WindowKey: Hashable {
@@ -87,7 +87,7 @@ actor ScheduleBook {
         var due: [(school: SchoolConfig, window: ScheduledWindow)] = []
         for (school, horizon) in schools where considered(school) <= horizon {
             for bounds in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: 1)
-            where bounds.start <= horizon && bounds.start >= generatedThrough[school.name, default: .min] {
+            where bounds.start <= horizon && bounds.start >= generatedThrough[school.name, default: .min] && school.holdsTests(bounds) {
                 if school.calendar.isOpen(on: bounds.localDate) {
                     if let window = draw(bounds, of: school, seed: seed, cap: cap) { due.append((school, window)) }
                 } else {
