@@ -50,7 +50,9 @@ func buildApplication(
 ) -> some ApplicationProtocol {
     let governor = parts.live.snapshot.governor
     let requestTimeout = TimeAmount.seconds(Int64(governor.requestTimeoutSeconds))
-    let counter = ConnectionCounter(limit: governor.maxConnectionsPerClient, logger: parts.logger)
+    let totalLimit = governor.maxConnections ?? ConnectionCounter.defaultTotalLimit()
+    parts.logger.info("holding at most \(totalLimit) connections (max_connections\(governor.maxConnections == nil ? ", from the descriptor limit" : ""))")
+    let counter = ConnectionCounter(limit: governor.maxConnectionsPerClient, totalLimit: totalLimit, logger: parts.logger)
     let http1 = HTTP1Channel.Configuration(
         additionalChannelHandlers: [ConnectionLimitHandler(counter: counter), RequestDeadlineHandler(timeout: requestTimeout)],
         idleTimeout: ConnectionLimits.idleTimeout,

@@ -134,6 +134,92 @@ struct HTTPEdgeTests {
         #expect(Date().timeIntervalSince(started) < 6)
     }
 
+    /// 5,000 keep-alive connections were all accepted; with `ulimit -n 512`, 700 made
+    /// the governor spin a core and time out /next and /healthz.
+    @Test("max_connections: at the cap the longest idle connection makes room; when none is idle the new one is refused")
+    func totalConnectionCap() async throws {
+        try await offThePool { try Self.totalConnectionCapBody() }
+    }
+
+    static func totalConnectionCapBody() throws {
+        let directory = try TemporaryDirectory("governor-edge")
+        defer { directory.remove() }
+        let server = try Self.startGovernor(directory, settings: "max_connections = 4\n")
+        defer { server.stop() }
+        let request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        var held: [Int32] = []
+        defer { held.forEach { close($0) } }
+        for _ in 0..<4 {
+            let fd = try Self.connectTo(port: server.port)
+            held.append(fd)
+            Self.send(fd, request)
+            #expect(Self.receive(fd, timeout: 1).text.hasPrefix("HTTP/1.1 200"))
+        }
+        // A fifth: served, and the connection idle longest (the first) is closed for it.
+        let fifth = try Self.connectTo(port: server.port)
+        held.append(fifth)
+        Self.send(fifth, request)
+        #expect(Self.receive(fifth, timeout: 2).text.hasPrefix("HTTP/1.1 200"))
+        #expect(Self.receive(held[0], timeout: 2).closed, "the longest idle connection was not closed")
+        Self.send(held[1], request)
+        #expect(Self.receive(held[1], timeout: 1).text.hasPrefix("HTTP/1.1 200"), "a younger idle connection still serves")
+
+        // Four requests under way (bodies not yet sent): nothing is idle, so a new connection is refused.
+        held.forEach { close($0) }
+        held = []
+        Thread.sleep(forTimeInterval: 0.3)
+        for _ in 0..<4 {
+            let fd = try Self.connectTo(port: server.port)
+            held.append(fd)
+            Self.send(fd, Self.slowHeaders + "Authorization: Bearer p1-token\r\n\r\n{")
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let refused = try Self.connectTo(port: server.port)
+        defer { close(refused) }
+        Self.send(refused, request)
+        let answer = Self.receive(refused, timeout: 3)
+        #expect(answer.closed && !answer.text.contains("200 OK"), "\(answer.text.prefix(200))")
+        #expect(server.log.contains("none is idle (max_connections)"), "\(server.log)")
+    }
+
+    @Test("with few descriptors (ulimit -n 64) and 200 connections, the governor neither spins nor stops answering")
+    func fewDescriptors() async throws {
+        try await offThePool { try Self.fewDescriptorsBody() }
+    }
+
+    static func fewDescriptorsBody() throws {
+        let directory = try TemporaryDirectory("governor-edge")
+        defer { directory.remove() }
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
+        try directory.write("schools/s.cfg", "[Timing]\nboundaries = 0000 1200\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p1\n[Probe p1]\ntoken = p1-token\n")
+        let log = directory.file("governor.log")
+        let governor = try Subprocess("/bin/bash", ["-c", "ulimit -n 64 && exec \"$0\" serve --config \"$1\" --listen 127.0.0.1:0",
+                                                    try Executables.built("governor"), directory.file("governor.cfg")], outputPath: log)
+        defer { governor.stop() }
+        var port = 0
+        for _ in 0..<300 where port == 0 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "serving on 127.0.0.1:") { port = Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0 }
+            if port == 0 { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(port > 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        guard port > 0 else { return }
+        var held: [Int32] = []
+        defer { held.forEach { close($0) } }
+        for _ in 0..<200 { if let fd = try? Self.connectTo(port: port) { held.append(fd) } }
+        func cpuTicks() -> Int {
+            let fields = ((try? String(contentsOfFile: "/proc/\(governor.pid)/stat", encoding: .utf8)) ?? "").split(separator: ")").last?.split(separator: " ") ?? []
+            // utime and stime: fields 14 and 15 of the line, 12 and 13 after the ")".
+            return fields.count > 13 ? (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0) : 0
+        }
+        let before = cpuTicks()
+        Thread.sleep(forTimeInterval: 3)
+        let spent = cpuTicks() - before
+        #expect(spent < 100, "the governor spent \(spent) ticks (1/100 s) of CPU in 3 s holding 200 connections")
+        let health = try Self.exchange(port: port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", timeout: 3)
+        #expect(health.hasPrefix("HTTP/1.1 200"), "\(health.prefix(200))")
+    }
+
     @Test("max_connections_per_client: one address cannot hold more connections than that")
     func connectionsPerClient() async throws {
         try await offThePool { try Self.connectionsPerClientBody() }

@@ -37,6 +37,8 @@ public enum ConfigLimits {
     public static let leaseHorizon = 60...(7 * 86_400)
     /// `[Governor] max_connections_per_client`.
     public static let connectionsPerClient = 1...100_000
+    /// `[Governor] max_connections`.
+    public static let connections = 1...1_000_000
 
     /// "from 1s to 1h": a duration range as the configuration writes it.
     public static func describe(seconds range: ClosedRange<Int>) -> String {

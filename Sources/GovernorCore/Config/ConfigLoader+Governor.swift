@@ -4,7 +4,7 @@ import Foundation
 extension ConfigLoader {
     static let governorKeys = [
         "schools", "listen", "state", "timezone", "test_duration", "seed", "require_tokens",
-        "admin_token_sha256", "results_log", "public_url", "max_output", "request_timeout", "max_connections_per_client",
+        "admin_token_sha256", "results_log", "public_url", "max_output", "request_timeout", "max_connections_per_client", "max_connections",
         "password_file", "sslmode", "ssl_ca_file", "lease_horizon", "max_concurrent_tests",
     ]
 
@@ -88,6 +88,7 @@ extension ConfigLoader {
         }
         if let seconds = reader.duration("request_timeout", in: ConfigLimits.requestTimeout) { settings.requestTimeoutSeconds = seconds }
         if let count = reader.integer("max_connections_per_client", in: ConfigLimits.connectionsPerClient) { settings.maxConnectionsPerClient = count }
+        if let count = reader.integer("max_connections", in: ConfigLimits.connections) { settings.maxConnections = count }
         if let horizon = reader.duration("lease_horizon", in: ConfigLimits.leaseHorizon) { settings.leaseHorizonSeconds = horizon }
         if let cap = reader.integer("max_concurrent_tests", in: ConfigLimits.concurrentTests) {
             settings.maxConcurrentTests = cap

@@ -37,6 +37,9 @@ public struct GovernorSettings: Sendable {
     public var requestTimeoutSeconds: Int = 60
     /// How many connections one client address may hold open at once.
     public var maxConnectionsPerClient: Int = 256
+    /// How many connections the governor holds open in all; nil: follow the process's
+    /// descriptor limit (``ConnectionBudget/defaultLimit(descriptors:)``).
+    public var maxConnections: Int?
     /// At most this many tests of the whole fleet at any instant; nil: no cap.
     public var maxConcurrentTests: Int?
     /// Where it is set, for the error when the fleet cannot fit under it.

@@ -1,8 +1,12 @@
+import Foundation
 import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTPTypes
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Bounds what one HTTP connection can cost the governor.
 ///
@@ -124,47 +128,123 @@ private final class RequestStartWatcher: ChannelInboundHandler, RemovableChannel
     }
 }
 
-/// How many connections each client address holds, shared by every connection's
-/// ``ConnectionLimitHandler``.
+/// The connections the governor holds, shared by every connection's
+/// ``ConnectionLimitHandler``: how many each client address holds (at most
+/// `max_connections_per_client`), and how many in all (at most `max_connections`).
+///
+/// At the total cap a new connection makes room by closing the connection that has
+/// been idle longest (between requests, or never sent one); when every connection
+/// is in the middle of a request, the new one is closed at once. So the governor
+/// never runs out of descriptors (where `accept` would fail and be retried), and a
+/// flood of idle keep-alive connections cannot shut probes out.
 final class ConnectionCounter: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
+    private struct Connection {
+        var channel: any Channel
+        /// When it last became idle (a sequence number, not a time): nil while a request is under way.
+        var idleSince: UInt64?
+    }
+
+    private struct State {
+        var perAddress: [String: Int] = [:]
+        var connections: [ObjectIdentifier: Connection] = [:]
+        var sequence: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
     let limit: Int
+    let totalLimit: Int
     private let logger: Logger
 
-    init(limit: Int, logger: Logger) {
+    init(limit: Int, totalLimit: Int, logger: Logger) {
         self.limit = limit
+        self.totalLimit = totalLimit
         self.logger = logger
     }
 
-    /// Counts a new connection; false (and not counted) when the address is at its limit.
-    func open(_ address: String) -> Bool {
-        let admitted = counts.withLock { counts in
-            let current = counts[address, default: 0]
-            guard current < limit else { return false }
-            counts[address] = current + 1
-            return true
-        }
-        if !admitted {
-            logger.warning("refused a connection: \(limit) connections from \(address) are open (max_connections_per_client)")
-        }
-        return admitted
+    /// The default `max_connections`: the descriptors the process may still open
+    /// (its `RLIMIT_NOFILE` less those open now: the state database, the event loops,
+    /// the logs), less a quarter of them (at least 32, at most 128) for what it opens
+    /// later: its own threads and sockets, SSH sessions, database connections, files.
+    /// A cap above what the process can open would let `accept` fail for lack of
+    /// descriptors, which makes the server spin a core.
+    static func defaultTotalLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        // RLIM_INFINITY is the largest value: the minimum covers it.
+        let descriptors = Int(min(limit.rlim_cur, 1 << 20))
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 64
+        let free = descriptors - open
+        return max(8, free - min(128, max(32, free / 4)))
     }
 
-    func close(_ address: String) {
-        counts.withLock { counts in
-            let left = counts[address, default: 1] - 1
-            counts[address] = left > 0 ? left : nil
+    /// Counts a new connection from `address`; false (and not counted) when the
+    /// address is at its limit, or all connections are busy at the total limit.
+    func open(_ address: String, channel: any Channel) -> Bool {
+        enum Verdict { case admitted, perAddress, total }
+        let (verdict, evicted) = state.withLock { state -> (Verdict, (any Channel)?) in
+            let current = state.perAddress[address, default: 0]
+            guard current < limit else { return (.perAddress, nil) }
+            var evicted: (any Channel)?
+            if state.connections.count >= totalLimit {
+                // The longest idle makes room; its own release finds it gone.
+                guard let oldest = state.connections.filter({ $0.value.idleSince != nil }).min(by: { $0.value.idleSince! < $1.value.idleSince! }) else {
+                    return (.total, nil)
+                }
+                state.connections[oldest.key] = nil
+                if let remote = oldest.value.channel.remoteAddress?.ipAddress { Self.release(remote, in: &state) }
+                evicted = oldest.value.channel
+            }
+            state.perAddress[address] = current + 1
+            state.sequence += 1
+            state.connections[ObjectIdentifier(channel)] = Connection(channel: channel, idleSince: state.sequence)
+            return (.admitted, evicted)
         }
+        evicted?.close(promise: nil)
+        switch verdict {
+        case .admitted: return true
+        case .perAddress: logger.warning("refused a connection: \(limit) connections from \(address) are open (max_connections_per_client)")
+        case .total: logger.warning("refused a connection from \(address): \(totalLimit) connections are open and none is idle (max_connections)")
+        }
+        return false
+    }
+
+    /// A request began (`busy`) or its response was written on the connection.
+    func mark(_ channel: any Channel, busy: Bool) {
+        state.withLock { state in
+            let id = ObjectIdentifier(channel)
+            guard state.connections[id] != nil else { return }
+            state.sequence += 1
+            state.connections[id]?.idleSince = busy ? nil : state.sequence
+        }
+    }
+
+    /// The connection closed; nothing happens if it was closed to make room.
+    func close(_ address: String, channel: any Channel) {
+        state.withLock { state in
+            guard state.connections.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
+            Self.release(address, in: &state)
+        }
+    }
+
+    private static func release(_ address: String, in state: inout State) {
+        let left = state.perAddress[address, default: 1] - 1
+        state.perAddress[address] = left > 0 ? left : nil
     }
 }
 
 /// Closes a connection at once when its address already holds
-/// `max_connections_per_client` connections.
-final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// `max_connections_per_client` connections, or when the governor holds
+/// `max_connections` and none is idle; tells the counter when the connection is
+/// busy with a request and when it is idle again.
+final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
 
     private let counter: ConnectionCounter
     private var address: String?
+    private var channel: (any Channel)?
 
     init(counter: ConnectionCounter) {
         self.counter = counter
@@ -181,11 +261,22 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private func admit(_ context: ChannelHandlerContext) {
         let client = context.channel.remoteAddress?.ipAddress ?? "unknown"
-        if counter.open(client) {
+        if counter.open(client, channel: context.channel) {
             address = client
+            channel = context.channel
         } else {
             context.close(promise: nil)
         }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head = unwrapInboundIn(data), let channel { counter.mark(channel, busy: true) }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), let channel { counter.mark(channel, busy: false) }
+        context.write(data, promise: promise)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -198,9 +289,10 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func release() {
-        if let address {
-            counter.close(address)
-            self.address = nil
+        if let address, let channel {
+            counter.close(address, channel: channel)
         }
+        address = nil
+        channel = nil
     }
 }
