@@ -177,7 +177,7 @@ public final class ProbeLoop: Sendable {
                     logger.warning("no leased run is left (the lease ends \(RFC3339.format(lease.leaseUntil))); not testing until the governor answers")
                 }
                 ranOut = true
-                await sleep(seconds: reached ? 60 : backoff.next())
+                await sleep(seconds: reached ? min(60, Double(settings.askIntervalSeconds)) : backoff.next())
                 continue
             }
             ranOut = false

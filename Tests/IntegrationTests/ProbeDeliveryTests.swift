@@ -71,18 +71,24 @@ struct ProbeDeliveryTests {
         return (process, port)
     }
 
-    /// `governor-probe run-now` as `id`, with a queue in `directory`.
-    static func runNow(_ directory: TemporaryDirectory, id: String, port: Int, command: String, extra: String = "") throws -> ProcessResult {
-        let config = try directory.write("\(id).cfg", """
+    /// A probe.cfg for `id` talking to the stub, with its queue in `directory`
+    /// (under `queue`'s name, by default the id's); returns its path.
+    static func config(_ directory: TemporaryDirectory, id: String, port: Int, command: String = "echo measured", queue: String? = nil,
+                       extra: String = "", file: String? = nil) throws -> String {
+        try directory.write(file ?? "\(id).cfg", """
             [Probe]
             id = \(id)
             token = t
             server = http://127.0.0.1:\(port)
             command = \(command)
-            queue = \(directory.file("\(id)/queue"))
+            queue = \(directory.file("\(queue ?? id)/queue"))
             \(extra)
             """)
-        return try runProcess(try Executables.built("governor-probe"), ["run-now", "--config", config])
+    }
+
+    /// `governor-probe run-now` as `id`, with a queue in `directory`.
+    static func runNow(_ directory: TemporaryDirectory, id: String, port: Int, command: String, extra: String = "") throws -> ProcessResult {
+        try runProcess(try Executables.built("governor-probe"), ["run-now", "--config", try config(directory, id: id, port: port, command: command, extra: extra)])
     }
 
     static func files(_ path: String) -> [String] {
@@ -209,14 +215,7 @@ struct ProbeDeliveryTests {
         #expect(Self.files(directory.file("liar/queue")).count == 1)
 
         // Off the portal's network, the same queue reaches the governor: all three go.
-        let config = try directory.write("back.cfg", """
-            [Probe]
-            id = fine
-            token = t
-            server = http://127.0.0.1:\(port)
-            command = echo back
-            queue = \(directory.file("portal/queue"))
-            """)
+        let config = try Self.config(directory, id: "fine", port: port, command: "echo back", queue: "portal", file: "back.cfg")
         let back = try runProcess(try Executables.built("governor-probe"), ["run-now", "--config", config])
         #expect(back.status == 0, "\(back.stderr)")
         #expect(Self.files(directory.file("portal/queue")).isEmpty)
@@ -236,14 +235,7 @@ struct ProbeDeliveryTests {
         let later = Int64(Date().timeIntervalSince1970) + 7200
         let held = "{\"lease_until\":\(later),\"runs\":[\(later)]}"
         try directory.write("portal/lease.json", held)
-        let config = try directory.write("lease.cfg", """
-            [Probe]
-            id = portal
-            token = t
-            server = http://127.0.0.1:\(port)
-            command = echo measured
-            queue = \(directory.file("portal/queue"))
-            """)
+        let config = try Self.config(directory, id: "portal", port: port, file: "lease.cfg")
         let probe = try Subprocess(try Executables.built("governor-probe"), ["run", "--config", config], outputPath: directory.file("probe.log"))
         Thread.sleep(forTimeInterval: 3)
         _ = probe.stop()
@@ -263,15 +255,7 @@ struct ProbeDeliveryTests {
         let (stub, port) = try Self.startStub(directory)
         defer { stub.stop() }
         func config(_ id: String, lease: String) throws -> String {
-            try directory.write("\(id).cfg", """
-                [Probe]
-                id = \(id)
-                token = t
-                server = http://127.0.0.1:\(port)
-                command = echo measured
-                queue = \(directory.file("\(id)/queue"))
-                lease = \(lease)
-                """)
+            try Self.config(directory, id: id, port: port, extra: "lease = \(lease)")
         }
         let huge = try runProcess(try Executables.built("governor-probe"), ["next", "--config", try config("huge", lease: "0")])
         #expect(huge.status != 0)
@@ -304,16 +288,7 @@ struct ProbeDeliveryTests {
         defer { directory.remove() }
         let (stub, port) = try Self.startStub(directory)
         defer { stub.stop() }
-        let config = try directory.write("waiting.cfg", """
-            [Probe]
-            id = waiting
-            token = t
-            server = http://127.0.0.1:\(port)
-            command = echo measured
-            queue = \(directory.file("waiting/queue"))
-            lease = \(lease)
-            ask_interval = 1s
-            """)
+        let config = try Self.config(directory, id: "waiting", port: port, extra: "lease = \(lease)\nask_interval = 1s")
         let probe = try Subprocess(try Executables.built("governor-probe"), ["run", "--config", config], outputPath: directory.file("waiting.log"))
         Thread.sleep(forTimeInterval: 4.5)
         _ = probe.stop()
