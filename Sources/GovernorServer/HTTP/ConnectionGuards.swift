@@ -138,16 +138,9 @@ private final class RequestStartWatcher: ChannelInboundHandler, RemovableChannel
 /// never runs out of descriptors (where `accept` would fail and be retried), and a
 /// flood of idle keep-alive connections cannot shut probes out.
 final class ConnectionCounter: Sendable {
-    private struct Connection {
-        var channel: any Channel
-        /// When it last became idle (a sequence number, not a time): nil while a request is under way.
-        var idleSince: UInt64?
-    }
-
     private struct State {
         var perAddress: [String: Int] = [:]
-        var connections: [ObjectIdentifier: Connection] = [:]
-        var sequence: UInt64 = 0
+        var connections: [ObjectIdentifier: ConnectionActivity] = [:]
     }
 
     private let state = Mutex(State())
@@ -177,58 +170,72 @@ final class ConnectionCounter: Sendable {
         return max(8, free - min(128, max(32, free / 4)))
     }
 
-    /// Counts a new connection from `address`; false (and not counted) when the
-    /// address is at its limit, or all connections are busy at the total limit.
-    func open(_ address: String, channel: any Channel) -> Bool {
-        enum Verdict { case admitted, perAddress, total }
+    /// Counts a new connection from `address`: its activity record, or nil (and not
+    /// counted) when the address is at its limit, or all connections are busy at the
+    /// total limit. Taken once per connection, never per request.
+    func open(_ address: String, channel: any Channel) -> ConnectionActivity? {
+        enum Verdict { case admitted(ConnectionActivity), perAddress, total }
         let (verdict, evicted) = state.withLock { state -> (Verdict, (any Channel)?) in
             let current = state.perAddress[address, default: 0]
             guard current < limit else { return (.perAddress, nil) }
             var evicted: (any Channel)?
             if state.connections.count >= totalLimit {
-                // The longest idle makes room; its own release finds it gone.
-                guard let oldest = state.connections.filter({ $0.value.idleSince != nil }).min(by: { $0.value.idleSince! < $1.value.idleSince! }) else {
-                    return (.total, nil)
+                // The longest idle makes room (a scan, only at the cap); its own close finds it gone.
+                var oldest: ConnectionActivity?
+                for connection in state.connections.values {
+                    let since = connection.idleSince.load(ordering: .relaxed)
+                    if since != 0 && since < oldest.map({ $0.idleSince.load(ordering: .relaxed) }) ?? .max { oldest = connection }
                 }
-                state.connections[oldest.key] = nil
-                if let remote = oldest.value.channel.remoteAddress?.ipAddress { Self.release(remote, in: &state) }
-                evicted = oldest.value.channel
+                guard let oldest else { return (.total, nil) }
+                state.connections[ObjectIdentifier(oldest.channel)] = nil
+                Self.release(oldest.address, in: &state)
+                evicted = oldest.channel
             }
             state.perAddress[address] = current + 1
-            state.sequence += 1
-            state.connections[ObjectIdentifier(channel)] = Connection(channel: channel, idleSince: state.sequence)
-            return (.admitted, evicted)
+            let activity = ConnectionActivity(channel: channel, address: address)
+            state.connections[ObjectIdentifier(channel)] = activity
+            return (.admitted(activity), evicted)
         }
         evicted?.close(promise: nil)
         switch verdict {
-        case .admitted: return true
+        case .admitted(let activity): return activity
         case .perAddress: logger.warning("refused a connection: \(limit) connections from \(address) are open (max_connections_per_client)")
         case .total: logger.warning("refused a connection from \(address): \(totalLimit) connections are open and none is idle (max_connections)")
         }
-        return false
-    }
-
-    /// A request began (`busy`) or its response was written on the connection.
-    func mark(_ channel: any Channel, busy: Bool) {
-        state.withLock { state in
-            let id = ObjectIdentifier(channel)
-            guard state.connections[id] != nil else { return }
-            state.sequence += 1
-            state.connections[id]?.idleSince = busy ? nil : state.sequence
-        }
+        return nil
     }
 
     /// The connection closed; nothing happens if it was closed to make room.
-    func close(_ address: String, channel: any Channel) {
+    func close(_ connection: ConnectionActivity) {
         state.withLock { state in
-            guard state.connections.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
-            Self.release(address, in: &state)
+            guard state.connections.removeValue(forKey: ObjectIdentifier(connection.channel)) != nil else { return }
+            Self.release(connection.address, in: &state)
         }
     }
 
     private static func release(_ address: String, in state: inout State) {
         let left = state.perAddress[address, default: 1] - 1
         state.perAddress[address] = left > 0 ? left : nil
+    }
+}
+
+/// One connection as ``ConnectionCounter`` knows it. Its handler marks it busy and
+/// idle with an atomic store, so that a request costs no shared lock.
+final class ConnectionActivity: Sendable {
+    let channel: any Channel
+    let address: String
+    /// When it last became idle (uptime in nanoseconds); 0 while a request is under way.
+    let idleSince: Atomic<UInt64>
+
+    init(channel: any Channel, address: String) {
+        self.channel = channel
+        self.address = address
+        idleSince = Atomic(NIODeadline.now().uptimeNanoseconds | 1)
+    }
+
+    /// A request began (`busy`) or its response was written.
+    func mark(busy: Bool) {
+        idleSince.store(busy ? 0 : NIODeadline.now().uptimeNanoseconds | 1, ordering: .relaxed)
     }
 }
 
@@ -243,8 +250,8 @@ final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private let counter: ConnectionCounter
-    private var address: String?
-    private var channel: (any Channel)?
+    private var connection: ConnectionActivity?
+    private var admitted = false
 
     init(counter: ConnectionCounter) {
         self.counter = counter
@@ -255,27 +262,23 @@ final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if address == nil { admit(context) }
+        if !admitted { admit(context) }
         context.fireChannelActive()
     }
 
     private func admit(_ context: ChannelHandlerContext) {
-        let client = context.channel.remoteAddress?.ipAddress ?? "unknown"
-        if counter.open(client, channel: context.channel) {
-            address = client
-            channel = context.channel
-        } else {
-            context.close(promise: nil)
-        }
+        admitted = true
+        connection = counter.open(context.channel.remoteAddress?.ipAddress ?? "unknown", channel: context.channel)
+        if connection == nil { context.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data), let channel { counter.mark(channel, busy: true) }
+        if case .head = unwrapInboundIn(data) { connection?.mark(busy: true) }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), let channel { counter.mark(channel, busy: false) }
+        if case .end = unwrapOutboundIn(data) { connection?.mark(busy: false) }
         context.write(data, promise: promise)
     }
 
@@ -289,10 +292,7 @@ final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func release() {
-        if let address, let channel {
-            counter.close(address, channel: channel)
-        }
-        address = nil
-        channel = nil
+        if let connection { counter.close(connection) }
+        connection = nil
     }
 }
