@@ -15,8 +15,15 @@ import Testing
 /// misses, recovered, removed).
 @Suite("One probe-status model behind every view")
 struct StatusConsistencyTests {
+    /// Seeded: the DOWN email goes out when the school's hold ends (at the next
+    /// contact of a working probe, or after 15 minutes), and lists the misses up to
+    /// then; with schedules drawn afresh each run, p-down's fourth run fell inside
+    /// the hold in a few runs in a hundred (seeds 28, 41 and 78 of 1 to 90 do it every
+    /// time), and the email listed 4 misses. The seed fixes the schedule, so the test
+    /// checks the same morning every time.
     static let governorConfig = """
         require_tokens = no
+        seed = 1
         [Alerts]
         smtp = smtp://127.0.0.1:9
         from = governor@example.org

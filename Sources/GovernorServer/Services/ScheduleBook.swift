@@ -199,6 +199,12 @@ actor ScheduleBook {
         closedThrough[school.name] = nil
         let emptied = try await database.dropEmptyWindows(school: school.name, endingAfter: now)
         let stored = try await database.windows(school: school.name, startingFrom: now - 86_400, before: through)
+        // What another governor stored for these days (it reloaded first) is this one's answer too.
+        cache.insert(stored.flatMap { window in
+            window.runs.filter { $0.runAt > now }.map {
+                StoredRun(school: school.name, probe: $0.probe, runAt: $0.runAt, windowStart: window.bounds.start, windowEnd: window.bounds.end)
+            }
+        })
         let days = Int(min((through - now) / 86_400, Int64(SchoolConfig.longestClosureDays))) + 2
         var due: [ScheduledWindow] = []
         for bounds in school.windows(endingAfter: now, days: days) where bounds.start < through {
