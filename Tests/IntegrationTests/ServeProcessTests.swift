@@ -55,8 +55,10 @@ struct ServeProcessTests {
         let directory = try TemporaryDirectory("governor-serve")
         defer { directory.remove() }
         let (zone, offset) = Self.daytimeZone()
-        // Three windows of 6 s, starting 5 s from now; two probes, one 2 s slot each.
-        let boundaries = [5, 11, 17, 23].map { Self.localTime(inSeconds: $0, offset: offset) }
+        // Six windows of 6 s, starting 5 s from now; two probes, one 2 s slot each. Three
+        // rounds need three of them: a round that a loaded machine makes late takes the
+        // next window's run instead of tomorrow's (one fresh-clone run fell behind three).
+        let boundaries = [5, 11, 17, 23, 29, 35, 41].map { Self.localTime(inSeconds: $0, offset: offset) }
         try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
         try directory.write("schools/quick.cfg", Self.school(name: "quick", zone: zone, boundaries: boundaries, probes: ["q1", "q2"]))
         let server = try start(directory)
