@@ -56,7 +56,8 @@ struct SSHConnectionTests {
         let pidFile = server.directory.file("test.pid")
         let connection = try await SSHConnection.connect(options(server))
         let began = ContinuousClock.now
-        let result = try await connection.run("echo $$ > \(pidFile); echo started; sleep 60; echo never", timeout: .seconds(2))
+        // 4 s: under the whole suite's load the session's shell once took over 2 s to start.
+        let result = try await connection.run("echo $$ > \(pidFile); echo started; sleep 60; echo never", timeout: .seconds(4))
         let elapsed = began.duration(to: .now)
         await connection.close()
         #expect(result.timedOut)

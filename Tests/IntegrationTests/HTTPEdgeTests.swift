@@ -10,9 +10,13 @@ import Glibc
 @Suite("HTTP edge under abuse", .serialized, .timeLimit(.minutes(2)))
 struct HTTPEdgeTests {
     static func startGovernor(_ directory: TemporaryDirectory, settings: String = "") throws -> ServerProcess {
-        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n\(settings)")
+        try ServerProcess(config: try configure(directory, settings: settings), logPath: directory.file("governor.log"))
+    }
+
+    /// A governor.cfg with `settings` and one school of one probe, p1 (token `p1-token`); returns its path.
+    static func configure(_ directory: TemporaryDirectory, settings: String = "") throws -> String {
         try directory.write("schools/s.cfg", "[Timing]\nboundaries = 0000 1200\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p1\n[Probe p1]\ntoken = p1-token\n")
-        return try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        return try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n\(settings)")
     }
 
     /// Sends `bytes` on a new connection and returns what came back until the server
@@ -191,11 +195,10 @@ struct HTTPEdgeTests {
     static func fewDescriptorsBody() throws {
         let directory = try TemporaryDirectory("governor-edge")
         defer { directory.remove() }
-        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
-        try directory.write("schools/s.cfg", "[Timing]\nboundaries = 0000 1200\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = p1\n[Probe p1]\ntoken = p1-token\n")
+        let config = try Self.configure(directory)
         let log = directory.file("governor.log")
         let governor = try Subprocess("/bin/bash", ["-c", "ulimit -n 64 && exec \"$0\" serve --config \"$1\" --listen 127.0.0.1:0",
-                                                    try Executables.built("governor"), directory.file("governor.cfg")], outputPath: log)
+                                                    try Executables.built("governor"), config], outputPath: log)
         defer { governor.stop() }
         var port = 0
         for _ in 0..<300 where port == 0 {
