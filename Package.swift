@@ -72,11 +72,19 @@ let package = Package(
             name: "ProbeClient",
             dependencies: [
                 "GovernorCore",
+                "GovernorWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The API's messages, one home for both ends: Codable types the server answers
+        // with, `governor-probe` and `governor status` read, and the OpenAPI document describes.
+        .target(
+            name: "GovernorWire",
+            dependencies: ["GovernorCore"],
             swiftSettings: swiftSettings
         ),
         // Log lines as journald reads them (syslog priority prefixes), for both executables.
@@ -112,6 +120,7 @@ let package = Package(
             name: "GovernorDashboard",
             dependencies: [
                 "GovernorCore",
+                "GovernorWire",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
@@ -126,6 +135,7 @@ let package = Package(
                 "GovernorPostgres",
                 "GovernorSSH",
                 "GovernorStore",
+                "GovernorWire",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -156,6 +166,7 @@ let package = Package(
                 "GovernorPostgres",
                 "GovernorServer",
                 "GovernorStore",
+                "GovernorWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -220,14 +231,20 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        // The wire types against the OpenAPI document, both ways.
+        .testTarget(
+            name: "GovernorWireTests",
+            dependencies: ["GovernorWire", "GovernorCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GovernorDashboardTests",
-            dependencies: ["GovernorDashboard", "GovernorCore", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["GovernorDashboard", "GovernorCore", "GovernorWire", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ProbeClientTests",
-            dependencies: ["ProbeClient", "GovernorTestSupport"],
+            dependencies: ["ProbeClient", "GovernorTestSupport", "GovernorWire"],
             swiftSettings: swiftSettings
         ),
         // The state on real SQLite files and a real PostgreSQL: migrations, schedules, claims, the outbox.
@@ -258,6 +275,7 @@ let package = Package(
                 "GovernorStore",
                 "GovernorServer",
                 "GovernorTestSupport",
+                "GovernorWire",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -1,3 +1,4 @@
+public import GovernorWire
 import Foundation
 import GovernorCore
 import Mustache

@@ -1,3 +1,4 @@
+public import GovernorWire
 import Foundation
 import GovernorCore
 
@@ -249,7 +250,7 @@ extension ProbeView {
     init(_ row: ProbeRow, school schoolName: String, format: DisplayFormat) {
         let result = row.lastResult
         self.init(
-            probe: row.probe, mode: row.mode, label: row.label ?? "", address: row.address ?? "", hasAddress: row.address != nil,
+            probe: row.probe, mode: row.mode.rawValue, label: row.label ?? "", address: row.address ?? "", hasAddress: row.address != nil,
             state: row.state.rawValue,
             stateClass: row.state.cssClass,
             since: row.stateSince.map { "since " + format.time($0.unixTime) } ?? "",
@@ -261,7 +262,7 @@ extension ProbeView {
             lastResultClass: result.map { $0.succeeded ? "done" : "failed" } ?? "",
             lastResultHref: result.map { SchoolView.href(of: schoolName) + "#result-\($0.id)" } ?? "",
             hasLastResult: result != nil,
-            lateness: result?.latenessMs.map { "\($0 >= 0 ? "+" : "")\($0) ms late" } ?? "",
+            lateness: result.flatMap(DisplayFormat.lateness(of:)) ?? "",
             nextRun: row.nextRun.map { format.time($0.unixTime) } ?? "–",
             nextRunTitle: row.nextRun.map { format.relative($0.unixTime) } ?? "")
     }
@@ -316,7 +317,7 @@ extension ResultEntryView {
             runAt: summary.runAt.map { format.time($0.unixTime) } ?? "–",
             outcome: summary.failure ?? summary.exitCode.map { "exit \($0)" } ?? "no exit status",
             outcomeClass: summary.succeeded ? "done" : "failed",
-            lateness: summary.latenessMs.map { "\($0 >= 0 ? "+" : "")\($0) ms" } ?? "–",
+            lateness: DisplayFormat.lateness(of: summary) ?? "–",
             output: Self.printable(detail.output), hasOutput: !detail.output.isEmpty, truncated: detail.outputTruncated)
     }
 

@@ -1,3 +1,4 @@
+public import GovernorWire
 public import Foundation
 public import GovernorCore
 
@@ -50,6 +51,19 @@ public struct DisplayFormat: Sendable {
         if let failure = result.failure { return failure.count > 48 ? String(failure.prefix(47)) + "…" : failure }
         if let code = result.exitCode { return "exit \(code)" }
         return "no exit status"
+    }
+
+    /// How late a test started, each figure named for what it measures:
+    /// "+12 ms late, probe's own +0.4 ms". The first is `started_at` minus the run
+    /// time (a wrong probe clock shows in it); the second is the probe's own spawn
+    /// lateness on its own clock. Nil when neither is known.
+    public static func lateness(of result: ResultSummary) -> String? {
+        var parts: [String] = []
+        if let late = result.latenessMs { parts.append("\(late >= 0 ? "+" : "")\(late) ms late") }
+        if let own = result.startLatenessMs, own.isFinite {
+            parts.append("probe's own \(own >= 0 ? "+" : "")\(String(format: "%.1f", own)) ms")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
     private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

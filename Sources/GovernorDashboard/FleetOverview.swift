@@ -1,3 +1,4 @@
+public import GovernorWire
 import GovernorCore
 
 /// What `/` shows: the fleet's counts, the schools that need attention first, then a

@@ -1,3 +1,4 @@
+public import GovernorWire
 import GovernorCore
 
 /// A stored result with its output, for the school page's list of recent results.

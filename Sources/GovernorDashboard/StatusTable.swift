@@ -1,3 +1,4 @@
+public import GovernorWire
 import Foundation
 import GovernorCore
 
@@ -38,14 +39,14 @@ public enum StatusTable {
         var lastResult = "none yet"
         if let result = probe.lastResult {
             lastResult = DisplayFormat.outcome(of: result)
-            if let late = result.latenessMs { lastResult += ", \(late >= 0 ? "+" : "")\(late) ms" }
+            if let late = DisplayFormat.lateness(of: result) { lastResult += ", \(late)" }
         }
         let labelOrAddress: String = probe.label ?? probe.address ?? "-"
         let since: String = probe.stateSince.map { format.time($0.unixTime) } ?? "-"
         let contact: String = probe.lastContact.map { format.relative($0.unixTime) } ?? "never"
         let clock: String = probe.clockOffsetMs.map { DisplayFormat.offset(milliseconds: $0) } ?? "-"
         let next: String = probe.nextRun.map { format.time($0.unixTime) } ?? "-"
-        return [probe.probe, probe.mode, labelOrAddress, probe.state.rawValue, since, contact, "\(probe.consecutiveMissed)", clock, lastResult, next]
+        return [probe.probe, probe.mode.rawValue, labelOrAddress, probe.state.rawValue, since, contact, "\(probe.consecutiveMissed)", clock, lastResult, next]
     }
 
     /// Pads each column to its widest cell (counted in characters).

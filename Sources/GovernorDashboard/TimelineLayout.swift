@@ -1,3 +1,4 @@
+public import GovernorWire
 public import Foundation
 public import GovernorCore
 

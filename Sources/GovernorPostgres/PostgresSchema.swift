@@ -81,6 +81,8 @@ enum PostgresSchema {
                                          cancelled_at BIGINT NOT NULL, PRIMARY KEY (probe, run_at))
             """,
         ]),
+        // The probe's own start lateness, beside the one computed from started_at.
+        ("v14", ["ALTER TABLE results ADD COLUMN probe_start_lateness_ms DOUBLE PRECISION"]),
     ]
 
     /// The names of the migrations applied, in order.

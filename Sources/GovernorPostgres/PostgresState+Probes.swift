@@ -81,7 +81,7 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
 extension PostgresState: ResultStore {
     /// The columns of a result, in ``result(_:)``'s order; `output` may be replaced by ''.
     static func resultColumns(output: String = "output") -> String {
-        "id, probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, \(output), output_truncated, clock_offset_ms, received_at, idempotency_key"
+        "id, probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, \(output), output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms"
     }
 
     static func result(_ row: PostgresRow) throws -> TestResult {
@@ -96,7 +96,7 @@ extension PostgresState: ResultStore {
             finishedAtMs: try cells[6].decode(Int64?.self), exitCode: try cells[7].decode(Int?.self), failure: try cells[8].decode(String?.self),
             output: try cells[9].decode(String.self), outputTruncated: try cells[10].decode(Bool.self),
             clockOffsetMs: try cells[11].decode(Double?.self), receivedAt: try cells[12].decode(Int64.self),
-            idempotencyKey: try cells[13].decode(String?.self))
+            idempotencyKey: try cells[13].decode(String?.self), probeStartLatenessMs: try cells[14].decode(Double?.self))
     }
 
     func results(_ query: PostgresQuery, on connection: PostgresConnection? = nil) async throws -> [TestResult] {
@@ -114,10 +114,10 @@ extension PostgresState: ResultStore {
     static func insertQuery(_ result: TestResult, ifAbsent: Bool) -> PostgresQuery {
         var query: PostgresQuery = """
             INSERT INTO results (probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, output,
-                                 output_truncated, clock_offset_ms, received_at, idempotency_key)
+                                 output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms)
             VALUES (\(result.probe), \(result.school), \(result.mode.rawValue), \(result.runAt), \(result.startedAtMs),
                     \(result.finishedAtMs), \(result.exitCode), \(result.failure), \(result.output), \(result.outputTruncated),
-                    \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey))
+                    \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs))
             """
         query.sql += ifAbsent ? " ON CONFLICT (probe, idempotency_key) DO NOTHING RETURNING id" : " RETURNING id"
         return query

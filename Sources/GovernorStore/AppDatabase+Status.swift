@@ -29,7 +29,7 @@ extension AppDatabase {
         try await writer.read { db in
             let results = try TestResult.fetchAll(db, sql: """
                 SELECT id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, '' AS output,
-                       outputTruncated, clockOffsetMs, receivedAt, idempotencyKey
+                       outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs
                 FROM result WHERE id IN (SELECT MAX(id) FROM result GROUP BY probe)
                 """)
             return Dictionary(results.map { ($0.probe, $0) }, uniquingKeysWith: { first, _ in first })
@@ -68,7 +68,7 @@ extension AppDatabase {
         try await writer.read { db in
             try TestResult.fetchOne(db, sql: """
                 SELECT id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, '' AS output,
-                       outputTruncated, clockOffsetMs, receivedAt, idempotencyKey
+                       outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs
                 FROM result WHERE probe = ? ORDER BY id DESC LIMIT 1
                 """, arguments: [probe])
         }

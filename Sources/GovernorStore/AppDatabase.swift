@@ -208,6 +208,10 @@ public struct AppDatabase: Sendable {
                                            cancelledAt INTEGER NOT NULL, PRIMARY KEY (probe, runAt))
                 """)
         }
+        migrator.registerMigration("v14") { db in
+            // The probe's own start lateness, beside the one computed from started_at.
+            try db.execute(sql: "ALTER TABLE result ADD COLUMN probeStartLatenessMs DOUBLE")
+        }
         return migrator
     }
 }

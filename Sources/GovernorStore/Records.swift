@@ -61,11 +61,14 @@ public struct TestResult: Codable, Sendable, Equatable, FetchableRecord, Mutable
     /// run of a pull probe, `key:KEY` for an ad-hoc run with the probe's own key; nil
     /// for push results, which their dispatch claim makes unique.
     public var idempotencyKey: String?
+    /// The probe's own spawn lateness (spawn minus run time, on the probe's clock), as it
+    /// reported it; nil for push results and for probes that do not report it.
+    public var probeStartLatenessMs: Double?
 
     public init(
         id: Int64? = nil, probe: String, school: String, mode: ProbeConfig.Mode, runAt: Int64?, startedAtMs: Int64?,
         finishedAtMs: Int64?, exitCode: Int?, failure: String? = nil, output: String, outputTruncated: Bool,
-        clockOffsetMs: Double?, receivedAt: Int64, idempotencyKey: String? = nil
+        clockOffsetMs: Double?, receivedAt: Int64, idempotencyKey: String? = nil, probeStartLatenessMs: Double? = nil
     ) {
         self.id = id
         self.probe = probe
@@ -81,6 +84,17 @@ public struct TestResult: Codable, Sendable, Equatable, FetchableRecord, Mutable
         self.clockOffsetMs = clockOffsetMs
         self.receivedAt = receivedAt
         self.idempotencyKey = idempotencyKey
+        self.probeStartLatenessMs = probeStartLatenessMs
+    }
+
+    /// `startedAtMs` minus the run time: when the test began by the result's own
+    /// timestamp, against the run it belongs to; nil when either is unknown.
+    public var latenessMs: Int64? {
+        guard let startedAtMs, let runAt else { return nil }
+        let (scheduled, overflow) = runAt.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return nil }
+        let (late, overflowLate) = startedAtMs.subtractingReportingOverflow(scheduled)
+        return overflowLate ? nil : late
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

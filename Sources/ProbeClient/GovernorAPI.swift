@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
 import GovernorCore
+public import GovernorWire
 import NIOCore
 import NIOHTTP1
 
@@ -14,8 +15,8 @@ public struct GovernorAPI: Sendable {
         self.client = client
     }
 
-    /// A run time and the clock sample its exchange gave.
-    public struct NextRun: Sendable {
+    /// A run time and the clock sample of the exchange that gave it.
+    public struct ClockedRun: Sendable {
         public var runAt: Double
         public var sentAt: Double
         public var receivedAt: Double
@@ -88,18 +89,18 @@ public struct GovernorAPI: Sendable {
         }
     }
 
-    public func next() async throws(Failure) -> NextRun {
+    public func next() async throws(Failure) -> ClockedRun {
         let sentAt = WallClock.now()
         let answer = try await send("GET", "/v1/probes/\(settings.id)/next", body: nil)
         let receivedAt = WallClock.now()
-        let next = try answer.governorJSON(NextAnswer.self, probe: settings.id)
+        let next = try answer.governorJSON(NextRun.self, probe: settings.id)
         guard let serverTime = RFC3339.parsePrecise(next.serverTime) else {
             throw .malformed("'server_time' is '\(next.serverTime.prefix(40))'; expected an RFC 3339 time")
         }
-        guard RunTime.seconds(next.runAtUnix) != nil else {
+        guard let runAt = RunTime.seconds(next.runAtUnix) else {
             throw .malformed("'run_at_unix' is \(next.runAtUnix), which is not a run time (whole Unix seconds within ±\(RunTime.limit))")
         }
-        return NextRun(runAt: next.runAtUnix, sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
+        return ClockedRun(runAt: Double(runAt), sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
     }
 
     /// `GET /v1/probes/{id}/runs?horizon=SECONDS`: the runs up to the horizon (the
@@ -110,13 +111,13 @@ public struct GovernorAPI: Sendable {
         let sentAt = WallClock.now()
         let answer = try await send("GET", "/v1/probes/\(settings.id)/runs?horizon=\(horizon)", body: nil, timeout: timeout)
         let receivedAt = WallClock.now()
-        let lease = try answer.governorJSON(LeaseAnswer.self, probe: settings.id)
+        let lease = try answer.governorJSON(RunLease.self, probe: settings.id)
         guard let serverTime = RFC3339.parsePrecise(lease.serverTime) else {
             throw .malformed("'server_time' is '\(lease.serverTime.prefix(40))'; expected an RFC 3339 time")
         }
         // Times that no clock can hold (1e30) are refused here; the loop refuses those
         // too far from its own clock, and says so.
-        func seconds(_ value: Double, _ field: String) throws(Failure) -> Int64 {
+        func seconds(_ value: Int64, _ field: String) throws(Failure) -> Int64 {
             guard let whole = RunTime.seconds(value) else {
                 throw .malformed("'\(field)' is \(value), which is not a run time (whole Unix seconds within ±\(RunTime.limit))")
             }
@@ -133,7 +134,7 @@ public struct GovernorAPI: Sendable {
     /// result: 201 or 200 (stored before: a re-send whose first answer was lost), JSON,
     /// naming a stored id and echoing the report's `run_at` or ad-hoc `idempotency_key`.
     /// Anything else throws, and the result stays queued.
-    public func report(_ report: ProbeReport) async throws(Failure) {
+    public func report(_ report: ResultReport) async throws(Failure) {
         let body: String
         do {
             body = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
@@ -142,7 +143,7 @@ public struct GovernorAPI: Sendable {
         }
         let answer = try await send("POST", "/v1/probes/\(settings.id)/results", body: body)
         guard answer.status == 201 || answer.status == 200 else { throw answer.failure() }
-        let ack = try answer.governorJSON(Acknowledgement.self, probe: nil)
+        let ack = try answer.governorJSON(ResultCreated.self, probe: nil)
         guard ack.acknowledges(report) else { throw answer.notGovernor() }
     }
 
@@ -175,6 +176,11 @@ public enum RunTime {
         guard value.isFinite, value.rounded(.towardZero) == value, abs(value) <= limit else { return nil }
         return Int64(value)
     }
+
+    /// `value`, or nil when it is beyond ``limit``.
+    public static func seconds(_ value: Int64) -> Int64? {
+        value.magnitude <= UInt64(limit) ? value : nil
+    }
 }
 
 /// One HTTP answer, before it is trusted.
@@ -191,15 +197,45 @@ struct Answer {
     /// `probe`) naming this probe. Anything else is a ``GovernorAPI/Failure``: the
     /// governor's error, or ``GovernorAPI/Failure/notGovernor(status:contentType:preview:)``.
     func governorJSON<T: Decodable & ProbeNaming>(_ type: T.Type, probe: String?) throws(GovernorAPI.Failure) -> T {
-        guard status == 200 || status == 201 else { throw failure() }
-        guard isJSON, let value = try? JSONDecoder().decode(T.self, from: Data(body.readableBytesView)) else { throw notGovernor() }
-        if let probe, value.probe != probe { throw notGovernor() }
+        guard status == 200 || status == 201, isJSON else { throw status == 200 || status == 201 ? notGovernor() : failure() }
+        let value: T
+        let data = Data(body.readableBytesView)
+        do {
+            value = try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            // JSON that names this probe is the governor's answer however it is broken:
+            // say what is wrong with it (a run time no clock can hold, 1e30), rather than
+            // take it for a stranger's page.
+            guard let probe, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  object["probe"] as? String == probe else { throw notGovernor() }
+            if let (field, number) = Self.impossibleRunTime(in: object) {
+                throw .malformed("'\(field)' is \(number), which is not a run time (whole Unix seconds within ±\(RunTime.limit))")
+            }
+            throw .malformed("the answer does not match the governor's API: \(error)")
+        }
+        if let probe, value.namedProbe != probe { throw notGovernor() }
         return value
+    }
+
+    /// The first `…_unix` field, at any depth, whose number is not a run time.
+    static func impossibleRunTime(in value: Any, path: String = "") -> (String, Double)? {
+        if let object = value as? [String: Any] {
+            for (key, item) in object.sorted(by: { $0.key < $1.key }) {
+                let field = path.isEmpty ? key : "\(path).\(key)"
+                if key.hasSuffix("_unix"), let number = item as? Double, RunTime.seconds(number) == nil { return (field, number) }
+                if let found = impossibleRunTime(in: item, path: field) { return found }
+            }
+        } else if let array = value as? [Any] {
+            for item in array {
+                if let found = impossibleRunTime(in: item, path: path + "[]") { return found }
+            }
+        }
+        return nil
     }
 
     /// A non-2xx answer: the governor's error when its body is the governor's JSON error.
     func failure() -> GovernorAPI.Failure {
-        guard isJSON, let error = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(body.readableBytesView)) else { return notGovernor() }
+        guard isJSON, let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(body.readableBytesView)) else { return notGovernor() }
         return status == 401 ? .unauthorized(error.message) : .rejected(status: status, code: error.error, message: error.message)
     }
 
@@ -213,64 +249,26 @@ struct Answer {
 
 /// An answer that says which probe it is for; nil where the answer names none.
 protocol ProbeNaming {
-    var probe: String? { get }
+    var namedProbe: String? { get }
 }
 
-struct NextAnswer: Decodable, ProbeNaming {
-    var probe: String?
-    var runAtUnix: Double
-    var serverTime: String
-
-    enum CodingKeys: String, CodingKey {
-        case probe
-        case runAtUnix = "run_at_unix"
-        case serverTime = "server_time"
-    }
+extension NextRun: ProbeNaming {
+    var namedProbe: String? { probe }
 }
 
-struct LeaseAnswer: Decodable, ProbeNaming {
-    struct Run: Decodable {
-        var runAtUnix: Double
-        enum CodingKeys: String, CodingKey { case runAtUnix = "run_at_unix" }
-    }
-
-    var probe: String?
-    var runs: [Run]
-    var cancelled: [Run]
-    var leaseUntilUnix: Double
-    var serverTime: String
-
-    enum CodingKeys: String, CodingKey {
-        case probe, runs, cancelled
-        case leaseUntilUnix = "lease_until_unix"
-        case serverTime = "server_time"
-    }
+extension RunLease: ProbeNaming {
+    var namedProbe: String? { probe }
 }
 
-/// The governor's answer to a delivered result.
-struct Acknowledgement: Decodable, ProbeNaming {
-    var id: Int64
-    var runAt: String?
-    var idempotencyKey: String?
-    var probe: String? { nil }
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case runAt = "run_at"
-        case idempotencyKey = "idempotency_key"
-    }
+extension ResultCreated: ProbeNaming {
+    var namedProbe: String? { nil }
 
     /// Whether this answer names a stored result for `report`: an ad-hoc run by its
     /// key, a scheduled run by its `run_at` (to the second, as the governor stores it).
-    func acknowledges(_ report: ProbeReport) -> Bool {
+    func acknowledges(_ report: ResultReport) -> Bool {
         guard id > 0 else { return false }
         if let key = report.idempotencyKey { return idempotencyKey == key }
-        guard let runAt, let echoed = RFC3339.parsePrecise(runAt), let sent = RFC3339.parsePrecise(report.runAt) else { return false }
+        guard let echoed = RFC3339.parsePrecise(runAt), let sent = RFC3339.parsePrecise(report.runAt) else { return false }
         return echoed.rounded(.down) == sent.rounded(.down)
     }
-}
-
-struct ErrorAnswer: Decodable {
-    var error: String?
-    var message: String
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GovernorCore
+import GovernorWire
 public import Logging
 import Synchronization
 
@@ -15,7 +16,7 @@ public final class ProbeLoop: Sendable {
     private let stopping = Atomic<Bool>(false)
     /// Results that could not be written to the queue (a full or read-only disk): kept
     /// here, and written or delivered at the next chance.
-    private let unqueued = Mutex<[ProbeReport]>([])
+    private let unqueued = Mutex<[ResultReport]>([])
     /// When the queue may next be tried after a failed delivery.
     private let delivery = Mutex((backoff: Backoff(cap: 600), notBefore: 0.0))
     /// The last delivery trouble logged, so that each kind is logged once per episode.
@@ -103,7 +104,7 @@ public final class ProbeLoop: Sendable {
         var lastProblem: String?
         while !isStopping {
             await deliverQueued(whenDue: true)
-            let next: GovernorAPI.NextRun
+            let next: GovernorAPI.ClockedRun
             do {
                 next = try await fetchNext()
                 backoff.reset()
@@ -224,7 +225,7 @@ public final class ProbeLoop: Sendable {
     }
 
     /// `next` plus the clock check that every answer allows.
-    public func fetchNext() async throws(GovernorAPI.Failure) -> GovernorAPI.NextRun {
+    public func fetchNext() async throws(GovernorAPI.Failure) -> GovernorAPI.ClockedRun {
         let next = try await api.next()
         checkClock(sentAt: next.sentAt, receivedAt: next.receivedAt, serverTime: next.serverTime)
         return next
@@ -272,7 +273,7 @@ public final class ProbeLoop: Sendable {
             "run_at": "\(RFC3339.format(UnixTime(scheduled)))", "exit_code": "\(outcome.exitCode)",
             "late_ms": "\(String(format: "%.3f", lateness))", "timed_out": "\(outcome.timedOut)",
         ])
-        let report = ProbeReport(
+        let report = ResultReport(
             runAt: RFC3339.format(UnixTime(scheduled)), startedAt: RFC3339.format(milliseconds: Int64((outcome.startedAt * 1000).rounded(.down))),
             finishedAt: RFC3339.format(milliseconds: Int64((outcome.finishedAt * 1000).rounded(.down))), exitCode: outcome.exitCode,
             output: outcome.output, clockOffsetMs: clock.withLock { $0.probeMinusServerMs }, startLatenessMs: lateness,
@@ -284,7 +285,7 @@ public final class ProbeLoop: Sendable {
     }
 
     /// Writes a result to the queue; when that fails, says so and keeps it in memory.
-    private func keep(_ report: ProbeReport) {
+    private func keep(_ report: ResultReport) {
         do {
             try queue.enqueue(report)
         } catch {

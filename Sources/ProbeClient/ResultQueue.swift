@@ -1,3 +1,4 @@
+public import GovernorWire
 import Foundation
 
 /// Results not yet delivered, one JSON file each in a directory, so that nothing is
@@ -22,14 +23,14 @@ public struct ResultQueue: Sendable {
 
     /// Stores `report` and returns its file name, which begins with the time it was queued.
     @discardableResult
-    public func enqueue(_ report: ProbeReport, at instant: Double? = nil) throws -> String {
+    public func enqueue(_ report: ResultReport, at instant: Double? = nil) throws -> String {
         let name = String(format: "%017.6f", instant ?? Date().timeIntervalSince1970) + "-" + UUID().uuidString.prefix(8) + ".json"
         try write(report, as: name, in: directory)
         return name
     }
 
     /// Replaces a queued result (with its output cut, say), atomically.
-    public func replace(_ name: String, with report: ProbeReport) throws {
+    public func replace(_ name: String, with report: ResultReport) throws {
         try write(report, as: name, in: directory)
     }
 
@@ -47,7 +48,7 @@ public struct ResultQueue: Sendable {
         Double(name.prefix { $0 != "-" })
     }
 
-    private func write(_ report: ProbeReport, as name: String, in directory: String) throws {
+    private func write(_ report: ResultReport, as name: String, in directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try Self.writeAtomically(try encoder.encode(report), to: "\(directory)/\(name)")
@@ -70,12 +71,12 @@ public struct ResultQueue: Sendable {
     }
 
     /// The queued results, oldest first, with their file names.
-    public func pending() -> [(name: String, report: ProbeReport)] {
+    public func pending() -> [(name: String, report: ResultReport)] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
         return names.compactMap { name in
             guard let data = FileManager.default.contents(atPath: "\(directory)/\(name)"),
-                  let report = try? JSONDecoder().decode(ProbeReport.self, from: data) else { return nil }
+                  let report = try? JSONDecoder().decode(ResultReport.self, from: data) else { return nil }
             return (name, report)
         }
     }
@@ -85,49 +86,9 @@ public struct ResultQueue: Sendable {
     }
 }
 
-/// One test's result, as `POST /v1/probes/{id}/results` takes it.
-public struct ProbeReport: Codable, Sendable, Equatable {
-    public var runAt: String
-    public var startedAt: String
-    public var finishedAt: String
-    public var exitCode: Int
-    public var output: String
-    public var clockOffsetMs: Double?
-    /// The spawn time minus the run time, by the probe's clock.
-    public var startLatenessMs: Double?
-    /// The output was cut: at the probe's output limit, or to fit the governor's body limit.
-    public var outputTruncated: Bool?
-    /// An ad-hoc run's identity (`run-now`), so that a re-send is recognised; a
-    /// scheduled run's identity is its `run_at`.
-    public var idempotencyKey: String?
-
-    enum CodingKeys: String, CodingKey {
-        case output
-        case runAt = "run_at"
-        case startedAt = "started_at"
-        case finishedAt = "finished_at"
-        case exitCode = "exit_code"
-        case clockOffsetMs = "clock_offset_ms"
-        case startLatenessMs = "start_lateness_ms"
-        case outputTruncated = "output_truncated"
-        case idempotencyKey = "idempotency_key"
-    }
-
-    public init(runAt: String, startedAt: String, finishedAt: String, exitCode: Int, output: String, clockOffsetMs: Double?, startLatenessMs: Double?,
-                outputTruncated: Bool? = nil, idempotencyKey: String? = nil) {
-        self.runAt = runAt
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.exitCode = exitCode
-        self.output = output
-        self.clockOffsetMs = clockOffsetMs
-        self.startLatenessMs = startLatenessMs
-        self.outputTruncated = outputTruncated
-        self.idempotencyKey = idempotencyKey
-    }
-
+extension ResultReport {
     /// The report with its output cut to about half, at a character boundary, and flagged.
-    public func halvingOutput() -> ProbeReport {
+    public func halvingOutput() -> ResultReport {
         var copy = self
         copy.output = String(output.prefix(output.count / 2))
         copy.outputTruncated = true

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import GovernorCore
 import GovernorDashboard
+import GovernorWire
 import NIOCore
 import NIOHTTP1
 

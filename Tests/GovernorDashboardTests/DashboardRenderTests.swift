@@ -5,6 +5,7 @@ import Mustache
 import Testing
 
 @testable import GovernorDashboard
+import GovernorWire
 
 /// The dashboard rendered from fixed state: it parses, and the timeline shows every
 /// run where it belongs.
@@ -34,11 +35,11 @@ import Testing
             ],
             runs: runs)
         let probes = [
-            ProbeRow(probe: "lab-1", mode: "pull", label: label, address: nil, state: .up, stateSince: Instant(windowOne.start - 86_400),
+            ProbeRow(probe: "lab-1", mode: .pull, label: label, address: nil, state: .up, stateSince: Instant(windowOne.start - 86_400),
                      lastContact: Instant(now - 90), consecutiveMissed: 1, clockOffsetMs: 1.25,
                      lastResult: ResultSummary(id: 11, runAt: Instant(windowOne.start + 300), exitCode: 0, failure: nil, latenessMs: 3),
                      nextRun: Instant(windowTwo.start + 2400)),
-            ProbeRow(probe: "lab-2", mode: "push", label: nil, address: "ndt@10.1.2.3", state: .down, stateSince: Instant(windowOne.end),
+            ProbeRow(probe: "lab-2", mode: .push, label: nil, address: "ndt@10.1.2.3", state: .down, stateSince: Instant(windowOne.end),
                      lastContact: nil, consecutiveMissed: 4, clockOffsetMs: nil,
                      lastResult: ResultSummary(id: 13, runAt: Instant(windowTwo.start + 600), exitCode: nil, failure: "connect: connection refused", latenessMs: nil),
                      nextRun: Instant(windowTwo.start + 3300)),

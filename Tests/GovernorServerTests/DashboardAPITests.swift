@@ -2,6 +2,7 @@ import CompressNIO
 import Foundation
 import GovernorCore
 import GovernorDashboard
+import GovernorWire
 import GovernorTestSupport
 import HTTPTypes
 import Hummingbird

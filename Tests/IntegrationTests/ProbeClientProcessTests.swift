@@ -201,7 +201,9 @@ struct ProbeClientProcessTests {
             class H(http.server.BaseHTTPRequestHandler):
                 def do_GET(self):
                     now = time.time()
-                    body = json.dumps({"probe": "p1", "run_at_unix": int(now) - 10, "server_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}).encode()
+                    at = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+                    body = json.dumps({"probe": "p1", "school": "s", "run_at": at(int(now) - 10), "run_at_unix": int(now) - 10,
+                                       "window_start": at(now - 60), "window_end": at(now + 60), "server_time": at(now)}).encode()
                     self.send_response(200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
                 def log_message(self, *args): pass
             http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()

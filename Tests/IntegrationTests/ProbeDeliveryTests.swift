@@ -26,6 +26,15 @@ struct ProbeDeliveryTests {
             PORTAL = b"<html><head><title>SchoolNet</title></head><body>Welcome to SchoolNet. Please log in.</body></html>"
             def now_text():
                 return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            def at(t):
+                return datetime.datetime.fromtimestamp(min(t, 253402300799), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            def next_body(probe, run_at):
+                # The whole of the contract's NextRun, as the governor answers it.
+                return {"probe": probe, "school": "s", "run_at": at(run_at), "run_at_unix": run_at,
+                        "window_start": at(run_at), "window_end": at(run_at), "server_time": now_text()}
+            def lease_body(probe, runs, until):
+                return {"probe": probe, "school": "s", "server_time": now_text(), "lease_until": at(until), "lease_until_unix": until,
+                        "runs": [{"run_at": at(r), "run_at_unix": r} for r in runs], "cancelled": []}
             class H(http.server.BaseHTTPRequestHandler):
                 def answer(self, status, body):
                     data = json.dumps(body).encode()
@@ -38,15 +47,13 @@ struct ProbeDeliveryTests {
                     probe = self.path.split("/")[3]
                     with open("\(posts)".replace("posts", "gets"), "a") as f: f.write(json.dumps({"probe": probe, "path": self.path}) + "\\n")
                     if probe == "waiting" and "/runs" in self.path:
-                        return self.answer(200, {"probe": probe, "runs": [{"run_at_unix": LATER}], "cancelled": [],
-                                                 "lease_until_unix": LATER, "server_time": now_text()})
-                    if probe == "waiting": return self.answer(200, {"probe": probe, "run_at_unix": LATER, "server_time": now_text()})
+                        return self.answer(200, lease_body(probe, [LATER], LATER))
+                    if probe == "waiting": return self.answer(200, next_body(probe, LATER))
                     if probe == "portal": return self.portal()
-                    if probe == "huge": return self.answer(200, {"probe": probe, "run_at_unix": 1e30, "server_time": now_text()})
+                    if probe == "huge": return self.answer(200, dict(next_body(probe, LATER), run_at_unix=1e30))
                     soon = int(time.time()) + 2
                     if probe == "far" and "/runs" in self.path:
-                        return self.answer(200, {"probe": probe, "runs": [{"run_at_unix": soon}, {"run_at_unix": FAR}],
-                                                 "cancelled": [], "lease_until_unix": soon + 3600, "server_time": now_text()})
+                        return self.answer(200, lease_body(probe, [soon, FAR], soon + 3600))
                     self.answer(404, {"error": "not_found", "message": "no such endpoint"})
                 def do_POST(self):
                     probe = self.path.split("/")[3]

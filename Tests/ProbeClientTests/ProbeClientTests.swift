@@ -1,5 +1,6 @@
 import Foundation
 import GovernorTestSupport
+import GovernorWire
 import ProbeClient
 import Testing
 
@@ -25,7 +26,7 @@ struct ProbeClientTests {
         let directory = try TemporaryDirectory("governor-queue")
         defer { directory.remove() }
         let queue = try ResultQueue(directory: directory.path)
-        let reports = (0..<3).map { ProbeReport(runAt: "2026-11-23T07:0\($0):00Z", startedAt: "s", finishedAt: "f", exitCode: $0, output: "o\($0)", clockOffsetMs: nil, startLatenessMs: 0.01) }
+        let reports = (0..<3).map { ResultReport(runAt: "2026-11-23T07:0\($0):00Z", startedAt: "s", finishedAt: "f", exitCode: $0, output: "o\($0)", clockOffsetMs: nil, startLatenessMs: 0.01) }
         for report in reports { try queue.enqueue(report) }
         let reopened = try ResultQueue(directory: directory.path)
         #expect(reopened.pending().map(\.report) == reports)

@@ -120,7 +120,7 @@ public struct Timing: Sendable, Hashable, Codable {
 
 /// A probe of a school.
 public struct ProbeConfig: Sendable, Hashable {
-    public enum Mode: String, Sendable, Codable {
+    public enum Mode: String, Sendable, Codable, CaseIterable {
         /// Asks the governor over HTTP for its next run time (`[Probes] ids`).
         case pull
         /// Is dispatched over SSH by the governor (`[Probes] addresses`).

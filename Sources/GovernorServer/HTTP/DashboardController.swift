@@ -1,6 +1,7 @@
 import Foundation
 import GovernorCore
 import GovernorDashboard
+import GovernorWire
 import GovernorStore
 import Hummingbird
 import NIOCore

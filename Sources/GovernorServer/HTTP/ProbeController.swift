@@ -1,5 +1,6 @@
 import Foundation
 import GovernorCore
+import GovernorWire
 import GovernorStore
 import HTTPTypes
 import Hummingbird

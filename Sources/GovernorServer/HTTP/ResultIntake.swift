@@ -1,4 +1,5 @@
 import GovernorCore
+import GovernorWire
 import GovernorStore
 
 /// The limits of `POST /v1/probes/{id}/results`.
@@ -13,6 +14,8 @@ enum ResultLimits {
     static let futureSeconds: Double = 86_400
     /// A probe's clock may be wrong, but not by more than a day.
     static let maxClockOffsetMs = 86_400_000.0
+    /// A probe that spawned its test more than a day from the run time did not run it.
+    static let maxStartLatenessMs = 86_400_000.0
     static let exitCodes = 0...255
     static let maxIdempotencyKeyBytes = 128
 }
@@ -49,6 +52,9 @@ enum ResultIntake {
         if let offset = report.clockOffsetMs, !(offset.isFinite && abs(offset) <= ResultLimits.maxClockOffsetMs) {
             throw unacceptable("'clock_offset_ms' is \(offset); a probe's clock more than a day off the governor's cannot be measured")
         }
+        if let late = report.startLatenessMs, !(late.isFinite && abs(late) <= ResultLimits.maxStartLatenessMs) {
+            throw unacceptable("'start_lateness_ms' is \(late); a test started more than a day from its run time is not a run of it")
+        }
         var key = "run:\(UnixTime(runAt.rounded(.down)))"
         if let adHoc = report.idempotencyKey {
             guard !adHoc.isEmpty, adHoc.utf8.count <= ResultLimits.maxIdempotencyKeyBytes, adHoc.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
@@ -61,6 +67,7 @@ enum ResultIntake {
             probe: entry.probe.name, school: entry.school, mode: entry.probe.mode, runAt: UnixTime(runAt.rounded(.down)),
             startedAtMs: Int64((startedAt * 1000).rounded()), finishedAtMs: Int64((finishedAt * 1000).rounded()),
             exitCode: report.exitCode, output: output, outputTruncated: cut || report.outputTruncated == true,
-            clockOffsetMs: report.clockOffsetMs, receivedAt: UnixTime(now.rounded(.down)), idempotencyKey: key)
+            clockOffsetMs: report.clockOffsetMs, receivedAt: UnixTime(now.rounded(.down)), idempotencyKey: key,
+            probeStartLatenessMs: report.startLatenessMs)
     }
 }

@@ -1,5 +1,6 @@
 import GovernorCore
 import GovernorDashboard
+import GovernorWire
 import GovernorStore
 import Hummingbird
 

@@ -1,3 +1,4 @@
+import GovernorWire
 import Foundation
 import GovernorStore
 import Logging

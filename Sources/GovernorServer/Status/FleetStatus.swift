@@ -1,5 +1,6 @@
 import GovernorCore
 import GovernorDashboard
+import GovernorWire
 import GovernorStore
 
 /// The one read model of the fleet's state: every probe's health and every stored
@@ -171,7 +172,7 @@ struct FleetStatus: Sendable {
         let health = health(of: probe.name)
         let latest = latest.latest(of: probe.name)
         return ProbeRow(
-            probe: probe.name, mode: probe.mode.rawValue, label: probe.label, address: probe.address?.description, state: health.state,
+            probe: probe.name, mode: probe.mode, label: probe.label, address: probe.address?.description, state: health.state,
             stateSince: health.since.map(Instant.init), lastContact: health.lastContact.map(Instant.init),
             consecutiveMissed: health.consecutiveMissed, clockOffsetMs: latest?.clockOffsetMs, lastResult: latest?.summary,
             nextRun: nextRun(of: probe.name, after: now).map(Instant.init))
@@ -224,6 +225,6 @@ extension ResultSummary {
     /// A stored result's table cell: its outcome and how late it started.
     init(_ result: TestResult) {
         self.init(id: result.id ?? 0, runAt: result.runAt.map(Instant.init), exitCode: result.exitCode, failure: result.failure,
-                  latenessMs: result.startedAtMs.flatMap { started in result.runAt.map { started - $0 * 1000 } })
+                  latenessMs: result.latenessMs, startLatenessMs: result.probeStartLatenessMs)
     }
 }

@@ -1,4 +1,5 @@
 import GovernorDashboard
+import GovernorWire
 import GovernorStore
 import Synchronization
 

@@ -119,7 +119,7 @@ public struct SchoolStatus: Codable, Sendable, Equatable {
 /// One probe's line of a school's table.
 public struct ProbeRow: Codable, Sendable, Equatable {
     public var probe: String
-    public var mode: String
+    public var mode: ProbeConfig.Mode
     public var label: String?
     public var address: String?
     public var state: ProbeState
@@ -131,7 +131,7 @@ public struct ProbeRow: Codable, Sendable, Equatable {
     public var lastResult: ResultSummary?
     public var nextRun: Instant?
 
-    public init(probe: String, mode: String, label: String?, address: String?, state: ProbeState, stateSince: Instant?,
+    public init(probe: String, mode: ProbeConfig.Mode, label: String?, address: String?, state: ProbeState, stateSince: Instant?,
                 lastContact: Instant?, consecutiveMissed: Int, clockOffsetMs: Double?, lastResult: ResultSummary?, nextRun: Instant?) {
         self.probe = probe
         self.mode = mode
@@ -164,15 +164,19 @@ public struct ResultSummary: Codable, Sendable, Equatable {
     public var exitCode: Int?
     /// Why a push run did not run or finish ("connect: …", "skipped: …").
     public var failure: String?
-    /// How long after its run time the test started.
+    /// `started_at` minus the run time: how long after its run time the test began,
+    /// by the timestamp the result carries.
     public var latenessMs: Int64?
+    /// The probe's own spawn lateness, by its own clock, as it reported it (pull only).
+    public var startLatenessMs: Double?
 
-    public init(id: Int64, runAt: Instant?, exitCode: Int?, failure: String?, latenessMs: Int64?) {
+    public init(id: Int64, runAt: Instant?, exitCode: Int?, failure: String?, latenessMs: Int64?, startLatenessMs: Double? = nil) {
         self.id = id
         self.runAt = runAt
         self.exitCode = exitCode
         self.failure = failure
         self.latenessMs = latenessMs
+        self.startLatenessMs = startLatenessMs
     }
 
     /// Exit status 0 and no failure.
@@ -183,6 +187,7 @@ public struct ResultSummary: Codable, Sendable, Equatable {
         case runAt = "run_at"
         case exitCode = "exit_code"
         case latenessMs = "lateness_ms"
+        case startLatenessMs = "start_lateness_ms"
     }
 }
 

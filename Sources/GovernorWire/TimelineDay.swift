@@ -88,7 +88,7 @@ public struct TimelineDay: Codable, Sendable, Equatable {
         end = try container.decode(Instant.self, forKey: .end)
         windows = try container.decode([Band].self, forKey: .windows)
         let announced = try container.decode([Run].self, forKey: .runs)
-        let unannounced = try container.decodeIfPresent([Run].self, forKey: .unannounced) ?? []
+        let unannounced = try container.decode([Run].self, forKey: .unannounced)
         runs = (announced + unannounced).sorted { ($0.runAt, $0.probe) < ($1.runAt, $1.probe) }
         closed = try container.decodeIfPresent(String.self, forKey: .closed)
     }

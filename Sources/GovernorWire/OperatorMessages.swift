@@ -1,0 +1,164 @@
+public import GovernorCore
+
+/// The messages an operator's tools read: a probe's status, the schools, stored
+/// results and the health check. The fleet's whole picture is ``StatusReport``.
+
+/// `GET /v1/probes/{id}`, and each probe of `GET /v1/schools`: the probe's row of
+/// the fleet's status, with its school and how many results it sent in 24 hours.
+public struct ProbeStatus: Codable, Sendable, Equatable {
+    public var probe: String
+    public var school: String
+    public var mode: ProbeConfig.Mode
+    public var label: String?
+    public var address: String?
+    public var lastContact: String?
+    public var nextRun: String?
+    public var consecutiveMissed: Int
+    public var results24h: Int
+    /// UP, DOWN (after `[Alerts] missed_runs` missed runs in a row) or NEVER SEEN.
+    public var status: ProbeState
+    public var statusSince: String?
+    public var lastResult: ResultSummary?
+    public var clockOffsetMs: Double?
+
+    public init(probe: String, school: String, mode: ProbeConfig.Mode, label: String?, address: String?, lastContact: String?, nextRun: String?,
+                consecutiveMissed: Int, results24h: Int, status: ProbeState, statusSince: String?, lastResult: ResultSummary?, clockOffsetMs: Double?) {
+        self.probe = probe
+        self.school = school
+        self.mode = mode
+        self.label = label
+        self.address = address
+        self.lastContact = lastContact
+        self.nextRun = nextRun
+        self.consecutiveMissed = consecutiveMissed
+        self.results24h = results24h
+        self.status = status
+        self.statusSince = statusSince
+        self.lastResult = lastResult
+        self.clockOffsetMs = clockOffsetMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case probe, school, mode, label, address, status
+        case statusSince = "status_since"
+        case lastContact = "last_contact"
+        case nextRun = "next_run"
+        case consecutiveMissed = "consecutive_missed"
+        case results24h = "results_24h"
+        case lastResult = "last_result"
+        case clockOffsetMs = "clock_offset_ms"
+    }
+}
+
+/// `GET /v1/schools`: a page of schools, each with its probes.
+public struct SchoolList: Codable, Sendable, Equatable {
+    public struct School: Codable, Sendable, Equatable {
+        public var school: String
+        public var timezone: String
+        public var file: String
+        public var probes: [ProbeStatus]
+
+        public init(school: String, timezone: String, file: String, probes: [ProbeStatus]) {
+            self.school = school
+            self.timezone = timezone
+            self.file = file
+            self.probes = probes
+        }
+    }
+
+    public var page: StatusReport.Page
+    public var schools: [School]
+
+    public init(page: StatusReport.Page, schools: [School]) {
+        self.page = page
+        self.schools = schools
+    }
+}
+
+/// A stored result as the API shows it.
+public struct ResultView: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var probe: String
+    public var school: String
+    public var mode: ProbeConfig.Mode
+    public var runAt: String?
+    public var startedAt: String?
+    public var finishedAt: String?
+    public var exitCode: Int?
+    public var failure: String?
+    public var output: String
+    public var outputTruncated: Bool
+    public var clockOffsetMs: Double?
+    /// `started_at` minus `run_at`, whole milliseconds: when the test began by the
+    /// probe's timestamp (or the dispatcher's, for push), against the run time.
+    public var latenessMs: Int64?
+    /// The probe's own spawn lateness, as it reported it (pull probes only).
+    public var startLatenessMs: Double?
+    public var receivedAt: String
+
+    public init(id: Int64, probe: String, school: String, mode: ProbeConfig.Mode, runAt: String?, startedAt: String?, finishedAt: String?,
+                exitCode: Int?, failure: String?, output: String, outputTruncated: Bool, clockOffsetMs: Double?, latenessMs: Int64?,
+                startLatenessMs: Double?, receivedAt: String) {
+        self.id = id
+        self.probe = probe
+        self.school = school
+        self.mode = mode
+        self.runAt = runAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.exitCode = exitCode
+        self.failure = failure
+        self.output = output
+        self.outputTruncated = outputTruncated
+        self.clockOffsetMs = clockOffsetMs
+        self.latenessMs = latenessMs
+        self.startLatenessMs = startLatenessMs
+        self.receivedAt = receivedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, probe, school, mode, failure, output
+        case runAt = "run_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case exitCode = "exit_code"
+        case outputTruncated = "output_truncated"
+        case clockOffsetMs = "clock_offset_ms"
+        case latenessMs = "lateness_ms"
+        case startLatenessMs = "start_lateness_ms"
+        case receivedAt = "received_at"
+    }
+}
+
+/// `GET /v1/probes/{id}/results`: a probe's latest results, newest first.
+public struct ResultList: Codable, Sendable, Equatable {
+    public var probe: String
+    public var results: [ResultView]
+
+    public init(probe: String, results: [ResultView]) {
+        self.probe = probe
+        self.results = results
+    }
+}
+
+/// `GET /healthz`.
+public struct Health: Codable, Sendable, Equatable {
+    public var status: String
+    public var schools: Int
+    public var probes: Int
+    public var version: String
+    public var uptimeSeconds: Int
+
+    public init(status: String, schools: Int, probes: Int, version: String, uptimeSeconds: Int) {
+        self.status = status
+        self.schools = schools
+        self.probes = probes
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, schools, probes, version
+        case uptimeSeconds = "uptime_s"
+    }
+}
