@@ -118,6 +118,9 @@ struct DashboardProcessTests {
         let file = try directory.write("metrics.txt", reply.body)
         let parsed = try runProcess(Executables.python3(), [Self.scripts + "/parse_metrics.py", file])
         #expect(parsed.status == 0, "prometheus_client rejected the exposition: \(parsed.stderr)")
+        // Prometheus's own linter: every family has its help, names and units are sound.
+        let lint = try runProcess("/bin/sh", ["-c", "exec \"$0\" check metrics < \"$1\" 2>&1", try Executables.onPath("promtool"), file])
+        #expect(lint.status == 0 && lint.stdout.isEmpty, "promtool check metrics:\n\(lint.stdout)")
         let json = try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [String: Any] ?? [:]
         let families = try #require(json["families"] as? [String: [String: Any]])
 

@@ -1,16 +1,17 @@
 import GovernorCore
 import GovernorDashboard
 import GovernorWire
-import Metrics
 import Prometheus
 import Synchronization
 
-/// The governor's metrics, recorded through swift-metrics into a Prometheus
-/// registry of its own and served at `/metrics`.
+/// The governor's metrics, in a Prometheus registry of its own, served at `/metrics`.
 ///
-/// The registry belongs to this value rather than to the process-wide
-/// `MetricsSystem`, so that a test can run several governors in one process and
-/// read each one's figures alone. Every name starts with `governor_`.
+/// The registry belongs to this value rather than to the process, so that a test can
+/// run several governors in one process and read each one's figures alone. Every
+/// name starts with `governor_`, and every family carries its help text
+/// (``GovernorMetrics/help``): `promtool check metrics` finds nothing to say. The
+/// families are made on the registry directly, not through swift-metrics, whose
+/// factory registers them without help.
 ///
 /// No label names a school or a probe: at 10,000 schools a label per school made
 /// 40,000 series, a scrape of megabytes, and a start-up that spent most of its time
@@ -18,11 +19,28 @@ import Synchronization
 /// `/v1/status`.
 final class GovernorMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
-    private let factory: PrometheusMetricsFactory
     /// `governor_runs_total` by outcome, made once: the counters are hit per run.
-    private let scheduledRuns, doneRuns, failedRuns, missedRuns: Metrics.Counter
+    private let scheduledRuns, doneRuns, failedRuns, missedRuns: Counter
     /// Routes are patterns and statuses few, so this stays small.
-    private let requestHandles = Mutex<[RequestKey: (count: Metrics.Counter, duration: Metrics.Timer)]>([:])
+    private let requestHandles = Mutex<[RequestKey: (count: Counter, duration: DurationHistogram)]>([:])
+
+    /// Each family's `# HELP` line: what it counts, for the operator who reads it.
+    static let help: [String: String] = [
+        "governor_build_info": "The running governor's version, as a label; always 1.",
+        "governor_start_time_seconds": "When this governor process started, in Unix seconds.",
+        "governor_config_reloads_total": "Configuration reloads (SIGHUP or systemctl reload), by result: success, or failure (the old configuration stays).",
+        "governor_config_last_reload_timestamp_seconds": "When the configuration in force was loaded, in Unix seconds.",
+        "governor_outbox_delivery_failures_total": "Failed attempts to deliver queued alert email; each message is retried until it is sent.",
+        "governor_runs_total": "Runs by outcome: scheduled (written into the schedule), done (exit 0), failed (another exit or a push failure), missed (no contact since the run time).",
+        "governor_http_requests_total": "HTTP requests answered, by route pattern, method and status.",
+        "governor_http_request_duration_seconds": "Time to answer an HTTP request, by route pattern and method.",
+        "governor_run_start_lateness_seconds": "How late tests started after their run time, by mode: push as the governor measured it, pull as the probe reported it.",
+        "governor_auth_failures_total": "Probe requests whose id and token did not match, by reason: missing_token, unknown_probe, wrong_token.",
+        "governor_probes": "Probes by state: up, down (missed_runs runs missed in a row), never_seen.",
+        "governor_schools": "Schools in the configuration in force.",
+        "governor_outbox_messages": "Alert email queued and not delivered yet.",
+        "governor_tests_peak_concurrent": "The most tests of the fleet running at once on each UTC day the stored schedule holds (what max_concurrent_tests caps).",
+    ]
 
     /// Request durations: the API answers in well under a millisecond, so the
     /// buckets start at 100 µs.
@@ -35,23 +53,30 @@ final class GovernorMetrics: Sendable {
     static let latenessBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
     init(version: String = GovernorServer.version, startedAt: Double) {
-        registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets = ["governor_http_request_duration_seconds": Self.requestDurationBuckets]
-        factory.valueHistogramBuckets = ["governor_run_start_lateness_seconds": Self.latenessBuckets]
-        self.factory = factory
-        Metrics.Gauge(label: "governor_build_info", dimensions: [("version", version)], factory: factory).record(1)
-        Metrics.Gauge(label: "governor_start_time_seconds", factory: factory).record(startedAt)
-        // Present from the start, so that a dashboard shows 0 rather than no data.
-        for result in ["success", "failure"] {
-            _ = Metrics.Counter(label: "governor_config_reloads_total", dimensions: [("result", result)], factory: factory)
-        }
-        _ = Metrics.Counter(label: "governor_outbox_delivery_failures_total", factory: factory)
-        Metrics.Gauge(label: "governor_config_last_reload_timestamp_seconds", factory: factory).record(startedAt)
-        func runs(_ outcome: String) -> Metrics.Counter {
-            Metrics.Counter(label: "governor_runs_total", dimensions: [("outcome", outcome)], factory: factory)
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        func runs(_ outcome: String) -> Counter {
+            registry.makeCounter(name: "governor_runs_total", labels: [("outcome", outcome)], help: Self.help["governor_runs_total"] ?? "")
         }
         (scheduledRuns, doneRuns, failedRuns, missedRuns) = (runs("scheduled"), runs("done"), runs("failed"), runs("missed"))
+        gauge("governor_build_info", [("version", version)]).set(1.0)
+        gauge("governor_start_time_seconds").set(startedAt)
+        // Present from the start, so that a dashboard shows 0 rather than no data.
+        for result in ["success", "failure"] {
+            _ = counter("governor_config_reloads_total", [("result", result)])
+        }
+        _ = counter("governor_outbox_delivery_failures_total")
+        gauge("governor_config_last_reload_timestamp_seconds").set(startedAt)
+    }
+
+    private func counter(_ name: String, _ labels: [(String, String)] = []) -> Counter {
+        labels.isEmpty ? registry.makeCounter(name: name, help: Self.help[name] ?? "")
+            : registry.makeCounter(name: name, labels: labels, help: Self.help[name] ?? "")
+    }
+
+    private func gauge(_ name: String, _ labels: [(String, String)] = []) -> Gauge {
+        labels.isEmpty ? registry.makeGauge(name: name, help: Self.help[name] ?? "")
+            : registry.makeGauge(name: name, labels: labels, help: Self.help[name] ?? "")
     }
 
     /// One answered HTTP request. `route` is the route's pattern (`/v1/probes/{id}/next`),
@@ -63,15 +88,15 @@ final class GovernorMetrics: Sendable {
         handles.duration.recordNanoseconds(Int64((seconds * 1e9).rounded()))
     }
 
-    /// The counter and timer of one route, method and status, made once: looking
+    /// The counter and histogram of one route, method and status, made once: looking
     /// them up in the registry by their labels on every request was a measurable part
     /// of a probe's `/next`.
-    private func makeRequestHandles(_ key: RequestKey) -> (count: Metrics.Counter, duration: Metrics.Timer) {
+    private func makeRequestHandles(_ key: RequestKey) -> (count: Counter, duration: DurationHistogram) {
         let handles = (
-            count: Metrics.Counter(label: "governor_http_requests_total",
-                                   dimensions: [("route", key.route), ("method", key.method), ("status", "\(key.status)")], factory: factory),
-            duration: Metrics.Timer(label: "governor_http_request_duration_seconds", dimensions: [("route", key.route), ("method", key.method)],
-                                    factory: factory))
+            count: counter("governor_http_requests_total", [("route", key.route), ("method", key.method), ("status", "\(key.status)")]),
+            duration: registry.makeDurationHistogram(
+                name: "governor_http_request_duration_seconds", labels: [("route", key.route), ("method", key.method)],
+                buckets: Self.requestDurationBuckets, help: Self.help["governor_http_request_duration_seconds"] ?? ""))
         requestHandles.withLock { $0[key] = handles }
         return handles
     }
@@ -84,7 +109,7 @@ final class GovernorMetrics: Sendable {
 
     /// Runs written into the schedule.
     func runsScheduled(count: Int) {
-        if count > 0 { scheduledRuns.increment(by: count) }
+        if count > 0 { scheduledRuns.increment(by: Int64(count)) }
     }
 
     /// A stored result: done with exit status 0, failed otherwise.
@@ -94,47 +119,48 @@ final class GovernorMetrics: Sendable {
 
     /// Runs judged missed by the alert rule (no contact since the run time).
     func runsMissed(count: Int) {
-        if count > 0 { missedRuns.increment(by: count) }
+        if count > 0 { missedRuns.increment(by: Int64(count)) }
     }
 
     /// How late a test started after its run time (push: measured by the governor;
     /// pull: as the probe reported it).
     func startLateness(mode: String, seconds: Double) {
-        Recorder(label: "governor_run_start_lateness_seconds", dimensions: [("mode", mode)], aggregate: true, factory: factory)
+        registry.makeValueHistogram(name: "governor_run_start_lateness_seconds", labels: [("mode", mode)], buckets: Self.latenessBuckets,
+                                    help: Self.help["governor_run_start_lateness_seconds"] ?? "")
             .record(max(seconds, 0))
     }
 
     /// A probe request whose id and token did not match (`missing_token`,
     /// `unknown_probe`, `wrong_token`).
     func authFailed(reason: String) {
-        Metrics.Counter(label: "governor_auth_failures_total", dimensions: [("reason", reason)], factory: factory).increment()
+        counter("governor_auth_failures_total", [("reason", reason)]).increment()
     }
 
     func outboxDeliveryFailed() {
-        Metrics.Counter(label: "governor_outbox_delivery_failures_total", factory: factory).increment()
+        counter("governor_outbox_delivery_failures_total").increment()
     }
 
     func configReloaded(success: Bool, at instant: Double) {
-        Metrics.Counter(label: "governor_config_reloads_total", dimensions: [("result", success ? "success" : "failure")], factory: factory).increment()
+        counter("governor_config_reloads_total", [("result", success ? "success" : "failure")]).increment()
         if success {
-            Metrics.Gauge(label: "governor_config_last_reload_timestamp_seconds", factory: factory).record(instant)
+            gauge("governor_config_last_reload_timestamp_seconds").set(instant)
         }
     }
 
     /// The figures that are states rather than events, set just before each scrape.
     func updateGauges(_ summary: StatusReport.Summary) {
         for (state, count) in [("up", summary.up), ("down", summary.down), ("never_seen", summary.neverSeen)] {
-            Metrics.Gauge(label: "governor_probes", dimensions: [("state", state)], factory: factory).record(count)
+            gauge("governor_probes", [("state", state)]).set(Double(count))
         }
-        Metrics.Gauge(label: "governor_schools", factory: factory).record(summary.schools)
-        Metrics.Gauge(label: "governor_outbox_messages", factory: factory).record(summary.outboxPending)
+        gauge("governor_schools").set(Double(summary.schools))
+        gauge("governor_outbox_messages").set(Double(summary.outboxPending))
     }
 
     /// The most tests of the fleet running at once on each UTC day the stored
     /// schedule holds (what `max_concurrent_tests` caps).
     func updatePeakConcurrency(_ peaks: [(day: LocalDate, peak: Int)]) {
         for (day, peak) in peaks {
-            Metrics.Gauge(label: "governor_tests_peak_concurrent", dimensions: [("day", day.description)], factory: factory).record(peak)
+            gauge("governor_tests_peak_concurrent", [("day", day.description)]).set(Double(peak))
         }
     }
 
