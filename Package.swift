@@ -40,6 +40,7 @@ let package = Package(
         // Pure logic: INI reader, config model and validation, windows, schedules.
         .target(
             name: "GovernorCore",
+            dependencies: [.product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: swiftSettings
         ),
         // libssh2 from the system (Debian: libssh2-1-dev); shim.h wraps its function-like macros.
