@@ -93,11 +93,19 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // The state database: schedules, contacts, results. GRDB over SQLite, migrations in code.
+        // The state's interface: the storage protocols, one per concern, and the plain
+        // records both backends keep. No driver: each backend depends on this alone.
         .target(
             name: "GovernorStore",
+            dependencies: ["GovernorCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The state in one SQLite file: SQLiteState over GRDB, migrations in code. GRDB stays inside.
+        .target(
+            name: "GovernorSQLite",
             dependencies: [
                 "GovernorCore",
+                "GovernorStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -111,6 +119,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -134,6 +143,7 @@ let package = Package(
                 "GovernorMail",
                 "GovernorPostgres",
                 "GovernorSSH",
+                "GovernorSQLite",
                 "GovernorStore",
                 "GovernorWire",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -164,6 +174,7 @@ let package = Package(
                 "GovernorMail",
                 "GovernorPostgres",
                 "GovernorServer",
+                "GovernorSQLite",
                 "GovernorStore",
                 "GovernorWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -214,7 +225,7 @@ let package = Package(
         .target(
             name: "GovernorTestSupport",
             dependencies: [
-                "GovernorStore", "GovernorPostgres",
+                "GovernorStore", "GovernorSQLite", "GovernorPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -250,7 +261,7 @@ let package = Package(
         .testTarget(
             name: "GovernorStoreTests",
             dependencies: [
-                "GovernorStore", "GovernorPostgres", "GovernorCore", "GovernorTestSupport",
+                "GovernorStore", "GovernorSQLite", "GovernorPostgres", "GovernorCore", "GovernorTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -271,6 +282,7 @@ let package = Package(
             name: "GovernorServerTests",
             dependencies: [
                 "GovernorCore",
+                "GovernorSQLite",
                 "GovernorStore",
                 "GovernorServer",
                 "GovernorTestSupport",

@@ -1,7 +1,7 @@
 import Logging
 import PostgresNIO
 
-/// The PostgreSQL schema, one named migration per version, as ``AppDatabase``'s.
+/// The PostgreSQL schema, one named migration per version, as ``SQLiteState``'s.
 ///
 /// PostgreSQL reserves `window` and `end`, so its tables are plural and its columns
 /// snake_case; the rows are the same. Never edit a shipped migration: add the next one.

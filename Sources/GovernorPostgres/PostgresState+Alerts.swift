@@ -80,7 +80,7 @@ extension PostgresState: AlertStore {
         }
     }
 
-    public func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage] {
+    package func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage] {
         try await available(within: Self.requestTimeout) { [self] in
             try await outboxMessages("""
                 SELECT id, message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error
@@ -122,7 +122,7 @@ extension PostgresState: AlertStore {
         }
     }
 
-    public func pendingOutboxCount() async throws -> Int {
+    package func pendingOutboxCount() async throws -> Int {
         try await available(within: Self.requestTimeout) { [self] in
             try await count("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         }
@@ -277,7 +277,7 @@ extension PostgresState: DispatchStore {
         }
     }
 
-    public func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState] {
+    package func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState] {
         try await available(within: Self.requestTimeout) { [self] in
             var states: [UnixTime: DispatchState] = [:]
             let rows = try await client.query("""

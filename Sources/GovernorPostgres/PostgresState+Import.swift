@@ -23,7 +23,7 @@ extension PostgresState {
     /// How many results are copied per transaction: their output can be large.
     public static let resultPage = 500
 
-    public func importState(from source: AppDatabase, at now: UnixTime) async throws -> ImportCounts {
+    public func importState(from source: some StateExport, at now: UnixTime) async throws -> ImportCounts {
         var counts = ImportCounts()
         let windows = try await source.exportWindows()
         for (generatedAt, group) in Dictionary(grouping: windows, by: \.generatedAt).sorted(by: { $0.key < $1.key }) {

@@ -27,7 +27,7 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
         }
     }
 
-    public func runsWithoutContact(probe: String, after: UnixTime, upTo: UnixTime) async throws -> Int {
+    package func runsWithoutContact(probe: String, after: UnixTime, upTo: UnixTime) async throws -> Int {
         try await available(within: Self.requestTimeout) { [self] in
             guard upTo > after else { return 0 }
             return try await count("""
@@ -192,7 +192,7 @@ extension PostgresState: ResultStore {
         }
     }
 
-    public func latestResult(probe: String) async throws -> TestResult? {
+    package func latestResult(probe: String) async throws -> TestResult? {
         try await available(within: Self.requestTimeout) { [self] in
             try await results("""
                 SELECT \(unescaped: Self.resultColumns(output: "'' AS output")) FROM results WHERE probe = \(probe) ORDER BY id DESC LIMIT 1

@@ -5,57 +5,71 @@ public import Logging
 import NIOSSL
 import Synchronization
 public import PostgresNIO
+public import ServiceLifecycle
 
 /// The governor's state in a PostgreSQL database that several governors share.
 ///
-/// A pool of connections (postgres-nio's ``PostgresClient``), run by a task of its
-/// own; every query is asynchronous, so nothing blocks an event loop or the
-/// cooperative pool. The schema is migrated in code, under an advisory lock, so
-/// that governors starting together migrate once; the migrations have the names
-/// of ``AppDatabase``'s.
-public final class PostgresState: Sendable {
+/// A pool of connections (postgres-nio's ``PostgresClient``); every query is
+/// asynchronous, so nothing blocks an event loop or the cooperative pool. The pool
+/// works while ``run()`` runs: the state is a `Service`, run in the application's
+/// service group like postgres-nio's own client, and stopped with it. Code that is not
+/// a service (`governor migrate-state`) uses ``whileRunning(_:)``. The schema is
+/// migrated in code by ``migrate()``, under an advisory lock, so that governors
+/// starting together migrate once; the migrations have the names of the SQLite
+/// backend's.
+public final class PostgresState: Service, Sendable {
     let client: PostgresClient
     let logger: Logger
     /// The database as messages name it: HOST:PORT/DATABASE.
     let name: String
-    private let runner: Task<Void, Never>
 
     private init(client: PostgresClient, logger: Logger, name: String) {
         self.client = client
         self.logger = logger
         self.name = name
-        runner = Task { await client.run() }
     }
 
-    deinit {
-        runner.cancel()
-    }
-
-    /// Connects and brings the schema up to date.
-    ///
-    /// - Throws: ``StoreError`` naming the server when it cannot be reached or migrated.
-    public static func connect(_ configuration: PostgresClient.Configuration, logger: Logger) async throws(StoreError) -> PostgresState {
+    /// A state on the database `configuration` names, not running yet: nothing is
+    /// connected until ``run()``, and the schema is not touched until ``migrate()``.
+    public static func make(_ configuration: PostgresClient.Configuration, logger: Logger) -> PostgresState {
         let server = configuration.host.map { "\($0):\(configuration.port ?? 5432)" } ?? configuration.unixSocketPath ?? "?"
         let name = "\(server)/\(configuration.database ?? configuration.username)"
-        let state = PostgresState(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, name: name)
-        do {
-            try await state.available(within: .seconds(60)) { try await PostgresSchema.migrate(state.client, logger: logger) }
-        } catch {
-            state.close()
-            throw StoreError(message: "cannot use the PostgreSQL state at \(name): \(PostgresServerError.describe(error))")
-        }
-        return state
+        return PostgresState(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, name: name)
     }
 
-    /// Closes the pool; further use fails. Call once, at shutdown.
-    public func close() {
-        runner.cancel()
+    /// Runs the pool until the task is cancelled or the service group shuts down.
+    public func run() async throws {
+        await client.run()
+    }
+
+    /// Brings the schema up to date; the pool must be running.
+    ///
+    /// - Throws: ``StoreError`` naming the server when it cannot be reached (within a
+    ///   minute) or migrated.
+    public func migrate() async throws(StoreError) {
+        do {
+            try await available(within: .seconds(60)) { [client, logger] in try await PostgresSchema.migrate(client, logger: logger) }
+        } catch {
+            throw StoreError(message: "cannot use the PostgreSQL state at \(name): \(PostgresServerError.describe(error))")
+        }
+    }
+
+    /// Runs the pool while `body` uses the state, migrated first; stops it after.
+    public func whileRunning<T: Sendable>(_ body: @Sendable (PostgresState) async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            defer { group.cancelAll() }
+            try await migrate()
+            return try await body(self)
+        }
     }
 }
 
 extension PostgresState {
-    /// Connects to the database `[Governor] state` names, with the password from its
-    /// `password_file` and TLS as its `sslmode` says.
+    /// The state on the database `[Governor] state` names, with the password from its
+    /// `password_file` and TLS as its `sslmode` says: checked with one connection, so
+    /// that a wrong password, certificate or address is reported at once, and returned
+    /// not running (see ``run()`` and ``migrate()``).
     ///
     /// - Throws: ``StoreError`` naming the database (never the password) and the cause.
     public static func connect(to location: PostgresLocation, logger: Logger) async throws(StoreError) -> PostgresState {
@@ -89,7 +103,7 @@ extension PostgresState {
         var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
                                                          password: password, database: location.database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
-        return try await connect(configuration, logger: logger)
+        return make(configuration, logger: logger)
     }
 
     /// TLS for the pool, as `sslmode` says.

@@ -1,46 +1,158 @@
 public import GovernorCore
-public import GRDB
 
-/// A row of `window`.
-struct WindowRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "window"
-    var school: String
-    var start: Int64
-    var end: Int64
-    /// The school's local date and the boundary the window starts at, as generated.
-    var localDate: String
-    var startBoundary: Int
-    var generatedAt: Int64
-    var fingerprint: String
+// The records both backends store and the server reads: plain values, with no
+// driver's conformances (each backend maps them to its own rows).
 
-    var bounds: WindowBounds {
-        WindowBounds(start: start, end: end, localDate: LocalDate(parsing: localDate)!,
-                     startBoundary: TimeOfDay(secondsSinceMidnight: startBoundary)!)
+/// One alert email waiting in (or delivered from) the outbox.
+public struct OutboxMessage: Codable, Sendable, Equatable {
+    public var id: Int64?
+    /// Without angle brackets; the same on every delivery attempt.
+    public var messageId: String
+    public var sender: String
+    public var recipients: String
+    public var subject: String
+    public var body: String
+    public var createdAt: Int64
+    public var attempts: Int
+    public var nextAttemptAt: Int64
+    public var sentAt: Int64?
+    public var lastError: String?
+
+    public init(messageId: String, sender: String, recipients: [String], subject: String, body: String, createdAt: Int64) {
+        self.messageId = messageId
+        self.sender = sender
+        self.recipients = recipients.joined(separator: ",")
+        self.subject = subject
+        self.body = body
+        self.createdAt = createdAt
+        self.attempts = 0
+        self.nextAttemptAt = createdAt
+    }
+
+    public var recipientList: [String] { recipients.split(separator: ",").map(String.init) }
+
+}
+
+/// A stored run with the bounds of its window.
+public struct StoredRun: Sendable, Hashable {
+    public var school: String
+    public var probe: String
+    public var runAt: UnixTime
+    public var windowStart: UnixTime
+    public var windowEnd: UnixTime
+
+    public init(school: String, probe: String, runAt: UnixTime, windowStart: UnixTime, windowEnd: UnixTime) {
+        self.school = school
+        self.probe = probe
+        self.runAt = runAt
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
     }
 }
 
-/// A row of `run`.
-struct RunRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "run"
-    var id: Int64?
-    var school: String
-    var windowStart: Int64
-    var sequence: Int
-    var probe: String
-    var runAt: Int64
+/// A stored window: its schedule and when it was stored. Runs before `generatedAt`
+/// were never announced to anyone.
+public struct StoredWindow: Sendable, Equatable {
+    public var scheduled: ScheduledWindow
+    public var generatedAt: UnixTime
+
+    public init(scheduled: ScheduledWindow, generatedAt: UnixTime) {
+        self.scheduled = scheduled
+        self.generatedAt = generatedAt
+    }
+
+    public var bounds: WindowBounds { scheduled.bounds }
+    public var runs: [ScheduledRun] { scheduled.runs }
 }
 
-/// A row of `contact`.
-struct ContactRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "contact"
-    var probe: String
-    var lastContact: Int64
+/// A window to store: its school's name, its schedule and the fingerprint of the
+/// school's timing it was generated from.
+public struct NewWindow: Sendable {
+    public var school: String
+    public var window: ScheduledWindow
+    public var fingerprint: String
+
+    public init(school: String, window: ScheduledWindow, fingerprint: String) {
+        self.school = school
+        self.window = window
+        self.fingerprint = fingerprint
+    }
+}
+
+/// Where a push run stands with the dispatcher.
+public enum DispatchState: String, Sendable, Codable {
+    /// Claimed: the dispatcher is connecting, waiting for the run time or running the test.
+    case started
+    /// The test ran (successfully or not) and its result is stored.
+    case done
+    /// The run time had passed by more than `max_lateness` when the dispatcher saw it.
+    case skipped
+    /// The governor stopped while the test was in flight; it is not run again.
+    case interrupted
+}
+
+/// A push run's claim as stored, for copying a state elsewhere.
+public struct DispatchRecord: Sendable, Equatable {
+    public var probe: String
+    public var runAt: UnixTime
+    public var school: String
+    public var state: String
+    public var claimedAt: UnixTime
+    public var resultId: Int64?
+    public var claimedBy: String?
+
+    public init(probe: String, runAt: UnixTime, school: String, state: String, claimedAt: UnixTime, resultId: Int64?, claimedBy: String?) {
+        self.probe = probe
+        self.runAt = runAt
+        self.school = school
+        self.state = state
+        self.claimedAt = claimedAt
+        self.resultId = resultId
+        self.claimedBy = claimedBy
+    }
+}
+
+/// A stored window with what only a copy needs: its fingerprint and when it was stored.
+public struct ExportedWindow: Sendable, Equatable {
+    public var new: NewWindow
+    public var generatedAt: UnixTime
+
+    public init(new: NewWindow, generatedAt: UnixTime) {
+        self.new = new
+        self.generatedAt = generatedAt
+    }
+}
+
+extension NewWindow: Equatable {
+    public static func == (a: NewWindow, b: NewWindow) -> Bool {
+        a.school == b.school && a.window == b.window && a.fingerprint == b.fingerprint
+    }
+}
+
+/// A run by its probe and time: how results are matched to scheduled runs.
+public struct RunResultKey: Hashable, Sendable {
+    public var probe: String
+    public var runAt: UnixTime
+
+    public init(probe: String, runAt: UnixTime) {
+        self.probe = probe
+        self.runAt = runAt
+    }
+}
+
+/// A stored result as the run judgement needs it.
+public struct StoredRunResult: Sendable, Equatable {
+    public var id: Int64
+    public var facts: RunJudgement.ResultFacts
+
+    public init(id: Int64, facts: RunJudgement.ResultFacts) {
+        self.id = id
+        self.facts = facts
+    }
 }
 
 /// The outcome of one test, from a pull probe's report or a push dispatch.
-public struct TestResult: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "result"
-
+public struct TestResult: Codable, Sendable, Equatable {
     public var id: Int64?
     public var probe: String
     public var school: String
@@ -97,7 +209,15 @@ public struct TestResult: Codable, Sendable, Equatable, FetchableRecord, Mutable
         return overflowLate ? nil : late
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
+}
+
+/// The state database cannot be used; the message names the file and the cause.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+
+    public init(message: String) {
+        self.message = message
     }
+
+    public var description: String { message }
 }

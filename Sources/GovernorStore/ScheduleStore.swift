@@ -3,7 +3,7 @@ public import GovernorCore
 /// Where schedules are facts: generated windows and their runs.
 ///
 /// One of the state's parts, each a protocol of its own, so that a backend can be
-/// built and tested a part at a time: ``AppDatabase`` keeps them in one SQLite file
+/// built and tested a part at a time: ``SQLiteState`` keeps them in one SQLite file
 /// for one governor; `PostgresState` (module GovernorPostgres) keeps them in a
 /// PostgreSQL database that several governors share.
 ///
@@ -66,4 +66,3 @@ extension ScheduleStore {
     }
 }
 
-extension AppDatabase: ScheduleStore {}

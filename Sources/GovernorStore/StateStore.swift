@@ -1,7 +1,7 @@
 public import GovernorCore
 
 /// The governor's durable state, as the server sees it: every part, from whichever
-/// backend the configuration names (``AppDatabase`` for an SQLite file, or
+/// backend the configuration names (``SQLiteState`` for an SQLite file, or
 /// `PostgresState` for a PostgreSQL database that several governors share). The
 /// server code never knows which one it talks to.
 public typealias StateStore = ScheduleStore & ContactStore & ResultStore & AlertStore & DispatchStore & SourceStore & HealthStore & LeaseStore
@@ -12,9 +12,6 @@ public protocol ContactStore: Sendable {
     func recordContacts(_ contacts: [String: UnixTime]) async throws
     /// Every probe's last contact.
     func contacts() async throws -> [String: UnixTime]
-    /// How many of the probe's runs in `(after, upTo]` passed without it; only runs
-    /// generated before their time count (a window stored late cannot be missed).
-    func runsWithoutContact(probe: String, after: UnixTime, upTo: UnixTime) async throws -> Int
 }
 
 /// The outcomes of tests, from pull reports and push dispatches.
@@ -34,8 +31,6 @@ public protocol ResultStore: Sendable {
     func resultCount(probe: String, since instant: UnixTime) async throws -> Int
     /// Each probe's newest result, without its output (which can be large).
     func latestResults() async throws -> [String: TestResult]
-    /// The probe's newest result, without its output.
-    func latestResult(probe: String) async throws -> TestResult?
     /// The results of a school's runs in `[from, to)`, keyed by probe and run time; of
     /// several results of one run, the newest counts.
     func runResults(school: String, from: UnixTime, before to: UnixTime) async throws -> [RunResultKey: StoredRunResult]
@@ -55,8 +50,6 @@ public protocol AlertStore: Sendable {
                     fencedBy lease: Lease?) async throws
     /// Each probe's runs in `(after, through]` stored before their time, ascending.
     func judgeableRuns(after: UnixTime, through: UnixTime) async throws -> [String: [UnixTime]]
-    /// Undelivered messages whose next attempt is due, oldest first, claimed or not.
-    func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage]
     /// Claims up to `limit` due messages no living claim holds, for `holder`, for
     /// `seconds`: each message is sent by one governor at a time. A claim is taken
     /// over when it runs out, or at once when its governor is gone: with SQLite (one
@@ -68,8 +61,6 @@ public protocol AlertStore: Sendable {
     func claimOutboxMessages(at now: UnixTime, limit: Int, holder: String, seconds: Int64) async throws -> [OutboxMessage]
     func markSent(_ id: Int64, at now: UnixTime) async throws
     func markFailed(_ id: Int64, error: String, nextAttemptAt: UnixTime) async throws
-    /// How many messages wait for delivery.
-    func pendingOutboxCount() async throws -> Int
     /// Undelivered alert email: how many wait, and how many of those failed at least once.
     func outboxBacklog() async throws -> (pending: Int, failing: Int)
     /// The oldest undelivered message that failed at least once: how long the outbox
@@ -80,10 +71,6 @@ public protocol AlertStore: Sendable {
 extension AlertStore {
     public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage]) async throws {
         try await saveAlerts(states: states, removing: removed, queue: messages, fencedBy: nil)
-    }
-
-    public func dueOutboxMessages(at now: UnixTime) async throws -> [OutboxMessage] {
-        try await dueOutboxMessages(at: now, limit: 20)
     }
 }
 
@@ -108,8 +95,6 @@ public protocol DispatchStore: Sendable {
     /// Records an orphaned run as interrupted, with `result`, unless another governor
     /// did first: true when this call did. The run is never dispatched again.
     func interruptOrphan(_ run: StoredRun, result: TestResult, holder: String, at now: UnixTime) async throws -> Bool
-    /// The dispatch state of each run of `probe` in `[from, to)`.
-    func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState]
 }
 
 extension DispatchStore {
@@ -172,8 +157,6 @@ public struct LeaseLost: Error, Sendable, CustomStringConvertible {
     public var description: String { "the lease '\(lease.name)' (fencing \(lease.fencing)) is no longer held by \(lease.holder)" }
 }
 
-extension AppDatabase: LeaseStore, ContactStore, ResultStore, AlertStore, DispatchStore, SourceStore, HealthStore {}
-
 /// The state cannot be reached now (its database server is down or does not answer
 /// in time). Requests answer 503 with it, never a guess; the governor keeps trying
 /// and carries on when the state is back.
@@ -209,4 +192,16 @@ public enum PresenceLease {
 
     /// How long a presence lease runs after its last renewal (every second).
     public static let seconds: Int64 = 10
+}
+
+/// A whole state, read out for `governor migrate-state`: what PostgreSQL's import copies
+/// from an SQLite file, in the order it copies it.
+public protocol StateExport: ContactStore & SourceStore {
+    func exportWindows() async throws -> [ExportedWindow]
+    /// Results with an id above `id`, in id order, at most `limit`.
+    func exportResults(after id: Int64, limit: Int) async throws -> [TestResult]
+    func exportDispatches() async throws -> [DispatchRecord]
+    /// Each probe's alert state as stored (JSON), with its school.
+    func exportAlertStates() async throws -> [(probe: String, school: String, json: String)]
+    func exportOutbox() async throws -> [OutboxMessage]
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GovernorCore
 import GovernorPostgres
+import GovernorSQLite
 import GovernorStore
 import Logging
 
@@ -56,11 +57,12 @@ struct MigrateStateCommand: AsyncParsableCommand {
         var logger = Logger(label: "governor.migrate-state")
         logger.logLevel = .warning
         do {
-            let source = try AppDatabase.open(path: from)
+            let source = try SQLiteState.open(path: from)
             defer { try? source.close() }
             let target = try await PostgresState.connect(to: location, logger: logger)
-            defer { target.close() }
-            let counts = try await target.importState(from: source, at: UnixTime(Date().timeIntervalSince1970))
+            let counts = try await target.whileRunning { target in
+                try await target.importState(from: source, at: UnixTime(Date().timeIntervalSince1970))
+            }
             print("copied \(from) to \(location): \(counts)")
         } catch {
             StandardError.print("governor migrate-state: \(error)")

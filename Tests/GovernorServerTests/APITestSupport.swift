@@ -1,5 +1,6 @@
 import Foundation
 import GovernorCore
+import GovernorSQLite
 import GovernorStore
 import GovernorTestSupport
 import Hummingbird
@@ -72,7 +73,7 @@ struct TestGovernor {
         let database: any StateStore
         switch backend {
         case .sqlite:
-            let memory = try AppDatabase.inMemory()
+            let memory = try SQLiteState.inMemory()
             database = memory
             closeState = { try? memory.close() }
         case .postgres:

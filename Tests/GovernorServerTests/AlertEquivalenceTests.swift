@@ -95,7 +95,7 @@ struct AlertEquivalenceTests {
         }
 
         func mail(_ governor: TestGovernor) async throws -> [String] {
-            try await governor.parts.database.dueOutboxMessages(at: .max, limit: 100_000)
+            try await governor.parts.database.inspection.dueOutboxMessages(at: .max, limit: 100_000)
                 .map { "\($0.createdAt) \($0.recipients) \($0.subject)\n\($0.body)" }.sorted()
         }
         let sent = try await mail(incremental), expected = try await mail(everyone)

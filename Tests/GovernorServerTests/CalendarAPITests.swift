@@ -47,7 +47,7 @@ struct CalendarAPITests {
             }
             #expect(try await parts.database.runs(probe: "p2", from: 0, before: UnixTime(TestGovernor.start) + 15 * 3600).isEmpty)
             #expect(parts.status.health(of: "p2").consecutiveMissed == 0)
-            #expect(try await parts.database.pendingOutboxCount() == 0)
+            #expect(try await parts.database.inspection.pendingOutboxCount() == 0)
         }
     }
 
@@ -134,7 +134,7 @@ struct CalendarAPITests {
             governor.clock.set(TestGovernor.start + Double(step * 600))
             await parts.scheduler.generateDueWindows()
             judged = try await parts.alertService.evaluate(judged)
-            if step % 6 == 0 { queuedAt[step / 6] = try await parts.database.pendingOutboxCount() }
+            if step % 6 == 0 { queuedAt[step / 6] = try await parts.database.inspection.pendingOutboxCount() }
         }
         #expect(parts.status.health(of: "p1").state == .down)
         // Hours 16 to 39 after Monday 08:30 are Tuesday 00:30 to Tuesday 23:30.

@@ -152,7 +152,7 @@ struct StatusConsistencyTests {
 
         // The emails: one DOWN for each silent probe, one recovery, and each missed run
         // they list is missed for the same reason in the status report.
-        let mail = try await parts.database.dueOutboxMessages(at: .max, limit: 100)
+        let mail = try await parts.database.inspection.dueOutboxMessages(at: .max, limit: 100)
         let subjects = mail.map(\.subject)
         #expect(subjects.filter { $0.contains("DOWN: probe p-down") }.count == 1, "\(subjects)")
         #expect(subjects.filter { $0.contains("DOWN: probe p-back") }.count == 1, "\(subjects)")

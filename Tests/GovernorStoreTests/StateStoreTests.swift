@@ -1,6 +1,7 @@
 import Foundation
 import GovernorCore
 import GovernorPostgres
+import GovernorSQLite
 import GovernorStore
 import GovernorTestSupport
 import Logging
@@ -66,9 +67,9 @@ struct StateStoreTests {
         // Stored at 08:20: the 08:10 run was never announced, the 09:00 and 10:00 ones were.
         let window = Self.window(runs: [1_795_421_400, 1_795_424_400, 1_795_428_000].map { ScheduledRun(probe: "p1", runAt: $0) })
         _ = try await store.storeWindow(school: "alpha", window, fingerprint: "a", generatedAt: 1_795_422_000)
-        #expect(try await store.runsWithoutContact(probe: "p1", after: 0, upTo: 1_795_428_000) == 2)
-        #expect(try await store.runsWithoutContact(probe: "p1", after: 1_795_424_400, upTo: 1_795_428_000) == 1)
-        #expect(try await store.runsWithoutContact(probe: "p1", after: 5, upTo: 5) == 0)
+        #expect(try await store.inspection.runsWithoutContact(probe: "p1", after: 0, upTo: 1_795_428_000) == 2)
+        #expect(try await store.inspection.runsWithoutContact(probe: "p1", after: 1_795_424_400, upTo: 1_795_428_000) == 1)
+        #expect(try await store.inspection.runsWithoutContact(probe: "p1", after: 5, upTo: 5) == 0)
     }
 
     @Test("results: a re-send is stored once; counts per probe since an instant; a school's newest first", arguments: Backend.allCases)
@@ -130,7 +131,7 @@ struct StateStoreTests {
             try await store.saveAlerts(states: ["p2": ("alpha", state)], removing: ["p1"], queue: [message], fencedBy: first)
         }
         #expect(try await store.alertStates() == ["p1": state])
-        #expect(try await store.pendingOutboxCount() == 0)
+        #expect(try await store.inspection.pendingOutboxCount() == 0)
         #expect(try await store.holdLease("alerts", holder: "a", seconds: 30, at: now()) == nil)
     }
 
@@ -222,7 +223,7 @@ struct StateStoreTests {
         #expect(try await store.interruptOrphan(runs[0], result: interrupted(runs[0]), holder: "c", at: 1001))
         #expect(try await store.interruptOrphan(runs[0], result: interrupted(runs[0]), holder: "d", at: 1001) == false, "recorded once")
         #expect(try await store.interruptOrphan(runs[1], result: interrupted(runs[1]), holder: "b", at: 1001) == false, "never one's own claim")
-        #expect(try await store.dispatchStates(probe: "p1", from: 0, before: .max) == [runs[0].runAt: .interrupted])
+        #expect(try await store.inspection.dispatchStates(probe: "p1", from: 0, before: .max) == [runs[0].runAt: .interrupted])
         #expect(try await store.results(probe: "p1", limit: 10).count == 1)
         if backend == .postgres {
             #expect(try await store.orphanedDispatches(holder: "c").isEmpty, "b's claim is held while b lives")
@@ -233,7 +234,7 @@ struct StateStoreTests {
     func importState() async throws {
         let directory = try TemporaryDirectory("governor-import")
         defer { directory.remove() }
-        let source = try AppDatabase.open(path: directory.file("state.sqlite"))
+        let source = try SQLiteState.open(path: directory.file("state.sqlite"))
         defer { try? source.close() }
         let morning = Self.window(runs: [ScheduledRun(probe: "p1", runAt: 1_795_421_400), ScheduledRun(probe: "x1", runAt: 1_795_425_000)])
         _ = try await source.storeWindow(school: "alpha", morning, fingerprint: "a", generatedAt: 100)
@@ -263,9 +264,9 @@ struct StateStoreTests {
             #expect(try await target.runs(from: 0) == (try await source.runs(from: 0)))
             #expect(try await target.contacts() == (try await source.contacts()))
             #expect(try await target.results(probe: "p1", limit: 10_000) == (try await source.results(probe: "p1", limit: 10_000)))
-            #expect(try await target.dispatchStates(probe: "x1", from: 0, before: .max) == [push.runAt: .started])
+            #expect(try await target.inspection.dispatchStates(probe: "x1", from: 0, before: .max) == [push.runAt: .started])
             #expect(try await target.alertStates() == ["q1": state])
-            #expect(try await target.dueOutboxMessages(at: .max, limit: 10) == (try await source.dueOutboxMessages(at: .max, limit: 10)))
+            #expect(try await target.inspection.dueOutboxMessages(at: .max, limit: 10) == (try await source.inspection.dueOutboxMessages(at: .max, limit: 10)))
             #expect(try await target.schoolSources() == ["alpha.cfg": "[Timing]\n"])
             // Again: nothing added, nothing changed.
             _ = try await target.importState(from: source, at: 30)
@@ -288,7 +289,7 @@ struct StateStoreTests {
             return location
         }
         for usable in [try location(.require), try location(.prefer), try location(.verifyFull, host: "localhost", ca: server.caFile)] {
-            let state = try await PostgresState.connect(to: usable, logger: logger)
+            let state = try await PostgresState.connect(to: usable, logger: logger).runningForTest()
             defer { state.close() }
             try await state.recordContacts(["p1": 1])
             #expect(try await state.contacts() == ["p1": 1], "\(usable.sslMode)")
@@ -333,9 +334,9 @@ struct StateStoreTests {
     }
 }
 
-/// How many migrations ``AppDatabase`` has; the PostgreSQL schema has the same names.
+/// How many migrations ``SQLiteState`` has; the PostgreSQL schema has the same names.
 enum PostgresSchemaNames {
-    static let count = AppDatabaseTests.allVersions.count
+    static let count = SQLiteStateTests.allVersions.count
 }
 
 extension StoredRun {

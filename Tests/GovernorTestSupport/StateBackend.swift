@@ -1,8 +1,10 @@
 import Foundation
 public import GovernorPostgres
+public import GovernorSQLite
 public import GovernorStore
 import Logging
 import PostgresNIO
+import Synchronization
 public import Testing
 
 /// The state's backends, each a real database: an SQLite file, and a database on a
@@ -17,7 +19,7 @@ public enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable
         switch self {
         case .sqlite:
             let directory = try TemporaryDirectory("governor-store")
-            let database = try AppDatabase.open(path: directory.file("state.sqlite"))
+            let database = try SQLiteState.open(path: directory.file("state.sqlite"))
             return (database, { try? database.close(); directory.remove() })
         case .postgres:
             let state = try await Self.postgres(label)
@@ -39,7 +41,32 @@ public enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable
                                                          password: nil, database: name, tls: .disable)
         var logger = Logger(label: "governor.test.postgres")
         logger.logLevel = .warning
-        return try await PostgresState.connect(configuration, logger: logger)
+        return try await PostgresState.make(configuration, logger: logger).runningForTest()
+    }
+}
+
+/// The pools the tests run, each in a task of its own: the governor runs its pool in
+/// its service group; a test that holds a state directly runs it here and stops it
+/// with ``PostgresState/close()``.
+private let runningPools = Mutex<[ObjectIdentifier: Task<Void, Never>]>([:])
+
+extension PostgresState {
+    /// Starts the pool in a task and migrates the schema.
+    public func runningForTest() async throws -> PostgresState {
+        let task = Task { _ = try? await self.run() }
+        runningPools.withLock { $0[ObjectIdentifier(self)] = task }
+        do {
+            try await migrate()
+        } catch {
+            close()
+            throw error
+        }
+        return self
+    }
+
+    /// Stops the pool ``runningForTest()`` started.
+    public func close() {
+        runningPools.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }?.cancel()
     }
 }
 

@@ -1,3 +1,4 @@
+import GovernorSQLite
 import GovernorStore
 import Logging
 import Synchronization

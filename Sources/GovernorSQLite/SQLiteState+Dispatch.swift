@@ -1,19 +1,8 @@
+public import GovernorStore
 public import GovernorCore
 import GRDB
 
-/// Where a push run stands with the dispatcher.
-public enum DispatchState: String, Sendable, Codable {
-    /// Claimed: the dispatcher is connecting, waiting for the run time or running the test.
-    case started
-    /// The test ran (successfully or not) and its result is stored.
-    case done
-    /// The run time had passed by more than `max_lateness` when the dispatcher saw it.
-    case skipped
-    /// The governor stopped while the test was in flight; it is not run again.
-    case interrupted
-}
-
-extension AppDatabase {
+extension SQLiteState {
     /// The stored runs of `probes` in `[from, through]` that no dispatch has claimed, in time order.
     public func undispatchedRuns(of probes: Set<String>, from: UnixTime, through: UnixTime) async throws -> [StoredRun] {
         guard !probes.isEmpty else { return [] }
@@ -56,8 +45,7 @@ extension AppDatabase {
             try db.execute(sql: "UPDATE dispatch SET state = ? WHERE probe = ? AND runAt = ? AND state = ? AND claimedBy IS NOT ?",
                            arguments: [DispatchState.interrupted.rawValue, run.probe, run.runAt, DispatchState.started.rawValue, holder])
             guard db.changesCount == 1 else { return false }
-            var stored = result
-            try stored.insert(db)
+            let stored = try result.inserted(db)
             try db.execute(sql: "UPDATE dispatch SET resultId = ? WHERE probe = ? AND runAt = ?", arguments: [stored.id, run.probe, run.runAt])
             return true
         }
@@ -77,8 +65,7 @@ extension AppDatabase {
             }
             let current = try String.fetchOne(db, sql: "SELECT state FROM dispatch WHERE probe = ? AND runAt = ?", arguments: [run.probe, run.runAt])
             guard current == DispatchState.started.rawValue else { return nil }
-            var stored = result
-            try stored.insert(db)
+            let stored = try result.inserted(db)
             try db.execute(sql: "UPDATE dispatch SET state = ?, resultId = ? WHERE probe = ? AND runAt = ?",
                            arguments: [state.rawValue, stored.id, run.probe, run.runAt])
             return stored
@@ -86,7 +73,7 @@ extension AppDatabase {
     }
 
     /// The dispatch state of each run of `probe` in `[from, to)`.
-    public func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState] {
+    package func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState] {
         try await writer.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT runAt, state FROM dispatch WHERE probe = ? AND runAt >= ? AND runAt < ?",
                                         arguments: [probe, from, to])

@@ -1,38 +1,17 @@
+public import GovernorStore
 public import GovernorCore
 import GRDB
 
-/// A run by its probe and time: how results are matched to scheduled runs.
-public struct RunResultKey: Hashable, Sendable {
-    public var probe: String
-    public var runAt: UnixTime
-
-    public init(probe: String, runAt: UnixTime) {
-        self.probe = probe
-        self.runAt = runAt
-    }
-}
-
-/// A stored result as the run judgement needs it.
-public struct StoredRunResult: Sendable, Equatable {
-    public var id: Int64
-    public var facts: RunJudgement.ResultFacts
-
-    public init(id: Int64, facts: RunJudgement.ResultFacts) {
-        self.id = id
-        self.facts = facts
-    }
-}
-
-extension AppDatabase {
+extension SQLiteState {
     /// Each probe's newest result, without its output (which can be large).
     public func latestResults() async throws -> [String: TestResult] {
         try await writer.read { db in
-            let results = try TestResult.fetchAll(db, sql: """
+            let results = try ResultRow.fetchAll(db, sql: """
                 SELECT id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, '' AS output,
                        outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs
                 FROM result WHERE id IN (SELECT MAX(id) FROM result GROUP BY probe)
                 """)
-            return Dictionary(results.map { ($0.probe, $0) }, uniquingKeysWith: { first, _ in first })
+            return Dictionary(results.map { ($0.result.probe, $0.result) }, uniquingKeysWith: { first, _ in first })
         }
     }
 
@@ -64,20 +43,20 @@ extension AppDatabase {
     }
 
     /// The probe's newest result, without its output.
-    public func latestResult(probe: String) async throws -> TestResult? {
+    package func latestResult(probe: String) async throws -> TestResult? {
         try await writer.read { db in
-            try TestResult.fetchOne(db, sql: """
+            try ResultRow.fetchOne(db, sql: """
                 SELECT id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, '' AS output,
                        outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs
                 FROM result WHERE probe = ? ORDER BY id DESC LIMIT 1
-                """, arguments: [probe])
+                """, arguments: [probe])?.result
         }
     }
 
     /// A school's latest results with their output, newest first.
     public func results(school: String, limit: Int) async throws -> [TestResult] {
         try await writer.read { db in
-            try TestResult.filter(Column("school") == school).order(Column("id").desc).limit(limit).fetchAll(db)
+            try ResultRow.filter(Column("school") == school).order(Column("id").desc).limit(limit).fetchAll(db).map(\.result)
         }
     }
 
@@ -91,7 +70,7 @@ extension AppDatabase {
 
     public func oldestFailingOutboxMessage() async throws -> OutboxMessage? {
         try await writer.read { db in
-            try OutboxMessage.filter(Column("sentAt") == nil && Column("attempts") > 0).order(Column("createdAt"), Column("id")).fetchOne(db)
+            try OutboxRow.filter(Column("sentAt") == nil && Column("attempts") > 0).order(Column("createdAt"), Column("id")).fetchOne(db)?.message
         }
     }
 }

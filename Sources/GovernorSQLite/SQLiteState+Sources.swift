@@ -1,7 +1,8 @@
+public import GovernorStore
 public import GovernorCore
 import GRDB
 
-extension AppDatabase {
+extension SQLiteState {
     /// The last text of each school file that loaded without errors.
     public func schoolSources() async throws -> [String: String] {
         try await writer.read { db in

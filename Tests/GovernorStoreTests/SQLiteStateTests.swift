@@ -4,10 +4,11 @@ import GovernorTestSupport
 import GRDB
 import Testing
 
-@testable import GovernorStore
+@testable import GovernorSQLite
+import GovernorStore
 
 @Suite("State database: migrations, dispatch claims, outbox")
-struct AppDatabaseTests {
+struct SQLiteStateTests {
     static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14"]
     static let tables = ["window", "run", "contact", "result", "dispatch", "alertState", "outbox"]
 
@@ -25,7 +26,7 @@ struct AppDatabaseTests {
     static func appliedMigrations(_ path: String) throws -> [String] {
         let queue = try DatabaseQueue(path: path)
         defer { try? queue.close() }
-        return try queue.read { db in try AppDatabase.migrator.appliedIdentifiers(db) }.sorted()
+        return try queue.read { db in try SQLiteState.migrator.appliedIdentifiers(db) }.sorted()
     }
 
     static func tableNames(_ path: String) throws -> Set<String> {
@@ -39,7 +40,7 @@ struct AppDatabaseTests {
         let directory = try TemporaryDirectory("governor-store")
         defer { directory.remove() }
         let path = directory.file("state/state.sqlite")  // the directory is made too
-        let database = try AppDatabase.open(path: path)
+        let database = try SQLiteState.open(path: path)
         try database.close()
         #expect(try Self.appliedMigrations(path) == Self.allVersions.sorted())
         #expect(try Self.tableNames(path).isSuperset(of: Self.tables))
@@ -53,7 +54,7 @@ struct AppDatabaseTests {
         do {
             // A file as that version of the governor left it, with a schedule, a contact and a result.
             let queue = try DatabaseQueue(path: path)
-            try AppDatabase.migrator.migrate(queue, upTo: version)
+            try SQLiteState.migrator.migrate(queue, upTo: version)
             try await queue.write { db in
                 try db.execute(sql: """
                     INSERT INTO window (school, start, "end", localDate, startBoundary, generatedAt, fingerprint)
@@ -68,7 +69,7 @@ struct AppDatabaseTests {
         }
         #expect(try Self.appliedMigrations(path) == Array(Self.allVersions.prefix { $0 <= version }).sorted())
 
-        let database = try AppDatabase.open(path: path)
+        let database = try SQLiteState.open(path: path)
         let windows = try await database.windows(school: "alpha", startingFrom: 0, before: .max)
         #expect(windows.map(\.scheduled) == [Self.window] && windows.first?.generatedAt == 1_795_420_700)
         #expect(try await database.contacts() == ["p1": 1_795_421_436])
@@ -88,7 +89,7 @@ struct AppDatabaseTests {
         let path = directory.file("state.sqlite")
         do {
             let queue = try DatabaseQueue(path: path)
-            try AppDatabase.migrator.migrate(queue, upTo: "v4")
+            try SQLiteState.migrator.migrate(queue, upTo: "v4")
             try await queue.write { db in
                 for output in ["first", "second"] {
                     try db.execute(sql: """
@@ -99,7 +100,7 @@ struct AppDatabaseTests {
             }
             try queue.close()
         }
-        let database = try AppDatabase.open(path: path)
+        let database = try SQLiteState.open(path: path)
         defer { try? database.close() }
         #expect(try await database.results(probe: "p1", limit: 10).map(\.output) == ["second", "first"])
         var resent = Self.result()
@@ -187,19 +188,19 @@ struct AppDatabaseTests {
         let stored = try await database.finishDispatch(of: run, as: .done, result: result, at: 1_795_421_436)
         #expect(stored?.id != nil)
         #expect(try await database.orphanedDispatches(holder: "restarted").isEmpty)
-        #expect(try await database.dispatchStates(probe: "p1", from: 0, before: .max) == [run.runAt: .done])
+        #expect(try await database.inspection.dispatchStates(probe: "p1", from: 0, before: .max) == [run.runAt: .done])
         // A finished claim is final: it is not finished again, and a late writer (a
         // governor that stalled while another recorded its run as interrupted) adds
         // no second result.
         let late = try await database.finishDispatch(of: run, as: .interrupted, result: result.with { $0.output = "late" }, at: 1_795_421_500)
         #expect(late == nil)
-        #expect(try await database.dispatchStates(probe: "p1", from: 0, before: .max) == [run.runAt: .done])
+        #expect(try await database.inspection.dispatchStates(probe: "p1", from: 0, before: .max) == [run.runAt: .done])
         #expect(try await database.results(probe: "p1", limit: 10).map(\.id) == [stored?.id])
 
         // A skipped run is claimed and finished in one step.
         let skipped = StoredRun(school: "alpha", probe: "p2", runAt: 1_795_421_000, windowStart: run.windowStart, windowEnd: run.windowEnd)
         _ = try await database.finishDispatch(of: skipped, as: .skipped, result: Self.result(), at: 1_795_421_600, claimIfNeeded: true)
-        #expect(try await database.dispatchStates(probe: "p2", from: 0, before: .max) == [skipped.runAt: .skipped])
+        #expect(try await database.inspection.dispatchStates(probe: "p2", from: 0, before: .max) == [skipped.runAt: .skipped])
         #expect(try await database.claimDispatch(of: skipped, at: 1_795_421_601) == false)
     }
 
@@ -214,19 +215,19 @@ struct AppDatabaseTests {
         #expect(try await database.alertStates() == ["p1": state])
         #expect(try await database.outboxBacklog() == (1, 0))
 
-        let due = try await database.dueOutboxMessages(at: 1000)
+        let due = try await database.inspection.dueOutboxMessages(at: 1000)
         let id = try #require(due.first?.id)
         #expect(due.count == 1 && due.first?.recipientList == ["noc@example.org", "it@example.org"] && due.first?.attempts == 0)
 
         try await database.markFailed(id, error: "421 try later", nextAttemptAt: 1005)
-        #expect(try await database.dueOutboxMessages(at: 1004).isEmpty)
-        let retried = try #require(try await database.dueOutboxMessages(at: 1005).first)
+        #expect(try await database.inspection.dueOutboxMessages(at: 1004).isEmpty)
+        let retried = try #require(try await database.inspection.dueOutboxMessages(at: 1005).first)
         #expect(retried.attempts == 1 && retried.lastError == "421 try later" && retried.messageId == "m1@governor")
         #expect(try await database.outboxBacklog() == (1, 1))
 
         try await database.markSent(id, at: 1006)
-        #expect(try await database.dueOutboxMessages(at: .max).isEmpty)
-        #expect(try await database.pendingOutboxCount() == 0)
+        #expect(try await database.inspection.dueOutboxMessages(at: .max).isEmpty)
+        #expect(try await database.inspection.pendingOutboxCount() == 0)
         #expect(try await database.outboxBacklog() == (0, 0))
 
         // A removed probe's state goes; the sent message stays on record.
@@ -247,7 +248,7 @@ struct AppDatabaseTests {
         #expect(results == [RunResultKey(probe: "p1", runAt: 1_795_421_400): StoredRunResult(id: second.id!, facts: .init(exitCode: 2, failure: nil))])
         #expect(try await database.runResults(probe: "p1", from: 1_795_421_400, through: 1_795_421_400) == results)
         #expect(first.id! < second.id!)
-        let latest = try #require(try await database.latestResult(probe: "p1"))
+        let latest = try #require(try await database.inspection.latestResult(probe: "p1"))
         #expect(latest.id == second.id && latest.output.isEmpty && latest.exitCode == 2)
         #expect(try await database.latestResults()["p1"]?.id == second.id)
     }

@@ -1,7 +1,8 @@
+public import GovernorStore
 public import GovernorCore
 import GRDB
 
-extension AppDatabase {
+extension SQLiteState {
     /// Records the latest contact of each probe; an older time never replaces a newer one.
     public func recordContacts(_ contacts: [String: UnixTime]) async throws {
         guard !contacts.isEmpty else { return }
@@ -28,28 +29,24 @@ extension AppDatabase {
     public func insertOnce(_ result: TestResult) async throws -> (result: TestResult, created: Bool) {
         try await writer.write { db in
             if let key = result.idempotencyKey,
-               let existing = try TestResult.filter(Column("probe") == result.probe && Column("idempotencyKey") == key).fetchOne(db) {
-                return (existing, false)
+               let existing = try ResultRow.filter(Column("probe") == result.probe && Column("idempotencyKey") == key).fetchOne(db) {
+                return (existing.result, false)
             }
-            var result = result
-            try result.insert(db)
-            return (result, true)
+            return (try result.inserted(db), true)
         }
     }
 
     /// Stores a result and returns it with its id.
     public func insert(_ result: TestResult) async throws -> TestResult {
         try await writer.write { db in
-            var result = result
-            try result.insert(db)
-            return result
+            try result.inserted(db)
         }
     }
 
     /// A probe's results, newest first.
     public func results(probe: String, limit: Int) async throws -> [TestResult] {
         try await writer.read { db in
-            try TestResult.filter(Column("probe") == probe).order(Column("id").desc).limit(limit).fetchAll(db)
+            try ResultRow.filter(Column("probe") == probe).order(Column("id").desc).limit(limit).fetchAll(db).map(\.result)
         }
     }
 
@@ -70,7 +67,7 @@ extension AppDatabase {
     /// How many results `probe` has sent since `instant`.
     public func resultCount(probe: String, since instant: UnixTime) async throws -> Int {
         try await writer.read { db in
-            try TestResult.filter(Column("probe") == probe && Column("receivedAt") >= instant).fetchCount(db)
+            try ResultRow.filter(Column("probe") == probe && Column("receivedAt") >= instant).fetchCount(db)
         }
     }
 
@@ -83,10 +80,10 @@ extension AppDatabase {
     }
 }
 
-extension AppDatabase {
+extension SQLiteState {
     /// How many of the probe's runs in `(after, upTo]` passed without it; only runs
     /// generated before their time count (a window stored late cannot be missed).
-    public func runsWithoutContact(probe: String, after: UnixTime, upTo: UnixTime) async throws -> Int {
+    package func runsWithoutContact(probe: String, after: UnixTime, upTo: UnixTime) async throws -> Int {
         guard upTo > after else { return 0 }
         return try await writer.read { db in
             try Int.fetchOne(db, sql: """

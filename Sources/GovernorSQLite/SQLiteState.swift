@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
+public import GovernorStore
 
 /// The governor's state database: one SQLite file, opened in WAL mode, migrated in code.
 ///
 /// Everything durable goes through this value: the schedules once generated, the
 /// probes' contacts and their results. Server code uses its async methods only.
-public struct AppDatabase: Sendable {
+public struct SQLiteState: Sendable {
     /// `DatabasePool` in production (WAL: readers never wait for the writer),
     /// `DatabaseQueue` in memory for tests. Only this module's queries touch it: the
     /// server speaks to the store through the methods of its extensions.
@@ -20,7 +21,7 @@ public struct AppDatabase: Sendable {
     /// Opens (creating if needed, with its directory) the database at `path`.
     ///
     /// - Throws: ``StoreError`` naming the path when it cannot be opened or migrated.
-    public static func open(path: String) throws(StoreError) -> AppDatabase {
+    public static func open(path: String) throws(StoreError) -> SQLiteState {
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
@@ -32,15 +33,15 @@ public struct AppDatabase: Sendable {
                 // WAL with NORMAL sync: durable across a process crash, and no fsync per commit.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
-            return try AppDatabase(DatabasePool(path: path, configuration: configuration))
+            return try SQLiteState(DatabasePool(path: path, configuration: configuration))
         } catch {
             throw StoreError(message: "cannot open the state database \(path): \(error)")
         }
     }
 
     /// An empty database in memory, for tests.
-    public static func inMemory() throws -> AppDatabase {
-        try AppDatabase(DatabaseQueue())
+    public static func inMemory() throws -> SQLiteState {
+        try SQLiteState(DatabaseQueue())
     }
 
     /// Closes the database; further use fails. Call once, at shutdown.
@@ -216,17 +217,6 @@ public struct AppDatabase: Sendable {
     }
 }
 
-/// The state database cannot be used; the message names the file and the cause.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-
-    public init(message: String) {
-        self.message = message
-    }
-
-    public var description: String { message }
-}
-
 extension StateUnavailable {
     /// `error` as an outage of the state, when it is one: a ``StateUnavailable`` as it
     /// is, or SQLite's word that its disk is full or its file system refuses it
@@ -249,3 +239,5 @@ extension StateUnavailable {
         }
     }
 }
+
+extension SQLiteState: StateStore, StateExport {}

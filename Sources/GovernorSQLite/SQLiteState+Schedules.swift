@@ -1,53 +1,8 @@
+public import GovernorStore
 public import GovernorCore
 import GRDB
 
-/// A stored run with the bounds of its window.
-public struct StoredRun: Sendable, Hashable {
-    public var school: String
-    public var probe: String
-    public var runAt: UnixTime
-    public var windowStart: UnixTime
-    public var windowEnd: UnixTime
-
-    public init(school: String, probe: String, runAt: UnixTime, windowStart: UnixTime, windowEnd: UnixTime) {
-        self.school = school
-        self.probe = probe
-        self.runAt = runAt
-        self.windowStart = windowStart
-        self.windowEnd = windowEnd
-    }
-}
-
-/// A stored window: its schedule and when it was stored. Runs before `generatedAt`
-/// were never announced to anyone.
-public struct StoredWindow: Sendable, Equatable {
-    public var scheduled: ScheduledWindow
-    public var generatedAt: UnixTime
-
-    public init(scheduled: ScheduledWindow, generatedAt: UnixTime) {
-        self.scheduled = scheduled
-        self.generatedAt = generatedAt
-    }
-
-    public var bounds: WindowBounds { scheduled.bounds }
-    public var runs: [ScheduledRun] { scheduled.runs }
-}
-
-/// A window to store: its school's name, its schedule and the fingerprint of the
-/// school's timing it was generated from.
-public struct NewWindow: Sendable {
-    public var school: String
-    public var window: ScheduledWindow
-    public var fingerprint: String
-
-    public init(school: String, window: ScheduledWindow, fingerprint: String) {
-        self.school = school
-        self.window = window
-        self.fingerprint = fingerprint
-    }
-}
-
-extension AppDatabase {
+extension SQLiteState {
     /// ``ScheduleStore/storeWindow(school:_:fingerprint:generatedAt:)`` for many windows in one
     /// transaction, in order: a first start with 10,000 schools stores their current
     /// windows with one sync to disk instead of 10,000.

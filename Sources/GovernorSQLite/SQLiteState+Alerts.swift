@@ -1,42 +1,9 @@
+public import GovernorStore
 import Foundation
 public import GovernorCore
-public import GRDB
+import GRDB
 
-/// One alert email waiting in (or delivered from) the outbox.
-public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "outbox"
-    public var id: Int64?
-    /// Without angle brackets; the same on every delivery attempt.
-    public var messageId: String
-    public var sender: String
-    public var recipients: String
-    public var subject: String
-    public var body: String
-    public var createdAt: Int64
-    public var attempts: Int
-    public var nextAttemptAt: Int64
-    public var sentAt: Int64?
-    public var lastError: String?
-
-    public init(messageId: String, sender: String, recipients: [String], subject: String, body: String, createdAt: Int64) {
-        self.messageId = messageId
-        self.sender = sender
-        self.recipients = recipients.joined(separator: ",")
-        self.subject = subject
-        self.body = body
-        self.createdAt = createdAt
-        self.attempts = 0
-        self.nextAttemptAt = createdAt
-    }
-
-    public var recipientList: [String] { recipients.split(separator: ",").map(String.init) }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
-}
-
-extension AppDatabase {
+extension SQLiteState {
     /// Every probe's stored alert state.
     public func alertStates() async throws -> [String: ProbeAlertState] {
         try await writer.read { db in
@@ -72,8 +39,8 @@ extension AppDatabase {
             for probe in removed {
                 try db.execute(sql: "DELETE FROM alertState WHERE probe = ?", arguments: [probe])
             }
-            for var message in messages {
-                try message.insert(db)
+            for message in messages {
+                _ = try message.inserted(db)
             }
         }
     }
@@ -94,20 +61,20 @@ extension AppDatabase {
     }
 
     /// Undelivered messages whose next attempt is due, oldest first.
-    public func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage] {
+    package func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage] {
         try await writer.read { db in
-            try OutboxMessage.filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now).order(Column("id")).limit(limit).fetchAll(db)
+            try OutboxRow.filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now).order(Column("id")).limit(limit).fetchAll(db).map(\.message)
         }
     }
 
     public func claimOutboxMessages(at now: UnixTime, limit: Int, holder: String, seconds: Int64) async throws -> [OutboxMessage] {
         try await writer.write { db in
-            let due = try OutboxMessage
+            let due = try OutboxRow
                 // One governor per file: a claim of another holder is of a process that
                 // is gone, killed in the middle of a send.
                 .filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now
                         && (Column("claimedUntil") == nil || Column("claimedUntil") < now || Column("claimedBy") != holder))
-                .order(Column("id")).limit(limit).fetchAll(db)
+                .order(Column("id")).limit(limit).fetchAll(db).map(\.message)
             for message in due {
                 try db.execute(sql: "UPDATE outbox SET claimedBy = ?, claimedUntil = ? WHERE id = ?", arguments: [holder, now + seconds, message.id])
             }
@@ -144,7 +111,7 @@ extension AppDatabase {
     }
 
     /// How many messages wait for delivery.
-    public func pendingOutboxCount() async throws -> Int {
-        try await writer.read { db in try OutboxMessage.filter(Column("sentAt") == nil).fetchCount(db) }
+    package func pendingOutboxCount() async throws -> Int {
+        try await writer.read { db in try OutboxRow.filter(Column("sentAt") == nil).fetchCount(db) }
     }
 }

@@ -1,40 +1,8 @@
+public import GovernorStore
 public import GovernorCore
 import GRDB
 
-/// A push run's claim as stored, for copying a state elsewhere.
-public struct DispatchRecord: Sendable, Equatable {
-    public var probe: String
-    public var runAt: UnixTime
-    public var school: String
-    public var state: String
-    public var claimedAt: UnixTime
-    public var resultId: Int64?
-    public var claimedBy: String?
-
-    public init(probe: String, runAt: UnixTime, school: String, state: String, claimedAt: UnixTime, resultId: Int64?, claimedBy: String?) {
-        self.probe = probe
-        self.runAt = runAt
-        self.school = school
-        self.state = state
-        self.claimedAt = claimedAt
-        self.resultId = resultId
-        self.claimedBy = claimedBy
-    }
-}
-
-/// A stored window with what only a copy needs: its fingerprint and when it was stored.
-public struct ExportedWindow: Sendable, Equatable {
-    public var new: NewWindow
-    public var generatedAt: UnixTime
-}
-
-extension NewWindow: Equatable {
-    public static func == (a: NewWindow, b: NewWindow) -> Bool {
-        a.school == b.school && a.window == b.window && a.fingerprint == b.fingerprint
-    }
-}
-
-extension AppDatabase {
+extension SQLiteState {
     /// Every stored window with its runs, in school and time order.
     public func exportWindows() async throws -> [ExportedWindow] {
         try await writer.read { db in
@@ -48,7 +16,7 @@ extension AppDatabase {
     /// Up to `limit` results with their output, by id, after `id`: a large history is copied a page at a time.
     public func exportResults(after id: Int64, limit: Int) async throws -> [TestResult] {
         try await writer.read { db in
-            try TestResult.filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db)
+            try ResultRow.filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db).map(\.result)
         }
     }
 
@@ -69,6 +37,6 @@ extension AppDatabase {
 
     /// Every message of the outbox, delivered or not, by id.
     public func exportOutbox() async throws -> [OutboxMessage] {
-        try await writer.read { db in try OutboxMessage.order(Column("id")).fetchAll(db) }
+        try await writer.read { db in try OutboxRow.order(Column("id")).fetchAll(db).map(\.message) }
     }
 }
