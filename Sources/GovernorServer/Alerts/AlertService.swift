@@ -16,7 +16,7 @@ import ServiceLifecycle
 /// the stored schedule and contacts.
 struct AlertService: Service {
     let live: LiveConfiguration
-    let database: any StateStore
+    let database: any AlertStore & LeaseStore
     let contacts: ContactBook
     /// Where the judged states go, for ``FleetStatus``.
     let alerts: AlertBook

@@ -16,7 +16,7 @@ import ServiceLifecycle
 /// thread until its `connect_timeout` / `timeout`, and delays nobody else.
 struct PushDispatcher: Service {
     let live: LiveConfiguration
-    let database: any StateStore
+    let database: any DispatchStore
     let contacts: ContactBook
     let results: ResultRecorder
     let clock: ServerClock

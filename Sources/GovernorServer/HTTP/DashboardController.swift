@@ -14,7 +14,7 @@ import NIOCore
 struct DashboardController: Sendable {
     let live: LiveConfiguration
     let status: FleetStatus
-    let database: any StateStore
+    let database: any ResultStore
     let metrics: GovernorMetrics
     /// The stored schedule's daily peaks of tests at once, for `/metrics`.
     let schedule: ScheduleBook

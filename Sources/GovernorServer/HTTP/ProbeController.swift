@@ -11,7 +11,7 @@ struct ProbeController: Sendable {
     let live: LiveConfiguration
     let contacts: ContactBook
     let schedule: ScheduleBook
-    let database: any StateStore
+    let database: any ResultStore & ScheduleStore
     let results: ResultRecorder
     let status: FleetStatus
     let authFailures: AuthFailureBook

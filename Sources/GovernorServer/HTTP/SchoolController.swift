@@ -9,7 +9,7 @@ struct SchoolController: Sendable {
     let live: LiveConfiguration
     let status: FleetStatus
     let schedule: ScheduleBook
-    let database: any StateStore
+    let database: any ResultStore
     let stateHealth: StateHealth
     let clock: ServerClock
 

@@ -6,7 +6,7 @@ import Logging
 struct ConfigurationReloader: Sendable {
     let configPath: String
     let live: LiveConfiguration
-    let database: any StateStore
+    let database: any SourceStore
     let schedule: ScheduleBook
     /// Who was told what: a pull probe's announced run is the first after its last contact.
     let contacts: ContactBook

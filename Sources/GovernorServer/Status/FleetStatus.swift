@@ -17,7 +17,7 @@ struct FleetStatus: Sendable {
     let alerts: AlertBook
     let schedule: ScheduleBook
     let latest: LatestResults
-    let database: any StateStore
+    let database: any AlertStore & ResultStore
     let clock: ServerClock
     /// When this governor started, for its uptime.
     let startedAt: Double
