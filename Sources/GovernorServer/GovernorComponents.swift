@@ -40,7 +40,7 @@ struct GovernorComponents: Sendable {
         let live = LiveConfiguration(configuration)
         let startedAt = clock.now()
         let metrics = GovernorMetrics(startedAt: startedAt)
-        let schedule = ScheduleBook(database: database, metrics: metrics, logger: logger)
+        let schedule = ScheduleBook(database: database, live: live, metrics: metrics, logger: logger)
         let contacts = ContactBook()
         let alerts = AlertBook()
         let latest = LatestResults()

@@ -55,37 +55,26 @@ struct ScheduleCommand: ParsableCommand {
         func firstDate(of school: SchoolConfig) -> LocalDate {
             date.flatMap(LocalDate.init(parsing:)) ?? LocalDate(containing: now, in: school.timeZone)
         }
-        // Under a fleet-wide cap every school's windows are drawn together, in time order,
-        // each against the tests drawn before it, as the server does; only the schools
-        // asked for are printed.
-        var capped: [String: [ScheduledWindow]] = [:]
-        if let cap = configuration.governor.maxConcurrentTests {
-            var load = FleetLoad()
-            let windows = configuration.schools.flatMap { school in
-                (0..<days).flatMap { school.windows(on: firstDate(of: school).adding(days: $0)) }.map { (school: school, bounds: $0) }
-            }.sorted { ($0.bounds.start, $0.school.name) < ($1.bounds.start, $1.school.name) }
-            for (school, bounds) in windows {
-                do {
-                    let window = try ScheduleGenerator.window(bounds, of: school, seed: seed, cap: (load, cap))
-                    for run in window.runs { load.add(runAt: run.runAt, duration: school.timing.testDurationSeconds) }
-                    capped[school.name, default: []].append(window)
-                } catch {
-                    StandardError.print(error.description)
-                    failed = true
-                }
+        // Drawn as the server draws them (CappedDrawing): under a fleet-wide cap every
+        // school's windows together, in time order, each against the tests drawn before
+        // it; only the schools asked for are printed.
+        let cap = configuration.governor.maxConcurrentTests
+        var drawing = CappedDrawing(seed: seed, cap: cap)
+        let drawn = drawing.drawInOrder((cap == nil ? schools : configuration.schools).flatMap { school in
+            (0..<days).flatMap { school.windows(on: firstDate(of: school).adding(days: $0)) }.map { (school: school, bounds: $0) }
+        })
+        var windowsOf: [String: [ScheduledWindow]] = [:]
+        for (school, result) in drawn {
+            switch result {
+            case .success(let window): windowsOf[school.name, default: []].append(window)
+            case .failure(let error):
+                StandardError.print(error.description)
+                failed = true
             }
         }
         for school in schools {
             let first = firstDate(of: school)
-            var windows: [ScheduledWindow] = capped[school.name] ?? []
-            for offset in 0..<days where configuration.governor.maxConcurrentTests == nil {
-                do {
-                    windows += try ScheduleGenerator.schedule(of: school, on: first.adding(days: offset), seed: seed)
-                } catch {
-                    StandardError.print(error.description)
-                    failed = true
-                }
-            }
+            let windows = windowsOf[school.name] ?? []
             let closed = school.calendar.closedDays(from: first, days: days)
             if json {
                 document.schools.append(ScheduleDocument.School(school, windows: windows, closed: closed))

@@ -20,17 +20,15 @@ struct FleetCapTests {
     /// Every school's windows of `date`, drawn in time order against the tests drawn
     /// before them, as the server and `governor schedule` do.
     static func generate(_ schools: [SchoolConfig], on date: LocalDate, cap: Int?, seed: UInt64) throws -> (load: FleetLoad, offsets: [Double]) {
-        var load = FleetLoad()
+        var drawing = CappedDrawing(seed: seed, cap: cap)
         var offsets: [Double] = []
-        let windows = schools.flatMap { school in school.windows(on: date).map { (school, $0) } }.sorted { ($0.1.start, $0.0.name) < ($1.1.start, $1.0.name) }
-        for (school, bounds) in windows {
-            let window = try ScheduleGenerator.window(bounds, of: school, seed: seed, cap: cap.map { (load, $0) })
+        for (school, drawn) in drawing.drawInOrder(schools.flatMap { school in school.windows(on: date).map { (school, $0) } }) {
+            let window = try drawn.get()
             for run in window.runs {
-                load.add(runAt: run.runAt, duration: school.timing.testDurationSeconds)
-                offsets.append(Double(run.runAt - bounds.start) / Double(bounds.seconds - Int64(school.timing.testDurationSeconds)))
+                offsets.append(Double(run.runAt - window.bounds.start) / Double(window.bounds.seconds - Int64(school.timing.testDurationSeconds)))
             }
         }
-        return (load, offsets)
+        return (drawing.load, offsets)
     }
 
     /// The Kolmogorov–Smirnov statistic of `samples` against the uniform distribution on [0, 1].

@@ -182,7 +182,7 @@ struct ProbeAPITests {
 
             // The probe falls silent; two of its runs pass, and their grace, without contact.
             let runs = try await governor.parts.database.runs(probe: "p1", from: UnixTime(first), before: .max)
-            _ = try await governor.parts.schedule.nextRun(of: "p1", in: governor.parts.live.snapshot.schools["alpha"]!, after: runs.last!, seed: nil)
+            _ = try await governor.parts.schedule.nextRun(of: "p1", in: governor.parts.live.snapshot.schools["alpha"]!, after: runs.last!)
             let later = try await governor.parts.database.runs(probe: "p1", from: UnixTime(first), before: .max)
             #expect(later.count >= 2)
             governor.clock.set(Double(later[1]) + 35 + 61)

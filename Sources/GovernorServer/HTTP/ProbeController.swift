@@ -37,8 +37,7 @@ struct ProbeController: Sendable {
 
         var found = schedule.cachedNextRun(of: entry.probe.name, after: nowSeconds)
         if found == nil, let school = snapshot.schools[entry.school] {
-            found = try await schedule.nextRun(of: entry.probe.name, in: school, after: nowSeconds, seed: snapshot.governor.seed,
-                                               cap: snapshot.governor.maxConcurrentTests)
+            found = try await schedule.nextRun(of: entry.probe.name, in: school, after: nowSeconds)
         }
         guard let run = found else {
             throw APIError(status: .serviceUnavailable, code: "no_run",
@@ -75,9 +74,8 @@ struct ProbeController: Sendable {
         }
         guard let school = snapshot.schools[entry.school] else { throw APIError.notFound("probe '\(entry.probe.name)' has no school") }
         let until = nowSeconds + UnixTime(horizon)
-        let cap = snapshot.governor.maxConcurrentTests
-        var runs = try await schedule.leasedRuns(of: entry.probe.name, in: school, after: nowSeconds, through: until, seed: snapshot.governor.seed, cap: cap)
-        if runs.isEmpty, let next = try await schedule.nextRun(of: entry.probe.name, in: school, after: nowSeconds, seed: snapshot.governor.seed, cap: cap) {
+        var runs = try await schedule.leasedRuns(of: entry.probe.name, in: school, after: nowSeconds, through: until)
+        if runs.isEmpty, let next = try await schedule.nextRun(of: entry.probe.name, in: school, after: nowSeconds) {
             // Nothing within the horizon (a closure, a short horizon): the next run
             // still comes with it, as /next would answer it.
             runs = [next]

@@ -78,7 +78,7 @@ struct ConfigurationReloader: Sendable {
             // Days the new calendar opens get their windows now, not after the end of
             // what was stored while they were closed.
             do {
-                try await schedule.reopen(school, now: clock.seconds, seed: configuration.governor.seed, cap: configuration.governor.maxConcurrentTests)
+                try await schedule.reopen(school, now: clock.seconds)
             } catch {
                 logger.error("cannot store the windows of the reopened days of school '\(school.name)' (a probe's next request stores them): \(error)")
             }

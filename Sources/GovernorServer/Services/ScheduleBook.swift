@@ -13,6 +13,9 @@ import Logging
 /// from the first window not yet generated and no two windows of a school overlap.
 actor ScheduleBook {
     private let database: any ScheduleStore
+    /// The configuration in force: the seed and the fleet-wide cap are read from it at
+    /// each drawing, so that no caller passes them.
+    private let live: LiveConfiguration
     private let metrics: GovernorMetrics
     private let logger: Logger
     let cache = RunCache()
@@ -25,7 +28,7 @@ actor ScheduleBook {
     private var closedThrough: [String: (calendar: SchoolCalendar, end: UnixTime)] = [:]
     /// The fleet's stored tests at each second: what `max_concurrent_tests` caps,
     /// and the daily peaks `/metrics` shows.
-    private var load = FleetLoad()
+    private var drawing = CappedDrawing(seed: nil, cap: nil)
     /// Windows that could not be drawn (under the fleet-wide cap), reported once.
     private var refused: Set<WindowKey> = []
 
@@ -37,8 +40,9 @@ actor ScheduleBook {
     /// How far ahead a probe's request may cause windows to be generated.
     static let lookaheadDays = 3
 
-    init(database: any ScheduleStore, metrics: GovernorMetrics, logger: Logger) {
+    init(database: any ScheduleStore, live: LiveConfiguration, metrics: GovernorMetrics, logger: Logger) {
         self.database = database
+        self.live = live
         self.metrics = metrics
         self.logger = logger
     }
@@ -49,13 +53,13 @@ actor ScheduleBook {
         let runs = try await database.runs(from: now + 1)
         cache.insert(runs)
         let durations = Dictionary(schools.map { ($0.name, $0.timing.testDurationSeconds) }, uniquingKeysWith: { first, _ in first })
-        for run in runs { load.add(runAt: run.runAt, duration: durations[run.school] ?? 0) }
+        for run in runs { drawing.count(runAt: run.runAt, duration: durations[run.school] ?? 0) }
     }
 
     /// Each UTC day's peak of tests running at once, over the stored runs this
     /// governor knows (its own and those it read at start-up).
     func dailyPeaks() -> [(day: LocalDate, peak: Int)] {
-        load.dailyPeaks()
+        drawing.load.dailyPeaks()
     }
 
     /// The probe's earliest stored run strictly after `now`, without waiting.
@@ -65,10 +69,10 @@ actor ScheduleBook {
 
     /// The probe's earliest run strictly after `now`, generating the school's next
     /// windows when none is stored yet; nil when none comes within the lookahead.
-    func nextRun(of probe: String, in school: SchoolConfig, after now: UnixTime, seed: UInt64?, cap: Int? = nil) async throws -> StoredRun? {
+    func nextRun(of probe: String, in school: SchoolConfig, after now: UnixTime) async throws -> StoredRun? {
         if let run = cache.next(for: probe, after: now) { return run }
         for window in school.windows(endingAfter: now, openDays: Self.lookaheadDays) {
-            try await generate(window, of: school, now: now, seed: seed, cap: cap)
+            try await generate(window, of: school, now: now)
             if let run = cache.next(for: probe, after: now) { return run }
         }
         return nil
@@ -81,15 +85,15 @@ actor ScheduleBook {
     /// - Returns: the schools whose windows could not be stored, with the error; and
     ///   the first instant at which a pass with the same horizons has anything to do
     ///   (at or before now when a school is still due: a store that failed).
-    func generateDueWindows(of schools: [(school: SchoolConfig, horizon: UnixTime)], now: UnixTime, seed: UInt64?, cap: Int? = nil) async
+    func generateDueWindows(of schools: [(school: SchoolConfig, horizon: UnixTime)], now: UnixTime) async
         -> (failures: [(String, any Error)], nextDue: UnixTime) {
-        load.forget(before: now - 86_400)
+        drawing.forget(before: now - 86_400)
         var due: [(school: SchoolConfig, window: ScheduledWindow)] = []
         for (school, horizon) in schools where considered(school) <= horizon {
             for bounds in SchoolClock.windows(of: school.timing, endingAfter: now, in: school.timeZone, days: 1)
             where bounds.start <= horizon && bounds.start >= generatedThrough[school.name, default: .min] && school.holdsTests(bounds) {
                 if school.calendar.isOpen(on: bounds.localDate) {
-                    if let window = draw(bounds, of: school, seed: seed, cap: cap) { due.append((school, window)) }
+                    if let window = draw(bounds, of: school) { due.append((school, window)) }
                 } else {
                     closedThrough[school.name] = (school.calendar, max(bounds.end, closedThrough[school.name]?.end ?? .min))
                 }
@@ -151,11 +155,10 @@ actor ScheduleBook {
 
     /// The probe's runs in `(now, until]`, generating and storing the windows they
     /// need first: what a probe leases. Every run answered is stored, so a fact.
-    func leasedRuns(of probe: String, in school: SchoolConfig, after now: UnixTime, through until: UnixTime, seed: UInt64?,
-                    cap: Int? = nil) async throws -> [StoredRun] {
+    func leasedRuns(of probe: String, in school: SchoolConfig, after now: UnixTime, through until: UnixTime) async throws -> [StoredRun] {
         let days = Int((until - now) / 86_400) + 2
         for window in school.windows(endingAfter: now, days: days) where window.start <= until {
-            try await generate(window, of: school, now: now, seed: seed, cap: cap)
+            try await generate(window, of: school, now: now)
         }
         return cache.upcoming(for: probe, after: now).filter { $0.runAt <= until }
     }
@@ -194,7 +197,7 @@ actor ScheduleBook {
     /// days between are drawn as any window is, from the school's seed.
     /// - Returns: how many windows were stored.
     @discardableResult
-    func reopen(_ school: SchoolConfig, now: UnixTime, seed: UInt64?, cap: Int?) async throws -> Int {
+    func reopen(_ school: SchoolConfig, now: UnixTime) async throws -> Int {
         guard let through = generatedThrough[school.name], through > now else { return 0 }
         closedThrough[school.name] = nil
         let emptied = try await database.dropEmptyWindows(school: school.name, endingAfter: now)
@@ -209,7 +212,7 @@ actor ScheduleBook {
         var due: [ScheduledWindow] = []
         for bounds in school.windows(endingAfter: now, days: days) where bounds.start < through {
             guard !stored.contains(where: { $0.bounds.start < bounds.end && bounds.start < $0.bounds.end }),
-                  let window = draw(bounds, of: school, seed: seed, cap: cap) else { continue }
+                  let window = draw(bounds, of: school) else { continue }
             due.append(window)
         }
         guard !due.isEmpty else { return 0 }
@@ -243,9 +246,9 @@ actor ScheduleBook {
         return (start, end, stored, ungenerated)
     }
 
-    private func generate(_ bounds: WindowBounds, of school: SchoolConfig, now: UnixTime, seed: UInt64?, cap: Int?) async throws {
+    private func generate(_ bounds: WindowBounds, of school: SchoolConfig, now: UnixTime) async throws {
         guard bounds.start >= generatedThrough[school.name, default: .min], school.calendar.isOpen(on: bounds.localDate),
-              let window = draw(bounds, of: school, seed: seed, cap: cap) else { return }
+              let window = draw(bounds, of: school) else { return }
         let stored: ScheduledWindow
         do {
             stored = try await database.storeWindow(school: school.name, window, fingerprint: school.scheduleFingerprint, generatedAt: now)
@@ -259,11 +262,12 @@ actor ScheduleBook {
     /// The window's schedule, or nil when it cannot be drawn (reported once). It is
     /// counted in the fleet's load at once, so that the next window drawn (before
     /// either is stored) keeps under the cap with it.
-    private func draw(_ bounds: WindowBounds, of school: SchoolConfig, seed: UInt64?, cap: Int?) -> ScheduledWindow? {
+    private func draw(_ bounds: WindowBounds, of school: SchoolConfig) -> ScheduledWindow? {
+        let governor = live.snapshot.governor
+        drawing.seed = governor.seed
+        drawing.cap = governor.maxConcurrentTests
         do {
-            let window = try ScheduleGenerator.window(bounds, of: school, seed: seed, cap: cap.map { (load, $0) })
-            count(window, of: school, sign: 1)
-            return window
+            return try drawing.draw(bounds, of: school)
         } catch {
             if refused.insert(WindowKey(school: school.name, start: bounds.start)).inserted {
                 logger.error("\(error.description)")
@@ -273,7 +277,7 @@ actor ScheduleBook {
     }
 
     private func count(_ window: ScheduledWindow, of school: SchoolConfig, sign: Int) {
-        for run in window.runs { load.add(runAt: run.runAt, duration: school.timing.testDurationSeconds, sign: sign) }
+        drawing.count(window, of: school, sign: sign)
     }
 
     /// A window as stored (by this call or an earlier one): its future runs become

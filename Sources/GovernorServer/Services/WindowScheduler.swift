@@ -37,8 +37,7 @@ final class WindowScheduler: Sendable {
         let due = snapshot.configuration.schools.map { school in
             (school: school, horizon: now + (snapshot.pushSchools.contains(school.name) ? pushAhead : lookahead))
         }
-        let (failures, nextDue) = await schedule.generateDueWindows(of: due, now: now, seed: snapshot.governor.seed,
-                                                                   cap: snapshot.governor.maxConcurrentTests)
+        let (failures, nextDue) = await schedule.generateDueWindows(of: due, now: now)
         for (school, error) in failures {
             logger.error("cannot store the schedule of school '\(school)': \(error)")
         }
