@@ -11,12 +11,6 @@ enum Authorization {
         guard let token = request.bearerToken.map(String.init) ?? request.basicPassword else { return false }
         return ProbeToken.constantTimeEquals(ProbeToken.digest(token), expected)
     }
-
-    static func requireOperator(_ request: Request, snapshot: LiveConfiguration.Snapshot) throws {
-        guard isOperator(request, snapshot: snapshot) else {
-            throw APIError.unauthorized("this endpoint needs the operator token ('admin_token_sha256' in [Governor]) as 'Authorization: Bearer TOKEN'")
-        }
-    }
 }
 
 extension Request {

@@ -23,10 +23,12 @@ struct DashboardController: Sendable {
     static let schoolPageResults = 30
 
     func addRoutes(to router: Router<GovernorRequestContext>) {
-        router.get("/", use: overview)
-        router.get("/schools/:name", use: school)
-        router.get("/v1/status", use: status)
-        router.get("/metrics", use: metrics)
+        router.group().add(middleware: OperatorAuthenticator(live: live, pages: true))
+            .get("/", use: overview)
+            .get("/schools/:name", use: school)
+        router.group().add(middleware: OperatorAuthenticator(live: live))
+            .get("/v1/status", use: status)
+            .get("/metrics", use: metrics)
     }
 
     /// How many schools that need attention the overview lists before linking to all.
@@ -35,7 +37,6 @@ struct DashboardController: Sendable {
     /// `/`: the counts, the first schools that need attention, and a page of schools
     /// (``StatusQuery``'s `school`, `cursor`, `limit`, `state` and `attention` apply).
     @Sendable func overview(request: Request, context: GovernorRequestContext) async throws -> Response {
-        try requirePageAccess(request)
         let query = try StatusQuery(request.uri.queryParameters)
         let attention = try await status.report(StatusQuery(limit: Self.attentionLines, attention: true))
         let overview = FleetOverview(
@@ -46,7 +47,6 @@ struct DashboardController: Sendable {
     }
 
     @Sendable func school(request: Request, context: GovernorRequestContext) async throws -> Response {
-        try requirePageAccess(request)
         let name = try context.parameters.require("name")
         let report = try await status.report(ofSchool: name)
         guard let status = report.schools.first else {
@@ -64,26 +64,14 @@ struct DashboardController: Sendable {
 
     /// A page of the fleet (``StatusQuery``), with the whole fleet's summary.
     @Sendable func status(request: Request, context: GovernorRequestContext) async throws -> StatusResponse {
-        try Authorization.requireOperator(request, snapshot: live.snapshot)
         return StatusResponse(report: try await status.report(try StatusQuery(request.uri.queryParameters)))
     }
 
     @Sendable func metrics(request: Request, context: GovernorRequestContext) async throws -> Response {
-        try Authorization.requireOperator(request, snapshot: live.snapshot)
         metrics.updateGauges(try await status.summary())
         metrics.updatePeakConcurrency(await schedule.dailyPeaks())
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
-    }
-
-    /// Pages answer a missing token with a basic-authentication challenge, which
-    /// makes a browser ask for it.
-    private func requirePageAccess(_ request: Request) throws {
-        guard Authorization.isOperator(request, snapshot: live.snapshot) else {
-            throw APIError(status: .unauthorized, code: "unauthorized",
-                           message: "the dashboard needs the operator token: enter it as the password (any user name)",
-                           headers: [.wwwAuthenticate: "Basic realm=\"governor\", charset=\"UTF-8\""])
-        }
     }
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

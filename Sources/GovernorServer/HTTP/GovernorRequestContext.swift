@@ -8,6 +8,8 @@ public struct GovernorRequestContext: RequestContext, RemoteAddressRequestContex
     public var coreContext: CoreRequestContextStorage
     /// The client's address, for the authentication-failure accounting.
     public let remoteAddress: SocketAddress?
+    /// Who the request comes from, as the route group's authentication proved it.
+    var identity: Identity?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -17,12 +17,19 @@ struct ProbeController: Sendable {
     let authFailures: AuthFailureBook
     let clock: ServerClock
 
+    /// The probe's own routes behind its token; the two it shares with the operator
+    /// (its status and results) behind either.
     func addRoutes(to router: Router<GovernorRequestContext>) {
-        router.get("/v1/probes/:id/next", use: next)
-        router.get("/v1/probes/:id/runs", use: lease)
-        router.post("/v1/probes/:id/results", use: storeResult)
-        router.get("/v1/probes/:id/results", use: listResults)
-        router.get("/v1/probes/:id", use: status)
+        let probe = ProbeAuthenticator(live: live, failures: authFailures, clock: clock)
+        router.group().add(middleware: probe)
+            .get("/v1/probes/:id/next", use: next)
+            .get("/v1/probes/:id/runs", use: lease)
+            .post("/v1/probes/:id/results", use: storeResult)
+        var reader = probe
+        reader.operatorMayRead = true
+        router.group().add(middleware: reader)
+            .get("/v1/probes/:id/results", use: listResults)
+            .get("/v1/probes/:id", use: status)
     }
 
     /// The probe's earliest run strictly after now. This is the hot path: a cache
@@ -30,7 +37,7 @@ struct ProbeController: Sendable {
     /// window has not been generated yet.
     @Sendable func next(request: Request, context: GovernorRequestContext) async throws -> Response {
         let snapshot = live.snapshot
-        let entry = try authenticatedProbe(request, context: context, in: snapshot)
+        let entry = try context.probe(in: snapshot)
         let now = clock.now()
         let nowSeconds = UnixTime(now.rounded(.down))
         contacts.record(entry.probe.name, at: nowSeconds)
@@ -60,7 +67,7 @@ struct ProbeController: Sendable {
     /// since (the probe moved, its day closed) are listed apart, for it to forget.
     @Sendable func lease(request: Request, context: GovernorRequestContext) async throws -> RunLease {
         let snapshot = live.snapshot
-        let entry = try authenticatedProbe(request, context: context, in: snapshot)
+        let entry = try context.probe(in: snapshot)
         let now = clock.now()
         let nowSeconds = UnixTime(now.rounded(.down))
         contacts.record(entry.probe.name, at: nowSeconds)
@@ -93,7 +100,7 @@ struct ProbeController: Sendable {
     /// 200 with the first result's id and stores nothing new.
     @Sendable func storeResult(request: Request, context: GovernorRequestContext) async throws -> EditedResponse<ResultCreated> {
         let snapshot = live.snapshot
-        let entry = try authenticatedProbe(request, context: context, in: snapshot)
+        let entry = try context.probe(in: snapshot)
         let now = clock.now()
         contacts.record(entry.probe.name, at: UnixTime(now.rounded(.down)))
 
@@ -115,7 +122,7 @@ struct ProbeController: Sendable {
 
     @Sendable func listResults(request: Request, context: GovernorRequestContext) async throws -> ResultList {
         let snapshot = live.snapshot
-        let entry = try readableProbe(request, context: context, in: snapshot)
+        let entry = try context.probe(in: snapshot)
         var limit = 20
         if let text = request.uri.queryParameters.get("limit") {
             guard let value = Int(text), (1...1000).contains(value) else { throw APIError.badRequest("'limit' is '\(text)'; expected a number from 1 to 1000") }
@@ -127,40 +134,8 @@ struct ProbeController: Sendable {
 
     @Sendable func status(request: Request, context: GovernorRequestContext) async throws -> ProbeStatus {
         let snapshot = live.snapshot
-        let entry = try readableProbe(request, context: context, in: snapshot)
+        let entry = try context.probe(in: snapshot)
         let recent = try await database.resultCount(probe: entry.probe.name, since: clock.seconds - 86_400)
         return ProbeStatus(status.row(of: entry.probe, now: clock.seconds), of: entry.probe, school: entry.school, results24h: recent)
-    }
-
-    /// The probe named in the path, proven by its bearer token.
-    ///
-    /// An unknown id and a wrong token get the same answer, so that ids cannot be
-    /// found by trying; every failure is counted for the client's address.
-    func authenticatedProbe(_ request: Request, context: GovernorRequestContext, in snapshot: LiveConfiguration.Snapshot) throws -> ProbeEntry {
-        let id = try context.parameters.require("id")
-        let entry = snapshot.probes[id]
-        let failure = ProbeCredentials.failure(of: entry, token: request.bearerToken)
-        if let entry, failure == nil { return entry }
-        let reason = failure ?? .unknownProbe
-        if authFailures.record(reason, probe: id, address: context.clientAddress, at: clock.now()) {
-            throw APIError(status: .tooManyRequests, code: "too_many_failures",
-                           message: "too many failed authentications from this address; try again in a minute",
-                           headers: [.retryAfter: "\(Int(AuthFailureBook.window))"])
-        }
-        if reason == .missingToken {
-            throw APIError.unauthorized("send the probe's token as 'Authorization: Bearer TOKEN'")
-        }
-        throw APIError.unauthorized("the probe id and token do not match a probe of this governor")
-    }
-
-    /// The probe named in the path, for a reader: the operator (admin token, when one
-    /// is set) or the probe itself.
-    func readableProbe(_ request: Request, context: GovernorRequestContext, in snapshot: LiveConfiguration.Snapshot) throws -> ProbeEntry {
-        let id = try context.parameters.require("id")
-        if Authorization.isOperator(request, snapshot: snapshot) {
-            guard let entry = snapshot.probes[id] else { throw APIError.notFound("no probe is configured with the id '\(id)'") }
-            return entry
-        }
-        return try authenticatedProbe(request, context: context, in: snapshot)
     }
 }

@@ -14,15 +14,16 @@ struct SchoolController: Sendable {
     let clock: ServerClock
 
     func addRoutes(to router: Router<GovernorRequestContext>) {
-        router.get("/v1/schools", use: list)
-        router.get("/v1/schools/:name/schedule", use: schedule)
+        router.group().add(middleware: OperatorAuthenticator(live: live))
+            .get("/v1/schools", use: list)
+            .get("/v1/schools/:name/schedule", use: schedule)
+        // Open to all: a load balancer or systemd's watchdog asks without a token.
         router.get("/healthz", use: health)
     }
 
     /// A page of schools with their probes (``StatusQuery``: `limit`, `cursor`,
     /// `state`, `school`, `attention`).
     @Sendable func list(request: Request, context: GovernorRequestContext) async throws -> SchoolList {
-        try Authorization.requireOperator(request, snapshot: live.snapshot)
         let query = try StatusQuery(request.uri.queryParameters)
         let selection = status.select(query)
         let now = clock.seconds
@@ -39,7 +40,6 @@ struct SchoolController: Sendable {
     /// preview (marked `"stored": false`) of any not generated yet.
     @Sendable func schedule(request: Request, context: GovernorRequestContext) async throws -> SchoolSchedule {
         let snapshot = live.snapshot
-        try Authorization.requireOperator(request, snapshot: snapshot)
         let name = try context.parameters.require("name")
         guard let school = snapshot.schools[name] else { throw APIError.notFound("no school is named '\(name)'") }
         let date: LocalDate

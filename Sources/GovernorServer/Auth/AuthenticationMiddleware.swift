@@ -1,0 +1,95 @@
+import Hummingbird
+
+/// Who a request was proven to come from. Set by the authentication middleware of
+/// the route's group, read by the handler: a route added to a group cannot forget to
+/// check, and a handler never sees a request that was not checked.
+enum Identity: Sendable {
+    /// A probe, by its bearer token; the probe named in the path.
+    case probe(ProbeEntry)
+    /// The operator, by the admin token (or any request when no admin token is set).
+    case `operator`
+}
+
+extension GovernorRequestContext {
+    /// The probe a probe route serves: the authenticated probe itself, or for the
+    /// operator, the probe the path names.
+    /// - Throws: 404 when the operator names a probe the configuration lacks.
+    func probe(in snapshot: LiveConfiguration.Snapshot) throws -> ProbeEntry {
+        switch identity {
+        case .probe(let entry):
+            return entry
+        case .operator:
+            let id = try parameters.require("id")
+            guard let entry = snapshot.probes[id] else { throw APIError.notFound("no probe is configured with the id '\(id)'") }
+            return entry
+        case nil:
+            // Only a route outside the authenticated groups gets here: a wiring mistake.
+            throw APIError.unauthorized("this endpoint needs authentication")
+        }
+    }
+}
+
+/// The probe routes' authentication: the probe named in the path, proven by its
+/// bearer token.
+///
+/// An unknown id and a wrong token get the same answer, so that ids cannot be found
+/// by trying; every failure is counted for the client's address, and an address
+/// that keeps failing is told to slow down (429).
+struct ProbeAuthenticator: RouterMiddleware {
+    typealias Context = GovernorRequestContext
+    let live: LiveConfiguration
+    let failures: AuthFailureBook
+    let clock: ServerClock
+    /// The operator may read too (a probe's status and results), not act as a probe.
+    var operatorMayRead = false
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let snapshot = live.snapshot
+        if operatorMayRead, Authorization.isOperator(request, snapshot: snapshot) {
+            context.identity = .operator
+            return try await next(request, context)
+        }
+        let id = try context.parameters.require("id")
+        let entry = snapshot.probes[id]
+        let failure = ProbeCredentials.failure(of: entry, token: request.bearerToken)
+        if let entry, failure == nil {
+            context.identity = .probe(entry)
+            return try await next(request, context)
+        }
+        let reason = failure ?? .unknownProbe
+        if failures.record(reason, probe: id, address: context.clientAddress, at: clock.now()) {
+            throw APIError(status: .tooManyRequests, code: "too_many_failures",
+                           message: "too many failed authentications from this address; try again in a minute",
+                           headers: [.retryAfter: "\(Int(AuthFailureBook.window))"])
+        }
+        if reason == .missingToken {
+            throw APIError.unauthorized("send the probe's token as 'Authorization: Bearer TOKEN'")
+        }
+        throw APIError.unauthorized("the probe id and token do not match a probe of this governor")
+    }
+}
+
+/// The operator routes' authentication: the admin token (`admin_token_sha256`), as a
+/// bearer token (scripts, Prometheus) or, for the pages, as the password of HTTP basic
+/// authentication, which a browser asks for when challenged.
+struct OperatorAuthenticator: RouterMiddleware {
+    typealias Context = GovernorRequestContext
+    let live: LiveConfiguration
+    /// Challenge with basic authentication (the dashboard's pages) rather than bearer.
+    var pages = false
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard Authorization.isOperator(request, snapshot: live.snapshot) else {
+            if pages {
+                throw APIError(status: .unauthorized, code: "unauthorized",
+                               message: "the dashboard needs the operator token: enter it as the password (any user name)",
+                               headers: [.wwwAuthenticate: "Basic realm=\"governor\", charset=\"UTF-8\""])
+            }
+            throw APIError.unauthorized("this endpoint needs the operator token ('admin_token_sha256' in [Governor]) as 'Authorization: Bearer TOKEN'")
+        }
+        var context = context
+        context.identity = .operator
+        return try await next(request, context)
+    }
+}
