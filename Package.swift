@@ -126,7 +126,7 @@ let package = Package(
         // The operator's view, as pure presentation: the status report every view shares,
         // the timeline's geometry, the dashboard's Mustache templates and the terminal table.
         .target(
-            name: "GovernorDashboard",
+            name: "GovernorViews",
             dependencies: [
                 "GovernorCore",
                 "GovernorWire",
@@ -139,7 +139,7 @@ let package = Package(
             name: "GovernorServer",
             dependencies: [
                 "GovernorCore",
-                "GovernorDashboard",
+                "GovernorViews",
                 "GovernorMail",
                 "GovernorPostgres",
                 "GovernorSSH",
@@ -169,7 +169,7 @@ let package = Package(
             name: "governor",
             dependencies: [
                 "GovernorCore",
-                "GovernorDashboard",
+                "GovernorViews",
                 "GovernorLogging",
                 "GovernorMail",
                 "GovernorPostgres",
@@ -248,8 +248,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "GovernorDashboardTests",
-            dependencies: ["GovernorDashboard", "GovernorCore", "GovernorWire", .product(name: "Mustache", package: "swift-mustache")],
+            name: "GovernorViewsTests",
+            dependencies: ["GovernorViews", "GovernorCore", "GovernorWire", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

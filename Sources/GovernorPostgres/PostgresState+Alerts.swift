@@ -5,13 +5,13 @@ import PostgresNIO
 
 extension PostgresState: AlertStore {
     public func alertStates() async throws -> [String: ProbeAlertState] {
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             try await decodedAlertStates(try await client.query("SELECT probe, state FROM alert_states", logger: logger))
         }
     }
 
     public func alertStates(changedWithin seconds: Int64) async throws -> [String: ProbeAlertState] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await decodedAlertStates(try await client.query("""
                 SELECT probe, state FROM alert_states WHERE updated_at >= \(unescaped: Self.databaseNow) - \(seconds)
                 """, logger: logger))
@@ -29,7 +29,7 @@ extension PostgresState: AlertStore {
 
     public func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage],
                            fencedBy lease: Lease?) async throws {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard !states.isEmpty || !removed.isEmpty || !messages.isEmpty else { return }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
@@ -67,7 +67,7 @@ extension PostgresState: AlertStore {
     }
 
     public func judgeableRuns(after: UnixTime, through: UnixTime) async throws -> [String: [UnixTime]] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard through > after else { return [:] }
             var runs: [String: [UnixTime]] = [:]
             let rows = try await client.query("""
@@ -81,7 +81,7 @@ extension PostgresState: AlertStore {
     }
 
     package func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await outboxMessages("""
                 SELECT id, message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error
                 FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= \(now) ORDER BY id LIMIT \(limit)
@@ -91,7 +91,7 @@ extension PostgresState: AlertStore {
 
     /// `FOR UPDATE SKIP LOCKED`: governors claiming at once take different messages.
     public func claimOutboxMessages(at now: UnixTime, limit: Int, holder: String, seconds: Int64) async throws -> [OutboxMessage] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await outboxMessages("""
                 UPDATE outbox SET claimed_by = \(holder), claimed_until = \(unescaped: Self.databaseNow) + \(seconds)
                 WHERE id IN (
@@ -106,7 +106,7 @@ extension PostgresState: AlertStore {
     }
 
     public func markSent(_ id: Int64, at now: UnixTime) async throws {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await client.query("""
                 UPDATE outbox SET sent_at = \(now), attempts = attempts + 1, last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = \(id)
                 """, logger: logger)
@@ -114,7 +114,7 @@ extension PostgresState: AlertStore {
     }
 
     public func markFailed(_ id: Int64, error: String, nextAttemptAt: UnixTime) async throws {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await client.query("""
                 UPDATE outbox SET attempts = attempts + 1, last_error = \(error), next_attempt_at = \(nextAttemptAt),
                     claimed_by = NULL, claimed_until = NULL WHERE id = \(id)
@@ -123,13 +123,13 @@ extension PostgresState: AlertStore {
     }
 
     package func pendingOutboxCount() async throws -> Int {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await count("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         }
     }
 
     public func outboxBacklog() async throws -> (pending: Int, failing: Int) {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             let rows = try await client.query("SELECT count(*), count(*) FILTER (WHERE attempts > 0) FROM outbox WHERE sent_at IS NULL", logger: logger)
             for try await (pending, failing) in rows.decode((Int64, Int64).self) { return (Int(pending), Int(failing)) }
             return (0, 0)
@@ -137,7 +137,7 @@ extension PostgresState: AlertStore {
     }
 
     public func oldestFailingOutboxMessage() async throws -> OutboxMessage? {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await outboxMessages("""
                 SELECT id, message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error
                 FROM outbox WHERE sent_at IS NULL AND attempts > 0 ORDER BY created_at, id LIMIT 1
@@ -173,7 +173,7 @@ extension PostgresState {
 
 extension PostgresState: LeaseStore {
     public func holdLease(_ name: String, holder: String, seconds: Int64, at now: UnixTime) async throws -> Lease? {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             let rows = try await client.query("""
                 INSERT INTO leases (name, holder, fencing, expires_at) VALUES (\(name), \(holder), 1, \(unescaped: Self.databaseNow) + \(seconds))
                 ON CONFLICT (name) DO UPDATE SET
@@ -191,7 +191,7 @@ extension PostgresState: LeaseStore {
 
 extension PostgresState: DispatchStore {
     public func undispatchedRuns(of probes: Set<String>, from: UnixTime, through: UnixTime) async throws -> [StoredRun] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard !probes.isEmpty else { return [] }
             return try await storedRuns("""
                 SELECT runs.school, runs.probe, runs.run_at, windows.window_start, windows.window_end
@@ -204,7 +204,7 @@ extension PostgresState: DispatchStore {
     }
 
     public func claimDispatch(of run: StoredRun, at now: UnixTime, holder: String) async throws -> Bool {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             let claimed = try await client.query("""
                 INSERT INTO dispatches (probe, run_at, school, state, claimed_at, claimed_by)
                 VALUES (\(run.probe), \(run.runAt), \(run.school), \(DispatchState.started.rawValue), \(now), \(holder))
@@ -215,7 +215,7 @@ extension PostgresState: DispatchStore {
     }
 
     public func orphanedDispatches(holder: String) async throws -> [StoredRun] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await storedRuns("""
                 \(unescaped: Self.claimedRuns)
                 WHERE dispatches.state = \(DispatchState.started.rawValue) AND dispatches.claimed_by IS DISTINCT FROM \(holder)
@@ -227,7 +227,7 @@ extension PostgresState: DispatchStore {
     }
 
     public func interruptOrphan(_ run: StoredRun, result: TestResult, holder: String, at now: UnixTime) async throws -> Bool {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             let logger = logger
             return try await client.withTransaction(logger: logger) { connection in
                 let taken = try await connection.query("""
@@ -248,7 +248,7 @@ extension PostgresState: DispatchStore {
 
     @discardableResult
     public func finishDispatch(of run: StoredRun, as state: DispatchState, result: TestResult, at now: UnixTime, claimIfNeeded: Bool) async throws -> TestResult? {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             let logger = logger
             return try await client.withTransaction(logger: logger) { connection -> TestResult? in
                 if claimIfNeeded {
@@ -278,7 +278,7 @@ extension PostgresState: DispatchStore {
     }
 
     package func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             var states: [UnixTime: DispatchState] = [:]
             let rows = try await client.query("""
                 SELECT run_at, state FROM dispatches WHERE probe = \(probe) AND run_at >= \(from) AND run_at < \(to)

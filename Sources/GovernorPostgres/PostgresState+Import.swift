@@ -64,7 +64,7 @@ extension PostgresState {
     }
 
     private func importResults(_ results: [TestResult]) async throws {
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             let logger = logger
             try await client.withTransaction(logger: logger) { connection in
                 for result in results {
@@ -85,7 +85,7 @@ extension PostgresState {
     }
 
     private func importDispatches(_ dispatches: [DispatchRecord]) async throws {
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             let logger = logger
             try await client.withTransaction(logger: logger) { connection in
                 for claim in dispatches {
@@ -101,7 +101,7 @@ extension PostgresState {
 
     private func importAlertStates(_ states: [(probe: String, school: String, json: String)]) async throws {
         guard !states.isEmpty else { return }
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             try await client.query("""
                 INSERT INTO alert_states (probe, school, state, updated_at)
                 SELECT *, \(unescaped: Self.databaseNow) FROM unnest(\(states.map(\.probe)), \(states.map(\.school)), \(states.map(\.json)))
@@ -111,7 +111,7 @@ extension PostgresState {
     }
 
     private func importOutbox(_ messages: [OutboxMessage]) async throws {
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             let logger = logger
             try await client.withTransaction(logger: logger) { connection in
                 for message in messages {

@@ -7,7 +7,7 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
     /// One statement for the whole batch: contacts come from every governor, and
     /// `GREATEST` keeps the newest whichever writes last.
     public func recordContacts(_ contacts: [String: UnixTime]) async throws {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard !contacts.isEmpty else { return }
             try await client.query("""
                 INSERT INTO contacts (probe, last_contact)
@@ -18,7 +18,7 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
     }
 
     public func contacts() async throws -> [String: UnixTime] {
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             var contacts: [String: UnixTime] = [:]
             for try await (probe, at) in try await client.query("SELECT probe, last_contact FROM contacts", logger: logger).decode((String, Int64).self) {
                 contacts[probe] = at
@@ -28,7 +28,7 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
     }
 
     package func runsWithoutContact(probe: String, after: UnixTime, upTo: UnixTime) async throws -> Int {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard upTo > after else { return 0 }
             return try await count("""
                 SELECT count(*) FROM runs JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
@@ -38,7 +38,7 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
     }
 
     public func schoolSources() async throws -> [String: String] {
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             var sources: [String: String] = [:]
             for try await (file, text) in try await client.query("SELECT file, text FROM school_sources", logger: logger).decode((String, String).self) {
                 sources[file] = text
@@ -48,7 +48,7 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
     }
 
     public func saveSchoolSources(_ sources: [String: String], at now: UnixTime) async throws {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard !sources.isEmpty else { return }
             // Rows are locked in the order of the files' names, the same in every
             // governor: two reloading at once wait for each other instead of deadlocking.
@@ -63,7 +63,7 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
     }
 
     public func probeWrite(at now: UnixTime) async throws {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await client.query("""
                 INSERT INTO health_probe (id, at, pad) VALUES (1, \(now), decode(repeat(md5(random()::text), 128), 'hex'))
                 ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad
@@ -126,7 +126,7 @@ extension PostgresState: ResultStore {
     /// Insert-if-absent on (probe, idempotency key): a re-send to another governor
     /// finds the first, as one to the same governor does.
     public func insertOnce(_ result: TestResult) async throws -> (result: TestResult, created: Bool) {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             var stored = result
             for try await id in try await client.query(Self.insertQuery(result, ifAbsent: true), logger: logger).decode(Int64.self) {
                 stored.id = id
@@ -144,7 +144,7 @@ extension PostgresState: ResultStore {
     }
 
     public func insert(_ result: TestResult) async throws -> TestResult {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             var stored = result
             for try await id in try await client.query(Self.insertQuery(result, ifAbsent: false), logger: logger).decode(Int64.self) {
                 stored.id = id
@@ -154,19 +154,19 @@ extension PostgresState: ResultStore {
     }
 
     public func results(probe: String, limit: Int) async throws -> [TestResult] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE probe = \(probe) ORDER BY id DESC LIMIT \(limit)")
         }
     }
 
     public func results(school: String, limit: Int) async throws -> [TestResult] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE school = \(school) ORDER BY id DESC LIMIT \(limit)")
         }
     }
 
     public func resultCounts(of probes: [String], since instant: UnixTime) async throws -> [String: Int] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard !probes.isEmpty else { return [:] }
             var counts: [String: Int] = [:]
             let rows = try await client.query("""
@@ -178,13 +178,13 @@ extension PostgresState: ResultStore {
     }
 
     public func resultCount(probe: String, since instant: UnixTime) async throws -> Int {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await count("SELECT count(*) FROM results WHERE probe = \(probe) AND received_at >= \(instant)")
         }
     }
 
     public func latestResults() async throws -> [String: TestResult] {
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             let latest = try await results("""
                 SELECT DISTINCT ON (probe) \(unescaped: Self.resultColumns(output: "'' AS output")) FROM results ORDER BY probe, id DESC
                 """)
@@ -193,7 +193,7 @@ extension PostgresState: ResultStore {
     }
 
     package func latestResult(probe: String) async throws -> TestResult? {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await results("""
                 SELECT \(unescaped: Self.resultColumns(output: "'' AS output")) FROM results WHERE probe = \(probe) ORDER BY id DESC LIMIT 1
                 """).first
@@ -201,7 +201,7 @@ extension PostgresState: ResultStore {
     }
 
     public func runResults(school: String, from: UnixTime, before to: UnixTime) async throws -> [RunResultKey: StoredRunResult] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await runResults("""
                 SELECT probe, run_at, id, exit_code, failure FROM results
                 WHERE school = \(school) AND run_at >= \(from) AND run_at < \(to) ORDER BY id
@@ -210,7 +210,7 @@ extension PostgresState: ResultStore {
     }
 
     public func runResults(probe: String, from: UnixTime, through: UnixTime) async throws -> [RunResultKey: StoredRunResult] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await runResults("""
                 SELECT probe, run_at, id, exit_code, failure FROM results
                 WHERE probe = \(probe) AND run_at >= \(from) AND run_at <= \(through) ORDER BY id
@@ -232,7 +232,7 @@ extension PostgresState: ResultStore {
 
 extension PostgresState: SharedStateFeed {
     public func contacts(since instant: UnixTime) async throws -> [String: UnixTime] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             var contacts: [String: UnixTime] = [:]
             let rows = try await client.query("SELECT probe, last_contact FROM contacts WHERE last_contact >= \(instant)", logger: logger)
             for try await (probe, at) in rows.decode((String, Int64).self) { contacts[probe] = at }
@@ -241,7 +241,7 @@ extension PostgresState: SharedStateFeed {
     }
 
     public func latestResults(receivedSince instant: UnixTime) async throws -> [String: TestResult] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             let latest = try await results("""
                 SELECT DISTINCT ON (probe) \(unescaped: Self.resultColumns(output: "'' AS output")) FROM results
                 WHERE received_at >= \(instant) ORDER BY probe, id DESC

@@ -8,7 +8,7 @@ extension PostgresState: ScheduleStore {
     /// transaction, then skip it (`ON CONFLICT DO NOTHING`); the second then reads the
     /// first's version, which both serve.
     public func storeWindows(_ windows: [NewWindow], generatedAt: UnixTime) async throws -> [ScheduledWindow] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard !windows.isEmpty else { return [] }
             return try await client.withTransaction(logger: logger) { connection in
                 var stored: [ScheduledWindow] = []
@@ -39,7 +39,7 @@ extension PostgresState: ScheduleStore {
     }
 
     public func windows(school: String, startingFrom from: UnixTime, before to: UnixTime) async throws -> [StoredWindow] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             let rows = try await client.query("""
                 SELECT window_start, window_end, local_date, start_boundary, generated_at FROM windows
                 WHERE school = \(school) AND window_start >= \(from) AND window_start < \(to) ORDER BY window_start
@@ -68,7 +68,7 @@ extension PostgresState: ScheduleStore {
     }
 
     public func generatedThrough() async throws -> [String: UnixTime] {
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             var through: [String: UnixTime] = [:]
             let rows = try await client.query("SELECT school, MAX(window_end) FROM windows GROUP BY school", logger: logger)
             for try await (school, end) in rows.decode((String, Int64).self) { through[school] = end }
@@ -77,7 +77,7 @@ extension PostgresState: ScheduleStore {
     }
 
     public func runs(from instant: UnixTime) async throws -> [StoredRun] {
-        try await available(within: .seconds(60)) { [self] in
+        try await runBounded(within: .seconds(60)) { [self] in
             let rows = try await client.query("""
                 SELECT runs.school, runs.probe, runs.run_at, windows.window_start, windows.window_end
                 FROM runs JOIN windows ON windows.school = runs.school AND windows.window_start = runs.window_start
@@ -92,7 +92,7 @@ extension PostgresState: ScheduleStore {
     }
 
     public func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             let rows = try await client.query("""
                 SELECT run_at FROM runs WHERE probe = \(probe) AND run_at >= \(from) AND run_at < \(to) ORDER BY run_at
                 """, logger: logger)
@@ -104,7 +104,7 @@ extension PostgresState: ScheduleStore {
 
     @discardableResult
     public func dropRuns(of probes: Set<String>, after instant: UnixTime, reason: String, at now: UnixTime) async throws -> Int {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard !probes.isEmpty else { return 0 }
             let rows = try await client.query("""
                 WITH dropped AS (DELETE FROM runs WHERE probe = ANY(\(Array(probes))) AND run_at > \(instant) RETURNING probe, run_at, school),
@@ -120,7 +120,7 @@ extension PostgresState: ScheduleStore {
     }
 
     public func dropRuns(_ runs: [StoredRun], reason: String, at now: UnixTime) async throws -> Int {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             guard !runs.isEmpty else { return 0 }
             let rows = try await client.query("""
                 WITH dropped AS (
@@ -138,7 +138,7 @@ extension PostgresState: ScheduleStore {
     }
 
     public func cancelledRuns(probe: String, after instant: UnixTime) async throws -> [CancelledRun] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             var cancelled: [CancelledRun] = []
             let rows = try await client.query("""
                 SELECT run_at, reason FROM cancelled_runs WHERE probe = \(probe) AND run_at > \(instant) ORDER BY run_at
@@ -149,7 +149,7 @@ extension PostgresState: ScheduleStore {
     }
 
     public func dropEmptyWindows(school: String, endingAfter instant: UnixTime) async throws -> [UnixTime] {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             var starts: [UnixTime] = []
             for try await start in try await client.query("""
                 DELETE FROM windows w WHERE w.school = \(school) AND w.window_end > \(instant)
@@ -163,7 +163,7 @@ extension PostgresState: ScheduleStore {
     }
 
     public func forgetCancelledRuns(before instant: UnixTime) async throws {
-        try await available(within: Self.requestTimeout) { [self] in
+        try await runBounded(within: Self.requestTimeout) { [self] in
             try await client.query("DELETE FROM cancelled_runs WHERE run_at < \(instant)", logger: logger)
         }
     }

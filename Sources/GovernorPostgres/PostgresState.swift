@@ -48,7 +48,7 @@ public final class PostgresState: Service, Sendable {
     ///   minute) or migrated.
     public func migrate() async throws(StoreError) {
         do {
-            try await available(within: .seconds(60)) { [client, logger] in try await PostgresSchema.migrate(client, logger: logger) }
+            try await runBounded(within: .seconds(60)) { [client, logger] in try await PostgresSchema.migrate(client, logger: logger) }
         } catch {
             throw StoreError(message: "cannot use the PostgreSQL state at \(name): \(PostgresServerError.describe(error))")
         }
@@ -167,7 +167,7 @@ extension PostgresState {
     /// (a broken constraint, say) become ``PostgresServerError``, with the server's
     /// message, SQLSTATE, detail and hint, since retrying cannot help them.
     @discardableResult
-    func available<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    func runBounded<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             do {

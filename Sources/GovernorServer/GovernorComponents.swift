@@ -13,9 +13,9 @@ import ServiceLifecycle
 struct GovernorComponents: Sendable {
     let live: LiveConfiguration
     let database: any StateStore
-    let schedule: ScheduleBook
-    let contacts: ContactBook
-    let alerts: AlertBook
+    let schedule: ScheduleOwner
+    let contacts: ContactCache
+    let alerts: AlertReadModel
     let metrics: GovernorMetrics
     let clock: ServerClock
     let logger: Logger
@@ -24,7 +24,7 @@ struct GovernorComponents: Sendable {
     let results: ResultRecorder
     let scheduler: WindowScheduler
     let reloader: ConfigurationReloader
-    let authFailures: AuthFailureBook
+    let authFailures: AuthFailureLimiter
     let stateHealth: StateHealth
     /// An outage of the state, logged once per episode by whichever part meets it.
     let outages: StateOutageLog
@@ -40,9 +40,9 @@ struct GovernorComponents: Sendable {
         let live = LiveConfiguration(configuration)
         let startedAt = clock.now()
         let metrics = GovernorMetrics(startedAt: startedAt)
-        let schedule = ScheduleBook(database: database, live: live, metrics: metrics, logger: logger)
-        let contacts = ContactBook()
-        let alerts = AlertBook()
+        let schedule = ScheduleOwner(database: database, live: live, metrics: metrics, logger: logger)
+        let contacts = ContactCache()
+        let alerts = AlertReadModel()
         let latest = LatestResults()
         self.latest = latest
         self.live = live
@@ -57,7 +57,7 @@ struct GovernorComponents: Sendable {
                              clock: clock, startedAt: startedAt)
         results = ResultRecorder(live: live, latest: latest, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
-        authFailures = AuthFailureBook(metrics: metrics, logger: logger)
+        authFailures = AuthFailureLimiter(metrics: metrics, logger: logger)
         let outages = StateOutageLog(logger: logger)
         self.outages = outages
         stateHealth = StateHealth(database: database, outages: outages, statePath: configuration.governor.postgres == nil ? configuration.governor.statePath : nil,

@@ -2,7 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import GovernorCore
-import GovernorDashboard
+import GovernorViews
 import GovernorWire
 import NIOCore
 import NIOHTTP1

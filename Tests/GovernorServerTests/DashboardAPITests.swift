@@ -1,7 +1,7 @@
 import CompressNIO
 import Foundation
 import GovernorCore
-import GovernorDashboard
+import GovernorViews
 import GovernorWire
 import GovernorTestSupport
 import HTTPTypes

@@ -86,7 +86,7 @@ struct ProbeAPITests {
         let governor = try await TestGovernor()
         defer { governor.remove() }
         try await governor.test { client throws in
-            for attempt in 1...AuthFailureBook.limit {
+            for attempt in 1...AuthFailureLimiter.limit {
                 let answer = try await client.get("/v1/probes/p\(attempt)/next", token: "guess-\(attempt)")
                 #expect(answer.status == .unauthorized)
             }
@@ -96,7 +96,7 @@ struct ProbeAPITests {
             // The right token still works from there: a school's probes share one address.
             #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).status == .ok)
             let metrics = try await client.get("/metrics").text
-            #expect(metrics.contains("governor_auth_failures_total{reason=\"unknown_probe\"} \(AuthFailureBook.limit - 2)"), "\(metrics)")
+            #expect(metrics.contains("governor_auth_failures_total{reason=\"unknown_probe\"} \(AuthFailureLimiter.limit - 2)"), "\(metrics)")
             #expect(metrics.contains("governor_auth_failures_total{reason=\"wrong_token\"} 3"), "\(metrics)")
             // A minute later the address is trusted again.
             governor.clock.advance(by: 61)

@@ -13,7 +13,7 @@ struct ProbeCredentialsTests {
     /// digests instead of timing the answers.
     @Test("an unknown id and a wrong token cost the same work: one digest each")
     func sameWork() {
-        for (entry, token, expected) in [(nil, "guess", AuthFailureBook.Reason.unknownProbe), (Self.entry, "guess", .wrongToken)] as [(ProbeEntry?, String, AuthFailureBook.Reason)] {
+        for (entry, token, expected) in [(nil, "guess", AuthFailureLimiter.Reason.unknownProbe), (Self.entry, "guess", .wrongToken)] as [(ProbeEntry?, String, AuthFailureLimiter.Reason)] {
             var digests = 0
             let failure = ProbeCredentials.failure(of: entry, token: token) { token in
                 digests += 1

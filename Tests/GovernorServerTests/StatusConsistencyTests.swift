@@ -1,6 +1,6 @@
 import Foundation
 import GovernorCore
-import GovernorDashboard
+import GovernorViews
 import GovernorWire
 import GovernorStore
 import GovernorTestSupport

@@ -17,9 +17,9 @@ import ServiceLifecycle
 struct AlertService: Service {
     let live: LiveConfiguration
     let database: any AlertStore & LeaseStore
-    let contacts: ContactBook
+    let contacts: ContactCache
     /// Where the judged states go, for ``FleetStatus``.
-    let alerts: AlertBook
+    let alerts: AlertReadModel
     /// The read model, for what an email says of a probe: last contact, next run and
     /// why each missed run was missed.
     let status: FleetStatus

@@ -38,7 +38,7 @@ extension GovernorRequestContext {
 struct ProbeAuthenticator: RouterMiddleware {
     typealias Context = GovernorRequestContext
     let live: LiveConfiguration
-    let failures: AuthFailureBook
+    let failures: AuthFailureLimiter
     let clock: ServerClock
     /// The operator may read too (a probe's status and results), not act as a probe.
     var operatorMayRead = false
@@ -61,7 +61,7 @@ struct ProbeAuthenticator: RouterMiddleware {
         if failures.record(reason, probe: id, address: context.clientAddress, at: clock.now()) {
             throw APIError(status: .tooManyRequests, code: "too_many_failures",
                            message: "too many failed authentications from this address; try again in a minute",
-                           headers: [.retryAfter: "\(Int(AuthFailureBook.window))"])
+                           headers: [.retryAfter: "\(Int(AuthFailureLimiter.window))"])
         }
         if reason == .missingToken {
             throw APIError.unauthorized("send the probe's token as 'Authorization: Bearer TOKEN'")

@@ -10,7 +10,7 @@ enum ProbeCredentials {
     ///   count how often it is computed.
     /// - Returns: nil when the credentials are good, else why they are not.
     static func failure<Token: StringProtocol>(of entry: ProbeEntry?, token: Token?, digest: (Token) -> [UInt8] = { ProbeToken.digest($0) })
-        -> AuthFailureBook.Reason? {
+        -> AuthFailureLimiter.Reason? {
         if let entry, entry.tokenDigest == nil { return nil }  // allowed only with require_tokens = no
         guard let token else { return .missingToken }
         let matches = ProbeToken.constantTimeEquals(digest(token), entry?.tokenDigest ?? decoy)

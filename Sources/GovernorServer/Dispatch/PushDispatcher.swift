@@ -17,7 +17,7 @@ import ServiceLifecycle
 struct PushDispatcher: Service {
     let live: LiveConfiguration
     let database: any DispatchStore
-    let contacts: ContactBook
+    let contacts: ContactCache
     let results: ResultRecorder
     let clock: ServerClock
     let logger: Logger

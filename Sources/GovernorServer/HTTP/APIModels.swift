@@ -1,5 +1,5 @@
 import GovernorCore
-import GovernorDashboard
+import GovernorViews
 import GovernorStore
 import GovernorWire
 public import Hummingbird

@@ -1,6 +1,6 @@
 import Foundation
 import GovernorCore
-import GovernorDashboard
+import GovernorViews
 import GovernorWire
 import GovernorStore
 import Hummingbird
@@ -17,7 +17,7 @@ struct DashboardController: Sendable {
     let database: any ResultStore
     let metrics: GovernorMetrics
     /// The stored schedule's daily peaks of tests at once, for `/metrics`.
-    let schedule: ScheduleBook
+    let schedule: ScheduleOwner
     let renderer = DashboardRenderer(refreshSeconds: 30)
     /// How many results the school page lists with their output.
     static let schoolPageResults = 30

@@ -9,12 +9,12 @@ import NIOCore
 /// The probes' side of the API: next run, results, status.
 struct ProbeController: Sendable {
     let live: LiveConfiguration
-    let contacts: ContactBook
-    let schedule: ScheduleBook
+    let contacts: ContactCache
+    let schedule: ScheduleOwner
     let database: any ResultStore & ScheduleStore
     let results: ResultRecorder
     let status: FleetStatus
-    let authFailures: AuthFailureBook
+    let authFailures: AuthFailureLimiter
     let clock: ServerClock
 
     /// The probe's own routes behind its token; the two it shares with the operator
@@ -48,7 +48,7 @@ struct ProbeController: Sendable {
         }
         guard let run = found else {
             throw APIError(status: .serviceUnavailable, code: "no_run",
-                           message: "no run of probe '\(entry.probe.name)' falls in the next \(ScheduleBook.lookaheadDays) days; check the [Timing] of school '\(entry.school)'")
+                           message: "no run of probe '\(entry.probe.name)' falls in the next \(ScheduleOwner.lookaheadDays) days; check the [Timing] of school '\(entry.school)'")
         }
         if request.headers[.accept]?.contains("text/plain") == true {
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],

@@ -1,5 +1,5 @@
 import GovernorCore
-import GovernorDashboard
+import GovernorViews
 import GovernorWire
 import GovernorStore
 import Hummingbird
@@ -8,7 +8,7 @@ import Hummingbird
 struct SchoolController: Sendable {
     let live: LiveConfiguration
     let status: FleetStatus
-    let schedule: ScheduleBook
+    let schedule: ScheduleOwner
     let database: any ResultStore
     let stateHealth: StateHealth
     let clock: ServerClock

@@ -19,7 +19,7 @@ struct SchedulerService: Service {
     /// The first pass runs at once, while the API already serves: on an empty state
     /// with 10,000 schools it stores 400,000 runs (seconds of disk writes), and a probe
     /// asking meanwhile has its school's window generated and stored on demand, the
-    /// same window the pass then finds stored (``ScheduleBook`` keeps one version).
+    /// same window the pass then finds stored (``ScheduleOwner`` keeps one version).
     func run() async throws {
         // The loop has begun: the watchdog counts from here, so a first pass that hangs is caught too.
         heartbeat.beat(at: clock.seconds)
@@ -39,7 +39,7 @@ struct SchedulerService: Service {
 
 /// Writes recorded contacts to the database twice a second, and once more at shutdown.
 struct ContactFlushService: Service {
-    let contacts: ContactBook
+    let contacts: ContactCache
     let database: any ContactStore
     let outages: StateOutageLog
 

@@ -7,9 +7,9 @@ struct ConfigurationReloader: Sendable {
     let configPath: String
     let live: LiveConfiguration
     let database: any SourceStore
-    let schedule: ScheduleBook
+    let schedule: ScheduleOwner
     /// Who was told what: a pull probe's announced run is the first after its last contact.
-    let contacts: ContactBook
+    let contacts: ContactCache
     let metrics: GovernorMetrics
     let clock: ServerClock
     let logger: Logger

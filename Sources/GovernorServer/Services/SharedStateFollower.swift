@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// nothing (contacts keep the newest, results the highest id).
 struct SharedStateFollower: Service {
     let feed: any SharedStateFeed
-    let contacts: ContactBook
+    let contacts: ContactCache
     let latest: LatestResults
     let clock: ServerClock
     let logger: Logger

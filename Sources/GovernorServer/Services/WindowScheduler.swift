@@ -10,13 +10,13 @@ import Synchronization
 /// four windows a day is thus walked some 40,000 times a day, not 864 million.
 final class WindowScheduler: Sendable {
     let live: LiveConfiguration
-    let schedule: ScheduleBook
+    let schedule: ScheduleOwner
     let clock: ServerClock
     let logger: Logger
     /// The configuration of the last pass, and when a pass has work again.
     private let pace = Mutex<(snapshot: LiveConfiguration.Snapshot?, nextDue: UnixTime)>((nil, .min))
 
-    init(live: LiveConfiguration, schedule: ScheduleBook, clock: ServerClock, logger: Logger) {
+    init(live: LiveConfiguration, schedule: ScheduleOwner, clock: ServerClock, logger: Logger) {
         self.live = live
         self.schedule = schedule
         self.clock = clock

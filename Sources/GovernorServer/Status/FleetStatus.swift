@@ -1,5 +1,5 @@
 import GovernorCore
-import GovernorDashboard
+import GovernorViews
 import GovernorWire
 import GovernorStore
 
@@ -13,9 +13,9 @@ import GovernorStore
 /// ``RunJudgement``); this type only brings them their inputs.
 struct FleetStatus: Sendable {
     let live: LiveConfiguration
-    let contacts: ContactBook
-    let alerts: AlertBook
-    let schedule: ScheduleBook
+    let contacts: ContactCache
+    let alerts: AlertReadModel
+    let schedule: ScheduleOwner
     let latest: LatestResults
     let database: any AlertStore & ResultStore
     let clock: ServerClock

@@ -1,4 +1,4 @@
-import GovernorDashboard
+import GovernorViews
 import GovernorWire
 import GovernorStore
 import Synchronization
@@ -18,7 +18,7 @@ final class LatestResults: Sendable {
         var receivedAt: Int64
     }
 
-    private struct Book {
+    private struct Contents {
         var entries: [String: Entry] = [:]
         /// The probes whose latest result failed or whose clock is off: where the
         /// attention list looks, without walking the fleet.
@@ -30,33 +30,33 @@ final class LatestResults: Sendable {
         }
     }
 
-    private let book = Mutex(Book())
+    private let contents = Mutex(Contents())
 
     /// Replaces everything with the database's latest result of each probe.
     func load(_ results: [String: TestResult]) {
-        var loaded = Book()
+        var loaded = Contents()
         for (probe, result) in results { loaded.set(probe, Entry(result)) }
-        book.withLock { $0 = loaded }
+        contents.withLock { $0 = loaded }
     }
 
     /// A result just stored: it becomes the probe's latest unless a later one (by
     /// id, the order the database stored them in) is already known.
     func record(_ result: TestResult) {
         let entry = Entry(result)
-        book.withLock { book in
-            if let known = book.entries[result.probe], known.summary.id > entry.summary.id { return }
-            book.set(result.probe, entry)
+        contents.withLock { contents in
+            if let known = contents.entries[result.probe], known.summary.id > entry.summary.id { return }
+            contents.set(result.probe, entry)
         }
     }
 
     func latest(of probe: String) -> Entry? {
-        book.withLock { $0.entries[probe] }
+        contents.withLock { $0.entries[probe] }
     }
 
     /// The probes whose latest result failed (at any time: the caller says how
     /// recent counts) or reported a clock offset beyond ``FleetStatus/clockSkewMs``.
     func troubling() -> [String: Entry] {
-        book.withLock { $0.troubled }
+        contents.withLock { $0.troubled }
     }
 }
 

@@ -1,5 +1,5 @@
 import GovernorCore
-import GovernorDashboard
+import GovernorViews
 import GovernorWire
 import HTTPTypes
 import Hummingbird

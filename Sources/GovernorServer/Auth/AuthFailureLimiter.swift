@@ -8,7 +8,7 @@ import Synchronization
 /// Only failures count and only failures are refused: a correct token is always
 /// served, because the probes of one school share the school's one public address
 /// and one misconfigured probe must not lock out the others.
-final class AuthFailureBook: Sendable {
+final class AuthFailureLimiter: Sendable {
     /// Failures of one address within ``window`` seconds after which its failing
     /// requests get 429 until the window has passed.
     static let limit = 10

@@ -11,7 +11,7 @@ import Logging
 /// reloads leave every announced time as it was. Windows are only generated from the
 /// end of the school's last stored window on, so a changed configuration applies
 /// from the first window not yet generated and no two windows of a school overlap.
-actor ScheduleBook {
+actor ScheduleOwner {
     private let database: any ScheduleStore
     /// The configuration in force: the seed and the fleet-wide cap are read from it at
     /// each drawing, so that no caller passes them.

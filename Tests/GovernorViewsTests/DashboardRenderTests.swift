@@ -4,7 +4,7 @@ import GovernorCore
 import Mustache
 import Testing
 
-@testable import GovernorDashboard
+@testable import GovernorViews
 import GovernorWire
 
 /// The dashboard rendered from fixed state: it parses, and the timeline shows every

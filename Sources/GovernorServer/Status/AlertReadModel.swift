@@ -3,8 +3,8 @@ import Synchronization
 
 /// The probes' current alert states, for ``FleetStatus``; the alert
 /// service replaces it after every evaluation.
-final class AlertBook: Sendable {
-    private struct Book {
+final class AlertReadModel: Sendable {
+    private struct Contents {
         var states: [String: ProbeAlertState] = [:]
         /// The probes that are DOWN, and those with misses: the few that counts and the
         /// attention list start from, kept so that neither walks the fleet.
@@ -18,33 +18,33 @@ final class AlertBook: Sendable {
         }
     }
 
-    private let book = Mutex(Book())
+    private let contents = Mutex(Contents())
 
     func replace(with new: [String: ProbeAlertState]) {
-        var next = Book()
+        var next = Contents()
         for (probe, state) in new { next.set(probe, state) }
-        book.withLock { $0 = next }
+        contents.withLock { $0 = next }
     }
 
     /// Replaces the states of some probes, leaving the others as they are.
     func update(_ changed: [String: ProbeAlertState]) {
         guard !changed.isEmpty else { return }
-        book.withLock { book in
-            for (probe, state) in changed { book.set(probe, state) }
+        contents.withLock { contents in
+            for (probe, state) in changed { contents.set(probe, state) }
         }
     }
 
     func state(of probe: String) -> ProbeAlertState? {
-        book.withLock { $0.states[probe] }
+        contents.withLock { $0.states[probe] }
     }
 
     /// The probes that are DOWN.
     func downProbes() -> Set<String> {
-        book.withLock { $0.down }
+        contents.withLock { $0.down }
     }
 
     /// The probes that are DOWN or have missed their latest runs.
     func troubledProbes() -> Set<String> {
-        book.withLock { $0.down.union($0.missing) }
+        contents.withLock { $0.down.union($0.missing) }
     }
 }

@@ -7,7 +7,7 @@ import Synchronization
 /// A contact is recorded in memory on the request path and written to the database
 /// in batches by ``flush(to:)`` (every half second by ``ContactFlushService``), so no
 /// request waits for a disk write and a contact reaches the disk at most a second late.
-final class ContactBook: Sendable {
+final class ContactCache: Sendable {
     private struct State {
         var latest: [String: UnixTime] = [:]
         var unsaved: [String: UnixTime] = [:]
