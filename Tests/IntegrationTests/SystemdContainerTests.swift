@@ -46,7 +46,7 @@ struct SystemdContainerTests {
         let booted = Date()
         let shell = ContainerShell(container: container)
 
-        // 1. Install the previous version, as the README says.
+        // 1. Install the previous version, as docs/install.md says.
         let install = try container.run("apt-get install -y -q /debs-previous/governor_\(previousVersion)_amd64.deb /debs-previous/governor-probe_\(previousVersion)_amd64.deb", timeout: 300)
         try #require(install.status == 0, "apt-get install: \(install.stdout)\(install.stderr)")
         #expect(!(install.stdout + install.stderr).contains("Could not execute systemctl"), "\(install.stdout)\(install.stderr)")
@@ -184,7 +184,7 @@ struct SystemdContainerTests {
 
         // 7. The upgrade keeps the operator's configuration and the state, and restarts the service.
         let beforeUpgrade = try shell.properties("governor", ["MainPID"])["MainPID"]
-        // The README's commands, as written (with -y: no terminal answers here).
+        // docs/install.md's commands, as written (with -y: no terminal answers here).
         let upgrade = try container.run("cd /debs && apt install -y ./governor_*_amd64.deb && apt install -y ./governor-probe_*_amd64.deb", timeout: 300)
         try #require(upgrade.status == 0, "apt-get upgrade: \(upgrade.stdout)\(upgrade.stderr)")
         #expect(try container.output("dpkg-query -W -f '${Version}' governor governor-probe") == files.version + files.version)

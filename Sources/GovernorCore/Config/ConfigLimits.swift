@@ -4,7 +4,7 @@
 /// value the arithmetic downstream cannot hold: with every value inside these
 /// bounds, no product or sum the governor forms from them can overflow (the
 /// largest, tests × (test + delay) of one window, stays below 2^63 for any
-/// school of fewer than 10^10 probes). The README lists the same ranges.
+/// school of fewer than 10^10 probes). docs/configuration.md lists the same ranges.
 public enum ConfigLimits {
     /// `test_duration`: how long one test occupies the school's uplink.
     public static let testDuration = 1...3600

@@ -62,7 +62,7 @@ public struct PushTarget: Sendable, Equatable {
             throw PushTargetError(probe: probe.name, message: "push probe '\(probe.name)' has no SSH user: set 'user' in [SSH] of \(governor.file), or write the address as USER@\(address.host)")
         }
         guard let identity = own["identity"].map({ ConfigPaths.resolve($0, relativeTo: school.file) }) ?? defaults.identity else {
-            throw PushTargetError(probe: probe.name, message: "push probe '\(probe.name)' has no private key: set 'identity' in [SSH] of \(governor.file) (see the README on making a key)")
+            throw PushTargetError(probe: probe.name, message: "push probe '\(probe.name)' has no private key: set 'identity' in [SSH] of \(governor.file) (docs/push-mode.md says how to make one)")
         }
         guard let command = own["command"] ?? defaults.command else {
             throw PushTargetError(probe: probe.name, message: "push probe '\(probe.name)' has no test to run: set 'command' in [SSH] of \(governor.file) (e.g. web100clt -n SERVER --disablesfw --disablemid)")
