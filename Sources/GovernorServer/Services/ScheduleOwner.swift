@@ -37,6 +37,23 @@ actor ScheduleOwner {
         var start: UnixTime
     }
 
+    /// A window drawn for a request and waiting for its group commit.
+    private struct Collected {
+        var key: WindowKey
+        var school: SchoolConfig
+        var drawn: ScheduledWindow
+        var now: UnixTime
+    }
+
+    /// Windows drawn on demand since the last commit began.
+    private var collected: [Collected] = []
+    /// The commit that will store ``collected``; nil until a window is collected.
+    private var nextCommit: Task<Void, any Error>?
+    /// The commit storing now, which the next one waits for.
+    private var inFlight: Task<Void, any Error>?
+    /// Each window collected or being stored, and the commit that stores it.
+    private var committing: [WindowKey: Task<Void, any Error>] = [:]
+
     /// How far ahead a probe's request may cause windows to be generated.
     static let lookaheadDays = 3
 
@@ -246,17 +263,61 @@ actor ScheduleOwner {
         return (start, end, stored, ungenerated)
     }
 
+    /// Stores one window a request needs, in a group commit: the windows asked for
+    /// while a commit is in flight go together in the next one, so that a fleet asking
+    /// on an empty state costs a transaction per batch, not per school. Returns once
+    /// the transaction that holds the window is durable: no run is answered before
+    /// it is stored.
     private func generate(_ bounds: WindowBounds, of school: SchoolConfig, now: UnixTime) async throws {
-        guard bounds.start >= generatedThrough[school.name, default: .min], school.calendar.isOpen(on: bounds.localDate),
-              let window = draw(bounds, of: school) else { return }
-        let stored: ScheduledWindow
-        do {
-            stored = try await database.storeWindow(school: school.name, window, fingerprint: school.scheduleFingerprint, generatedAt: now)
-        } catch {
-            count(window, of: school, sign: -1)
-            throw error
+        guard bounds.start >= generatedThrough[school.name, default: .min], school.calendar.isOpen(on: bounds.localDate) else { return }
+        let key = WindowKey(school: school.name, start: bounds.start)
+        if let commit = committing[key] {
+            try await commit.value  // another request asked for it first: its commit answers both
+            return
         }
-        remember(stored, of: school, drawn: window, now: now)
+        guard let window = draw(bounds, of: school) else { return }
+        collected.append(Collected(key: key, school: school, drawn: window, now: now))
+        let commit: Task<Void, any Error>
+        if let next = nextCommit {
+            commit = next
+        } else {
+            let previous = inFlight
+            commit = Task {
+                // One transaction at a time: what arrives meanwhile waits for the next.
+                _ = try? await previous?.value
+                try await self.commitCollected()
+            }
+            nextCommit = commit
+        }
+        committing[key] = commit
+        try await commit.value
+    }
+
+    /// Stores every window collected since the last commit, in transactions of up to
+    /// ``storeBatch``; throws the first failure after taking the failed windows back
+    /// out of the fleet's load (their requests answer 503; the next asks draw again).
+    private func commitCollected() async throws {
+        let batch = collected
+        collected = []
+        inFlight = nextCommit
+        nextCommit = nil
+        defer { for entry in batch { committing[entry.key] = nil } }
+        var failure: (any Error)?
+        for first in stride(from: 0, to: batch.count, by: Self.storeBatch) {
+            let part = batch[first..<min(first + Self.storeBatch, batch.count)]
+            do {
+                let stored = try await database.storeWindows(
+                    part.map { NewWindow(school: $0.school.name, window: $0.drawn, fingerprint: $0.school.scheduleFingerprint) },
+                    // The latest request's clock: a run that had passed when any of its
+                    // askers asked counts as never announced, so it is never judged missed.
+                    generatedAt: part.map(\.now).max() ?? 0)
+                for (entry, window) in zip(part, stored) { remember(window, of: entry.school, drawn: entry.drawn, now: entry.now) }
+            } catch {
+                for entry in part { count(entry.drawn, of: entry.school, sign: -1) }
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
     }
 
     /// The window's schedule, or nil when it cannot be drawn (reported once). It is
