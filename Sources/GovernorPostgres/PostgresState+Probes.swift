@@ -143,7 +143,7 @@ extension PostgresState: ResultStore {
         }
     }
 
-    public func insert(_ result: TestResult) async throws -> TestResult {
+    package func insert(_ result: TestResult) async throws -> TestResult {
         try await runBounded(within: Self.requestTimeout) { [self] in
             var stored = result
             for try await id in try await client.query(Self.insertQuery(result, ifAbsent: false), logger: logger).decode(Int64.self) {

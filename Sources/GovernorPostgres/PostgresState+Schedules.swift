@@ -91,7 +91,7 @@ extension PostgresState: ScheduleStore {
         }
     }
 
-    public func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime] {
+    package func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime] {
         try await runBounded(within: Self.requestTimeout) { [self] in
             let rows = try await client.query("""
                 SELECT run_at FROM runs WHERE probe = \(probe) AND run_at >= \(from) AND run_at < \(to) ORDER BY run_at

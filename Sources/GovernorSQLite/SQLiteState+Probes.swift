@@ -37,7 +37,7 @@ extension SQLiteState {
     }
 
     /// Stores a result and returns it with its id.
-    public func insert(_ result: TestResult) async throws -> TestResult {
+    package func insert(_ result: TestResult) async throws -> TestResult {
         try await writer.write { db in
             try result.inserted(db)
         }

@@ -79,7 +79,7 @@ extension SQLiteState {
     }
 
     /// The runs of `probe` in `[from, to)`, in time order.
-    public func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime] {
+    package func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime] {
         try await writer.read { db in
             try Int64.fetchAll(db, sql: "SELECT runAt FROM run WHERE probe = ? AND runAt >= ? AND runAt < ? ORDER BY runAt",
                                arguments: [probe, from, to])

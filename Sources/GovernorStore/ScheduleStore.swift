@@ -24,9 +24,6 @@ public protocol ScheduleStore: Sendable {
     /// The runs at or after `instant`, in time order, with their windows.
     func runs(from instant: UnixTime) async throws -> [StoredRun]
 
-    /// The runs of `probe` in `[from, to)`, in time order.
-    func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime]
-
     /// Deletes the runs after `instant` of the given probes, recording each as
     /// cancelled for `reason` at `now`; their windows and every other probe's runs
     /// stay. Returns how many were deleted.

@@ -19,8 +19,6 @@ public protocol ResultStore: Sendable {
     /// Stores a result unless one with the same probe and idempotency key is stored
     /// already, and returns what is stored: the new result (`created`), or the first.
     func insertOnce(_ result: TestResult) async throws -> (result: TestResult, created: Bool)
-    /// Stores a result and returns it with its id.
-    func insert(_ result: TestResult) async throws -> TestResult
     /// A probe's results, newest first.
     func results(probe: String, limit: Int) async throws -> [TestResult]
     /// A school's latest results with their output, newest first.

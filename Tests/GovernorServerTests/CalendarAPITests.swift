@@ -45,7 +45,7 @@ struct CalendarAPITests {
                 await parts.scheduler.generateDueWindows()
                 judged = try await parts.alertService.evaluate(judged)
             }
-            #expect(try await parts.database.runs(probe: "p2", from: 0, before: UnixTime(TestGovernor.start) + 15 * 3600).isEmpty)
+            #expect(try await parts.database.inspection.runs(probe: "p2", from: 0, before: UnixTime(TestGovernor.start) + 15 * 3600).isEmpty)
             #expect(parts.status.health(of: "p2").consecutiveMissed == 0)
             #expect(try await parts.database.inspection.pendingOutboxCount() == 0)
         }
@@ -78,17 +78,17 @@ struct CalendarAPITests {
             #expect(Set(days.map { $0.bounds.localDate }).count == 11, "11 days, today through 12-03")
             #expect(days.allSatisfy { $0.runs.count == 4 })
             // The run announced before the reload is a fact.
-            #expect(try await parts.database.runs(probe: "p1", from: reopening, before: reopening + 86_400).contains(UnixTime(announced)))
+            #expect(try await parts.database.inspection.runs(probe: "p1", from: reopening, before: reopening + 86_400).contains(UnixTime(announced)))
 
             // Closed again for one day: its runs go (nobody was told), its window stays
             // empty; open again: the day's window is drawn anew, not left empty.
             let tomorrow = now + 86_400
             try governor.directory.write("schools/alpha.cfg", Self.closedSchool("closed = 2026-11-24"))
             #expect(await parts.reloader.reload())
-            #expect(try await parts.database.runs(probe: "p2", from: tomorrow - 1800, before: tomorrow + 27_000).isEmpty)
+            #expect(try await parts.database.inspection.runs(probe: "p2", from: tomorrow - 1800, before: tomorrow + 27_000).isEmpty)
             try governor.directory.write("schools/alpha.cfg", TestGovernor.schoolFile())
             #expect(await parts.reloader.reload())
-            #expect(try await parts.database.runs(probe: "p2", from: tomorrow - 1800, before: tomorrow + 27_000).count == 4)
+            #expect(try await parts.database.inspection.runs(probe: "p2", from: tomorrow - 1800, before: tomorrow + 27_000).count == 4)
         }
     }
 
@@ -101,13 +101,13 @@ struct CalendarAPITests {
             let parts = governor.parts
             let announced = try #require(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int)
             let now = UnixTime(TestGovernor.start)
-            let storedToday = try await parts.database.runs(probe: "p2", from: now + 1, before: now + 8 * 3600)
+            let storedToday = try await parts.database.inspection.runs(probe: "p2", from: now + 1, before: now + 8 * 3600)
             #expect(!storedToday.isEmpty, "the window holding now stores p2's runs too")
 
             try governor.directory.write("schools/alpha.cfg", Self.closedSchool("closed = \(Self.today)"))
             #expect(await parts.reloader.reload())
-            #expect(try await parts.database.runs(probe: "p2", from: now + 1, before: now + 8 * 3600).isEmpty, "p2 was told nothing")
-            #expect(try await parts.database.runs(probe: "p1", from: now + 1, before: now + 8 * 3600) == [UnixTime(announced)], "p1's is a fact")
+            #expect(try await parts.database.inspection.runs(probe: "p2", from: now + 1, before: now + 8 * 3600).isEmpty, "p2 was told nothing")
+            #expect(try await parts.database.inspection.runs(probe: "p1", from: now + 1, before: now + 8 * 3600) == [UnixTime(announced)], "p1's is a fact")
             #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int == announced)
 
             // p1 goes silent; its announced run passes without a test, on a closed day.

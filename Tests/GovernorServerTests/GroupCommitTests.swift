@@ -34,9 +34,6 @@ struct GroupCommitTests {
         }
         func generatedThrough() async throws -> [String: UnixTime] { try await base.generatedThrough() }
         func runs(from instant: UnixTime) async throws -> [StoredRun] { try await base.runs(from: instant) }
-        func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime] {
-            try await base.runs(probe: probe, from: from, before: to)
-        }
         func dropRuns(of probes: Set<String>, after instant: UnixTime, reason: String, at now: UnixTime) async throws -> Int {
             try await base.dropRuns(of: probes, after: instant, reason: reason, at: now)
         }
@@ -81,7 +78,7 @@ struct GroupCommitTests {
         #expect(commits.reduce(0, +) == Self.schools.count, "each window stored once: \(commits)")
         #expect(commits.count <= 20, "\(commits.count) transactions for \(Self.schools.count) schools: \(commits)")
         for run in answers {
-            #expect(try await database.runs(probe: run.probe, from: run.runAt, before: run.runAt + 1) == [run.runAt])
+            #expect(try await database.inspection.runs(probe: run.probe, from: run.runAt, before: run.runAt + 1) == [run.runAt])
         }
     }
 }

@@ -26,7 +26,7 @@ struct LeaseAPITests {
             let runs = Self.runTimes(lease)
             #expect(lease["lease_until_unix"] as? Int == now + 12 * 3600, "the governor's lease_horizon bounds the default")
             #expect(runs.count >= 3 && runs == runs.sorted() && runs.allSatisfy { $0 > now && $0 <= now + 12 * 3600 }, "\(runs)")
-            let stored = try await governor.parts.database.runs(probe: "p1", from: UnixTime(now + 1), before: UnixTime(now + 12 * 3600 + 1))
+            let stored = try await governor.parts.database.inspection.runs(probe: "p1", from: UnixTime(now + 1), before: UnixTime(now + 12 * 3600 + 1))
             #expect(stored.map(Int.init) == runs, "every leased run is stored: a fact")
             #expect(try await client.get("/v1/probes/p1/next", token: token).json()["run_at_unix"] as? Int == runs.first)
 

@@ -196,7 +196,7 @@ struct OperatorAPITests {
         try await governor.test { client throws in
             let p1Before = try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int
             _ = try await client.get("/v1/probes/b1/next", token: "b1-token")
-            #expect(try await governor.parts.database.runs(probe: "b1", from: 0, before: .max).isEmpty == false)
+            #expect(try await governor.parts.database.inspection.runs(probe: "b1", from: 0, before: .max).isEmpty == false)
 
             // alpha becomes invalid; beta swaps b1 for b2.
             try governor.directory.write("schools/alpha.cfg", "[Timing]\nboundaries = 2500\n")
@@ -206,7 +206,7 @@ struct OperatorAPITests {
             #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int == p1Before)
             #expect(try await client.status("/v1/probes/b1/next", token: "b1-token") == .unauthorized)
             #expect(try await client.status("/v1/probes/b2/next", token: "b2-token") == .ok)
-            let future = try await governor.parts.database.runs(probe: "b1", from: UnixTime(TestGovernor.start) + 1, before: .max)
+            let future = try await governor.parts.database.inspection.runs(probe: "b1", from: UnixTime(TestGovernor.start) + 1, before: .max)
             #expect(future.isEmpty)
         }
     }

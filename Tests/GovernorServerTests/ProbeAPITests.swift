@@ -30,7 +30,7 @@ struct ProbeAPITests {
             #expect(windowStart <= runAt && runAt < windowEnd)
 
             // The run comes from the stored schedule.
-            let stored = try await governor.parts.database.runs(probe: "p1", from: 0, before: .max)
+            let stored = try await governor.parts.database.inspection.runs(probe: "p1", from: 0, before: .max)
             #expect(stored.contains(UnixTime(runAt)))
             // Asking again gives the same answer; text/plain gives just the Unix time.
             #expect(try await client.get("/v1/probes/p1/next", token: TestGovernor.tokens["p1"]).json()["run_at_unix"] as? Int == runAt)
@@ -55,7 +55,7 @@ struct ProbeAPITests {
                 previous = runAt
                 governor.clock.set(Double(runAt) + 40)
             }
-            let stored = try await governor.parts.database.runs(probe: "p2", from: 0, before: .max).map(Int.init)
+            let stored = try await governor.parts.database.inspection.runs(probe: "p2", from: 0, before: .max).map(Int.init)
             #expect(Set(seen).isSubset(of: Set(stored)))
             #expect(seen.count == 8)
         }
@@ -181,9 +181,9 @@ struct ProbeAPITests {
             #expect(status["consecutive_missed"] as? Int == 0 && status["results_24h"] as? Int == 1)
 
             // The probe falls silent; two of its runs pass, and their grace, without contact.
-            let runs = try await governor.parts.database.runs(probe: "p1", from: UnixTime(first), before: .max)
+            let runs = try await governor.parts.database.inspection.runs(probe: "p1", from: UnixTime(first), before: .max)
             _ = try await governor.parts.schedule.nextRun(of: "p1", in: governor.parts.live.snapshot.schools["alpha"]!, after: runs.last!)
-            let later = try await governor.parts.database.runs(probe: "p1", from: UnixTime(first), before: .max)
+            let later = try await governor.parts.database.inspection.runs(probe: "p1", from: UnixTime(first), before: .max)
             #expect(later.count >= 2)
             governor.clock.set(Double(later[1]) + 35 + 61)
             _ = try await alerts.evaluate(judged)

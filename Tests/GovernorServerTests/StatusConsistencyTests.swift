@@ -98,7 +98,7 @@ struct StatusConsistencyTests {
         var states = try await self.checkViews(client, governor)
         #expect(states["p-never"]?.state == "NEVER SEEN" && states["p-up"]?.state == "UP" && states["p-down"]?.state == "UP")
 
-        let upRuns = try await parts.database.runs(probe: "p-up", from: 0, before: .max)
+        let upRuns = try await parts.database.inspection.runs(probe: "p-up", from: 0, before: .max)
         var previous = UnixTime(RFC3339.parse("2026-11-23T07:59:59Z")!)
         var checked: Set<String> = []
         var backCalled = false

@@ -119,7 +119,7 @@ struct SQLiteStateTests {
         other.runs = [ScheduledRun(probe: "p1", runAt: 1_795_430_000)]
         let stored = try await database.storeWindow(school: "alpha", other, fingerprint: "b", generatedAt: 200)
         #expect(stored == Self.window)
-        #expect(try await database.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
+        #expect(try await database.inspection.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
     }
 
     @Test("windows stored in one batch: new ones with their runs, a stored one kept as it was, in order", arguments: Backend.allCases)
@@ -136,8 +136,8 @@ struct SQLiteStateTests {
             NewWindow(school: "alpha", window: replacement, fingerprint: "b"),
         ], generatedAt: 200)
         #expect(stored == [beta, Self.window])
-        #expect(try await database.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
-        #expect(try await database.runs(probe: "p2", from: 0, before: .max) == [1_795_421_500])
+        #expect(try await database.inspection.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400])
+        #expect(try await database.inspection.runs(probe: "p2", from: 0, before: .max) == [1_795_421_500])
         #expect(try await database.windows(school: "beta", startingFrom: 0, before: .max).map(\.generatedAt) == [200])
     }
 
@@ -239,11 +239,11 @@ struct SQLiteStateTests {
     func runResults(_ backend: Backend) async throws {
         let (database, close) = try await backend.open("runResults")
         defer { close() }
-        let first = try await database.insert(Self.result())
+        let first = try await database.inspection.insert(Self.result())
         var failed = Self.result()
         failed.exitCode = 2
         failed.output = String(repeating: "x", count: 1000)
-        let second = try await database.insert(failed)
+        let second = try await database.inspection.insert(failed)
         let results = try await database.runResults(school: "alpha", from: 0, before: .max)
         #expect(results == [RunResultKey(probe: "p1", runAt: 1_795_421_400): StoredRunResult(id: second.id!, facts: .init(exitCode: 2, failure: nil))])
         #expect(try await database.runResults(probe: "p1", from: 1_795_421_400, through: 1_795_421_400) == results)

@@ -40,8 +40,8 @@ struct StateStoreTests {
         #expect(try await store.windows(school: "alpha", startingFrom: noon.bounds.start, before: .max).map(\.scheduled) == [noon])
 
         #expect(try await store.dropRuns(of: ["p2"], after: 1_795_430_000, reason: "moved", at: 100) == 1)
-        #expect(try await store.runs(probe: "p2", from: 0, before: .max) == [1_795_430_000])
-        #expect(try await store.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400, 1_795_440_000])
+        #expect(try await store.inspection.runs(probe: "p2", from: 0, before: .max) == [1_795_430_000])
+        #expect(try await store.inspection.runs(probe: "p1", from: 0, before: .max) == [1_795_421_400, 1_795_440_000])
         #expect(try await store.dropRuns(of: [], after: 0, reason: "moved", at: 100) == 0)
 
         // Dropped runs are remembered as cancelled until they pass, for the probes that leased them.

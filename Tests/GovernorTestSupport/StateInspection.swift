@@ -4,7 +4,8 @@ import GovernorSQLite
 package import GovernorStore
 
 /// What only the tests ask of a state: how many runs passed without a contact, the
-/// outbox as it stands, a probe's latest result, the dispatch states. The governor
+/// outbox as it stands, a probe's latest result, the dispatch states, a probe's
+/// stored runs, a result stored as it is. The governor
 /// itself never asks, so these are not part of the storage interface; each backend
 /// answers them at `package` level, for this package's tests alone.
 package protocol StateInspection: Sendable {
@@ -19,6 +20,10 @@ package protocol StateInspection: Sendable {
     func pendingOutboxCount() async throws -> Int
     /// The dispatch state of each run of `probe` in `[from, to)`.
     func dispatchStates(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime: DispatchState]
+    /// The runs of `probe` in `[from, to)`, in time order.
+    func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime]
+    /// Stores a result as it is (no idempotency check) and returns it with its id.
+    func insert(_ result: TestResult) async throws -> TestResult
 }
 
 extension StateInspection {
