@@ -86,7 +86,7 @@ struct StateStoreTests {
         let (again, createdAgain) = try await store.insertOnce(result("p1", runAt: 100, receivedAt: 120, key: "run:100"))
         #expect(!createdAgain && again == first)
         _ = try await store.insertOnce(result("p2", runAt: 100, receivedAt: 130, key: "run:100"))
-        let adHoc = try await store.insert(result("p1", runAt: 200, receivedAt: 210, key: nil))
+        let adHoc = try await store.inspection.insert(result("p1", runAt: 200, receivedAt: 210, key: nil))
         #expect(try await store.results(probe: "p1", limit: 10) == [adHoc, first])
         #expect(try await store.results(probe: "p1", limit: 1) == [adHoc])
         #expect(try await store.results(school: "alpha", limit: 10).map(\.probe) == ["p1", "p2", "p1"])
@@ -243,7 +243,7 @@ struct StateStoreTests {
         try await source.recordContacts(["p1": 1_795_421_500, "q1": 1_795_436_100])
         var results: [TestResult] = []
         for index in 0..<(PostgresState.resultPage + 3) {
-            results.append(try await source.insert(TestResult(
+            results.append(try await source.inspection.insert(TestResult(
                 probe: "p1", school: "alpha", mode: .pull, runAt: 1_795_421_400 + Int64(index), startedAtMs: nil, finishedAtMs: nil, exitCode: index % 2,
                 output: "output \(index)", outputTruncated: false, clockOffsetMs: nil, receivedAt: 1_795_421_500, idempotencyKey: "run:\(index)")))
         }
