@@ -39,65 +39,51 @@ struct ContactRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 
-/// A row of `result`: a ``TestResult`` as GRDB reads and writes it. The wrapper keeps
-/// GRDB's conformances inside this module; the record itself stays a plain value.
-struct ResultRow: Codable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "result"
-    var result: TestResult
+/// A record of the interface that SQLite keeps in a table of its own, under a row id.
+protocol TableStored: Codable, Sendable {
+    static var tableName: String { get }
+    var id: Int64? { get set }
+}
 
-    init(_ result: TestResult) {
-        self.result = result
+extension TestResult: TableStored {
+    static var tableName: String { "result" }
+}
+
+extension OutboxMessage: TableStored {
+    static var tableName: String { "outbox" }
+}
+
+/// A record as GRDB reads and writes it. The wrapper keeps GRDB's conformances
+/// inside this module; the record itself stays a plain value of the interface.
+struct StoredRow<Record: TableStored>: Codable, FetchableRecord, MutablePersistableRecord {
+    static var databaseTableName: String { Record.tableName }
+    var record: Record
+
+    init(_ record: Record) {
+        self.record = record
     }
 
     init(from decoder: any Decoder) throws {
-        result = try TestResult(from: decoder)
+        record = try Record(from: decoder)
     }
 
     func encode(to encoder: any Encoder) throws {
-        try result.encode(to: encoder)
+        try record.encode(to: encoder)
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
-        result.id = inserted.rowID
+        record.id = inserted.rowID
     }
 }
 
-/// A row of `outbox`: an ``OutboxMessage`` as GRDB reads and writes it.
-struct OutboxRow: Codable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "outbox"
-    var message: OutboxMessage
+typealias ResultRow = StoredRow<TestResult>
+typealias OutboxRow = StoredRow<OutboxMessage>
 
-    init(_ message: OutboxMessage) {
-        self.message = message
-    }
-
-    init(from decoder: any Decoder) throws {
-        message = try OutboxMessage(from: decoder)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        try message.encode(to: encoder)
-    }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) {
-        message.id = inserted.rowID
-    }
-}
-
-extension TestResult {
-    /// Inserts the result in `db`; returns it with its new id.
-    func inserted(_ db: Database) throws -> TestResult {
-        var row = ResultRow(self)
+extension TableStored {
+    /// Inserts the record in `db`; returns it with its new id.
+    func inserted(_ db: Database) throws -> Self {
+        var row = StoredRow(self)
         try row.insert(db)
-        return row.result
-    }
-}
-
-extension OutboxMessage {
-    /// Inserts the message in `db`; returns it with its new id.
-    func inserted(_ db: Database) throws -> OutboxMessage {
-        var row = OutboxRow(self)
-        try row.insert(db)
-        return row.message
+        return row.record
     }
 }

@@ -63,7 +63,7 @@ extension SQLiteState {
     /// Undelivered messages whose next attempt is due, oldest first.
     package func dueOutboxMessages(at now: UnixTime, limit: Int) async throws -> [OutboxMessage] {
         try await writer.read { db in
-            try OutboxRow.filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now).order(Column("id")).limit(limit).fetchAll(db).map(\.message)
+            try OutboxRow.filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now).order(Column("id")).limit(limit).fetchAll(db).map(\.record)
         }
     }
 
@@ -74,7 +74,7 @@ extension SQLiteState {
                 // is gone, killed in the middle of a send.
                 .filter(Column("sentAt") == nil && Column("nextAttemptAt") <= now
                         && (Column("claimedUntil") == nil || Column("claimedUntil") < now || Column("claimedBy") != holder))
-                .order(Column("id")).limit(limit).fetchAll(db).map(\.message)
+                .order(Column("id")).limit(limit).fetchAll(db).map(\.record)
             for message in due {
                 try db.execute(sql: "UPDATE outbox SET claimedBy = ?, claimedUntil = ? WHERE id = ?", arguments: [holder, now + seconds, message.id])
             }

@@ -16,7 +16,7 @@ extension SQLiteState {
     /// Up to `limit` results with their output, by id, after `id`: a large history is copied a page at a time.
     public func exportResults(after id: Int64, limit: Int) async throws -> [TestResult] {
         try await writer.read { db in
-            try ResultRow.filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db).map(\.result)
+            try ResultRow.filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db).map(\.record)
         }
     }
 
@@ -37,6 +37,6 @@ extension SQLiteState {
 
     /// Every message of the outbox, delivered or not, by id.
     public func exportOutbox() async throws -> [OutboxMessage] {
-        try await writer.read { db in try OutboxRow.order(Column("id")).fetchAll(db).map(\.message) }
+        try await writer.read { db in try OutboxRow.order(Column("id")).fetchAll(db).map(\.record) }
     }
 }

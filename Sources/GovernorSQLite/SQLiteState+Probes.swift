@@ -30,7 +30,7 @@ extension SQLiteState {
         try await writer.write { db in
             if let key = result.idempotencyKey,
                let existing = try ResultRow.filter(Column("probe") == result.probe && Column("idempotencyKey") == key).fetchOne(db) {
-                return (existing.result, false)
+                return (existing.record, false)
             }
             return (try result.inserted(db), true)
         }
@@ -46,7 +46,7 @@ extension SQLiteState {
     /// A probe's results, newest first.
     public func results(probe: String, limit: Int) async throws -> [TestResult] {
         try await writer.read { db in
-            try ResultRow.filter(Column("probe") == probe).order(Column("id").desc).limit(limit).fetchAll(db).map(\.result)
+            try ResultRow.filter(Column("probe") == probe).order(Column("id").desc).limit(limit).fetchAll(db).map(\.record)
         }
     }
 

@@ -11,7 +11,7 @@ extension SQLiteState {
                        outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs
                 FROM result WHERE id IN (SELECT MAX(id) FROM result GROUP BY probe)
                 """)
-            return Dictionary(results.map { ($0.result.probe, $0.result) }, uniquingKeysWith: { first, _ in first })
+            return Dictionary(results.map { ($0.record.probe, $0.record) }, uniquingKeysWith: { first, _ in first })
         }
     }
 
@@ -49,14 +49,14 @@ extension SQLiteState {
                 SELECT id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, '' AS output,
                        outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs
                 FROM result WHERE probe = ? ORDER BY id DESC LIMIT 1
-                """, arguments: [probe])?.result
+                """, arguments: [probe])?.record
         }
     }
 
     /// A school's latest results with their output, newest first.
     public func results(school: String, limit: Int) async throws -> [TestResult] {
         try await writer.read { db in
-            try ResultRow.filter(Column("school") == school).order(Column("id").desc).limit(limit).fetchAll(db).map(\.result)
+            try ResultRow.filter(Column("school") == school).order(Column("id").desc).limit(limit).fetchAll(db).map(\.record)
         }
     }
 
@@ -70,7 +70,7 @@ extension SQLiteState {
 
     public func oldestFailingOutboxMessage() async throws -> OutboxMessage? {
         try await writer.read { db in
-            try OutboxRow.filter(Column("sentAt") == nil && Column("attempts") > 0).order(Column("createdAt"), Column("id")).fetchOne(db)?.message
+            try OutboxRow.filter(Column("sentAt") == nil && Column("attempts") > 0).order(Column("createdAt"), Column("id")).fetchOne(db)?.record
         }
     }
 }
