@@ -58,14 +58,20 @@ struct ContractTests {
     @Test("the schema and the type declare the same fields, optionality and kinds", arguments: names)
     func schemaMatchesType(name: String) throws {
         let type = try #require(Self.type(of: name))
-        let schema = try #require(Self.components[name] as? [String: Any], "no schema '\(name)'")
+        let components = Self.components
+        let schema = try #require(components[name] as? [String: Any], "no schema '\(name)'")
         var problems: [String] = []
-        Self.compare(try WireShape.of(type), schema, at: name, problems: &problems)
+        Schemas(components: components).compare(try WireShape.of(type), schema, at: name, problems: &problems)
         #expect(problems == [], "\(name) and \(type):\n\(problems.joined(separator: "\n"))")
     }
+}
+
+/// The document's schemas, read once, and how a type's shape compares with them.
+struct Schemas {
+    let components: [String: Any]
 
     /// The disagreements between `shape` and `schema`, each with its path.
-    static func compare(_ shape: WireShape, _ schema: [String: Any], at path: String, problems: inout [String]) {
+    func compare(_ shape: WireShape, _ schema: [String: Any], at path: String, problems: inout [String]) {
         let schema = resolved(schema)
         let kinds = Set(types(of: schema).subtracting(["null"]))
         switch shape {
@@ -121,14 +127,14 @@ struct ContractTests {
     }
 
     /// A schema with its `$ref` followed.
-    static func resolved(_ schema: [String: Any]) -> [String: Any] {
+    func resolved(_ schema: [String: Any]) -> [String: Any] {
         guard let reference = schema["$ref"] as? String, let name = reference.split(separator: "/").last,
               let target = components[String(name)] as? [String: Any] else { return schema }
         return target
     }
 
     /// The JSON types a schema allows: its `type`, a list of them, or those of `oneOf`/`anyOf`.
-    static func types(of schema: [String: Any]) -> Set<String> {
+    func types(of schema: [String: Any]) -> Set<String> {
         if let one = schema["type"] as? String { return [one] }
         if let many = schema["type"] as? [String] { return Set(many) }
         if let options = (schema["oneOf"] ?? schema["anyOf"]) as? [[String: Any]] {
