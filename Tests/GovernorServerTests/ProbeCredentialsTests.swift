@@ -30,4 +30,23 @@ struct ProbeCredentialsTests {
         #expect(ProbeCredentials.failure(of: Self.entry, token: String?.none) == .missingToken)
         #expect(ProbeCredentials.failure(of: nil, token: String?.none) == .missingToken)
     }
+
+    @Test("a digest matches its token's alone, in each of its 32 bytes; token_sha256 reads the same digest")
+    func digests() {
+        let right = ProbeToken.digest("right")
+        #expect(right.matches(ProbeToken.digest("right")))
+        #expect(right.matches(ProbeToken.digest("right"[...])))
+        #expect(!right.matches(ProbeToken.digest("wrong")))
+        let hex = ProbeToken.sha256Hex("right")
+        #expect(ProbeToken.digest(fromHex: hex)?.matches(right) == true)
+        #expect(ProbeToken.digest(fromHex: hex.uppercased())?.matches(right) == true)
+        // A difference in any one byte is seen.
+        for index in 0..<32 {
+            var digits = Array(hex.utf8)
+            digits[index * 2] = digits[index * 2] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+            #expect(ProbeToken.digest(fromHex: String(decoding: digits, as: UTF8.self))?.matches(right) == false, "byte \(index)")
+        }
+        #expect(ProbeToken.digest(fromHex: String(hex.dropLast())) == nil)
+        #expect(ProbeToken.digest(fromHex: String(hex.dropLast()) + "g") == nil)
+    }
 }

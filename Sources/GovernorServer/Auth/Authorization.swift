@@ -7,9 +7,9 @@ enum Authorization {
     /// token (scripts, Prometheus) or as the password of HTTP basic authentication
     /// (a browser's login prompt; the user name is not checked).
     static func isOperator(_ request: Request, snapshot: LiveConfiguration.Snapshot) -> Bool {
-        guard let expected = snapshot.governor.adminTokenSHA256.flatMap(ProbeToken.bytes(fromHex:)) else { return true }
+        guard let expected = snapshot.governor.adminTokenSHA256.flatMap(ProbeToken.digest(fromHex:)) else { return true }
         guard let token = request.bearerToken.map(String.init) ?? request.basicPassword else { return false }
-        return ProbeToken.constantTimeEquals(ProbeToken.digest(token), expected)
+        return ProbeToken.digest(token).matches(expected)
     }
 }
 

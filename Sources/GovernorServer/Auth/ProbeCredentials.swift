@@ -9,11 +9,11 @@ enum ProbeCredentials {
     /// - Parameter digest: the token's SHA-256; a parameter so that the tests can
     ///   count how often it is computed.
     /// - Returns: nil when the credentials are good, else why they are not.
-    static func failure<Token: StringProtocol>(of entry: ProbeEntry?, token: Token?, digest: (Token) -> [UInt8] = { ProbeToken.digest($0) })
+    static func failure<Token: StringProtocol>(of entry: ProbeEntry?, token: Token?, digest: (Token) -> TokenDigest = { ProbeToken.digest($0) })
         -> AuthFailureLimiter.Reason? {
         if let entry, entry.tokenDigest == nil { return nil }  // allowed only with require_tokens = no
         guard let token else { return .missingToken }
-        let matches = ProbeToken.constantTimeEquals(digest(token), entry?.tokenDigest ?? decoy)
+        let matches = digest(token).matches(entry?.tokenDigest ?? decoy)
         guard entry != nil else { return .unknownProbe }
         return matches ? nil : .wrongToken
     }

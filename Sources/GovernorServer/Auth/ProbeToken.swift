@@ -18,12 +18,14 @@ public enum ProbeToken {
     }
 
     /// The SHA-256 digest of `token`.
-    static func digest(_ token: some StringProtocol) -> [UInt8] {
-        Array(SHA256.hash(data: Array(token.utf8)))
+    static func digest(_ token: some StringProtocol) -> TokenDigest {
+        let hash = token.utf8.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+            ?? SHA256.hash(data: Array(token.utf8))
+        return hash.withUnsafeBytes { TokenDigest(unchecked: $0) }
     }
 
-    /// The 32 bytes that 64 hex digits stand for, or nil.
-    static func bytes(fromHex hex: String) -> [UInt8]? {
+    /// The digest that 64 hex digits stand for, or nil.
+    static func digest(fromHex hex: String) -> TokenDigest? {
         let digits = Array(hex.utf8)
         guard digits.count == 64 else { return nil }
         var bytes: [UInt8] = []
@@ -32,15 +34,7 @@ public enum ProbeToken {
             guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
             bytes.append(high << 4 | low)
         }
-        return bytes
-    }
-
-    /// Compares two digests in time that does not depend on where they differ.
-    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
+        return bytes.withUnsafeBytes { TokenDigest(unchecked: $0) }
     }
 
     private static func hexValue(_ digit: UInt8) -> UInt8? {
@@ -50,5 +44,24 @@ public enum ProbeToken {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
         default: return nil
         }
+    }
+}
+
+/// A token's SHA-256, held inline: the configuration keeps one per probe (an array
+/// each was 8 MB at 100,000 probes) and every probe request computes one.
+struct TokenDigest: Sendable {
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// From exactly 32 bytes.
+    fileprivate init(unchecked bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 32, "a SHA-256 digest is 32 bytes")
+        words = (bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                 bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
+    /// Compares in time that does not depend on where the digests differ.
+    func matches(_ other: TokenDigest) -> Bool {
+        let difference = (words.0 ^ other.words.0) | (words.1 ^ other.words.1) | (words.2 ^ other.words.2) | (words.3 ^ other.words.3)
+        return difference == 0
     }
 }

@@ -6,7 +6,7 @@ struct ProbeEntry: Sendable {
     var probe: ProbeConfig
     var school: String
     /// SHA-256 of the probe's token (configured as `token_sha256`, or hashed from `token`).
-    var tokenDigest: [UInt8]?
+    var tokenDigest: TokenDigest?
 }
 
 /// The configuration the server runs on now, replaced whole on reload.
@@ -33,7 +33,7 @@ final class LiveConfiguration: Sendable {
             for school in configuration.schools {
                 schools[school.name] = school
                 for probe in school.probes {
-                    let digest = probe.tokenSHA256.flatMap(ProbeToken.bytes(fromHex:)) ?? probe.token.map(ProbeToken.digest)
+                    let digest = probe.tokenSHA256.flatMap(ProbeToken.digest(fromHex:)) ?? probe.token.map(ProbeToken.digest)
                     probes[probe.name] = ProbeEntry(probe: probe, school: school.name, tokenDigest: digest)
                 }
             }
