@@ -261,4 +261,21 @@ struct DaylightSavingTests {
         #expect(RFC3339.parse("2026-11-23 07:00") == nil)
         #expect(RFC3339.parse("2026-11-23T07:00:00") == nil)
     }
+
+    @Test("RFC 3339 with milliseconds: padded, before 1970 too, and read back to the millisecond")
+    func rfc3339Milliseconds() {
+        #expect(RFC3339.format(milliseconds: 1_795_417_200_004) == "2026-11-23T07:00:00.004Z")
+        #expect(RFC3339.format(milliseconds: 1_795_417_200_040) == "2026-11-23T07:00:00.040Z")
+        #expect(RFC3339.format(milliseconds: 1_795_417_200_999) == "2026-11-23T07:00:00.999Z")
+        #expect(RFC3339.format(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(RFC3339.format(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
+        #expect(RFC3339.format(milliseconds: 253_402_300_800_001) == "10000-01-01T00:00:00.001Z")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let instant = Int64.random(in: -2_000_000_000_000...4_000_000_000_000, using: &generator)
+            let text = RFC3339.format(milliseconds: instant)
+            #expect(text.hasPrefix(String(RFC3339.format(LocalDate.floorDivide(instant, 1000)).dropLast())), "\(instant)")
+            #expect(RFC3339.parsePrecise(text).map { Int64(($0 * 1000).rounded()) } == instant, "\(instant): \(text)")
+        }
+    }
 }

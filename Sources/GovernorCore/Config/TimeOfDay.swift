@@ -50,4 +50,5 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
 extension Int {
     var twoDigits: String { self < 10 && self >= 0 ? "0\(self)" : "\(self)" }
+    var threeDigits: String { self < 100 && self >= 0 ? (self < 10 ? "00\(self)" : "0\(self)") : "\(self)" }
 }

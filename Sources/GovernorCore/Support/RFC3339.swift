@@ -5,31 +5,10 @@ public enum RFC3339 {
     /// Writes the digits straight into 20 bytes: the server formats several of these
     /// for every "next run" answer.
     public static func format(_ time: UnixTime) -> String {
-        let days = LocalDate.floorDivide(time, 86_400)
-        let seconds = Int(time - days * 86_400)
-        let date = LocalDate(daysSinceEpoch: Int(days))
-        guard (0...9999).contains(date.year) else {
-            return "\(date)T\((seconds / 3600).twoDigits):\((seconds % 3600 / 60).twoDigits):\((seconds % 60).twoDigits)Z"
-        }
+        let (date, seconds) = split(time)
+        guard (0...9999).contains(date.year) else { return wideYear(date, seconds) + "Z" }
         return String(unsafeUninitializedCapacity: 20) { buffer in
-            func put(_ value: Int, _ width: Int, at offset: Int) {
-                var value = value
-                for index in stride(from: offset + width - 1, through: offset, by: -1) {
-                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
-                    value /= 10
-                }
-            }
-            put(date.year, 4, at: 0)
-            buffer[4] = UInt8(ascii: "-")
-            put(date.month, 2, at: 5)
-            buffer[7] = UInt8(ascii: "-")
-            put(date.day, 2, at: 8)
-            buffer[10] = UInt8(ascii: "T")
-            put(seconds / 3600, 2, at: 11)
-            buffer[13] = UInt8(ascii: ":")
-            put(seconds % 3600 / 60, 2, at: 14)
-            buffer[16] = UInt8(ascii: ":")
-            put(seconds % 60, 2, at: 17)
+            put(date, seconds, into: buffer)
             buffer[19] = UInt8(ascii: "Z")
             return 20
         }
@@ -45,13 +24,56 @@ public enum RFC3339 {
         parseWithFraction(text).map { Double($0.seconds) + $0.fraction }
     }
 
-    /// `2026-11-23T07:00:00.123Z`: milliseconds, for measured instants such as test starts.
+    /// `2026-11-23T07:00:00.123Z`: milliseconds, for measured instants such as test
+    /// starts, and the server's clock in every "next run" answer.
     public static func format(milliseconds: Int64) -> String {
-        let seconds = LocalDate.floorDivide(milliseconds, 1000)
-        let rest = Int(milliseconds - seconds * 1000)
-        let text = format(seconds)
-        let padded = String(repeating: "0", count: 3 - String(rest).count) + String(rest)
-        return text.dropLast() + "." + padded + "Z"
+        let whole = LocalDate.floorDivide(milliseconds, 1000)
+        let rest = Int(milliseconds - whole * 1000)
+        let (date, seconds) = split(whole)
+        guard (0...9999).contains(date.year) else { return wideYear(date, seconds) + "." + rest.threeDigits + "Z" }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            put(date, seconds, into: buffer)
+            buffer[19] = UInt8(ascii: ".")
+            put(rest, 3, at: 20, into: buffer)
+            buffer[23] = UInt8(ascii: "Z")
+            return 24
+        }
+    }
+
+    /// The day and the second of the day.
+    private static func split(_ time: UnixTime) -> (LocalDate, Int) {
+        let days = LocalDate.floorDivide(time, 86_400)
+        return (LocalDate(daysSinceEpoch: Int(days)), Int(time - days * 86_400))
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` of a year beyond four digits, without the zone.
+    private static func wideYear(_ date: LocalDate, _ seconds: Int) -> String {
+        "\(date)T\((seconds / 3600).twoDigits):\((seconds % 3600 / 60).twoDigits):\((seconds % 60).twoDigits)"
+    }
+
+    /// Writes `YYYY-MM-DDTHH:MM:SS` into the first 19 bytes: straight digits, no
+    /// intermediate strings (the server formats several per "next run" answer).
+    private static func put(_ date: LocalDate, _ seconds: Int, into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        put(date.year, 4, at: 0, into: buffer)
+        buffer[4] = UInt8(ascii: "-")
+        put(date.month, 2, at: 5, into: buffer)
+        buffer[7] = UInt8(ascii: "-")
+        put(date.day, 2, at: 8, into: buffer)
+        buffer[10] = UInt8(ascii: "T")
+        put(seconds / 3600, 2, at: 11, into: buffer)
+        buffer[13] = UInt8(ascii: ":")
+        put(seconds % 3600 / 60, 2, at: 14, into: buffer)
+        buffer[16] = UInt8(ascii: ":")
+        put(seconds % 60, 2, at: 17, into: buffer)
+    }
+
+    /// Writes `value` as `width` decimal digits, zero-padded, at `offset`.
+    private static func put(_ value: Int, _ width: Int, at offset: Int, into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        var value = value
+        for index in stride(from: offset + width - 1, through: offset, by: -1) {
+            buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
+        }
     }
 
     private static func parseWithFraction(_ text: String) -> (seconds: UnixTime, fraction: Double)? {
