@@ -26,8 +26,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let timeout: TimeAmount
     private var deadline: Scheduled<Void>?
-    /// A request's head has come and its end not yet.
-    private var incomplete = false
+    /// When the first byte of the request under way arrived; nil between requests.
+    private var began: NIODeadline?
     private var closeAfterResponse = false
     private var context: ChannelHandlerContext?
 
@@ -41,37 +41,30 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// Bytes arrived before the HTTP decoder: a request has begun unless one is
-    /// already timed.
+    /// already under way.
     fileprivate func bytesArrived() {
-        guard deadline == nil, let context else { return }
-        startDeadline(context)
-    }
-
-    private func startDeadline(_ context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: timeout) {
-            loopBound.value.close(promise: nil)
-        }
+        if began == nil { began = .now() }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head:
-            incomplete = true
-        case .end:
-            incomplete = false
+        if case .end = unwrapInboundIn(data) {
+            began = nil
             deadline?.cancel()
             deadline = nil
-        case .body:
-            break
         }
         context.fireChannelRead(data)
     }
 
-    /// The deadline starts only when a read ends with a request still incomplete: a
-    /// request that arrives whole, as nearly all do, costs no timer.
+    /// The deadline is set only when a read ends with a request still incomplete,
+    /// counted from its first byte: a request that arrives whole, as nearly all do,
+    /// costs no timer.
     func channelReadComplete(context: ChannelHandlerContext) {
-        if incomplete && deadline == nil { startDeadline(context) }
+        if let began, deadline == nil {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            deadline = context.eventLoop.scheduleTask(deadline: began + timeout) {
+                loopBound.value.close(promise: nil)
+            }
+        }
         context.fireChannelReadComplete()
     }
 
