@@ -11,6 +11,12 @@ enum Identity: Sendable {
 }
 
 extension GovernorRequestContext {
+    /// The configuration the request was authenticated against, or (on a route
+    /// outside the authenticated groups) the live one.
+    func configuration(or live: LiveConfiguration) -> LiveConfiguration.Snapshot {
+        configuration ?? live.snapshot
+    }
+
     /// The probe a probe route serves: the authenticated probe itself, or for the
     /// operator, the probe the path names.
     /// - Throws: 404 when the operator names a probe the configuration lacks.
@@ -46,6 +52,7 @@ struct ProbeAuthenticator: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let snapshot = live.snapshot
+        context.configuration = snapshot
         if operatorMayRead, Authorization.isOperator(request, snapshot: snapshot) {
             context.identity = .operator
             return try await next(request, context)
@@ -80,7 +87,8 @@ struct OperatorAuthenticator: RouterMiddleware {
     var pages = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard Authorization.isOperator(request, snapshot: live.snapshot) else {
+        let snapshot = live.snapshot
+        guard Authorization.isOperator(request, snapshot: snapshot) else {
             if pages {
                 throw APIError(status: .unauthorized, code: "unauthorized",
                                message: "the dashboard needs the operator token: enter it as the password (any user name)",
@@ -90,6 +98,7 @@ struct OperatorAuthenticator: RouterMiddleware {
         }
         var context = context
         context.identity = .operator
+        context.configuration = snapshot
         return try await next(request, context)
     }
 }

@@ -10,6 +10,9 @@ public struct GovernorRequestContext: RequestContext, RemoteAddressRequestContex
     public let remoteAddress: SocketAddress?
     /// Who the request comes from, as the route group's authentication proved it.
     var identity: Identity?
+    /// The configuration the authentication checked the request against; the handler
+    /// reads the same one, so that a reload between the two cannot split a request.
+    var configuration: LiveConfiguration.Snapshot?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

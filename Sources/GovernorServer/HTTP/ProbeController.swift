@@ -36,7 +36,7 @@ struct ProbeController: Sendable {
     /// lookup and a hand-written body, no database access unless the probe's next
     /// window has not been generated yet.
     @Sendable func next(request: Request, context: GovernorRequestContext) async throws -> Response {
-        let snapshot = live.snapshot
+        let snapshot = context.configuration(or: live)
         let entry = try context.probe(in: snapshot)
         let now = clock.now()
         let nowSeconds = UnixTime(now.rounded(.down))
@@ -66,7 +66,7 @@ struct ProbeController: Sendable {
     /// Every run answered is stored, a fact like every served run; the runs withdrawn
     /// since (the probe moved, its day closed) are listed apart, for it to forget.
     @Sendable func lease(request: Request, context: GovernorRequestContext) async throws -> RunLease {
-        let snapshot = live.snapshot
+        let snapshot = context.configuration(or: live)
         let entry = try context.probe(in: snapshot)
         let now = clock.now()
         let nowSeconds = UnixTime(now.rounded(.down))
@@ -99,7 +99,7 @@ struct ProbeController: Sendable {
     /// Stores a probe's result once: a re-send of the same run (or ad-hoc key) answers
     /// 200 with the first result's id and stores nothing new.
     @Sendable func storeResult(request: Request, context: GovernorRequestContext) async throws -> EditedResponse<ResultCreated> {
-        let snapshot = live.snapshot
+        let snapshot = context.configuration(or: live)
         let entry = try context.probe(in: snapshot)
         let now = clock.now()
         contacts.record(entry.probe.name, at: UnixTime(now.rounded(.down)))
@@ -121,7 +121,7 @@ struct ProbeController: Sendable {
     }
 
     @Sendable func listResults(request: Request, context: GovernorRequestContext) async throws -> ResultList {
-        let snapshot = live.snapshot
+        let snapshot = context.configuration(or: live)
         let entry = try context.probe(in: snapshot)
         var limit = 20
         if let text = request.uri.queryParameters.get("limit") {
@@ -133,7 +133,7 @@ struct ProbeController: Sendable {
     }
 
     @Sendable func status(request: Request, context: GovernorRequestContext) async throws -> ProbeStatus {
-        let snapshot = live.snapshot
+        let snapshot = context.configuration(or: live)
         let entry = try context.probe(in: snapshot)
         let recent = try await database.resultCount(probe: entry.probe.name, since: clock.seconds - 86_400)
         return ProbeStatus(status.row(of: entry.probe, now: clock.seconds), of: entry.probe, school: entry.school, results24h: recent)
