@@ -61,6 +61,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // glibc's allocator controls (<malloc.h>): the arena limit and the return of free heap.
+        .systemLibrary(name: "CMalloc"),
         // Alert email: RFC 5322 messages, sent by SMTP (libcurl) or the local sendmail.
         .target(
             name: "GovernorMail",
@@ -138,6 +140,7 @@ let package = Package(
         .target(
             name: "GovernorServer",
             dependencies: [
+                "CMalloc",
                 "GovernorCore",
                 "GovernorViews",
                 "GovernorMail",

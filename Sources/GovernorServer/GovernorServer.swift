@@ -39,6 +39,7 @@ public enum GovernorServer {
     /// - Throws: ``ServeError`` when the main configuration file or the state database
     ///   cannot be used; problems in school files are logged and those schools skipped.
     public static func run(_ options: Options, logger: Logger) async throws {
+        HeapReturn.limitArenas()
         let configuration: Configuration
         do {
             configuration = try ConfigLoader.load(governorFile: options.configPath)
@@ -90,6 +91,8 @@ struct Governor: Service {
         let loaded = configuration
         let parts = GovernorComponents(configPath: options.configPath, configuration: configuration, database: database, logger: logger)
         try await parts.load()
+        // Start-up read the whole state and every school file: hand back what it freed.
+        HeapReturn.returnIfLarge()
 
         let services = parts.services(notifier: notifier)
         let address = options.listen ?? configuration.governor.listen

@@ -22,6 +22,7 @@ final class AlertReadModel: Sendable {
 
     func replace(with new: [String: ProbeAlertState]) {
         var next = Contents()
+        next.states.reserveCapacity(new.count)
         for (probe, state) in new { next.set(probe, state) }
         contents.withLock { $0 = next }
     }
