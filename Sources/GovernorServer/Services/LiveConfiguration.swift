@@ -1,12 +1,20 @@
 import GovernorCore
 import Synchronization
 
-/// What the server needs to know about one probe on every request.
-struct ProbeEntry: Sendable {
-    var probe: ProbeConfig
-    var school: String
+/// What the server needs to know about one probe on every request. A class: the
+/// snapshot's table holds a reference per probe, and a request takes one, where a
+/// value of some 120 bytes was copied (and its table's empty slots were as large).
+final class ProbeEntry: Sendable {
+    let probe: ProbeConfig
+    let school: String
     /// SHA-256 of the probe's token (configured as `token_sha256`, or hashed from `token`).
-    var tokenDigest: TokenDigest?
+    let tokenDigest: TokenDigest?
+
+    init(probe: ProbeConfig, school: String, tokenDigest: TokenDigest?) {
+        self.probe = probe
+        self.school = school
+        self.tokenDigest = tokenDigest
+    }
 }
 
 /// The configuration the server runs on now, replaced whole on reload.
@@ -29,7 +37,9 @@ final class LiveConfiguration: Sendable {
         init(_ configuration: Configuration) {
             self.configuration = configuration
             var probes: [String: ProbeEntry] = [:]
+            probes.reserveCapacity(configuration.schools.reduce(0) { $0 + $1.probes.count })
             var schools: [String: SchoolConfig] = [:]
+            schools.reserveCapacity(configuration.schools.count)
             for school in configuration.schools {
                 schools[school.name] = school
                 for probe in school.probes {
