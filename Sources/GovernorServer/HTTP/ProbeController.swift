@@ -54,11 +54,27 @@ struct ProbeController: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "\(run.runAt)\n")))
         }
-        let body = "{\"probe\":\(JSONText.quoted(entry.probe.name)),\"run_at\":\"\(RFC3339.format(run.runAt))\",\"run_at_unix\":\(run.runAt),"
-            + "\"school\":\(JSONText.quoted(entry.school)),\"server_time\":\"\(RFC3339.format(milliseconds: Int64((now * 1000).rounded(.down))))\","
-            + "\"window_end\":\"\(RFC3339.format(run.windowEnd))\",\"window_start\":\"\(RFC3339.format(run.windowStart))\"}\n"
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        // NextRun's keys in sorted order, written straight into the buffer.
+        var body = ByteBufferAllocator().buffer(capacity: 256)
+        body.writeStaticString("{\"probe\":")
+        body.writeString(JSONText.quoted(entry.probe.name))
+        body.writeStaticString(",\"run_at\":\"")
+        body.writeString(RFC3339.format(run.runAt))
+        body.writeStaticString("\",\"run_at_unix\":")
+        body.writeString(String(run.runAt))
+        body.writeStaticString(",\"school\":")
+        body.writeString(JSONText.quoted(entry.school))
+        body.writeStaticString(",\"server_time\":\"")
+        body.writeString(RFC3339.format(milliseconds: Int64((now * 1000).rounded(.down))))
+        body.writeStaticString("\",\"window_end\":\"")
+        body.writeString(RFC3339.format(run.windowEnd))
+        body.writeStaticString("\",\"window_start\":\"")
+        body.writeString(RFC3339.format(run.windowStart))
+        body.writeStaticString("\"}\n")
+        return Response(status: .ok, headers: Self.jsonHeaders, body: .init(byteBuffer: body))
     }
+
+    private static let jsonHeaders: HTTPFields = [.contentType: "application/json; charset=utf-8"]
 
     /// The probe's runs up to `horizon` seconds ahead (at most `[Governor]
     /// lease_horizon`, the default), generating and storing the windows they need:
