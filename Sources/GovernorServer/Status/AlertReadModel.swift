@@ -4,15 +4,22 @@ import Synchronization
 /// The probes' current alert states, for ``FleetStatus``; the alert
 /// service replaces it after every evaluation.
 final class AlertReadModel: Sendable {
+    /// A state behind a reference: the table's slots (twice as many as probes at
+    /// 100,000) hold a pointer each rather than a state of some 100 bytes.
+    private final class Held: Sendable {
+        let state: ProbeAlertState
+        init(_ state: ProbeAlertState) { self.state = state }
+    }
+
     private struct Contents {
-        var states: [String: ProbeAlertState] = [:]
+        var states: [String: Held] = [:]
         /// The probes that are DOWN, and those with misses: the few that counts and the
         /// attention list start from, kept so that neither walks the fleet.
         var down: Set<String> = []
         var missing: Set<String> = []
 
         mutating func set(_ probe: String, _ state: ProbeAlertState?) {
-            states[probe] = state
+            states[probe] = state.map(Held.init)
             if state?.status == .down { down.insert(probe) } else { down.remove(probe) }
             if (state?.consecutiveMissed ?? 0) > 0 { missing.insert(probe) } else { missing.remove(probe) }
         }
@@ -36,7 +43,7 @@ final class AlertReadModel: Sendable {
     }
 
     func state(of probe: String) -> ProbeAlertState? {
-        contents.withLock { $0.states[probe] }
+        contents.withLock { $0.states[probe]?.state }
     }
 
     /// The probes that are DOWN.
