@@ -28,9 +28,16 @@ cleanup() {
 trap cleanup EXIT
 
 start_governor() {
-  local schools="$1" per_school="$2" school probe
   mkdir -p "$work/schools"
   printf '[Governor]\nschools = schools\nstate = state.sqlite\ntimezone = UTC\n' > "$work/governor.cfg"
+  write_schools "$1" "$2" "$work/schools"
+  launch_governor
+}
+
+# Writes SCHOOLS school files of PER_SCHOOL probes into DIR: write_schools SCHOOLS PER_SCHOOL DIR.
+write_schools() {
+  local schools="$1" per_school="$2" dir="$3" school probe
+  mkdir -p "$dir"
   for school in $(seq 0 $((schools - 1))); do
     {
       printf '[Timing]\nboundaries = 0000 0600 1200 1800\nruns_per_period = 4\ndelay = 2\n[Probes]\nids ='
@@ -39,10 +46,8 @@ start_governor() {
       for probe in $(seq $((school * per_school)) $((school * per_school + per_school - 1))); do
         printf '[Probe bench-%d]\ntoken = token-bench-%d\n' "$probe" "$probe"
       done
-    } > "$work/schools/school-$school.cfg"
+    } > "$dir/school-$school.cfg"
   done
-
-  launch_governor
 }
 
 # Starts the governor on the files start_governor wrote (again, after a stop: a

@@ -74,23 +74,6 @@ nginx_pid=$!
 wait_for "http://127.0.0.1:$minimal_port/v1/probes/bench-0/next"
 wait_for "http://127.0.0.1:$nginx_port/next"
 
-# Writes SCHOOLS school files of PER probes into $work/schools, shared by every governor.
-write_schools() {
-  local schools="$1" per_school="$2" school probe
-  rm -rf "$work/schools"
-  mkdir -p "$work/schools"
-  for school in $(seq 0 $((schools - 1))); do
-    {
-      printf '[Timing]\nboundaries = 0000 0600 1200 1800\nruns_per_period = 4\ndelay = 2\n[Probes]\nids ='
-      for probe in $(seq $((school * per_school)) $((school * per_school + per_school - 1))); do printf ' bench-%d' "$probe"; done
-      printf '\n'
-      for probe in $(seq $((school * per_school)) $((school * per_school + per_school - 1))); do
-        printf '[Probe bench-%d]\ntoken = token-bench-%d\n' "$probe" "$probe"
-      done
-    } > "$work/schools/school-$school.cfg"
-  done
-}
-
 # launch NAME [fresh]: starts governor NAME in $work/NAME (on an empty state when
 # "fresh"), waits until it serves; sets gpid, gurl and started (seconds to serve).
 launch() {
@@ -131,7 +114,8 @@ for schools in ${sizes[*]}; do
   probes=$((schools * 10))
   echo
   echo "## $probes probes in $schools schools"
-  write_schools "$schools" 10
+  rm -rf "$work/schools"
+  write_schools "$schools" 10 "$work/schools"  # shared by every governor
 
   # The first seconds on an empty state, alternating the governors round by round;
   # each round starts from nothing and stops once measured.
