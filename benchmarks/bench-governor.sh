@@ -56,15 +56,20 @@ launch_governor() {
   launched=$(date +%s.%N)
   "$governor" serve --config "$work/governor.cfg" --listen 127.0.0.1:0 --benchmark-routes 2> "$work/log" &
   pid=$!
+  url="http://127.0.0.1:$(serving_port "$work/log")" || exit 1
+  serving=$(date +%s.%N)
+}
+
+# The port a governor logging to LOG serves on, once it says so (at most 60 s).
+serving_port() {
   local port=""
   for _ in $(seq 1 1200); do
-    port="$(grep -o 'serving on 127.0.0.1:[0-9]*' "$work/log" 2>/dev/null | grep -o '[0-9]*$' || true)"
+    port="$(grep -o 'serving on 127.0.0.1:[0-9]*' "$1" 2>/dev/null | grep -o '[0-9]*$' || true)"
     [ -n "$port" ] && break
     sleep 0.05
   done
-  [ -n "$port" ] || { echo "the governor did not start:"; cat "$work/log"; exit 1; }
-  serving=$(date +%s.%N)
-  url="http://127.0.0.1:$port"
+  [ -n "$port" ] || { echo "the governor did not start:" >&2; cat "$1" >&2; exit 1; }
+  echo "$port"
 }
 
 # A free loopback port.

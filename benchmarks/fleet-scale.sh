@@ -77,7 +77,7 @@ wait_for "http://127.0.0.1:$nginx_port/next"
 # launch NAME [fresh]: starts governor NAME in $work/NAME (on an empty state when
 # "fresh"), waits until it serves; sets gpid, gurl and started (seconds to serve).
 launch() {
-  local name="$1" dir="$work/$1" port="" launched_at
+  local name="$1" dir="$work/$1" port launched_at
   if [ "${2:-}" = fresh ]; then rm -rf "$dir"; fi
   mkdir -p "$dir"
   printf '[Governor]\nschools = %s\nstate = state.sqlite\ntimezone = UTC\n' "$work/schools" > "$dir/governor.cfg"
@@ -85,12 +85,7 @@ launch() {
   launched_at=$(date +%s.%N)
   "${binary[$name]}" serve --config "$dir/governor.cfg" --listen 127.0.0.1:0 2> "$dir/log" &
   gpid[$name]=$!
-  for _ in $(seq 1 1200); do
-    port="$(grep -o 'serving on 127.0.0.1:[0-9]*' "$dir/log" 2>/dev/null | grep -o '[0-9]*$' || true)"
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || { echo "governor $name did not start:"; cat "$dir/log"; exit 1; }
+  port=$(serving_port "$dir/log") || exit 1
   started[$name]=$(awk -v a="$launched_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
   gurl[$name]="http://127.0.0.1:$port"
 }
