@@ -1,6 +1,6 @@
 import Foundation
 public import GovernorPostgres
-public import GovernorSQLite
+import GovernorSQLite
 public import GovernorStore
 import Logging
 import PostgresNIO

@@ -29,14 +29,12 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// When the first byte of the request under way arrived; nil between requests.
     private var began: NIODeadline?
     private var closeAfterResponse = false
-    private var context: ChannelHandlerContext?
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
         try? context.pipeline.syncOperations.addHandler(RequestStartWatcher(owner: self), position: .first)
     }
 
@@ -96,7 +94,6 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
-        self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
