@@ -13,6 +13,10 @@ struct RunJudgementTests {
         (true, Facts(exitCode: 3, failure: nil), 1010, 1200, RunJudgement(.failed)),
         (true, Facts(exitCode: nil, failure: "timeout: the test ran longer than 120 s and was stopped"), nil, 1200, RunJudgement(.failed)),
         (true, Facts(exitCode: nil, failure: "signal: the test was killed by SIGKILL"), nil, 1200, RunJudgement(.failed)),
+        // The test ran; its output says it failed: failed, with the kind.
+        (true, Facts(exitCode: 0, failure: "unreadable-output: ndt7 output has no summary"), nil, 1200, RunJudgement(.failed, detail: "unreadable-output")),
+        (true, Facts(exitCode: 0, failure: "tool-error: download: connection refused"), nil, 1200, RunJudgement(.failed, detail: "tool-error")),
+        (false, Facts(exitCode: 0, failure: "rate-limited: 429 Too Many Requests"), nil, 5000, RunJudgement(.failed, detail: "rate-limited")),
         // A push test that never started is a miss, with why.
         (true, Facts(exitCode: nil, failure: "connection-refused: 10.0.0.5:22 refused the connection"), nil, 1200,
          RunJudgement(.missed, reason: .pushFailed, detail: "connection-refused")),

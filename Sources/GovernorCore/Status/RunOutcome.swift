@@ -42,6 +42,15 @@ public enum RunFailure {
     public static let timeout = "timeout"
     public static let signal = "signal"
     public static let config = "config"
+    /// The school's explicit `result_format` could not read the test's output.
+    public static let unreadableOutput = "unreadable-output"
+    /// The test's output says the tool itself failed (an ndt7 `error` event, an iperf3 `error`).
+    public static let toolError = "tool-error"
+    /// The test's output says the measurement platform refused the client for its rate.
+    public static let rateLimited = "rate-limited"
+
+    /// The kinds of a test that ran and failed by what its output says.
+    public static let outputKinds: Set<String> = [unreadableOutput, toolError, rateLimited]
 
     /// `kind: message`.
     public static func text(_ kind: String, _ message: String) -> String {
@@ -59,7 +68,8 @@ public enum RunFailure {
 public struct RunJudgement: Sendable, Equatable {
     public var outcome: RunOutcome
     public var reason: MissReason?
-    /// For ``MissReason/pushFailed``: the failure kind.
+    /// For ``MissReason/pushFailed``, and for a run ``RunOutcome/failed`` by what its output
+    /// says (`unreadable-output`, `tool-error`, `rate-limited`): the failure kind.
     public var detail: String?
 
     public init(_ outcome: RunOutcome, reason: MissReason? = nil, detail: String? = nil) {
@@ -96,6 +106,8 @@ public struct RunJudgement: Sendable, Equatable {
             switch kind {
             case RunFailure.timeout, RunFailure.signal:
                 return RunJudgement(.failed)  // the test ran
+            case _ where RunFailure.outputKinds.contains(kind):
+                return RunJudgement(.failed, detail: kind)  // the test ran; its output says it failed
             default:
                 // No test ran. A run nobody was told about is not missed, whatever the dispatcher did.
                 guard announced else { return RunJudgement(.unannounced) }
