@@ -83,6 +83,20 @@ enum PostgresSchema {
         ]),
         // The probe's own start lateness, beside the one computed from started_at.
         ("v14", ["ALTER TABLE results ADD COLUMN probe_start_lateness_ms DOUBLE PRECISION"]),
+        // What each test measured, keyed by its result; and where the one reading of the
+        // results stored before this version stands (all of them are still to read).
+        ("v15", [
+            """
+            CREATE TABLE measurements (
+                result_id BIGINT PRIMARY KEY REFERENCES results (id) ON DELETE CASCADE, probe TEXT NOT NULL, school TEXT NOT NULL,
+                measured_at_ms BIGINT NOT NULL, tool TEXT NOT NULL, download_mbps DOUBLE PRECISION, upload_mbps DOUBLE PRECISION,
+                min_rtt_ms DOUBLE PRECISION, retransmission_percent DOUBLE PRECISION, retransmits BIGINT, loss_percent DOUBLE PRECISION,
+                server_name TEXT, server_ip TEXT, client_ip TEXT, download_id TEXT, upload_id TEXT)
+            """,
+            "CREATE INDEX measurements_on_school_measured_at_ms ON measurements (school, measured_at_ms)",
+            "CREATE TABLE measurement_backfill (id INTEGER PRIMARY KEY CHECK (id = 1), after_id BIGINT NOT NULL, last_id BIGINT NOT NULL)",
+            "INSERT INTO measurement_backfill (id, after_id, last_id) SELECT 1, 0, COALESCE(MAX(id), 0) FROM results",
+        ]),
     ]
 
     /// The names of the migrations applied, in order.

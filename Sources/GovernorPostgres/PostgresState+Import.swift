@@ -77,6 +77,9 @@ extension PostgresState {
                                 \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs))
                         ON CONFLICT DO NOTHING
                         """, logger: logger)
+                    if let measurement = result.storedMeasurement {
+                        try await connection.query(Self.insertQuery(measurement), logger: logger)
+                    }
                 }
                 // New results continue after the copied ids.
                 try await connection.query("SELECT setval(pg_get_serial_sequence('results', 'id'), GREATEST((SELECT MAX(id) FROM results), 1))", logger: logger)

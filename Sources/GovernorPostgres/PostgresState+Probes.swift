@@ -111,16 +111,37 @@ extension PostgresState: ResultStore {
         return results
     }
 
+    /// Inserts `result` and returns its id; with `ifAbsent`, nothing when its probe
+    /// and idempotency key are stored already. A measurement is inserted by the same
+    /// statement, so that it exists if and only if its result does.
     static func insertQuery(_ result: TestResult, ifAbsent: Bool) -> PostgresQuery {
-        var query: PostgresQuery = """
-            INSERT INTO results (probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, output,
-                                 output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms)
-            VALUES (\(result.probe), \(result.school), \(result.mode.rawValue), \(result.runAt), \(result.startedAtMs),
-                    \(result.finishedAtMs), \(result.exitCode), \(result.failure), \(result.output), \(result.outputTruncated),
-                    \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs))
+        let conflict = ifAbsent ? "ON CONFLICT (probe, idempotency_key) DO NOTHING" : ""
+        guard let m = result.measurement else {
+            return """
+                INSERT INTO results (probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, output,
+                                     output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms)
+                VALUES (\(result.probe), \(result.school), \(result.mode.rawValue), \(result.runAt), \(result.startedAtMs),
+                        \(result.finishedAtMs), \(result.exitCode), \(result.failure), \(result.output), \(result.outputTruncated),
+                        \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs))
+                \(unescaped: conflict) RETURNING id
+                """
+        }
+        return """
+            WITH inserted AS (
+                INSERT INTO results (probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, output,
+                                     output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms)
+                VALUES (\(result.probe), \(result.school), \(result.mode.rawValue), \(result.runAt), \(result.startedAtMs),
+                        \(result.finishedAtMs), \(result.exitCode), \(result.failure), \(result.output), \(result.outputTruncated),
+                        \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs))
+                \(unescaped: conflict) RETURNING id),
+            measured AS (
+                INSERT INTO measurements (\(unescaped: measurementColumns))
+                SELECT id, \(result.probe), \(result.school), \(result.measuredAtMs), \(m.tool.rawValue), \(m.downloadMbps), \(m.uploadMbps),
+                       \(m.minRTTMs), \(m.retransmissionPercent), \(m.retransmits.map(Int64.init)), \(m.lossPercent), \(m.serverName), \(m.serverIP),
+                       \(m.clientIP), \(m.downloadID), \(m.uploadID)
+                FROM inserted)
+            SELECT id FROM inserted
             """
-        query.sql += ifAbsent ? " ON CONFLICT (probe, idempotency_key) DO NOTHING RETURNING id" : " RETURNING id"
-        return query
     }
 
     /// Insert-if-absent on (probe, idempotency key): a re-send to another governor
@@ -155,13 +176,13 @@ extension PostgresState: ResultStore {
 
     public func results(probe: String, limit: Int) async throws -> [TestResult] {
         try await runBounded(within: Self.requestTimeout) { [self] in
-            try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE probe = \(probe) ORDER BY id DESC LIMIT \(limit)")
+            try await withMeasurements(try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE probe = \(probe) ORDER BY id DESC LIMIT \(limit)"))
         }
     }
 
     public func results(school: String, limit: Int) async throws -> [TestResult] {
         try await runBounded(within: Self.requestTimeout) { [self] in
-            try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE school = \(school) ORDER BY id DESC LIMIT \(limit)")
+            try await withMeasurements(try await results("SELECT \(unescaped: Self.resultColumns()) FROM results WHERE school = \(school) ORDER BY id DESC LIMIT \(limit)"))
         }
     }
 

@@ -45,7 +45,7 @@ extension SQLiteState {
             try db.execute(sql: "UPDATE dispatch SET state = ? WHERE probe = ? AND runAt = ? AND state = ? AND claimedBy IS NOT ?",
                            arguments: [DispatchState.interrupted.rawValue, run.probe, run.runAt, DispatchState.started.rawValue, holder])
             guard db.changesCount == 1 else { return false }
-            let stored = try result.inserted(db)
+            let stored = try result.insertedWithMeasurement(db)
             try db.execute(sql: "UPDATE dispatch SET resultId = ? WHERE probe = ? AND runAt = ?", arguments: [stored.id, run.probe, run.runAt])
             return true
         }
@@ -65,7 +65,7 @@ extension SQLiteState {
             }
             let current = try String.fetchOne(db, sql: "SELECT state FROM dispatch WHERE probe = ? AND runAt = ?", arguments: [run.probe, run.runAt])
             guard current == DispatchState.started.rawValue else { return nil }
-            let stored = try result.inserted(db)
+            let stored = try result.insertedWithMeasurement(db)
             try db.execute(sql: "UPDATE dispatch SET state = ?, resultId = ? WHERE probe = ? AND runAt = ?",
                            arguments: [state.rawValue, stored.id, run.probe, run.runAt])
             return stored

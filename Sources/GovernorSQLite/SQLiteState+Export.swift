@@ -13,10 +13,23 @@ extension SQLiteState {
         }
     }
 
-    /// Up to `limit` results with their output, by id, after `id`: a large history is copied a page at a time.
+    /// Up to `limit` results with their output and measurement, by id, after `id`: a
+    /// large history is copied a page at a time.
     public func exportResults(after id: Int64, limit: Int) async throws -> [TestResult] {
         try await writer.read { db in
-            try ResultRow.filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db).map(\.record)
+            var results = try ResultRow.filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db).map(\.record)
+            guard let last = results.last?.id else { return results }
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.measurementColumns) FROM measurement WHERE resultId > ? AND resultId <= ?",
+                                           arguments: [id, last])
+            var measured: [Int64: SpeedMeasurement] = [:]
+            while let row = try rows.next() {
+                let stored = try Self.measurement(row)
+                measured[stored.resultID] = stored.measurement
+            }
+            for index in results.indices {
+                if let resultID = results[index].id { results[index].measurement = measured[resultID] }
+            }
+            return results
         }
     }
 

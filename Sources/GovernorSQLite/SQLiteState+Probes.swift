@@ -32,21 +32,21 @@ extension SQLiteState {
                let existing = try ResultRow.filter(Column("probe") == result.probe && Column("idempotencyKey") == key).fetchOne(db) {
                 return (existing.record, false)
             }
-            return (try result.inserted(db), true)
+            return (try result.insertedWithMeasurement(db), true)
         }
     }
 
     /// Stores a result and returns it with its id.
     package func insert(_ result: TestResult) async throws -> TestResult {
         try await writer.write { db in
-            try result.inserted(db)
+            try result.insertedWithMeasurement(db)
         }
     }
 
     /// A probe's results, newest first.
     public func results(probe: String, limit: Int) async throws -> [TestResult] {
         try await writer.read { db in
-            try ResultRow.filter(Column("probe") == probe).order(Column("id").desc).limit(limit).fetchAll(db).map(\.record)
+            try Self.withMeasurements(ResultRow.filter(Column("probe") == probe).order(Column("id").desc).limit(limit).fetchAll(db).map(\.record), db)
         }
     }
 

@@ -56,7 +56,7 @@ extension SQLiteState {
     /// A school's latest results with their output, newest first.
     public func results(school: String, limit: Int) async throws -> [TestResult] {
         try await writer.read { db in
-            try ResultRow.filter(Column("school") == school).order(Column("id").desc).limit(limit).fetchAll(db).map(\.record)
+            try Self.withMeasurements(ResultRow.filter(Column("school") == school).order(Column("id").desc).limit(limit).fetchAll(db).map(\.record), db)
         }
     }
 

@@ -213,6 +213,20 @@ public struct SQLiteState: Sendable {
             // The probe's own start lateness, beside the one computed from started_at.
             try db.execute(sql: "ALTER TABLE result ADD COLUMN probeStartLatenessMs DOUBLE")
         }
+        migrator.registerMigration("v15") { db in
+            // What each test measured, keyed by its result; and where the one reading of
+            // the results stored before this version stands (all of them are still to read).
+            try db.execute(sql: """
+                CREATE TABLE measurement (
+                    resultId INTEGER PRIMARY KEY REFERENCES result(id) ON DELETE CASCADE, probe TEXT NOT NULL, school TEXT NOT NULL,
+                    measuredAtMs INTEGER NOT NULL, tool TEXT NOT NULL, downloadMbps DOUBLE, uploadMbps DOUBLE, minRttMs DOUBLE,
+                    retransmissionPercent DOUBLE, retransmits INTEGER, lossPercent DOUBLE, serverName TEXT, serverIp TEXT, clientIp TEXT,
+                    downloadId TEXT, uploadId TEXT);
+                CREATE INDEX measurement_on_school_measuredAtMs ON measurement (school, measuredAtMs);
+                CREATE TABLE measurementBackfill (id INTEGER PRIMARY KEY CHECK (id = 1), afterId INTEGER NOT NULL, lastId INTEGER NOT NULL);
+                INSERT INTO measurementBackfill (id, afterId, lastId) SELECT 1, 0, COALESCE(MAX(id), 0) FROM result;
+                """)
+        }
         return migrator
     }
 }

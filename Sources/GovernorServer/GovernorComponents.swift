@@ -88,6 +88,7 @@ struct GovernorComponents: Sendable {
             OutboxSender(live: live, database: database, metrics: metrics, clock: clock, logger: logger, instance: instance),
             HeartbeatService(live: live, scheduler: heartbeat, judgement: judgementHeartbeat, outbox: database, clock: clock, logger: logger),
             HeapReturnService(logger: logger),
+            MeasurementBackfill(live: live, database: database, logger: logger),
         ]
         if let shared = database as? any SharedStateFeed {
             services.append(SharedStateFollower(feed: shared, contacts: contacts, latest: latest, clock: clock, logger: logger))

@@ -176,12 +176,23 @@ public struct TestResult: Codable, Sendable, Equatable {
     /// The probe's own spawn lateness (spawn minus run time, on the probe's clock), as it
     /// reported it; nil for push results and for probes that do not report it.
     public var probeStartLatenessMs: Double?
+    /// What the test measured, read from its output at intake; stored in its own table,
+    /// in the transaction that stores the result.
+    public var measurement: SpeedMeasurement?
+
+    /// The stored columns; the measurement has a table of its own.
+    enum CodingKeys: String, CodingKey {
+        case id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, output, outputTruncated, clockOffsetMs, receivedAt
+        case idempotencyKey, probeStartLatenessMs
+    }
 
     public init(
         id: Int64? = nil, probe: String, school: String, mode: ProbeConfig.Mode, runAt: Int64?, startedAtMs: Int64?,
         finishedAtMs: Int64?, exitCode: Int?, failure: String? = nil, output: String, outputTruncated: Bool,
-        clockOffsetMs: Double?, receivedAt: Int64, idempotencyKey: String? = nil, probeStartLatenessMs: Double? = nil
+        clockOffsetMs: Double?, receivedAt: Int64, idempotencyKey: String? = nil, probeStartLatenessMs: Double? = nil,
+        measurement: SpeedMeasurement? = nil
     ) {
+        self.measurement = measurement
         self.id = id
         self.probe = probe
         self.school = school
@@ -209,6 +220,39 @@ public struct TestResult: Codable, Sendable, Equatable {
         return overflowLate ? nil : late
     }
 
+}
+
+extension TestResult {
+    /// When the test was measured (milliseconds): its start, else its run time, else
+    /// when its result came.
+    public var measuredAtMs: Int64 {
+        if let startedAtMs { return startedAtMs }
+        if let runAt, case (let ms, false) = runAt.multipliedReportingOverflow(by: 1000) { return ms }
+        return receivedAt.multipliedReportingOverflow(by: 1000).overflow ? 0 : receivedAt * 1000
+    }
+
+    /// Its measurement as a row, once it has an id.
+    public var storedMeasurement: StoredMeasurement? {
+        guard let id, let measurement else { return nil }
+        return StoredMeasurement(resultID: id, probe: probe, school: school, measuredAtMs: measuredAtMs, measurement: measurement)
+    }
+}
+
+/// A measurement as stored: keyed by its result, with its probe, school and time.
+public struct StoredMeasurement: Sendable, Equatable {
+    public var resultID: Int64
+    public var probe: String
+    public var school: String
+    public var measuredAtMs: Int64
+    public var measurement: SpeedMeasurement
+
+    public init(resultID: Int64, probe: String, school: String, measuredAtMs: Int64, measurement: SpeedMeasurement) {
+        self.resultID = resultID
+        self.probe = probe
+        self.school = school
+        self.measuredAtMs = measuredAtMs
+        self.measurement = measurement
+    }
 }
 
 /// The state database cannot be used; the message names the file and the cause.

@@ -4,7 +4,7 @@ public import GovernorCore
 /// backend the configuration names (``SQLiteState`` for an SQLite file, or
 /// `PostgresState` for a PostgreSQL database that several governors share). The
 /// server code never knows which one it talks to.
-public typealias StateStore = ScheduleStore & ContactStore & ResultStore & AlertStore & DispatchStore & SourceStore & HealthStore & LeaseStore
+public typealias StateStore = ScheduleStore & ContactStore & ResultStore & MeasurementStore & AlertStore & DispatchStore & SourceStore & HealthStore & LeaseStore
 
 /// When each probe was last heard from.
 public protocol ContactStore: Sendable {
@@ -34,6 +34,26 @@ public protocol ResultStore: Sendable {
     func runResults(school: String, from: UnixTime, before to: UnixTime) async throws -> [RunResultKey: StoredRunResult]
     /// The results of one probe's runs in `[from, through]`, as ``runResults(school:from:before:)``.
     func runResults(probe: String, from: UnixTime, through: UnixTime) async throws -> [RunResultKey: StoredRunResult]
+}
+
+/// What each test measured, one row per result that has a measurement. A result's
+/// measurement is written in the transaction that stores the result
+/// (``TestResult/measurement``); results stored before measurements existed are read
+/// once, in the background, by the backfill below.
+public protocol MeasurementStore: Sendable {
+    /// The measurements of the results `ids` (those that have one).
+    func measurements(ofResults ids: [Int64]) async throws -> [Int64: SpeedMeasurement]
+    /// A school's measurements taken in `[from, before)` (milliseconds), oldest first.
+    func measurements(school: String, fromMs: Int64, beforeMs: Int64) async throws -> [StoredMeasurement]
+    /// Where the backfill stands: the results after `next` and up to `last` are still
+    /// to be read; nil when there are none (a fresh state, or the backfill is done).
+    func measurementBackfill() async throws -> (after: Int64, last: Int64)?
+    /// Up to `limit` results with ids in `(after, through]`, ascending, with their output.
+    func results(after id: Int64, through last: Int64, limit: Int) async throws -> [TestResult]
+    /// Stores `measurements` and moves the backfill from `after` to `to`, in one
+    /// transaction, only if it still stands at `after`: false (and nothing stored)
+    /// when another governor moved it first, so that every batch is read once.
+    func advanceBackfill(from after: Int64, to: Int64, storing measurements: [StoredMeasurement]) async throws -> Bool
 }
 
 /// Missed-run alert states and the outbox of alert email.

@@ -95,10 +95,13 @@ public struct ResultView: Codable, Sendable, Equatable {
     /// The probe's own spawn lateness, as it reported it (pull probes only).
     public var startLatenessMs: Double?
     public var receivedAt: String
+    /// What the test measured, when its output held a measurement.
+    public var measurement: MeasurementView?
 
     public init(id: Int64, probe: String, school: String, mode: ProbeConfig.Mode, runAt: String?, startedAt: String?, finishedAt: String?,
                 exitCode: Int?, failure: String?, output: String, outputTruncated: Bool, clockOffsetMs: Double?, latenessMs: Int64?,
-                startLatenessMs: Double?, receivedAt: String) {
+                startLatenessMs: Double?, receivedAt: String, measurement: MeasurementView? = nil) {
+        self.measurement = measurement
         self.id = id
         self.probe = probe
         self.school = school
@@ -127,6 +130,52 @@ public struct ResultView: Codable, Sendable, Equatable {
         case latenessMs = "lateness_ms"
         case startLatenessMs = "start_lateness_ms"
         case receivedAt = "received_at"
+        case measurement
+    }
+}
+
+/// What one test measured, as the API shows it: throughput in Mbit/s, times in ms.
+public struct MeasurementView: Codable, Sendable, Equatable {
+    public var tool: SpeedMeasurement.Tool
+    public var downloadMbps: Double?
+    public var uploadMbps: Double?
+    public var minRTTMs: Double?
+    public var retransmissionPercent: Double?
+    public var retransmits: Int?
+    public var lossPercent: Double?
+    public var serverName: String?
+    public var serverIP: String?
+    public var clientIP: String?
+    public var downloadID: String?
+    public var uploadID: String?
+
+    public init(_ m: SpeedMeasurement) {
+        tool = m.tool
+        downloadMbps = m.downloadMbps
+        uploadMbps = m.uploadMbps
+        minRTTMs = m.minRTTMs
+        retransmissionPercent = m.retransmissionPercent
+        retransmits = m.retransmits
+        lossPercent = m.lossPercent
+        serverName = m.serverName
+        serverIP = m.serverIP
+        clientIP = m.clientIP
+        downloadID = m.downloadID
+        uploadID = m.uploadID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tool, retransmits
+        case downloadMbps = "download_mbps"
+        case uploadMbps = "upload_mbps"
+        case minRTTMs = "min_rtt_ms"
+        case retransmissionPercent = "retransmission_percent"
+        case lossPercent = "loss_percent"
+        case serverName = "server_name"
+        case serverIP = "server_ip"
+        case clientIP = "client_ip"
+        case downloadID = "download_id"
+        case uploadID = "upload_id"
     }
 }
 

@@ -9,7 +9,7 @@ import GovernorStore
 
 @Suite("State database: migrations, dispatch claims, outbox")
 struct SQLiteStateTests {
-    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14"]
+    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15"]
     static let tables = ["window", "run", "contact", "result", "dispatch", "alertState", "outbox"]
 
     /// A window at 08:00 UTC on 2026-11-23 with one run of p1 at 08:10.
@@ -78,6 +78,9 @@ struct SQLiteStateTests {
         #expect(try await database.claimDispatch(of: StoredRun(school: "alpha", probe: "p1", runAt: 1_795_421_400, windowStart: 1_795_420_800,
                                                                 windowEnd: 1_795_435_200), at: 1_795_421_397))
         #expect(try await database.outboxBacklog() == (0, 0))
+        // The result stored before measurements existed is still to be read for one.
+        let backfill = try #require(try await database.measurementBackfill())
+        #expect(backfill.after == 0 && backfill.last == 1)
         try database.close()
         #expect(try Self.appliedMigrations(path) == Self.allVersions.sorted())
     }

@@ -96,6 +96,55 @@ struct StateStoreTests {
         #expect(latest.keys.sorted() == ["p1", "p2"] && latest["p1"]?.id == adHoc.id && latest["p1"]?.output == "")
     }
 
+    @Test("measurements: stored with their result and only with it; by school and time; the older results read once by the backfill", arguments: Backend.allCases)
+    func measurements(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("measurements")
+        defer { close() }
+        #expect(try await store.measurementBackfill() == nil)  // a fresh state has no history to read
+        let ndt7 = SpeedMeasurement(tool: .ndt7, downloadMbps: 93.14, uploadMbps: 18.45, minRTTMs: 11.2, retransmissionPercent: 0.35,
+                                    serverName: "ndt.example", serverIP: "192.0.2.7", clientIP: "203.0.113.45", downloadID: "d-uuid", uploadID: "u-uuid")
+        let iperf = SpeedMeasurement(tool: .iperf3, uploadMbps: 23_787.7, minRTTMs: 0.048, retransmits: 3)
+        func result(_ probe: String, school: String = "alpha", runAt: Int64, key: String?, measurement: SpeedMeasurement?, output: String = "") -> TestResult {
+            let startedAtMs: Int64 = runAt * 1000 + 4
+            let finishedAtMs: Int64 = runAt * 1000 + 9000
+            let receivedAt: Int64 = runAt + 10
+            return TestResult(probe: probe, school: school, mode: .pull, runAt: runAt, startedAtMs: startedAtMs, finishedAtMs: finishedAtMs,
+                              exitCode: 0, output: output, outputTruncated: false, clockOffsetMs: nil, receivedAt: receivedAt, idempotencyKey: key,
+                              measurement: measurement)
+        }
+        let (first, _) = try await store.insertOnce(result("p1", runAt: 100, key: "run:100", measurement: ndt7))
+        // A re-send carries its own reading; the first stays, with the first's measurement.
+        let (again, created) = try await store.insertOnce(result("p1", runAt: 100, key: "run:100", measurement: iperf))
+        #expect(!created && again.id == first.id)
+        let second = try await store.insertOnce(result("p2", runAt: 200, key: "run:200", measurement: iperf)).result
+        let none = try await store.insertOnce(result("p2", runAt: 300, key: "run:300", measurement: nil)).result
+        let beta = try await store.insertOnce(result("p3", school: "beta", runAt: 150, key: "run:150", measurement: ndt7)).result
+        #expect(try await store.results(probe: "p1", limit: 5).map(\.measurement) == [ndt7])
+        #expect(try await store.results(school: "alpha", limit: 5).map(\.measurement) == [nil, iperf, ndt7])
+        #expect(try await store.measurements(ofResults: [first.id!, second.id!, none.id!]) == [first.id!: ndt7, second.id!: iperf])
+        let alpha = try await store.measurements(school: "alpha", fromMs: 100_004, beforeMs: 200_004)
+        #expect(alpha == [StoredMeasurement(resultID: first.id!, probe: "p1", school: "alpha", measuredAtMs: 100_004, measurement: ndt7)])
+        #expect(try await store.measurements(school: "alpha", fromMs: 0, beforeMs: .max).map(\.resultID) == [first.id!, second.id!])
+        #expect(try await store.measurements(school: "beta", fromMs: 0, beforeMs: .max).map(\.resultID) == [beta.id!])
+
+        // After an upgrade: every result is older than measurements. The backfill reads a
+        // batch and moves on from where it read; one that read the same batch late stores nothing.
+        try await store.inspection.rewindMeasurementBackfill()
+        #expect(try await store.measurements(ofResults: [first.id!]).isEmpty)
+        let position = try #require(try await store.measurementBackfill())
+        #expect(position.after == 0 && position.last == beta.id!)
+        let batch = try await store.results(after: position.after, through: position.last, limit: 2)
+        #expect(batch.map(\.id) == [first.id, second.id])
+        let read = [StoredMeasurement(resultID: first.id!, probe: "p1", school: "alpha", measuredAtMs: 100_004, measurement: ndt7)]
+        #expect(try await store.advanceBackfill(from: position.after, to: second.id!, storing: read))
+        #expect(!(try await store.advanceBackfill(from: position.after, to: second.id!, storing: [
+            StoredMeasurement(resultID: second.id!, probe: "p2", school: "alpha", measuredAtMs: 200_004, measurement: iperf)])))
+        #expect(try await store.measurements(ofResults: [first.id!, second.id!]) == [first.id!: ndt7])
+        #expect(try await store.measurementBackfill()?.after == second.id!)
+        #expect(try await store.advanceBackfill(from: second.id!, to: beta.id!, storing: []))
+        #expect(try await store.measurementBackfill() == nil)
+    }
+
     @Test("school sources are kept by file; /healthz's write succeeds", arguments: Backend.allCases)
     func sourcesAndHealth(_ backend: Backend) async throws {
         let (store, close) = try await backend.open("sources")

@@ -24,6 +24,9 @@ package protocol StateInspection: Sendable {
     func runs(probe: String, from: UnixTime, before to: UnixTime) async throws -> [UnixTime]
     /// Stores a result as it is (no idempotency check) and returns it with its id.
     func insert(_ result: TestResult) async throws -> TestResult
+    /// Forgets every measurement and puts the backfill before every stored result: the
+    /// state as an upgrade finds a history stored before measurements existed.
+    func rewindMeasurementBackfill() async throws
 }
 
 extension StateInspection {

@@ -5,7 +5,7 @@ extension ConfigLoader {
     static let governorKeys = [
         "schools", "listen", "state", "timezone", "test_duration", "seed", "require_tokens",
         "admin_token_sha256", "results_log", "public_url", "max_output", "request_timeout", "max_connections_per_client", "max_connections",
-        "password_file", "sslmode", "ssl_ca_file", "lease_horizon", "max_concurrent_tests",
+        "password_file", "sslmode", "ssl_ca_file", "lease_horizon", "max_concurrent_tests", "result_format",
     ]
 
     static func readGovernor(_ document: INIDocument, problems: inout [ConfigProblem]) -> GovernorSettings {
@@ -59,6 +59,7 @@ extension ConfigLoader {
             settings.timeZoneName = zone.name
         }
         if let duration = reader.duration("test_duration", in: ConfigLimits.testDuration) { settings.testDurationSeconds = duration }
+        if let format = reader.choice("result_format", of: ResultFormat.self) { settings.resultFormat = format }
         if let seed = reader.singleLine("seed") {
             if let value = UInt64(seed) {
                 settings.seed = value

@@ -2,7 +2,7 @@ import Foundation
 
 /// A school file's `[School]` and `[Timing]`.
 extension ConfigLoader {
-    static let schoolKeys = ["name", "timezone", "alert_to"] + calendarKeys
+    static let schoolKeys = ["name", "timezone", "alert_to", "result_format"] + calendarKeys
     static let timingKeys = ["boundaries", "runs_per_period", "delay", "test_duration", "overnight"]
 
     /// Reads the school held by `document`; sections named in `ignoring` belong to the governor.
@@ -21,6 +21,7 @@ extension ConfigLoader {
         var timeZoneName = governor.timeZoneName
         var alertTo: [String] = []
         var calendar = SchoolCalendar.always
+        var resultFormat = governor.resultFormat
         if let section = document.section("School") {
             var reader = SectionReader(section, in: document, knownKeys: schoolKeys)
             if let given = reader.singleLine("name") { name = given }
@@ -36,6 +37,7 @@ extension ConfigLoader {
                 }
             }
             calendar = readCalendar(&reader)
+            if let format = reader.choice("result_format", of: ResultFormat.self) { resultFormat = format }
             problems += reader.problems
         }
 
@@ -52,7 +54,7 @@ extension ConfigLoader {
 
         guard let timing, !problems.containsError else { return (nil, problems) }
         let school = SchoolConfig(name: name, file: file, timeZone: timeZone, timeZoneName: timeZoneName, alertTo: alertTo, timing: timing, probes: probes,
-                                  calendar: calendar)
+                                  calendar: calendar, resultFormat: resultFormat)
         problems += feasibilityProblems(of: school, line: document.section("Timing")?["boundaries"]?.line)
         // A push probe that cannot be dispatched still gets its schedule (the original's
         // files have no [SSH]); each of its runs is recorded as failed, with this reason.

@@ -33,6 +33,8 @@ public struct GovernorSettings: Sendable {
     public var publicURL: String?
     /// The most output of one test that is stored; longer output is cut and flagged.
     public var maxOutputBytes: Int = 1 << 20
+    /// How test output is read into measurements, unless a school says otherwise (`result_format`).
+    public var resultFormat: ResultFormat = .auto
     /// How long one request, its headers and its body, may take from its first byte.
     public var requestTimeoutSeconds: Int = 60
     /// How many connections one client address may hold open at once.

@@ -16,10 +16,13 @@ public struct SchoolConfig: Sendable, Equatable {
     public var probes: [ProbeConfig]
     /// The days it is open (`open_days`, `closed`, `calendar`).
     public var calendar: SchoolCalendar
+    /// How its tests' output is read (`result_format`, the governor's unless the school sets it).
+    public var resultFormat: ResultFormat
 
     public init(name: String, file: String, timeZone: TimeZone, timeZoneName: String? = nil, alertTo: [String] = [], timing: Timing, probes: [ProbeConfig],
-                calendar: SchoolCalendar = .always) {
+                calendar: SchoolCalendar = .always, resultFormat: ResultFormat = .auto) {
         self.calendar = calendar
+        self.resultFormat = resultFormat
         self.name = name
         self.file = file
         self.timeZone = timeZone

@@ -94,6 +94,17 @@ struct SectionReader {
         }
     }
 
+    /// One of `T`'s cases, by its raw value (case-insensitive); anything else is an
+    /// error that lists them.
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, of type: T.Type) -> T? where T.RawValue == String {
+        guard let entry = entry(key), let text = singleLine(key) else { return nil }
+        guard let value = T(rawValue: text.lowercased()) else {
+            error("'\(key)' is '\(text)'; expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))", line: entry.line)
+            return nil
+        }
+        return value
+    }
+
     mutating func timeZone(_ key: String) -> (zone: TimeZone, name: String)? {
         guard let entry = entry(key), let text = singleLine(key) else { return nil }
         guard let zone = TimeZone(identifier: text) else {

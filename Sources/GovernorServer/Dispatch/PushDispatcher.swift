@@ -146,6 +146,7 @@ struct PushDispatcher: Service {
             logOutcome(outcome, run: run)
         }
         result.receivedAt = clock.seconds
+        ResultReading.apply(to: &result, format: live.snapshot.resultFormat(of: run.school))
         do {
             if let stored = try await database.finishDispatch(of: run, as: finalState, result: result, at: result.receivedAt) {
                 results.stored(stored)

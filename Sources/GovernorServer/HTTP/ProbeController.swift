@@ -128,7 +128,8 @@ struct ProbeController: Sendable {
                            message: "the result is larger than \(ResultLimits.maxBodyBytes) bytes; cut its output and send it again")
         }
         let report = try JSONDecoder().decode(ResultReport.self, from: body)
-        let result = try ResultIntake.result(of: report, probe: entry, maxOutputBytes: snapshot.governor.maxOutputBytes, now: now)
+        var result = try ResultIntake.result(of: report, probe: entry, maxOutputBytes: snapshot.governor.maxOutputBytes, now: now)
+        ResultReading.apply(to: &result, format: snapshot.resultFormat(of: entry.school))
         let (stored, created) = try await database.insertOnce(result)
         if created { results.stored(stored) }
         let adHocKey = stored.idempotencyKey.flatMap { $0.hasPrefix("key:") ? String($0.dropFirst(4)) : nil }

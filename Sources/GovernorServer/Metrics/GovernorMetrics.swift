@@ -1,4 +1,5 @@
 import GovernorCore
+import GovernorStore
 import GovernorViews
 import GovernorWire
 import Prometheus
@@ -21,6 +22,8 @@ final class GovernorMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     /// `governor_runs_total` by outcome, made once: the counters are hit per run.
     private let scheduledRuns, doneRuns, failedRuns, missedRuns: Counter
+    /// `governor_result_readings_total` by outcome, made once.
+    private let readings: [ResultReadingOutcome: Counter]
     /// Routes are patterns and statuses few, so this stays small.
     private let requestHandles = Mutex<[RequestKey: (count: Counter, duration: DurationHistogram)]>([:])
 
@@ -39,6 +42,7 @@ final class GovernorMetrics: Sendable {
         "governor_probes": "Probes by state: up, down (missed_runs runs missed in a row), never_seen.",
         "governor_schools": "Schools in the configuration in force.",
         "governor_outbox_messages": "Alert email queued and not delivered yet.",
+        "governor_result_readings_total": "Results of tests that ran, by what reading their output gave: measured, unrecognised (no format recognised it, or result_format = none), unreadable (the school's explicit format could not read it), tool_error, rate_limited.",
         "governor_tests_peak_concurrent": "The most tests of the fleet running at once on each UTC day the stored schedule holds (what max_concurrent_tests caps).",
     ]
 
@@ -59,6 +63,10 @@ final class GovernorMetrics: Sendable {
             registry.makeCounter(name: "governor_runs_total", labels: [("outcome", outcome)], help: Self.help["governor_runs_total"] ?? "")
         }
         (scheduledRuns, doneRuns, failedRuns, missedRuns) = (runs("scheduled"), runs("done"), runs("failed"), runs("missed"))
+        readings = Dictionary(uniqueKeysWithValues: ResultReadingOutcome.allCases.map { outcome in
+            (outcome, registry.makeCounter(name: "governor_result_readings_total", labels: [("outcome", outcome.rawValue)],
+                                           help: Self.help["governor_result_readings_total"] ?? ""))
+        })
         gauge("governor_build_info", [("version", version)]).set(1.0)
         gauge("governor_start_time_seconds").set(startedAt)
         // Present from the start, so that a dashboard shows 0 rather than no data.
@@ -117,6 +125,11 @@ final class GovernorMetrics: Sendable {
         (succeeded ? doneRuns : failedRuns).increment()
     }
 
+    /// What reading a stored result's output gave; nothing for a test that did not run.
+    func resultRead(_ result: TestResult) {
+        if let outcome = ResultReadingOutcome(of: result) { readings[outcome]?.increment() }
+    }
+
     /// Runs judged missed by the alert rule (no contact since the run time).
     func runsMissed(count: Int) {
         if count > 0 { missedRuns.increment(by: Int64(count)) }
@@ -167,5 +180,32 @@ final class GovernorMetrics: Sendable {
     /// The Prometheus text exposition format, version 0.0.4.
     func exposition() -> [UInt8] {
         registry.emitToBuffer()
+    }
+}
+
+/// What reading a stored result's output gave, as `/metrics` counts it.
+enum ResultReadingOutcome: String, CaseIterable {
+    case measured, unrecognised, unreadable
+    case toolError = "tool_error"
+    case rateLimited = "rate_limited"
+
+    /// Read from the stored result itself, so that the count and the result agree;
+    /// nil for a test that did not run, or failed without a message in its output.
+    init?(of result: TestResult) {
+        if result.measurement != nil {
+            self = .measured
+            return
+        }
+        guard let failure = result.failure else {
+            guard result.exitCode == 0 else { return nil }
+            self = .unrecognised
+            return
+        }
+        switch RunFailure.kind(of: failure) {
+        case RunFailure.unreadableOutput: self = .unreadable
+        case RunFailure.toolError: self = .toolError
+        case RunFailure.rateLimited: self = .rateLimited
+        default: return nil
+        }
     }
 }

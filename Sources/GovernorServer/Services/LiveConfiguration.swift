@@ -34,6 +34,12 @@ final class LiveConfiguration: Sendable {
         /// The schools with push probes, whose windows are stored a little earlier.
         let pushSchools: Set<String>
 
+        /// How `school`'s test output is read: its own `result_format`, or the
+        /// governor's for a school no longer configured.
+        func resultFormat(of school: String) -> ResultFormat {
+            schools[school]?.resultFormat ?? configuration.governor.resultFormat
+        }
+
         init(_ configuration: Configuration) {
             self.configuration = configuration
             var probes: [String: ProbeEntry] = [:]

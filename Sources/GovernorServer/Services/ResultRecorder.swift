@@ -14,6 +14,7 @@ struct ResultRecorder: Sendable {
         latest.record(result)
         ResultsLog.append(result, to: live.snapshot.governor.resultsLog, logger: logger)
         metrics.runFinished(succeeded: result.failure == nil && result.exitCode == 0)
+        metrics.resultRead(result)
         if let started = result.startedAtMs, let runAt = result.runAt {
             metrics.startLateness(mode: result.mode.rawValue, seconds: Double(started - runAt * 1000) / 1000)
         }
