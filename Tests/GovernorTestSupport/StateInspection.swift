@@ -47,3 +47,14 @@ extension ContactStore {
         return inspectable
     }
 }
+
+/// The state file of a governor process the test has stopped.
+public enum StateFile {
+    /// Puts the SQLite state at `path` as an upgrade finds a history stored before
+    /// measurements existed (``StateInspection/rewindMeasurementBackfill()``).
+    public static func rewindMeasurementBackfill(sqlite path: String) async throws {
+        let state = try SQLiteState.open(path: path)
+        defer { try? state.close() }
+        try await state.rewindMeasurementBackfill()
+    }
+}

@@ -54,6 +54,8 @@ struct MeasurementBackfill: Service {
         if announced && !Task.isCancelled {
             logger.info("read the results stored before measurements existed", metadata: ["results": "\(read)", "measurements": "\(measured)"])
         }
+        // A service that returns early would end the governor's service group.
+        try? await gracefulShutdown()
     }
 
     /// Sleeps `duration`, or less when the governor stops.

@@ -1,0 +1,99 @@
+import Foundation
+import GovernorCore
+import GovernorTestSupport
+import Testing
+
+/// What the tests measured, end to end: `governor-probe` runs a real measurement tool
+/// and `governor serve` reads its output into a measurement.
+@Suite("Measurements from real tools", .serialized, .timeLimit(.minutes(3)))
+struct MeasurementProcessTests {
+    let http = HTTPTestClient()
+
+    @Test("iperf3 -J against its own server: the upload is measured and shown; text under result_format = ndt7 fails the run as unreadable; after an upgrade the stored output is read again in the background")
+    func iperf3AndUnreadable() async throws {
+        let directory = try TemporaryDirectory("governor-measure")
+        defer { directory.remove() }
+        let iperfPort = try TestSSHServer.freePort()
+        let iperfServer = try Subprocess(try Executables.onPath("iperf3"), ["-s", "-B", "127.0.0.1", "-p", "\(iperfPort)"],
+                                         outputPath: directory.file("iperf3-server.log"))
+        defer { _ = iperfServer.stop() }
+
+        // One window from 4 s to 9 s: each probe runs once.
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        let boundaries = [4, 9].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
+        try directory.write("schools/s.cfg", ServeProcessTests.school(name: "s", zone: zone, boundaries: boundaries, probes: ["p1"], testDuration: "3s"))
+        try directory.write("schools/t.cfg", ServeProcessTests.school(name: "t", zone: zone, boundaries: boundaries, probes: ["p2"], testDuration: "3s")
+            .replacingOccurrences(of: "timezone = \(zone)", with: "timezone = \(zone)\nresult_format = ndt7"))
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+
+        func probe(_ id: String, command: String) throws -> Subprocess {
+            let config = try directory.write("\(id).cfg", """
+                [Probe]
+                id = \(id)
+                token = \(id)-token
+                server = http://127.0.0.1:\(server.port)
+                command = \(command)
+                timeout = 20s
+                queue = \(directory.file("queue-\(id)"))
+                """)
+            return try Subprocess(try Executables.built("governor-probe"), ["run", "--config", config], outputPath: directory.file("\(id).log"))
+        }
+        let iperf3 = try Executables.onPath("iperf3")
+        let probes = [
+            try probe("p1", command: "\(iperf3) -c 127.0.0.1 -p \(iperfPort) -J -t 1"),
+            try probe("p2", command: "echo 'Download: 45.2 Mbit/s'"),
+        ]
+        defer { probes.forEach { _ = $0.stop() } }
+
+        func results(_ probe: String) async throws -> [[String: Any]] {
+            try await http.get("\(server.baseURL)/v1/probes/\(probe)/results").json()["results"] as? [[String: Any]] ?? []
+        }
+        try await Task.sleep(for: .seconds(9))
+        var (measured, unreadable): ([String: Any]?, [String: Any]?) = (nil, nil)
+        for _ in 0..<60 where measured == nil || unreadable == nil {
+            measured = try await results("p1").first
+            unreadable = try await results("p2").first
+            if measured == nil || unreadable == nil { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        let result = try #require(measured, "p1 reported nothing; its log: \((try? String(contentsOfFile: directory.file("p1.log"), encoding: .utf8)) ?? "")")
+        #expect(result["exit_code"] as? Int == 0 && result["failure"] == nil, "\(result)")
+        let measurement = try #require(result["measurement"] as? [String: Any], "no measurement in \(result)")
+        #expect(measurement["tool"] as? String == "iperf3")
+        // Loopback moves gigabits; the figure is iperf3's own sum_received.
+        #expect((measurement["upload_mbps"] as? Double).map { $0 > 10 } == true, "\(measurement)")
+        #expect(measurement["download_mbps"] == nil)
+        #expect(measurement["server_ip"] as? String == "127.0.0.1")
+        #expect((measurement["upload_id"] as? String)?.isEmpty == false)
+
+        let failed = try #require(unreadable, "p2 reported nothing")
+        #expect(failed["exit_code"] as? Int == 0)
+        #expect((failed["failure"] as? String)?.hasPrefix("unreadable-output: ") == true, "\(failed)")
+        #expect(failed["measurement"] == nil)
+
+        let metrics = try await http.get("\(server.baseURL)/metrics").body
+        #expect(metrics.contains(#"governor_result_readings_total{outcome="measured"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"governor_result_readings_total{outcome="unreadable"} 1"#))
+        probes.forEach { _ = $0.stop() }
+        #expect(server.stop() == 0)
+
+        // The same state as an upgrade finds it: the result stored, its measurement not
+        // yet. The governor serves at once and reads the output in the background.
+        try await StateFile.rewindMeasurementBackfill(sqlite: directory.file("state.sqlite"))
+        let upgraded = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { upgraded.stop() }
+        let before = try await http.get("\(upgraded.baseURL)/v1/probes/p1/results").json()["results"] as? [[String: Any]]
+        #expect(before?.first?["measurement"] == nil, "the backfill waits a few seconds after start")
+        var again: [String: Any]?
+        for _ in 0..<80 where again == nil {
+            try await Task.sleep(for: .milliseconds(250))
+            let results = try await http.get("\(upgraded.baseURL)/v1/probes/p1/results").json()["results"] as? [[String: Any]]
+            again = results?.first?["measurement"] as? [String: Any]
+        }
+        #expect(again?["upload_mbps"] as? Double == measurement["upload_mbps"] as? Double, "read again: \(String(describing: again))")
+        let log = try String(contentsOfFile: directory.file("governor.log"), encoding: .utf8)
+        #expect(log.contains("read the results stored before measurements existed"), "\(log.suffix(2000))")
+        #expect(upgraded.stop() == 0)
+    }
+}
