@@ -250,6 +250,22 @@ struct ConfigLoaderTests {
         #expect(errors[1].message.contains("schools/a.cfg:7"))
     }
 
+    @Test("result_format: the governor's for every school, a school's own overrides it; a value it does not know is an error with file and line")
+    func resultFormat() throws {
+        let (directory, main) = try tree([
+            "a.cfg": Self.timing + "[Probes]\nids = pa\n",
+            "b.cfg": "[School]\nresult_format = IPERF3\n" + Self.timing + "[Probes]\nids = pb\n",
+            "c.cfg": "[School]\nresult_format = speedtest\n" + Self.timing + "[Probes]\nids = pc\n",
+        ], governor: "[Governor]\nschools = schools\nrequire_tokens = no\nresult_format = ndt7\n")
+        defer { directory.remove() }
+        let configuration = try ConfigLoader.load(governorFile: main)
+        #expect(configuration.governor.resultFormat == .ndt7)
+        #expect(configuration.schools.map(\.name) == ["a", "b"])
+        #expect(configuration.schools.map(\.resultFormat) == [.ndt7, .iperf3])
+        let errors = configuration.problems.filter(\.isError).map(\.description)
+        #expect(errors.count == 1 && errors[0].hasSuffix("schools/c.cfg:2: error: 'result_format' is 'speedtest'; expected one of auto, ndt7, iperf3, json, none"), "\(errors)")
+    }
+
     @Test("unknown sections and keys are warnings with file and line, never silence")
     func warnings() throws {
         let (directory, main) = try tree(
@@ -260,7 +276,7 @@ struct ConfigLoaderTests {
         #expect(configuration.isValid)
         #expect(configuration.schools.count == 1)
         let warnings = configuration.problems.map(\.description)
-        #expect(warnings.contains { $0.hasSuffix("governor.cfg:4: warning: unknown key 'frobnicate' in [Governor] is ignored (known keys: schools, listen, state, timezone, test_duration, seed, require_tokens, admin_token_sha256, results_log, public_url, max_output, request_timeout, max_connections_per_client, max_connections, password_file, sslmode, ssl_ca_file, lease_horizon, max_concurrent_tests)") })
+        #expect(warnings.contains { $0.hasSuffix("governor.cfg:4: warning: unknown key 'frobnicate' in [Governor] is ignored (known keys: schools, listen, state, timezone, test_duration, seed, require_tokens, admin_token_sha256, results_log, public_url, max_output, request_timeout, max_connections_per_client, max_connections, password_file, sslmode, ssl_ca_file, lease_horizon, max_concurrent_tests, result_format)") })
         #expect(warnings.contains { $0.contains("governor.cfg:6: warning: unknown section [Extra]") })
         #expect(warnings.contains { $0.contains("governor.cfg:3: warning: 'listen' is 0.0.0.0:9000, reachable from other machines, and no 'admin_token_sha256' is set") })
         #expect(warnings.contains { $0.contains("w.cfg:5: warning: unknown key 'colour'") })
