@@ -7,7 +7,7 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Validate governor.cfg and every school file; exit 0 when all is valid, 1 otherwise.",
-        discussion: "Prints one line per school, then every warning and error as FILE:LINE: severity: message, including the days of the year ahead on which a daylight-saving change leaves a window too short for its tests (it is skipped that day)."
+        discussion: "Prints each school's line and the download target its measurements are judged against (and where it came from), then every warning and error as FILE:LINE: severity: message, including the days of the year ahead on which a daylight-saving change leaves a window too short for its tests (it is skipped that day)."
     )
 
     @OptionGroup var options: ConfigOptions
@@ -32,6 +32,7 @@ struct CheckCommand: ParsableCommand {
             let now = UnixTime(Date().timeIntervalSince1970)
             for school in configuration.schools {
                 print(SchoolSummary(school).line)
+                print(SchoolSummary.targetLine(of: school, settings: configuration.governor.measurement))
                 if let closures = SchoolSummary.closuresLine(of: school, from: LocalDate(containing: now, in: school.timeZone)) { print(closures) }
             }
         }

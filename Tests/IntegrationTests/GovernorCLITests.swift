@@ -40,13 +40,15 @@ struct GovernorCLITests {
     func checkErrors() throws {
         let tree = try TemporaryDirectory()
         defer { tree.remove() }
-        let main = try tree.write("governor.cfg", "[Governor]\nschools = schools\nrequire_tokens = no\n")
+        let main = try tree.write("governor.cfg", "[Governor]\nschools = schools\nrequire_tokens = no\ntarget_download_mbps = 20\n")
         try tree.write("schools/good.cfg", Self.schoolFile)
         try tree.write("schools/bad.cfg", "[Timing]\nboundaries = 0800 0730\nruns_per_period = 1\ndelay = 1\n[Probes]\nids = x\n")
         let result = try governor("check", "--config", main)
         #expect(result.status == 1)
         #expect(result.stdout.contains("riverside: America/New_York, 2 pull + 1 push probe(s), 5 window(s)/day, 45 test(s)/day"))
         #expect(result.stderr.contains("\(tree.path)/schools/bad.cfg:2: error: boundary 07:30 comes after 08:00"))
+        #expect(result.stdout.contains("riverside: America/New_York, 2 pull + 1 push probe(s), 5 window(s)/day, 45 test(s)/day, tightest window spare")
+            && result.stdout.contains(")\n  target: 20 Mbit/s download, from the national benchmark (target_download_mbps = 20)\n"), "\(result.stdout)")
 
         let json = try governor("check", "--config", main, "--json")
         #expect(json.status == 1)
@@ -56,6 +58,8 @@ struct GovernorCLITests {
         let timing = school["timing"] as! [String: Any]
         #expect(timing["delay_s"] as? Int == 90 && timing["slot_s"] as? Int == 125 && timing["runs_per_period"] as? Int == 3)
         #expect((school["probes"] as! [[String: Any]]).map { $0["mode"] as! String } == ["pull", "pull", "push"])
+        let target = school["target"] as? [String: Any]
+        #expect(target?["download_mbps"] as? Double == 20 && target?["source"] as? String == "benchmark", "\(school)")
         #expect((document["problems"] as! [[String: Any]]).first?["line"] as? Int == 2)
     }
 

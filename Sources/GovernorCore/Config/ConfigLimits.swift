@@ -6,6 +6,15 @@
 /// largest, tests × (test + delay) of one window, stays below 2^63 for any
 /// school of fewer than 10^10 probes). docs/configuration.md lists the same ranges.
 public enum ConfigLimits {
+    /// A rate in Mbit/s (`contracted_download_mbps`, `target_download_mbps`,
+    /// `poor_below_mbps`): more than a school's line ever carries, 10 Tbit/s.
+    public static let mbps: ClosedRange<Double> = 0.001...10_000_000
+    /// `mbps_per_student`.
+    public static let mbpsPerStudent: ClosedRange<Double> = 0.001...100_000
+    /// `students`.
+    public static let students = 1...10_000_000
+    /// `measurement_window`, in seconds: 1 to 365 days (whole days).
+    public static let measurementWindow = 86_400...(365 * 86_400)
     /// `test_duration`: how long one test occupies the school's uplink.
     public static let testDuration = 1...3600
     /// `[Timing] delay`: the pause between two tests of a school.

@@ -6,6 +6,7 @@ extension ConfigLoader {
         "schools", "listen", "state", "timezone", "test_duration", "seed", "require_tokens",
         "admin_token_sha256", "results_log", "public_url", "max_output", "request_timeout", "max_connections_per_client", "max_connections",
         "password_file", "sslmode", "ssl_ca_file", "lease_horizon", "max_concurrent_tests", "result_format",
+        "target_download_mbps", "mbps_per_student", "poor_below_mbps", "measurement_window",
     ]
 
     static func readGovernor(_ document: INIDocument, problems: inout [ConfigProblem]) -> GovernorSettings {
@@ -60,6 +61,7 @@ extension ConfigLoader {
         }
         if let duration = reader.duration("test_duration", in: ConfigLimits.testDuration) { settings.testDurationSeconds = duration }
         if let format = reader.choice("result_format", of: ResultFormat.self) { settings.resultFormat = format }
+        readMeasurementSettings(&reader, into: &settings.measurement)
         if let seed = reader.singleLine("seed") {
             if let value = UInt64(seed) {
                 settings.seed = value
@@ -133,5 +135,18 @@ extension ConfigLoader {
             reader.error("'ssl_ca_file' is used with sslmode = verify-full only; sslmode is \(location.sslMode.rawValue)", line: reader.entry("ssl_ca_file")?.line)
         }
         settings.postgres = location
+    }
+
+    /// What schools' measurements are judged against (see ``MeasurementSettings``).
+    static func readMeasurementSettings(_ reader: inout SectionReader, into settings: inout MeasurementSettings) {
+        settings.targetDownloadMbps = reader.decimal("target_download_mbps", in: ConfigLimits.mbps)
+        settings.mbpsPerStudent = reader.decimal("mbps_per_student", in: ConfigLimits.mbpsPerStudent)
+        if let poor = reader.decimal("poor_below_mbps", in: ConfigLimits.mbps) { settings.poorBelowMbps = poor }
+        if let window = reader.duration("measurement_window", in: ConfigLimits.measurementWindow, bareUnit: .days) {
+            if window % 86_400 != 0 {
+                reader.warning("'measurement_window' is not whole days; it counts \(window / 86_400) open day(s)", line: reader.entry("measurement_window")?.line)
+            }
+            settings.windowDays = window / 86_400
+        }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A school file's `[School]` and `[Timing]`.
 extension ConfigLoader {
-    static let schoolKeys = ["name", "timezone", "alert_to", "result_format"] + calendarKeys
+    static let schoolKeys = ["name", "timezone", "alert_to", "result_format", "contracted_download_mbps", "contracted_upload_mbps", "students"] + calendarKeys
     static let timingKeys = ["boundaries", "runs_per_period", "delay", "test_duration", "overnight"]
 
     /// Reads the school held by `document`; sections named in `ignoring` belong to the governor.
@@ -22,6 +22,7 @@ extension ConfigLoader {
         var alertTo: [String] = []
         var calendar = SchoolCalendar.always
         var resultFormat = governor.resultFormat
+        var profile = SchoolProfile()
         if let section = document.section("School") {
             var reader = SectionReader(section, in: document, knownKeys: schoolKeys)
             if let given = reader.singleLine("name") { name = given }
@@ -38,6 +39,9 @@ extension ConfigLoader {
             }
             calendar = readCalendar(&reader)
             if let format = reader.choice("result_format", of: ResultFormat.self) { resultFormat = format }
+            profile.contractedDownloadMbps = reader.decimal("contracted_download_mbps", in: ConfigLimits.mbps)
+            profile.contractedUploadMbps = reader.decimal("contracted_upload_mbps", in: ConfigLimits.mbps)
+            profile.students = reader.integer("students", in: ConfigLimits.students)
             problems += reader.problems
         }
 
@@ -54,7 +58,7 @@ extension ConfigLoader {
 
         guard let timing, !problems.containsError else { return (nil, problems) }
         let school = SchoolConfig(name: name, file: file, timeZone: timeZone, timeZoneName: timeZoneName, alertTo: alertTo, timing: timing, probes: probes,
-                                  calendar: calendar, resultFormat: resultFormat)
+                                  calendar: calendar, resultFormat: resultFormat, profile: profile)
         problems += feasibilityProblems(of: school, line: document.section("Timing")?["boundaries"]?.line)
         // A push probe that cannot be dispatched still gets its schedule (the original's
         // files have no [SSH]); each of its runs is recorded as failed, with this reason.

@@ -8,8 +8,15 @@ public enum DurationValue {
     public enum BareUnit: Int, Sendable {
         case seconds = 1
         case minutes = 60
+        case days = 86_400
 
-        var name: String { self == .seconds ? "seconds" : "minutes" }
+        var name: String {
+            switch self {
+            case .seconds: "seconds"
+            case .minutes: "minutes"
+            case .days: "days"
+            }
+        }
     }
 
     /// The number of seconds `text` means, or nil when it is not a duration.

@@ -35,6 +35,8 @@ public struct GovernorSettings: Sendable {
     public var maxOutputBytes: Int = 1 << 20
     /// How test output is read into measurements, unless a school says otherwise (`result_format`).
     public var resultFormat: ResultFormat = .auto
+    /// The benchmark, the rate per student, the poor threshold and the window schools are judged over.
+    public var measurement = MeasurementSettings()
     /// How long one request, its headers and its body, may take from its first byte.
     public var requestTimeoutSeconds: Int = 60
     /// How many connections one client address may hold open at once.

@@ -18,10 +18,13 @@ public struct SchoolConfig: Sendable, Equatable {
     public var calendar: SchoolCalendar
     /// How its tests' output is read (`result_format`, the governor's unless the school sets it).
     public var resultFormat: ResultFormat
+    /// Its contract and enrolment (`contracted_download_mbps`, `contracted_upload_mbps`, `students`).
+    public var profile: SchoolProfile
 
     public init(name: String, file: String, timeZone: TimeZone, timeZoneName: String? = nil, alertTo: [String] = [], timing: Timing, probes: [ProbeConfig],
-                calendar: SchoolCalendar = .always, resultFormat: ResultFormat = .auto) {
+                calendar: SchoolCalendar = .always, resultFormat: ResultFormat = .auto, profile: SchoolProfile = SchoolProfile()) {
         self.calendar = calendar
+        self.profile = profile
         self.resultFormat = resultFormat
         self.name = name
         self.file = file
@@ -30,6 +33,11 @@ public struct SchoolConfig: Sendable, Equatable {
         self.alertTo = alertTo
         self.timing = timing
         self.probes = probes
+    }
+
+    /// The download it should get, as ``SchoolTarget`` derives it from its profile and `settings`.
+    public func target(_ settings: MeasurementSettings) -> SchoolTarget {
+        SchoolTarget(profile: profile, settings: settings)
     }
 
     /// The windows that start on `date`: none when the school is closed that day.

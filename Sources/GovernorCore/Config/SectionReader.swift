@@ -82,6 +82,17 @@ struct SectionReader {
         return number
     }
 
+    /// A decimal number (`100`, `2.5`) within `range`; anything else is an error naming the key and the range.
+    mutating func decimal(_ key: String, in range: ClosedRange<Double>) -> Double? {
+        guard let entry = entry(key), let text = singleLine(key) else { return nil }
+        guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let number = Double(text), number.isFinite, range.contains(number) else {
+            error("'\(key)' is '\(text)'; expected a number from \(SchoolTarget.format(range.lowerBound)) to \(SchoolTarget.format(range.upperBound)) (such as 20 or 2.5)",
+                  line: entry.line)
+            return nil
+        }
+        return number
+    }
+
     /// `yes/no`, `true/false`, `on/off`, `1/0`, as `configparser.getboolean` accepts.
     mutating func bool(_ key: String) -> Bool? {
         guard let entry = entry(key), let text = singleLine(key) else { return nil }

@@ -29,9 +29,11 @@ public struct ConfigurationDocument: Codable, Sendable {
         public var timing: Timing
         public var probes: [Probe]
         public var summary: SchoolSummary
+        /// The download its measurements are judged against, and where it came from.
+        public var target: SchoolTarget
 
         enum CodingKeys: String, CodingKey {
-            case name, file, timezone, timing, probes, summary
+            case name, file, timezone, timing, probes, summary, target
             case alertTo = "alert_to"
         }
     }
@@ -99,7 +101,7 @@ public struct ConfigurationDocument: Codable, Sendable {
                           host: probe.address?.host, port: probe.address?.port ?? probe.settings["port"].flatMap { Int($0) },
                           label: probe.label, hasToken: probe.token != nil || probe.tokenSHA256 != nil)
                 },
-                summary: SchoolSummary(school))
+                summary: SchoolSummary(school), target: school.target(configuration.governor.measurement))
         }
         problems = configuration.problems.map {
             Problem(severity: $0.severity, file: $0.file, line: $0.line, message: $0.message)

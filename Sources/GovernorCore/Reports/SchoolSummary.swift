@@ -31,6 +31,17 @@ public struct SchoolSummary: Sendable, Equatable, Codable {
 }
 
 extension SchoolSummary {
+    /// `  target: 100 Mbit/s download, from the contract (contracted_download_mbps = 100); upload 20 Mbit/s (contracted)`:
+    /// what the school's measurements are judged against, and where it came from.
+    public static func targetLine(of school: SchoolConfig, settings: MeasurementSettings) -> String {
+        let target = school.target(settings)
+        var line = "  target: \(SchoolTarget.format(target.downloadMbps)) Mbit/s download, from \(target.explanation)"
+        if let upload = school.profile.contractedUploadMbps {
+            line += "; upload \(SchoolTarget.format(upload)) Mbit/s (contracted_upload_mbps)"
+        }
+        return line
+    }
+
     /// How far ahead `governor check` lists closures.
     public static let closureDays = 30
 
