@@ -75,6 +75,29 @@ extension PostgresState: MeasurementStore {
         }
     }
 
+    public func measurementPoints(after id: Int64, through last: Int64, limit: Int) async throws -> [MeasurementPoint] {
+        try await runBounded(within: Self.requestTimeout) { [self] in
+            var points: [MeasurementPoint] = []
+            let rows = try await client.query("""
+                SELECT result_id, school, measured_at_ms, download_mbps, upload_mbps FROM measurements
+                WHERE result_id > \(id) AND result_id <= \(last) ORDER BY result_id LIMIT \(limit)
+                """, logger: logger)
+            for try await (resultID, school, at, download, upload) in rows.decode((Int64, String, Int64, Double?, Double?).self) {
+                points.append(MeasurementPoint(resultID: resultID, school: school, measuredAtMs: at, downloadMbps: download, uploadMbps: upload))
+            }
+            return points
+        }
+    }
+
+    public func lastMeasuredResultID() async throws -> Int64 {
+        try await runBounded(within: Self.requestTimeout) { [self] in
+            for try await last in try await client.query("SELECT COALESCE(MAX(result_id), 0) FROM measurements", logger: logger).decode(Int64.self) {
+                return last
+            }
+            return 0
+        }
+    }
+
     public func measurementBackfill() async throws -> (after: Int64, last: Int64)? {
         try await runBounded(within: Self.requestTimeout) { [self] in
             let rows = try await client.query("SELECT after_id, last_id FROM measurement_backfill WHERE id = 1", logger: logger)

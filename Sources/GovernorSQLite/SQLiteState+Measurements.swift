@@ -79,6 +79,25 @@ extension SQLiteState {
         }
     }
 
+    public func measurementPoints(after id: Int64, through last: Int64, limit: Int) async throws -> [MeasurementPoint] {
+        try await writer.read { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT resultId, school, measuredAtMs, downloadMbps, uploadMbps FROM measurement
+                WHERE resultId > ? AND resultId <= ? ORDER BY resultId LIMIT ?
+                """, arguments: [id, last, limit])
+            var points: [MeasurementPoint] = []
+            points.reserveCapacity(min(limit, 65_536))
+            while let row = try rows.next() {
+                points.append(MeasurementPoint(resultID: row[0], school: row[1], measuredAtMs: row[2], downloadMbps: row[3], uploadMbps: row[4]))
+            }
+            return points
+        }
+    }
+
+    public func lastMeasuredResultID() async throws -> Int64 {
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(resultId), 0) FROM measurement") ?? 0 }
+    }
+
     public func measurementBackfill() async throws -> (after: Int64, last: Int64)? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT afterId, lastId FROM measurementBackfill WHERE id = 1") else { return nil }

@@ -20,6 +20,7 @@ struct GovernorComponents: Sendable {
     let clock: ServerClock
     let logger: Logger
     let latest: LatestResults
+    let measurements: MeasurementReadModel
     let status: FleetStatus
     let results: ResultRecorder
     let scheduler: WindowScheduler
@@ -44,6 +45,8 @@ struct GovernorComponents: Sendable {
         let contacts = ContactCache()
         let alerts = AlertReadModel()
         let latest = LatestResults()
+        let measurements = MeasurementReadModel()
+        self.measurements = measurements
         self.latest = latest
         self.live = live
         self.database = database
@@ -53,9 +56,9 @@ struct GovernorComponents: Sendable {
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
-        status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, latest: latest, database: database,
+        status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, latest: latest, measurements: measurements, database: database,
                              clock: clock, startedAt: startedAt)
-        results = ResultRecorder(live: live, latest: latest, metrics: metrics, logger: logger)
+        results = ResultRecorder(live: live, latest: latest, measurements: measurements, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
         authFailures = AuthFailureLimiter(metrics: metrics, logger: logger)
         let outages = StateOutageLog(logger: logger)
@@ -88,7 +91,8 @@ struct GovernorComponents: Sendable {
             OutboxSender(live: live, database: database, metrics: metrics, clock: clock, logger: logger, instance: instance),
             HeartbeatService(live: live, scheduler: heartbeat, judgement: judgementHeartbeat, outbox: database, clock: clock, logger: logger),
             HeapReturnService(logger: logger),
-            MeasurementBackfill(live: live, database: database, logger: logger),
+            MeasurementLoader(live: live, database: database, model: measurements, logger: logger),
+            MeasurementBackfill(live: live, database: database, measurements: measurements, logger: logger),
         ]
         if let shared = database as? any SharedStateFeed {
             services.append(SharedStateFollower(feed: shared, contacts: contacts, latest: latest, clock: clock, logger: logger))

@@ -255,6 +255,23 @@ public struct StoredMeasurement: Sendable, Equatable {
     }
 }
 
+/// What the read model keeps of a measurement: its school, time and throughput.
+public struct MeasurementPoint: Sendable, Equatable {
+    public var resultID: Int64
+    public var school: String
+    public var measuredAtMs: Int64
+    public var downloadMbps: Double?
+    public var uploadMbps: Double?
+
+    public init(resultID: Int64, school: String, measuredAtMs: Int64, downloadMbps: Double?, uploadMbps: Double?) {
+        self.resultID = resultID
+        self.school = school
+        self.measuredAtMs = measuredAtMs
+        self.downloadMbps = downloadMbps
+        self.uploadMbps = uploadMbps
+    }
+}
+
 /// The state database cannot be used; the message names the file and the cause.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var message: String

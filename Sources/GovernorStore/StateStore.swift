@@ -45,6 +45,12 @@ public protocol MeasurementStore: Sendable {
     func measurements(ofResults ids: [Int64]) async throws -> [Int64: SpeedMeasurement]
     /// A school's measurements taken in `[from, before)` (milliseconds), oldest first.
     func measurements(school: String, fromMs: Int64, beforeMs: Int64) async throws -> [StoredMeasurement]
+    /// Up to `limit` measurements' points with result ids in `(after, through]`,
+    /// ascending by result id: how the governor's read model is filled at start-up,
+    /// a page at a time.
+    func measurementPoints(after id: Int64, through last: Int64, limit: Int) async throws -> [MeasurementPoint]
+    /// The highest result id that has a measurement; 0 for none.
+    func lastMeasuredResultID() async throws -> Int64
     /// Where the backfill stands: the results after `next` and up to `last` are still
     /// to be read; nil when there are none (a fresh state, or the backfill is done).
     func measurementBackfill() async throws -> (after: Int64, last: Int64)?

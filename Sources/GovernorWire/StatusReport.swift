@@ -72,6 +72,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var outboxPending: Int
         /// Of those, how many have failed at least once.
         public var outboxFailing: Int
+        /// What the schools' measurements say: the fleet's KPIs and its schools by state.
+        public var measurements: MeasurementOverview?
 
         public init(schools: Int, probes: Int, up: Int, down: Int, neverSeen: Int, outboxPending: Int, outboxFailing: Int) {
             self.schools = schools
@@ -91,7 +93,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case schools, probes, up, down
+            case schools, probes, up, down, measurements
             case neverSeen = "never_seen"
             case outboxPending = "outbox_pending"
             case outboxFailing = "outbox_failing"
@@ -106,6 +108,8 @@ public struct SchoolStatus: Codable, Sendable, Equatable {
     public var file: String
     public var probes: [ProbeRow]
     public var today: TimelineDay
+    /// Where its measurements stand over its window, against its target.
+    public var measurement: SchoolMeasurement?
 
     public init(name: String, timezone: String, file: String, probes: [ProbeRow], today: TimelineDay) {
         self.name = name
@@ -113,6 +117,90 @@ public struct SchoolStatus: Codable, Sendable, Equatable {
         self.file = file
         self.probes = probes
         self.today = today
+    }
+}
+
+/// The fleet's measurement figures (docs/measurements.md defines each): its three
+/// KPIs as counts and shares, and its schools by state.
+public struct MeasurementOverview: Codable, Sendable, Equatable {
+    public var schools: Int
+    /// Schools with a download measured in their window.
+    public var measured: Int
+    public var meetingTarget: Int
+    /// `meeting_target` ÷ `measured`.
+    public var meetingTargetShare: Double?
+    /// Schools with a contract and a measured window.
+    public var contracted: Int
+    public var reachingContract: Int
+    /// `reaching_80_percent_of_contract` ÷ `contracted`.
+    public var reachingContractShare: Double?
+    public var reportedRecently: Int
+    /// `reported_last_7_open_days` ÷ `schools`.
+    public var reportedRecentlyShare: Double?
+    /// Schools by state.
+    public var meets: Int
+    public var below: Int
+    public var poor: Int
+    public var noData: Int
+    /// False while the governor is still reading the stored measurements after its start.
+    public var complete: Bool
+
+    public init(_ kpis: MeasurementKPIs, states: [MeasurementState: Int], complete: Bool) {
+        schools = kpis.schools
+        measured = kpis.measured
+        meetingTarget = kpis.meetingTarget
+        meetingTargetShare = kpis.meetingTargetShare
+        contracted = kpis.contracted
+        reachingContract = kpis.reachingContract
+        reachingContractShare = kpis.reachingContractShare
+        reportedRecently = kpis.reportedRecently
+        reportedRecentlyShare = kpis.reportedRecentlyShare
+        meets = states[.meets] ?? 0
+        below = states[.below] ?? 0
+        poor = states[.poor] ?? 0
+        noData = states[.noData] ?? 0
+        self.complete = complete
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schools, measured, contracted, complete, meets, below, poor
+        case noData = "no_data"
+        case meetingTarget = "meeting_target"
+        case meetingTargetShare = "meeting_target_share"
+        case reachingContract = "reaching_80_percent_of_contract"
+        case reachingContractShare = "reaching_80_percent_of_contract_share"
+        case reportedRecently = "reported_last_7_open_days"
+        case reportedRecentlyShare = "reported_last_7_open_days_share"
+    }
+}
+
+/// One school's measurements over its window, against its target.
+public struct SchoolMeasurement: Codable, Sendable, Equatable {
+    public var state: MeasurementState
+    public var medianDownloadMbps: Double?
+    public var medianUploadMbps: Double?
+    public var measurements: Int
+    public var targetDownloadMbps: Double
+    public var targetSource: SchoolTarget.Source
+    public var reportedRecently: Bool
+
+    public init(_ standing: SchoolStanding) {
+        state = standing.state
+        medianDownloadMbps = standing.medianDownloadMbps
+        medianUploadMbps = standing.medianUploadMbps
+        measurements = standing.measurements
+        targetDownloadMbps = standing.target.downloadMbps
+        targetSource = standing.target.source
+        reportedRecently = standing.reportedRecently
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case state, measurements
+        case medianDownloadMbps = "median_download_mbps"
+        case medianUploadMbps = "median_upload_mbps"
+        case targetDownloadMbps = "target_download_mbps"
+        case targetSource = "target_source"
+        case reportedRecently = "reported_last_7_open_days"
     }
 }
 

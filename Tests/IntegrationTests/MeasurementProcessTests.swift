@@ -9,7 +9,7 @@ import Testing
 struct MeasurementProcessTests {
     let http = HTTPTestClient()
 
-    @Test("iperf3 -J against its own server: the upload is measured and shown; text under result_format = ndt7 fails the run as unreadable; after an upgrade the stored output is read again in the background")
+    @Test("iperf3 -J -R against its own server: the download is measured and shown, and its school meets its contract; text under result_format = ndt7 fails the run as unreadable; after an upgrade the stored output is read again in the background")
     func iperf3AndUnreadable() async throws {
         let directory = try TemporaryDirectory("governor-measure")
         defer { directory.remove() }
@@ -22,7 +22,8 @@ struct MeasurementProcessTests {
         let (zone, offset) = ServeProcessTests.daytimeZone()
         let boundaries = [4, 9].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
         try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
-        try directory.write("schools/s.cfg", ServeProcessTests.school(name: "s", zone: zone, boundaries: boundaries, probes: ["p1"], testDuration: "3s"))
+        try directory.write("schools/s.cfg", ServeProcessTests.school(name: "s", zone: zone, boundaries: boundaries, probes: ["p1"], testDuration: "3s")
+            .replacingOccurrences(of: "timezone = \(zone)", with: "timezone = \(zone)\ncontracted_download_mbps = 100"))
         try directory.write("schools/t.cfg", ServeProcessTests.school(name: "t", zone: zone, boundaries: boundaries, probes: ["p2"], testDuration: "3s")
             .replacingOccurrences(of: "timezone = \(zone)", with: "timezone = \(zone)\nresult_format = ndt7"))
         let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
@@ -42,7 +43,7 @@ struct MeasurementProcessTests {
         }
         let iperf3 = try Executables.onPath("iperf3")
         let probes = [
-            try probe("p1", command: "\(iperf3) -c 127.0.0.1 -p \(iperfPort) -J -t 1"),
+            try probe("p1", command: "\(iperf3) -c 127.0.0.1 -p \(iperfPort) -J -t 1 -R"),
             try probe("p2", command: "echo 'Download: 45.2 Mbit/s'"),
         ]
         defer { probes.forEach { _ = $0.stop() } }
@@ -61,11 +62,11 @@ struct MeasurementProcessTests {
         #expect(result["exit_code"] as? Int == 0 && result["failure"] == nil, "\(result)")
         let measurement = try #require(result["measurement"] as? [String: Any], "no measurement in \(result)")
         #expect(measurement["tool"] as? String == "iperf3")
-        // Loopback moves gigabits; the figure is iperf3's own sum_received.
-        #expect((measurement["upload_mbps"] as? Double).map { $0 > 10 } == true, "\(measurement)")
-        #expect(measurement["download_mbps"] == nil)
+        // With -R the server sends: the download. Loopback moves gigabits; the figure is iperf3's own sum_received.
+        #expect((measurement["download_mbps"] as? Double).map { $0 > 100 } == true, "\(measurement)")
+        #expect(measurement["upload_mbps"] == nil)
         #expect(measurement["server_ip"] as? String == "127.0.0.1")
-        #expect((measurement["upload_id"] as? String)?.isEmpty == false)
+        #expect((measurement["download_id"] as? String)?.isEmpty == false)
 
         let failed = try #require(unreadable, "p2 reported nothing")
         #expect(failed["exit_code"] as? Int == 0)
@@ -75,6 +76,20 @@ struct MeasurementProcessTests {
         let metrics = try await http.get("\(server.baseURL)/metrics").body
         #expect(metrics.contains(#"governor_result_readings_total{outcome="measured"} 1"#), "\(metrics)")
         #expect(metrics.contains(#"governor_result_readings_total{outcome="unreadable"} 1"#))
+        // Where the schools stand: s meets its contract of 100 Mbit/s, t has no measurement.
+        let status = try await http.get("\(server.baseURL)/v1/status").json()
+        let overview = (status["summary"] as? [String: Any])?["measurements"] as? [String: Any]
+        #expect(overview?["meets"] as? Int == 1 && overview?["no_data"] as? Int == 1 && overview?["meeting_target"] as? Int == 1, "\(String(describing: overview))")
+        #expect(overview?["reaching_80_percent_of_contract"] as? Int == 1 && overview?["contracted"] as? Int == 1)
+        #expect(overview?["reported_last_7_open_days"] as? Int == 1 && overview?["complete"] as? Bool == true)
+        let schools = (status["schools"] as? [[String: Any]]) ?? []
+        let standing = schools.first { $0["name"] as? String == "s" }?["measurement"] as? [String: Any]
+        #expect(standing?["state"] as? String == "meets" && standing?["target_source"] as? String == "contract" && standing?["measurements"] as? Int == 1,
+                "\(String(describing: standing))")
+        #expect(standing?["median_download_mbps"] as? Double == measurement["download_mbps"] as? Double)
+        #expect((schools.first { $0["name"] as? String == "t" }?["measurement"] as? [String: Any])?["state"] as? String == "no-data")
+        let scraped = try await http.get("\(server.baseURL)/metrics").body
+        #expect(scraped.contains(#"governor_schools_by_measurement{state="meets"} 1"#) && scraped.contains("governor_schools_meeting_target_ratio 1"), "\(scraped)")
         probes.forEach { _ = $0.stop() }
         #expect(server.stop() == 0)
 
@@ -91,7 +106,11 @@ struct MeasurementProcessTests {
             let results = try await http.get("\(upgraded.baseURL)/v1/probes/p1/results").json()["results"] as? [[String: Any]]
             again = results?.first?["measurement"] as? [String: Any]
         }
-        #expect(again?["upload_mbps"] as? Double == measurement["upload_mbps"] as? Double, "read again: \(String(describing: again))")
+        #expect(again?["download_mbps"] as? Double == measurement["download_mbps"] as? Double, "read again: \(String(describing: again))")
+        // The backfilled measurement counts in the school's standing too.
+        let upgradedStatus = try await http.get("\(upgraded.baseURL)/v1/status").json()
+        let upgradedOverview = (upgradedStatus["summary"] as? [String: Any])?["measurements"] as? [String: Any]
+        #expect(upgradedOverview?["meets"] as? Int == 1, "\(String(describing: upgradedOverview))")
         let log = try String(contentsOfFile: directory.file("governor.log"), encoding: .utf8)
         #expect(log.contains("read the results stored before measurements existed"), "\(log.suffix(2000))")
         #expect(upgraded.stop() == 0)

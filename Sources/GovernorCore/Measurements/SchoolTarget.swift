@@ -42,7 +42,7 @@ public struct SchoolProfile: Sendable, Equatable {
 ///    `students` × `mbps_per_student`, of those that are set: what it needs;
 /// 3. otherwise none: the school is judged against the poor threshold alone.
 public struct SchoolTarget: Sendable, Equatable, Codable {
-    public enum Source: String, Sendable, Codable {
+    public enum Source: String, Sendable, Codable, CaseIterable {
         case contract
         case benchmark
         case students

@@ -43,6 +43,10 @@ final class GovernorMetrics: Sendable {
         "governor_schools": "Schools in the configuration in force.",
         "governor_outbox_messages": "Alert email queued and not delivered yet.",
         "governor_result_readings_total": "Results of tests that ran, by what reading their output gave: measured, unrecognised (no format recognised it, or result_format = none), unreadable (the school's explicit format could not read it), tool_error, rate_limited.",
+        "governor_schools_by_measurement": "Schools by where their window's median download stands: meets (at least the target), below, poor (below poor_below_mbps), no_data.",
+        "governor_schools_meeting_target_ratio": "KPI: the share of schools with measurements whose window median download meets their target.",
+        "governor_schools_reaching_contract_ratio": "KPI: the share of measured schools with a contract whose window median download is at least 80 % of it.",
+        "governor_schools_reported_recently_ratio": "KPI: the share of schools with a measurement in their last 7 open days.",
         "governor_tests_peak_concurrent": "The most tests of the fleet running at once on each UTC day the stored schedule holds (what max_concurrent_tests caps).",
     ]
 
@@ -167,6 +171,17 @@ final class GovernorMetrics: Sendable {
         }
         gauge("governor_schools").set(Double(summary.schools))
         gauge("governor_outbox_messages").set(Double(summary.outboxPending))
+        if let measurements = summary.measurements {
+            for (state, count) in [("meets", measurements.meets), ("below", measurements.below), ("poor", measurements.poor), ("no_data", measurements.noData)] {
+                gauge("governor_schools_by_measurement", [("state", state)]).set(Double(count))
+            }
+            // A share without schools to count is absent, not 0: a dashboard shows no data.
+            for (name, share) in [("governor_schools_meeting_target_ratio", measurements.meetingTargetShare),
+                                  ("governor_schools_reaching_contract_ratio", measurements.reachingContractShare),
+                                  ("governor_schools_reported_recently_ratio", measurements.reportedRecentlyShare)] {
+                if let share { gauge(name).set(share) }
+            }
+        }
     }
 
     /// The most tests of the fleet running at once on each UTC day the stored

@@ -20,6 +20,7 @@ import ServiceLifecycle
 struct MeasurementBackfill: Service {
     let live: LiveConfiguration
     let database: any MeasurementStore
+    let measurements: MeasurementReadModel
     let logger: Logger
     var startDelay: Duration = .seconds(5)
     var batchSize = 200
@@ -28,6 +29,10 @@ struct MeasurementBackfill: Service {
 
     func run() async throws {
         try? await gracefulSleep(startDelay)
+        // The read model's load first: what the backfill stores then is counted there once.
+        while !measurements.isLoaded && !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await gracefulSleep(.seconds(1))
+        }
         var read = 0
         var measured = 0
         var announced = false
@@ -44,6 +49,12 @@ struct MeasurementBackfill: Service {
                 if try await database.advanceBackfill(from: after, to: to, storing: found) {
                     read += batch.count
                     measured += found.count
+                    let schools = live.snapshot.schools
+                    for stored in found {
+                        guard let zone = schools[stored.school]?.timeZone else { continue }
+                        measurements.recordBackfilled(MeasurementPoint(resultID: stored.resultID, school: stored.school, measuredAtMs: stored.measuredAtMs,
+                                                             downloadMbps: stored.measurement.downloadMbps, uploadMbps: stored.measurement.uploadMbps), in: zone)
+                    }
                 }
                 try? await gracefulSleep(pause)
             } catch {

@@ -7,6 +7,7 @@ import Logging
 struct ResultRecorder: Sendable {
     let live: LiveConfiguration
     let latest: LatestResults
+    let measurements: MeasurementReadModel
     let metrics: GovernorMetrics
     let logger: Logger
 
@@ -15,6 +16,9 @@ struct ResultRecorder: Sendable {
         ResultsLog.append(result, to: live.snapshot.governor.resultsLog, logger: logger)
         metrics.runFinished(succeeded: result.failure == nil && result.exitCode == 0)
         metrics.resultRead(result)
+        if let point = MeasurementPoint(result), let school = live.snapshot.schools[result.school] {
+            measurements.record(point, in: school.timeZone)
+        }
         if let started = result.startedAtMs, let runAt = result.runAt {
             metrics.startLateness(mode: result.mode.rawValue, seconds: Double(started - runAt * 1000) / 1000)
         }

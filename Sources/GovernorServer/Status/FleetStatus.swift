@@ -17,6 +17,7 @@ struct FleetStatus: Sendable {
     let alerts: AlertReadModel
     let schedule: ScheduleOwner
     let latest: LatestResults
+    let measurements: MeasurementReadModel
     let database: any AlertStore & ResultStore
     let clock: ServerClock
     /// When this governor started, for its uptime.
@@ -44,8 +45,27 @@ struct FleetStatus: Sendable {
         // The same rule as ``ProbeHealth``: DOWN first, then never seen without a contact, else UP.
         let down = alerts.downProbes().filter { snapshot.probes[$0] != nil }
         let up = contacts.contactedCount(of: snapshot.probes.keys, excluding: down)
-        return StatusReport.Summary(schools: snapshot.configuration.schools.count, probes: snapshot.probes.count, up: up, down: down.count,
-                                    neverSeen: snapshot.probes.count - up - down.count, outboxPending: outbox.pending, outboxFailing: outbox.failing)
+        var summary = StatusReport.Summary(schools: snapshot.configuration.schools.count, probes: snapshot.probes.count, up: up, down: down.count,
+                                           neverSeen: snapshot.probes.count - up - down.count, outboxPending: outbox.pending, outboxFailing: outbox.failing)
+        summary.measurements = measurementOverview(now: clock.seconds)
+        return summary
+    }
+
+    /// Where `school` stands over its window, on its own local date.
+    func standing(of school: SchoolConfig, now: UnixTime) -> SchoolStanding {
+        measurements.standing(of: school, settings: live.snapshot.governor.measurement, today: LocalDate(containing: now, in: school.timeZone))
+    }
+
+    /// The fleet's KPIs and its schools by state: one standing per school, from memory.
+    func measurementOverview(now: UnixTime) -> MeasurementOverview {
+        let snapshot = live.snapshot
+        var states: [MeasurementState: Int] = [:]
+        let standings = snapshot.configuration.schools.map { school in
+            let standing = standing(of: school, now: now)
+            states[standing.state, default: 0] += 1
+            return standing
+        }
+        return MeasurementOverview(MeasurementKPIs(standings), states: states, complete: measurements.isLoaded)
     }
 
     /// Whether a probe needs the operator's attention: it is DOWN, or it missed its
@@ -158,8 +178,10 @@ struct FleetStatus: Sendable {
         var statuses: [SchoolStatus] = []
         for (config, probes) in schools {
             let today = try await day(of: config, on: LocalDate(containing: now, in: config.timeZone), now: now)
-            statuses.append(SchoolStatus(name: config.name, timezone: config.timeZoneName, file: config.file,
-                                         probes: probes.map { row(of: $0, now: now) }, today: today))
+            var status = SchoolStatus(name: config.name, timezone: config.timeZoneName, file: config.file,
+                                      probes: probes.map { row(of: $0, now: now) }, today: today)
+            status.measurement = SchoolMeasurement(standing(of: config, now: now))
+            statuses.append(status)
         }
         let counts: StatusReport.Summary
         if let summary { counts = summary } else { counts = try await self.summary() }

@@ -1,0 +1,117 @@
+import Foundation
+import GovernorCore
+import GovernorStore
+import Synchronization
+
+/// Every school's measurements over its window, in memory: what the standing of a
+/// school and the fleet's KPIs are computed from, without a scan of the
+/// measurements table per request.
+///
+/// A measurement is three numbers here (its school's local day, download and
+/// upload: 16 bytes): 10,000 schools × 30 days × 8 tests is 38 MB. It is
+/// filled at start-up in the background (``MeasurementLoader``) and kept in step by
+/// ``ResultRecorder`` and the backfill, through which every stored measurement
+/// passes. Entries older than a school's window are dropped as its window moves on.
+final class MeasurementReadModel: Sendable {
+    /// 16 bytes: the download exact (a state compares it with the target), the upload
+    /// as a `Float` (only shown). NaN when the test did not measure that direction.
+    struct Entry: Sendable, Equatable {
+        var download: Double
+        var day: Int32
+        var upload: Float
+    }
+
+    private struct Contents {
+        var entries: [String: [Entry]] = [:]
+        /// Result ids at or below this are the loader's; intake records only later ones,
+        /// so that none is counted twice. Nil before the loader has looked.
+        var loadCeiling: Int64?
+        var loaded = false
+    }
+
+    private let contents = Mutex(Contents())
+
+    /// Whether the start-up load is complete (until then the standings are partial).
+    var isLoaded: Bool { contents.withLock { $0.loaded } }
+
+    /// The loader takes the measurements up to `resultID`; later ones come by ``record(_:in:)``.
+    func beginLoad(through resultID: Int64) {
+        contents.withLock { $0.loadCeiling = resultID }
+    }
+
+    /// A page of stored measurements, from the loader: those of configured schools
+    /// that fall in the school's window (`windows` gives its zone and first day).
+    func load(_ points: [MeasurementPoint], windows: [String: (zone: TimeZone, firstDay: Int32)]) {
+        contents.withLock { contents in
+            for point in points {
+                guard let window = windows[point.school] else { continue }
+                let entry = Self.entry(point, in: window.zone)
+                if entry.day >= window.firstDay { contents.entries[point.school, default: []].append(entry) }
+            }
+        }
+    }
+
+    func finishLoad() {
+        contents.withLock { $0.loaded = true }
+    }
+
+    /// A measurement just stored (intake or backfill).
+    func record(_ point: MeasurementPoint, in zone: TimeZone) {
+        contents.withLock { contents in
+            // Before the loader has looked, or at or below its ceiling, the loader counts it.
+            guard let ceiling = contents.loadCeiling, point.resultID > ceiling else { return }
+            contents.entries[point.school, default: []].append(Self.entry(point, in: zone))
+        }
+    }
+
+    /// A measurement the backfill just stored for an old result: the load is over
+    /// (the backfill waits for it), so it is counted once, here.
+    func recordBackfilled(_ point: MeasurementPoint, in zone: TimeZone) {
+        contents.withLock { contents in
+            guard contents.loaded else { return }
+            contents.entries[point.school, default: []].append(Self.entry(point, in: zone))
+        }
+    }
+
+    private static func entry(_ point: MeasurementPoint, in zone: TimeZone) -> Entry {
+        let day = LocalDate(containing: point.measuredAtMs / 1000, in: zone).daysSinceEpoch
+        return Entry(download: point.downloadMbps ?? .nan, day: Int32(clamping: day), upload: point.uploadMbps.map(Float.init) ?? .nan)
+    }
+
+    /// Where `school` stands on `today` (its local date), and the entries older than its
+    /// window are dropped.
+    func standing(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate) -> SchoolStanding {
+        let first = Int32(clamping: school.windowStart(openDays: settings.windowDays, through: today).daysSinceEpoch)
+        let recentFirst = Int32(clamping: school.windowStart(openDays: SchoolStanding.recentOpenDays, through: today).daysSinceEpoch)
+        let last = Int32(clamping: today.daysSinceEpoch)
+        var downloads: [Double] = []
+        var uploads: [Double] = []
+        var recent = false
+        contents.withLock { contents in
+            guard var entries = contents.entries[school.name] else { return }
+            if entries.contains(where: { $0.day < first }) {
+                entries.removeAll { $0.day < first }
+                contents.entries[school.name] = entries
+            }
+            downloads.reserveCapacity(entries.count)
+            for entry in entries where entry.day <= last {
+                let date = LocalDate(daysSinceEpoch: Int(entry.day))
+                guard school.calendar.isOpen(on: date) else { continue }
+                if !entry.download.isNaN { downloads.append(entry.download) }
+                if !entry.upload.isNaN { uploads.append(Double(entry.upload)) }
+                if entry.day >= recentFirst { recent = true }
+            }
+        }
+        return SchoolStanding.judge(downloads: downloads, uploads: uploads, reportedRecently: recent, target: school.target(settings),
+                                    profile: school.profile, settings: settings)
+    }
+}
+
+extension MeasurementPoint {
+    /// The point of a stored result's measurement; nil when it has none or no id.
+    init?(_ result: TestResult) {
+        guard let id = result.id, let measurement = result.measurement else { return nil }
+        self.init(resultID: id, school: result.school, measuredAtMs: result.measuredAtMs, downloadMbps: measurement.downloadMbps,
+                  uploadMbps: measurement.uploadMbps)
+    }
+}
