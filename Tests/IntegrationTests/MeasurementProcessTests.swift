@@ -88,6 +88,12 @@ struct MeasurementProcessTests {
                 "\(String(describing: standing))")
         #expect(standing?["median_download_mbps"] as? Double == measurement["download_mbps"] as? Double)
         #expect((schools.first { $0["name"] as? String == "t" }?["measurement"] as? [String: Any])?["state"] as? String == "no-data")
+        let noData = try await http.get("\(server.baseURL)/v1/status?measurement=no-data").json()["schools"] as? [[String: Any]]
+        #expect(noData?.map { $0["name"] as? String } == ["t"])
+        let meetsNamedT = try await http.get("\(server.baseURL)/v1/status?measurement=meets&school=t").json()["schools"] as? [[String: Any]]
+        #expect(meetsNamedT?.isEmpty == true)
+        let bad = try await http.get("\(server.baseURL)/v1/status?measurement=great")
+        #expect(bad.status == 400 && bad.body.contains("expected meets, below, poor or no-data"))
         let scraped = try await http.get("\(server.baseURL)/metrics").body
         #expect(scraped.contains(#"governor_schools_by_measurement{state="meets"} 1"#) && scraped.contains("governor_schools_meeting_target_ratio 1"), "\(scraped)")
         probes.forEach { _ = $0.stop() }

@@ -136,6 +136,8 @@ struct FleetStatus: Sendable {
         for (index, school) in schools.enumerated() {
             if let candidates, candidates[school.name] == nil { continue }
             if let needle, !school.name.lowercased().contains(needle) { continue }
+            // School filters first (name, then measurement), then the probe filters.
+            if let wanted = query.measurement, standing(of: school, now: now).state != wanted { continue }
             let probes = school.probes.filter { probe in
                 guard query.state != nil || query.attention else { return true }
                 if let candidates, candidates[school.name]?.contains(probe.name) != true { return false }

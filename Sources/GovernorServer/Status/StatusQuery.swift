@@ -24,9 +24,11 @@ struct StatusQuery: Sendable, Equatable {
     var school: String?
     /// Only probes that need the operator's attention (``FleetStatus/needsAttention(_:health:latest:now:)``).
     var attention = false
+    /// Only schools whose measurements stand so (`below`, `poor`, `no-data`, `meets`).
+    var measurement: MeasurementState?
 
     /// No filter: every probe of every school (paged all the same).
-    var selectsEverything: Bool { state == nil && school == nil && !attention }
+    var selectsEverything: Bool { state == nil && school == nil && !attention && measurement == nil }
 
     init(limit: Int = defaultLimit, cursor: String? = nil, state: ProbeState? = nil, school: String? = nil, attention: Bool = false) {
         self.limit = limit
@@ -53,6 +55,12 @@ struct StatusQuery: Sendable, Equatable {
             self.state = state
         }
         if let school = parameters.get("school")?.trimmingCharacters(in: .whitespaces), !school.isEmpty { self.school = school }
+        if let text = parameters.get("measurement"), !text.isEmpty {
+            guard let state = MeasurementState(rawValue: text.lowercased().replacingOccurrences(of: "_", with: "-")) else {
+                throw APIError.badRequest("'measurement' is '\(text)'; expected meets, below, poor or no-data")
+            }
+            measurement = state
+        }
         if let text = parameters.get("attention") {
             switch text.lowercased() {
             case "true", "1", "yes": attention = true
