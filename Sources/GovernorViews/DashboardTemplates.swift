@@ -169,6 +169,7 @@ enum DashboardTemplates {
     <div class="tile {{outboxClass}}"><b>{{outboxPending}}</b><span>alerts pending{{#hasOutboxFailing}} ({{outboxFailing}} failing){{/hasOutboxFailing}}</span></div>
     </div>
     {{/summary}}
+    {{#hasMeasurements}}<p class="kpis">{{measurementsText}}</p>{{/hasMeasurements}}
     """
 
     static let probes = """

@@ -17,6 +17,8 @@ extension HeaderView: MustacheParent {
         case "downClass": downClass
         case "outboxClass": outboxClass
         case "hasOutboxFailing": hasOutboxFailing
+        case "measurementsText": measurementsText
+        case "hasMeasurements": hasMeasurements
         default: nil
         }
     }

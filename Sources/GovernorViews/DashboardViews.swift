@@ -15,6 +15,9 @@ struct HeaderView {
     var downClass: String
     var outboxClass: String
     var hasOutboxFailing: Bool
+    /// The fleet's measurement KPIs, as `governor status` words them; empty without any.
+    var measurementsText: String
+    var hasMeasurements: Bool
 }
 
 struct SchoolView {
@@ -163,7 +166,8 @@ extension HeaderView {
             title: title, version: report.version, uptime: DisplayFormat.duration(report.uptimeSeconds),
             generatedAt: RFC3339.format(report.generatedAt.unixTime), refreshSeconds: refreshSeconds, summary: report.summary,
             downClass: report.summary.down > 0 ? "down" : "", outboxClass: report.summary.outboxFailing > 0 ? "down" : "",
-            hasOutboxFailing: report.summary.outboxFailing > 0)
+            hasOutboxFailing: report.summary.outboxFailing > 0,
+            measurementsText: report.summary.measurements.map(StatusTable.measurementLine) ?? "", hasMeasurements: report.summary.measurements != nil)
     }
 }
 

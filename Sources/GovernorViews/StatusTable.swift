@@ -13,6 +13,7 @@ public enum StatusTable {
             "schools \(summary.schools)  probes \(summary.probes)  UP \(summary.up)  DOWN \(summary.down)  never seen \(summary.neverSeen)"
                 + "  alerts pending \(summary.outboxPending)" + (summary.outboxFailing > 0 ? " (\(summary.outboxFailing) failing)" : ""),
         ]
+        if let measurements = summary.measurements { lines.append(measurementLine(measurements)) }
         let now = report.generatedAt.unixTime
         for school in report.schools {
             let format = DisplayFormat(timeZone: TimeZone(identifier: school.timezone) ?? .gmt, now: now)
@@ -24,6 +25,7 @@ public enum StatusTable {
             lines.append("")
             lines.append("\(school.name) (\(school.timezone), \(school.file)) today: "
                 + (school.today.closed.map { "closed (\($0)), " } ?? "") + outcomes.joined(separator: ", "))
+            if let measurement = school.measurement { lines.append("  " + standingLine(measurement)) }
             guard !school.probes.isEmpty else {
                 lines.append("  no probes")
                 continue
@@ -33,6 +35,24 @@ public enum StatusTable {
             lines += aligned([header] + rows).map { "  " + $0 }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `measurements: 7 of 9 measured schools meet their target (78 %), 2 of 3 reach 80 % of their contract (67 %), 9 of 10 reported in 7 open days (90 %); 7 meets, 1 below, 1 poor, 1 no data`
+    static func measurementLine(_ m: MeasurementOverview) -> String {
+        func share(_ value: Double?) -> String { value.map { " (\(Int(($0 * 100).rounded())) %)" } ?? "" }
+        return "measurements: \(m.meetingTarget) of \(m.measured) measured schools meet their target\(share(m.meetingTargetShare)), "
+            + "\(m.reachingContract) of \(m.contracted) reach 80 % of their contract\(share(m.reachingContractShare)), "
+            + "\(m.reportedRecently) of \(m.schools) reported in 7 open days\(share(m.reportedRecentlyShare)); "
+            + "\(m.meets) meets, \(m.below) below, \(m.poor) poor, \(m.noData) no data" + (m.complete ? "" : " (still reading the stored measurements)")
+    }
+
+    /// `measured: below, median 12.5 down / 3.1 up Mbit/s over 48 tests, target 20 (benchmark)`
+    static func standingLine(_ m: SchoolMeasurement) -> String {
+        let target = "target \(SchoolTarget.format(m.targetDownloadMbps)) (\(m.targetSource.rawValue))"
+        guard let download = m.medianDownloadMbps else { return "measured: no data in the window, \(target)" }
+        let upload = m.medianUploadMbps.map { " / \(SchoolTarget.format($0)) up" } ?? ""
+        return "measured: \(m.state.rawValue), median \(SchoolTarget.format(download)) down\(upload) Mbit/s over \(m.measurements) test(s), \(target)"
+            + (m.reportedRecently ? "" : ", nothing in the last 7 open days")
     }
 
     static func row(of probe: ProbeRow, format: DisplayFormat) -> [String] {

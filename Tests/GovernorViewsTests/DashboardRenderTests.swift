@@ -223,6 +223,25 @@ import GovernorWire
         #expect(lab2.contains("DOWN") && lab2.contains("never"))
     }
 
+    @Test("the terminal shows the fleet's KPIs and each school's median against its target")
+    func terminalTableShowsMeasurements() throws {
+        var report = Self.report()
+        report.summary.measurements = MeasurementOverview(
+            MeasurementKPIs(schools: 10, measured: 9, meetingTarget: 7, contracted: 3, reachingContract: 2, reportedRecently: 9),
+            states: [.meets: 7, .below: 1, .poor: 1, .noData: 1], complete: false)
+        let settings = MeasurementSettings(targetDownloadMbps: 20)
+        let target = SchoolTarget(profile: SchoolProfile(), settings: settings)
+        report.schools[0].measurement = SchoolMeasurement(SchoolStanding.judge(downloads: [12.5, 11, 14], uploads: [3.1], reportedRecently: true, target: target,
+                                                                               profile: SchoolProfile(), settings: settings))
+        let lines = StatusTable.render(report, server: "http://127.0.0.1:8080").split(separator: "\n").map(String.init)
+        #expect(lines[2] == "measurements: 7 of 9 measured schools meet their target (78 %), 2 of 3 reach 80 % of their contract (67 %), "
+            + "9 of 10 reported in 7 open days (90 %); 7 meets, 1 below, 1 poor, 1 no data (still reading the stored measurements)")
+        #expect(lines.contains("  measured: below, median 12.5 down / 3.1 up Mbit/s over 3 test(s), target 20 (benchmark)"), "\(lines)")
+        // The dashboard's front page says the same.
+        let page = DashboardRenderer().overview(Self.overview(report))
+        #expect(page.contains("<p class=\"kpis\">measurements: 7 of 9 measured schools meet their target (78 %)"), "\(page.prefix(3000))")
+    }
+
     @Test func statusReportRoundTripsThroughJSON() throws {
         let report = Self.report()
         let data = try JSONEncoder().encode(report)
