@@ -94,6 +94,7 @@ enum PostgresSchema {
                 server_name TEXT, server_ip TEXT, client_ip TEXT, download_id TEXT, upload_id TEXT)
             """,
             "CREATE INDEX measurements_on_school_measured_at_ms ON measurements (school, measured_at_ms)",
+            "CREATE INDEX measurements_on_measured_at_ms ON measurements (measured_at_ms)",
             "CREATE TABLE measurement_backfill (id INTEGER PRIMARY KEY CHECK (id = 1), after_id BIGINT NOT NULL, last_id BIGINT NOT NULL)",
             "INSERT INTO measurement_backfill (id, after_id, last_id) SELECT 1, 0, COALESCE(MAX(id), 0) FROM results",
         ]),

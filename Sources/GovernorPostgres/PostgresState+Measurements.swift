@@ -98,6 +98,20 @@ extension PostgresState: MeasurementStore {
         }
     }
 
+    public func measurements(fromMs: Int64, beforeMs: Int64, after: (ms: Int64, resultID: Int64)?, limit: Int) async throws -> [StoredMeasurement] {
+        try await runBounded(within: Self.requestTimeout) { [self] in
+            let (afterMs, afterID) = after ?? (Int64.min, Int64.min)
+            var found: [StoredMeasurement] = []
+            let rows = try await client.query("""
+                SELECT \(unescaped: Self.measurementColumns) FROM measurements
+                WHERE measured_at_ms >= \(fromMs) AND measured_at_ms < \(beforeMs) AND (measured_at_ms, result_id) > (\(afterMs), \(afterID))
+                ORDER BY measured_at_ms, result_id LIMIT \(limit)
+                """, logger: logger)
+            for try await row in rows { found.append(try Self.measurement(row)) }
+            return found
+        }
+    }
+
     public func measurementBackfill() async throws -> (after: Int64, last: Int64)? {
         try await runBounded(within: Self.requestTimeout) { [self] in
             let rows = try await client.query("SELECT after_id, last_id FROM measurement_backfill WHERE id = 1", logger: logger)

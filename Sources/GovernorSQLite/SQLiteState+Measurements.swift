@@ -98,6 +98,20 @@ extension SQLiteState {
         try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(resultId), 0) FROM measurement") ?? 0 }
     }
 
+    public func measurements(fromMs: Int64, beforeMs: Int64, after: (ms: Int64, resultID: Int64)?, limit: Int) async throws -> [StoredMeasurement] {
+        try await writer.read { db in
+            let (afterMs, afterID) = after ?? (Int64.min, Int64.min)
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT \(Self.measurementColumns) FROM measurement
+                WHERE measuredAtMs >= ? AND measuredAtMs < ? AND (measuredAtMs, resultId) > (?, ?)
+                ORDER BY measuredAtMs, resultId LIMIT ?
+                """, arguments: [fromMs, beforeMs, afterMs, afterID, limit])
+            var found: [StoredMeasurement] = []
+            while let row = try rows.next() { found.append(try Self.measurement(row)) }
+            return found
+        }
+    }
+
     public func measurementBackfill() async throws -> (after: Int64, last: Int64)? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT afterId, lastId FROM measurementBackfill WHERE id = 1") else { return nil }

@@ -223,6 +223,7 @@ public struct SQLiteState: Sendable {
                     retransmissionPercent DOUBLE, retransmits INTEGER, lossPercent DOUBLE, serverName TEXT, serverIp TEXT, clientIp TEXT,
                     downloadId TEXT, uploadId TEXT);
                 CREATE INDEX measurement_on_school_measuredAtMs ON measurement (school, measuredAtMs);
+                CREATE INDEX measurement_on_measuredAtMs ON measurement (measuredAtMs);
                 CREATE TABLE measurementBackfill (id INTEGER PRIMARY KEY CHECK (id = 1), afterId INTEGER NOT NULL, lastId INTEGER NOT NULL);
                 INSERT INTO measurementBackfill (id, afterId, lastId) SELECT 1, 0, COALESCE(MAX(id), 0) FROM result;
                 """)

@@ -17,6 +17,7 @@ func buildRouter(_ parts: GovernorComponents, benchmarkRoutes: Bool = false) -> 
     SchoolController(live: parts.live, status: parts.status, schedule: parts.schedule, database: parts.database,
                      stateHealth: parts.stateHealth, clock: parts.clock)
         .addRoutes(to: router)
+    MeasurementController(live: parts.live, status: parts.status, database: parts.database, clock: parts.clock).addRoutes(to: router)
     DashboardController(live: parts.live, status: parts.status, database: parts.database, metrics: parts.metrics, schedule: parts.schedule)
         .addRoutes(to: router)
     // The API's contract, as kept in Sources/GovernorServer/Resources/openapi.json.

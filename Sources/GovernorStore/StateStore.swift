@@ -45,6 +45,10 @@ public protocol MeasurementStore: Sendable {
     func measurements(ofResults ids: [Int64]) async throws -> [Int64: SpeedMeasurement]
     /// A school's measurements taken in `[from, before)` (milliseconds), oldest first.
     func measurements(school: String, fromMs: Int64, beforeMs: Int64) async throws -> [StoredMeasurement]
+    /// Up to `limit` measurements of every school taken in `[from, before)`
+    /// (milliseconds), in time order, after the one at `after` (its time and result
+    /// id; nil for the first page): the CSV export, a page at a time.
+    func measurements(fromMs: Int64, beforeMs: Int64, after: (ms: Int64, resultID: Int64)?, limit: Int) async throws -> [StoredMeasurement]
     /// Up to `limit` measurements' points with result ids in `(after, through]`,
     /// ascending by result id: how the governor's read model is filled at start-up,
     /// a page at a time.

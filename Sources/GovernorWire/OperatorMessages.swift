@@ -211,3 +211,56 @@ public struct Health: Codable, Sendable, Equatable {
         case uptimeSeconds = "uptime_s"
     }
 }
+
+/// `GET /v1/schools/{name}/measurements`: a school's target, where it stands over its
+/// window, and its measurements in the range asked for, oldest first.
+public struct SchoolMeasurements: Codable, Sendable, Equatable {
+    public var school: String
+    public var timezone: String
+    /// The range of the measurements listed: `[from, to)`.
+    public var from: String
+    public var to: String
+    public var target: SchoolTarget
+    public var contractedUploadMbps: Double?
+    /// Where it stands over its window (which need not be the range listed).
+    public var standing: SchoolMeasurement
+    public var measurements: [MeasurementRow]
+
+    public init(school: String, timezone: String, from: String, to: String, target: SchoolTarget, contractedUploadMbps: Double?,
+                standing: SchoolMeasurement, measurements: [MeasurementRow]) {
+        self.school = school
+        self.timezone = timezone
+        self.from = from
+        self.to = to
+        self.target = target
+        self.contractedUploadMbps = contractedUploadMbps
+        self.standing = standing
+        self.measurements = measurements
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case school, timezone, from, to, target, standing, measurements
+        case contractedUploadMbps = "contracted_upload_mbps"
+    }
+}
+
+/// One measurement with its result and time.
+public struct MeasurementRow: Codable, Sendable, Equatable {
+    public var resultID: Int64
+    public var probe: String
+    public var measuredAt: String
+    public var measurement: MeasurementView
+
+    public init(resultID: Int64, probe: String, measuredAt: String, measurement: MeasurementView) {
+        self.resultID = resultID
+        self.probe = probe
+        self.measuredAt = measuredAt
+        self.measurement = measurement
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case probe, measurement
+        case resultID = "result_id"
+        case measuredAt = "measured_at"
+    }
+}

@@ -9,7 +9,7 @@ import Testing
 @Suite("The wire types and the OpenAPI document agree")
 struct ContractTests {
     /// The schemas of the document, each read by one wire type.
-    static let names = ["Error", "NextRun", "RunLease", "ResultReport", "ResultCreated", "Result", "Measurement", "ResultList", "ResultSummary", "ProbeState", "ProbeStatus", "SchoolList", "SchoolSchedule", "Health", "Run", "ProbeRow", "StatusReport", "Page"]
+    static let names = ["Error", "NextRun", "RunLease", "ResultReport", "ResultCreated", "Result", "Measurement", "SchoolMeasurements", "MeasurementRow", "ResultList", "ResultSummary", "ProbeState", "ProbeStatus", "SchoolList", "SchoolSchedule", "Health", "Run", "ProbeRow", "StatusReport", "Page"]
 
     /// The wire type that reads schema `name`.
     static func type(of name: String) -> (any Decodable.Type)? {
@@ -21,6 +21,8 @@ struct ContractTests {
         case "ResultCreated": ResultCreated.self
         case "Result": ResultView.self
         case "Measurement": MeasurementView.self
+        case "SchoolMeasurements": SchoolMeasurements.self
+        case "MeasurementRow": MeasurementRow.self
         case "ResultList": ResultList.self
         case "ResultSummary": ResultSummary.self
         case "ProbeState": ProbeState.self

@@ -94,6 +94,25 @@ struct MeasurementProcessTests {
         #expect(meetsNamedT?.isEmpty == true)
         let bad = try await http.get("\(server.baseURL)/v1/status?measurement=great")
         #expect(bad.status == 400 && bad.body.contains("expected meets, below, poor or no-data"))
+        // The school's measurements, and every measurement as CSV.
+        let listed = try await http.get("\(server.baseURL)/v1/schools/s/measurements").json()
+        #expect((listed["target"] as? [String: Any])?["source"] as? String == "contract")
+        #expect((listed["standing"] as? [String: Any])?["state"] as? String == "meets")
+        let rows = listed["measurements"] as? [[String: Any]] ?? []
+        #expect(rows.count == 1 && rows.first?["result_id"] as? Int == result["id"] as? Int && rows.first?["probe"] as? String == "p1", "\(listed)")
+        let csv = try await http.get("\(server.baseURL)/v1/measurements.csv")
+        let lines = csv.body.split(separator: "\r\n").map(String.init)
+        #expect(csv.status == 200 && csv.headers.contains { $0.0.lowercased() == "content-type" && $0.1.hasPrefix("text/csv") })
+        #expect(lines.first?.hasPrefix("measured_at,school,probe,result_id,tool,download_mbps,") == true && lines.count == 2, "\(csv.body)")
+        let cells = lines.last?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) ?? []
+        #expect(cells.count == 16 && cells[1] == "s" && cells[2] == "p1" && cells[4] == "iperf3", "\(cells)")
+        // The same figure (the JSON reader here may differ from the governor's writer in the last digit).
+        let inCSV = Double(cells.count > 5 ? cells[5] : "") ?? 0, inJSON = measurement["download_mbps"] as? Double ?? -1
+        #expect(abs(inCSV - inJSON) <= 1e-9 * inJSON, "\(inCSV) in the CSV, \(inJSON) in the API")
+        let onlyT = try await http.get("\(server.baseURL)/v1/measurements.csv?school=t").body
+        #expect(onlyT.split(separator: "\r\n").count == 1)
+        let badRange = try await http.get("\(server.baseURL)/v1/measurements.csv?from=yesterday")
+        #expect(badRange.status == 400 && badRange.body.contains("'from' is 'yesterday'"))
         let scraped = try await http.get("\(server.baseURL)/metrics").body
         #expect(scraped.contains(#"governor_schools_by_measurement{state="meets"} 1"#) && scraped.contains("governor_schools_meeting_target_ratio 1"), "\(scraped)")
         probes.forEach { _ = $0.stop() }

@@ -12,6 +12,7 @@ extension RunLease: ResponseEncodable {}
 extension ResultCreated: ResponseEncodable {}
 extension ResultList: ResponseEncodable {}
 extension ProbeStatus: ResponseEncodable {}
+extension SchoolMeasurements: ResponseEncodable {}
 extension SchoolList: ResponseEncodable {}
 extension Health: ResponseEncodable {}
 extension StatusReport: ResponseEncodable {}

@@ -35,7 +35,8 @@ struct ResponseCompressionMiddleware<Context: RequestContext>: RouterMiddleware 
     static func isCompressible(_ response: Response) -> Bool {
         guard response.headers[.contentEncoding] == nil, response.status != .noContent, response.status != .notModified,
               let type = response.headers[.contentType]?.lowercased() else { return false }
-        return type.hasPrefix("text/") || type.hasPrefix("application/json")
+        // A CSV export is streamed a page at a time; compressing it would gather it whole first.
+        return (type.hasPrefix("text/") && !type.hasPrefix("text/csv")) || type.hasPrefix("application/json")
     }
 
     /// Whether an `Accept-Encoding` header list names gzip (or `*`) without `q=0`.
