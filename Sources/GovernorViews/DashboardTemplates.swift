@@ -32,6 +32,17 @@ enum DashboardTemplates {
     {{#moreAttention}}<p><a href="{{moreAttentionHref}}">Every school that needs attention »</a></p>{{/moreAttention}}
     {{/hasAttention}}
     </section>
+    {{#hasBelow}}
+    <section class="below">
+    <h2>Furthest below target <span class="meta">{{belowText}}</span></h2>
+    <div class="scroll"><table class="lines">
+    <thead><tr><th>School</th><th>State</th><th>Median download</th><th>Target</th><th>Of target</th><th>Tests</th></tr></thead>
+    <tbody>{{#below}}<tr class="below-line" data-school="{{name}}"><td><a href="{{href}}">{{name}}</a></td><td class="{{stateClass}}">{{state}}</td><td>{{median}}</td><td>{{target}}</td><td>{{share}}</td><td>{{tests}}</td></tr>
+    {{/below}}</tbody>
+    </table></div>
+    {{#hasMoreBelow}}<p><a href="{{moreBelowHref}}">next schools below target »</a></p>{{/hasMoreBelow}}
+    </section>
+    {{/hasBelow}}
     <section class="schools">
     <h2>Schools <span class="meta">{{pageText}}</span></h2>
     <form class="search" method="get" action="/"><input type="search" name="school" value="{{search}}" placeholder="part of a school's name" aria-label="school name" /> <button type="submit">Search</button>{{#searching}} <a href="/">show all</a>{{/searching}}</form>

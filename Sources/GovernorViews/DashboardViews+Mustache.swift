@@ -219,6 +219,27 @@ extension OverviewPage: MustacheParent {
         case "firstHref": firstHref
         case "hasNext": hasNext
         case "nextHref": nextHref
+        case "below": below
+        case "hasBelow": hasBelow
+        case "belowText": belowText
+        case "hasMoreBelow": hasMoreBelow
+        case "moreBelowHref": moreBelowHref
+        default: nil
+        }
+    }
+}
+
+extension BelowView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "name": name
+        case "href": href
+        case "state": state
+        case "stateClass": stateClass
+        case "median": median
+        case "target": target
+        case "share": share
+        case "tests": tests
         default: nil
         }
     }

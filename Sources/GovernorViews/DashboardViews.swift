@@ -69,6 +69,22 @@ struct OverviewPage {
     var firstHref: String
     var hasNext: Bool
     var nextHref: String
+    var below: [BelowView]
+    var hasBelow: Bool
+    var belowText: String
+    var hasMoreBelow: Bool
+    var moreBelowHref: String
+}
+
+struct BelowView {
+    var name: String
+    var href: String
+    var state: String
+    var stateClass: String
+    var median: String
+    var target: String
+    var share: String
+    var tests: String
 }
 
 struct ProbeView {
@@ -242,11 +258,28 @@ extension OverviewPage {
             pageText: shown, search: overview.search, searching: !overview.search.isEmpty,
             hasFirst: overview.cursor != nil, firstHref: "/" + (searchQuery.isEmpty ? "" : "?" + searchQuery.dropLast()),
             hasNext: page?.nextCursor != nil,
-            nextHref: page?.nextCursor.map { "/?" + searchQuery + "cursor=" + Self.queryValue($0) } ?? "")
+            nextHref: page?.nextCursor.map { "/?" + searchQuery + "cursor=" + Self.queryValue($0) } ?? "",
+            below: overview.belowTarget.map(BelowView.init), hasBelow: !overview.belowTarget.isEmpty,
+            belowText: overview.belowTotal == 0 ? "" : "\(overview.belowOffset + 1)–\(overview.belowOffset + overview.belowTarget.count) of \(overview.belowTotal)",
+            hasMoreBelow: overview.belowOffset + overview.belowTarget.count < overview.belowTotal,
+            moreBelowHref: "/?below=\(overview.belowOffset + overview.belowTarget.count)")
     }
 
     static func queryValue(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+}
+
+extension BelowView {
+    init(_ line: BelowTargetLine) {
+        let m = line.measurement
+        self.init(
+            name: line.school, href: "/schools/" + OverviewPage.queryValue(line.school), state: m.state.rawValue,
+            stateClass: m.state == .poor ? "down" : "warn",
+            median: m.medianDownloadMbps.map { SchoolTarget.format($0) + " Mbit/s" } ?? "-",
+            target: SchoolTarget.format(m.targetDownloadMbps) + " Mbit/s (" + m.targetSource.rawValue + ")",
+            share: m.medianDownloadMbps.map { "\(Int(($0 / m.targetDownloadMbps * 100).rounded(.down))) %" } ?? "-",
+            tests: "\(m.measurements)")
     }
 }
 

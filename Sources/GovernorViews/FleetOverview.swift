@@ -17,6 +17,10 @@ public struct FleetOverview: Sendable, Equatable {
     public var cursor: String?
     /// The clock offset beyond which a probe needs attention.
     public var clockSkewMs: Double
+    /// A page of the schools furthest below their target, from `belowOffset` on, of `belowTotal`.
+    public var belowTarget: [BelowTargetLine] = []
+    public var belowOffset = 0
+    public var belowTotal = 0
 
     public init(report: StatusReport, attention: [SchoolStatus], attentionSchools: Int, attentionProbes: Int,
                 search: String, cursor: String?, clockSkewMs: Double) {
@@ -27,6 +31,17 @@ public struct FleetOverview: Sendable, Equatable {
         self.search = search
         self.cursor = cursor
         self.clockSkewMs = clockSkewMs
+    }
+}
+
+/// A school below its target, as the front page lists it.
+public struct BelowTargetLine: Sendable, Equatable {
+    public var school: String
+    public var measurement: SchoolMeasurement
+
+    public init(school: String, measurement: SchoolMeasurement) {
+        self.school = school
+        self.measurement = measurement
     }
 }
 

@@ -33,16 +33,27 @@ struct DashboardController: Sendable {
 
     /// How many schools that need attention the overview lists before linking to all.
     static let attentionLines = 20
+    /// How many schools below their target the overview lists per page.
+    static let belowLines = 20
 
     /// `/`: the counts, the first schools that need attention, and a page of schools
     /// (``StatusQuery``'s `school`, `cursor`, `limit`, `state` and `attention` apply).
     @Sendable func overview(request: Request, context: GovernorRequestContext) async throws -> Response {
         let query = try StatusQuery(request.uri.queryParameters)
         let attention = try await status.report(StatusQuery(limit: Self.attentionLines, attention: true))
-        let overview = FleetOverview(
+        var overview = FleetOverview(
             report: try await status.report(query, summary: attention.summary), attention: attention.schools,
             attentionSchools: attention.page?.matchedSchools ?? 0, attentionProbes: attention.page?.matchedProbes ?? 0,
             search: query.school ?? "", cursor: query.cursor, clockSkewMs: FleetStatus.clockSkewMs)
+        var belowOffset = 0
+        if let text = request.uri.queryParameters.get("below") {
+            guard let offset = Int(text), offset >= 0, offset <= 10_000_000 else {
+                throw APIError.badRequest("'below' is '\(text)'; expected a whole number of schools to skip")
+            }
+            belowOffset = offset
+        }
+        let below = status.schoolsBelowTarget(offset: belowOffset, limit: Self.belowLines, now: status.clock.seconds)
+        (overview.belowTarget, overview.belowOffset, overview.belowTotal) = (below.lines, belowOffset, below.total)
         return Self.html(renderer.overview(overview))
     }
 

@@ -56,6 +56,21 @@ struct FleetStatus: Sendable {
         measurements.standing(of: school, settings: live.snapshot.governor.measurement, today: LocalDate(containing: now, in: school.timeZone))
     }
 
+    /// The schools below their target (`below` and `poor`), furthest first (the lowest
+    /// median as a share of its target; by name among equals): `limit` of them from
+    /// `offset`, and how many there are.
+    func schoolsBelowTarget(offset: Int, limit: Int, now: UnixTime) -> (lines: [BelowTargetLine], total: Int) {
+        var below: [(school: String, standing: SchoolStanding, share: Double)] = []
+        for school in live.snapshot.schoolsByName {
+            let standing = standing(of: school, now: now)
+            guard standing.state == .below || standing.state == .poor, let median = standing.medianDownloadMbps else { continue }
+            below.append((school.name, standing, median / standing.target.downloadMbps))
+        }
+        below.sort { $0.share != $1.share ? $0.share < $1.share : $0.school < $1.school }
+        let page = below.dropFirst(offset).prefix(limit).map { BelowTargetLine(school: $0.school, measurement: SchoolMeasurement($0.standing)) }
+        return (Array(page), below.count)
+    }
+
     /// The fleet's KPIs and its schools by state: one standing per school, from memory.
     func measurementOverview(now: UnixTime) -> MeasurementOverview {
         let snapshot = live.snapshot
