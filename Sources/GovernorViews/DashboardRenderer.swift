@@ -31,13 +31,16 @@ public struct DashboardRenderer: Sendable {
     }
 
     /// `/schools/{name}`: one school, larger, with its latest results' output.
-    public func school(_ school: SchoolStatus, of report: StatusReport, results: [ResultDetail]) -> String {
+    public func school(_ school: SchoolStatus, of report: StatusReport, results: [ResultDetail], days: [DailyMeasurement] = []) -> String {
         let now = report.generatedAt.unixTime
         let format = DisplayFormat(timeZone: TimeZone(identifier: school.timezone) ?? .gmt, now: now)
+        let chart = school.measurement.map { MeasurementChart.svg(days: days, targetMbps: $0.targetDownloadMbps) } ?? ""
         return render("school", SchoolPage(
             header: HeaderView(report: report, title: "school \(school.name)", refreshSeconds: refreshSeconds),
             school: SchoolView(school: school, now: now, size: .large),
-            results: results.map { ResultEntryView($0, format: format) }))
+            results: results.map { ResultEntryView($0, format: format) },
+            chart: chart, hasChart: !chart.isEmpty,
+            standing: school.measurement.map(StatusTable.standingLine) ?? ""))
     }
 
     /// `/schools/{name}` for a name no school has.
@@ -59,6 +62,10 @@ struct SchoolPage {
     var header: HeaderView
     var school: SchoolView
     var results: [ResultEntryView]
+    /// The chart of daily medians, as SVG made here (every text in it is a date or a number).
+    var chart: String
+    var hasChart: Bool
+    var standing: String
 }
 
 struct NotFoundPage {

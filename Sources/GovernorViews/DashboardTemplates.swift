@@ -73,6 +73,12 @@ enum DashboardTemplates {
     {{> probes}}
     </section>
     {{/school}}
+    {{#hasChart}}
+    <section class="measurements">
+    <h2>Daily medians <span class="meta">{{standing}}</span></h2>
+    {{{chart}}}
+    </section>
+    {{/hasChart}}
     <section class="results">
     <h2>Latest results</h2>
     {{^results}}<p class="empty">No results yet.</p>{{/results}}
@@ -124,6 +130,11 @@ enum DashboardTemplates {
     svg.spark { display: block; background: #f3f4f6; }
     .spark-done { fill: var(--up); } .spark-failed { fill: var(--down); } .spark-missed { fill: var(--missed); }
     .spark-pending { fill: #c0c6cc; } .spark-unannounced, .spark-closed { fill: #e5e7ea; }
+    svg.measurements { max-width: 100%; height: auto; } svg.measurements .closed { fill: #eef0f2; }
+    svg.measurements .axis { stroke: #9aa1a8; } svg.measurements .target { stroke: var(--down); stroke-dasharray: 4 3; }
+    svg.measurements polyline { fill: none; stroke-width: 1.5; } svg.measurements .tick { font-size: 10px; fill: #5f6670; }
+    svg.measurements .download { stroke: var(--up); fill: var(--up); } svg.measurements .upload { stroke: #4a6fa5; fill: #4a6fa5; }
+    svg.measurements polyline.download, svg.measurements polyline.upload { fill: none; }
     form.search { margin: 0 0 8px; } form.search input { padding: 3px 6px; min-width: 16em; }
     .pager { margin: 8px 0 0; }
     section.school, section.results, section.attention, section.schools { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin-bottom: 14px; }

@@ -105,6 +105,11 @@ struct MeasurementProcessTests {
         #expect(page.contains("Furthest below target") && page.contains(#"<tr class="below-line" data-school="u">"#) && page.contains("<td>10 %</td>"),
                 "\(page)")
         #expect(!page.contains(#"data-school="s"><td><a href="/schools/s">s</a></td><td class="warn">"#))
+        // The school page charts its daily medians against its target.
+        let schoolPage = try await http.get("\(server.baseURL)/schools/u").body
+        #expect(schoolPage.contains("<svg class=\"measurements\"") && schoolPage.contains("<title>target 50 Mbit/s</title>")
+            && schoolPage.contains("download median 5 Mbit/s of 1 test(s)"), "\(schoolPage)")
+        #expect(schoolPage.contains("measured: below, median 5 down / 1.5 up Mbit/s over 1 test(s), target 50 (contract)"))
         let meetsNamedT = try await http.get("\(server.baseURL)/v1/status?measurement=meets&school=t").json()["schools"] as? [[String: Any]]
         #expect(meetsNamedT?.isEmpty == true)
         let bad = try await http.get("\(server.baseURL)/v1/status?measurement=great")

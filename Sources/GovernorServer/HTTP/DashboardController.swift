@@ -67,7 +67,13 @@ struct DashboardController: Sendable {
         let results = try await database.results(school: name, limit: Self.schoolPageResults).map { result in
             ResultDetail(summary: ResultSummary(result), probe: result.probe, output: result.output, outputTruncated: result.outputTruncated)
         }
-        return Self.html(renderer.school(status, of: report, results: results))
+        let snapshot = live.snapshot
+        var days: [DailyMeasurement] = []
+        if let config = snapshot.schools[name] {
+            days = self.status.measurements.daily(of: config, settings: snapshot.governor.measurement,
+                                                  today: LocalDate(containing: self.status.clock.seconds, in: config.timeZone))
+        }
+        return Self.html(renderer.school(status, of: report, results: results, days: days))
     }
 
     /// How many school names a page for an unknown school offers.

@@ -1,6 +1,7 @@
 import Foundation
 import GovernorCore
 import GovernorStore
+import GovernorViews
 import Synchronization
 
 /// Every school's measurements over its window, in memory: what the standing of a
@@ -78,6 +79,13 @@ final class MeasurementReadModel: Sendable {
         return Entry(download: point.downloadMbps ?? .nan, day: Int32(clamping: day), upload: point.uploadMbps.map(Float.init) ?? .nan)
     }
 
+    /// Calls `body` with each of `school`'s entries, under the lock.
+    func entries(of school: String, _ body: (Entry) -> Void) {
+        contents.withLock { contents in
+            for entry in contents.entries[school] ?? [] { body(entry) }
+        }
+    }
+
     /// Where `school` stands on `today` (its local date), and the entries older than its
     /// window are dropped.
     func standing(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate) -> SchoolStanding {
@@ -104,6 +112,31 @@ final class MeasurementReadModel: Sendable {
         }
         return SchoolStanding.judge(downloads: downloads, uploads: uploads, reportedRecently: recent, target: school.target(settings),
                                     profile: school.profile, settings: settings)
+    }
+}
+
+extension MeasurementReadModel {
+    /// Each date of `school`'s window up to `today`, with its medians: the chart of
+    /// its page. Closed dates are listed (and shaded), not measured.
+    func daily(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate) -> [DailyMeasurement] {
+        let first = school.windowStart(openDays: settings.windowDays, through: today)
+        var downloads: [Int32: [Double]] = [:]
+        var uploads: [Int32: [Double]] = [:]
+        entries(of: school.name) { entry in
+            if !entry.download.isNaN { downloads[entry.day, default: []].append(entry.download) }
+            if !entry.upload.isNaN { uploads[entry.day, default: []].append(Double(entry.upload)) }
+        }
+        var days: [DailyMeasurement] = []
+        var date = first
+        for _ in 0...(SchoolConfig.longestClosureDays + settings.windowDays) where date <= today {
+            let day = Int32(clamping: date.daysSinceEpoch)
+            let open = school.calendar.isOpen(on: date)
+            days.append(DailyMeasurement(date: date, open: open, downloadMedianMbps: open ? downloads[day].flatMap(SchoolStanding.median) : nil,
+                                         uploadMedianMbps: open ? uploads[day].flatMap(SchoolStanding.median) : nil,
+                                         count: open ? downloads[day]?.count ?? 0 : 0))
+            date = date.adding(days: 1)
+        }
+        return days
     }
 }
 
