@@ -4,6 +4,23 @@ public import GovernorStore
 import PostgresNIO
 
 extension PostgresState: AlertStore {
+    public func queueOnce(_ messages: [OutboxMessage]) async throws -> Int {
+        guard !messages.isEmpty else { return 0 }
+        return try await runBounded(within: Self.requestTimeout) { [self] in
+            var queued = 0
+            for message in messages {
+                let rows = try await client.query("""
+                    INSERT INTO outbox (message_id, sender, recipients, subject, body, created_at, attempts, next_attempt_at)
+                    VALUES (\(message.messageId), \(message.sender), \(message.recipients), \(message.subject), \(message.body),
+                            \(message.createdAt), \(message.attempts), \(message.nextAttemptAt))
+                    ON CONFLICT (message_id) DO NOTHING RETURNING 1
+                    """, logger: logger).collect()
+                queued += rows.count
+            }
+            return queued
+        }
+    }
+
     public func alertStates() async throws -> [String: ProbeAlertState] {
         try await runBounded(within: .seconds(60)) { [self] in
             try await decodedAlertStates(try await client.query("SELECT probe, state FROM alert_states", logger: logger))

@@ -4,6 +4,23 @@ public import GovernorCore
 import GRDB
 
 extension SQLiteState {
+    public func queueOnce(_ messages: [OutboxMessage]) async throws -> Int {
+        guard !messages.isEmpty else { return 0 }
+        return try await writer.write { db in
+            var queued = 0
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO outbox (messageId, sender, recipients, subject, body, createdAt, attempts, nextAttemptAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (messageId) DO NOTHING
+                """)
+            for message in messages {
+                try statement.execute(arguments: [message.messageId, message.sender, message.recipients, message.subject, message.body,
+                                                  message.createdAt, message.attempts, message.nextAttemptAt])
+                queued += db.changesCount
+            }
+            return queued
+        }
+    }
+
     /// Every probe's stored alert state.
     public func alertStates() async throws -> [String: ProbeAlertState] {
         try await writer.read { db in

@@ -93,6 +93,7 @@ struct GovernorComponents: Sendable {
             HeapReturnService(logger: logger),
             MeasurementLoader(live: live, database: database, model: measurements, logger: logger),
             MeasurementBackfill(live: live, database: database, measurements: measurements, logger: logger),
+            BelowTargetDigestService(live: live, measurements: measurements, database: database, clock: clock, logger: logger),
         ]
         if let shared = database as? any SharedStateFeed {
             services.append(SharedStateFollower(feed: shared, contacts: contacts, latest: latest, clock: clock, logger: logger))

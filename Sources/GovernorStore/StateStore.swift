@@ -76,6 +76,10 @@ public protocol AlertStore: Sendable {
     /// that fencing number, and throws ``LeaseLost`` without writing when it is not.
     func saveAlerts(states: [String: (school: String, state: ProbeAlertState)], removing removed: Set<String>, queue messages: [OutboxMessage],
                     fencedBy lease: Lease?) async throws
+    /// Queues `messages` whose Message-ID is not in the outbox yet, and returns how many
+    /// it queued: a message made the same way by a governor that restarted, or by
+    /// another governor, is sent once (the daily digest).
+    func queueOnce(_ messages: [OutboxMessage]) async throws -> Int
     /// Each probe's runs in `(after, through]` stored before their time, ascending.
     func judgeableRuns(after: UnixTime, through: UnixTime) async throws -> [String: [UnixTime]]
     /// Claims up to `limit` due messages no living claim holds, for `holder`, for

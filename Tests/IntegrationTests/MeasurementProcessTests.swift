@@ -161,3 +161,80 @@ struct MeasurementProcessTests {
         #expect(upgraded.stop() == 0)
     }
 }
+
+extension MeasurementProcessTests {
+    @Test("a school below its contract on two open days is in the next morning's digest once, whatever the restarts")
+    func digest() async throws {
+        let directory = try TemporaryDirectory("governor-digest")
+        defer { directory.remove() }
+        let smtp = try TestSMTPServer()
+        defer { smtp.remove() }
+        func governorFile(digestAt: String) -> String {
+            """
+            [Governor]
+            schools = schools
+            state = state.sqlite
+            timezone = UTC
+            public_url = http://governor.example.org/
+            [Alerts]
+            smtp = \(smtp.url)
+            from = Governor <governor@example.org>
+            to = ops@example.org
+            below_target_days = 2
+            digest_at = \(digestAt)
+
+            """
+        }
+        try directory.write("governor.cfg", governorFile(digestAt: "23:59:59"))
+        try directory.write("schools/u.cfg", """
+            [School]
+            name = u
+            timezone = UTC
+            contracted_download_mbps = 50
+            alert_to = u-it@example.org
+            [Timing]
+            boundaries = 0800, 1600
+            runs_per_period = 1
+            delay = 1
+            [Probes]
+            ids = p3
+            [Probe p3]
+            token = p3-token
+            """)
+        var server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        // Two days of 5 Mbit/s: the day before yesterday and yesterday, by the school's clock.
+        let today = LocalDate(containing: UnixTime(Date().timeIntervalSince1970), in: TimeZone(identifier: "UTC")!)
+        for back in [2, 1] {
+            let date = today.adding(days: -back)
+            let body = """
+                {"run_at":"\(date)T10:00:00Z","started_at":"\(date)T10:00:00.004Z","finished_at":"\(date)T10:00:10Z","exit_code":0,
+                 "output":"{\\"download_mbps\\": 5, \\"upload_mbps\\": 1}"}
+                """
+            let reply = try await http.post("\(server.baseURL)/v1/probes/p3/results", token: "p3-token", body: body)
+            #expect(reply.status == 201, "\(reply.body)")
+        }
+        #expect(server.stop() == 0)
+        #expect(smtp.messages().isEmpty, "no digest before digest_at")
+
+        // The next start is past digest_at: the digest goes out.
+        try directory.write("governor.cfg", governorFile(digestAt: "00:00"))
+        server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        for _ in 0..<60 where smtp.messages().count < 2 { try await Task.sleep(for: .milliseconds(250)) }
+        let messages = smtp.messages()
+        #expect(messages.count == 2, "one per recipient: \(messages)\n\(server.log)")
+        let ops = try #require(messages.first { $0.contains("To: ops@example.org") }, "\(messages)")
+        #expect(ops.contains("Subject: [governor] below target: 1 new, 0 recovered, 0 still below (\(today))"), "\(ops)")
+        #expect(ops.contains("u: median 5 Mbit/s on \(today.adding(days: -1)), target 50 Mbit/s (contract)"), "\(ops)")
+        #expect(ops.contains("http://governor.example.org/schools/u"))
+        #expect(messages.contains { $0.contains("To: u-it@example.org") })
+        #expect(server.stop() == 0)
+
+        // A restart the same day queues nothing new.
+        server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        for _ in 0..<40 where !server.log.contains("the daily digest of schools below target is queued") { try await Task.sleep(for: .milliseconds(250)) }
+        try await Task.sleep(for: .seconds(1))
+        #expect(smtp.messages().count == 2, "\(smtp.messages())")
+        #expect(server.log.contains("new=0") || server.log.contains("\"new\":\"0\"") || server.log.contains("new: 0"), "\(server.log.suffix(1500))")
+        #expect(server.stop() == 0)
+    }
+}

@@ -28,6 +28,11 @@ public struct AlertSettings: Sendable, Equatable {
     public var heartbeatIntervalSeconds = 60
     /// How long the outbox may fail to deliver before the heartbeat calls `URL/fail`.
     public var heartbeatFailAfterSeconds = 900
+    /// `below_target_days`: a school whose daily median was below its target on this
+    /// many consecutive open days is in the daily digest; nil (the default): no digest.
+    public var belowTargetDays: Int?
+    /// `digest_at`: when the daily digest is sent, in the governor's time zone.
+    public var digestAt = TimeOfDay(secondsSinceMidnight: 7 * 3600)!
 
     public init() {}
 

@@ -11,6 +11,9 @@ public enum ConfigLimits {
     public static let mbps: ClosedRange<Double> = 0.001...10_000_000
     /// `mbps_per_student`.
     public static let mbpsPerStudent: ClosedRange<Double> = 0.001...100_000
+    /// `below_target_days` ([Alerts]); at most the measurement window, which is where
+    /// the governor keeps the daily medians.
+    public static let belowTargetDays = 1...365
     /// `students`.
     public static let students = 1...10_000_000
     /// `measurement_window`, in seconds: 1 to 365 days (whole days).

@@ -5,7 +5,7 @@ extension ConfigLoader {
     /// Read by the alerting component; listed here so that typos are reported at load time.
     static let alertsKeys = [
         "smtp", "starttls", "username", "password_file", "from", "to", "sendmail", "grace", "missed_runs", "repeat", "retry_max",
-        "heartbeat_url", "heartbeat_interval", "heartbeat_fail_after",
+        "heartbeat_url", "heartbeat_interval", "heartbeat_fail_after", "below_target_days", "digest_at",
     ]
 
     /// `[Alerts]`: the missed-run rules and the email transport.
@@ -50,6 +50,14 @@ extension ConfigLoader {
         if let missed = reader.integer("missed_runs", in: ConfigLimits.missedRuns) { alerts.missedRuns = missed }
         if let repeatEvery = reader.duration("repeat", in: ConfigLimits.reminder) { alerts.repeatSeconds = repeatEvery }
         if let cap = reader.duration("retry_max", in: ConfigLimits.retryMax) { alerts.retryMaxSeconds = cap }
+        alerts.belowTargetDays = reader.integer("below_target_days", in: ConfigLimits.belowTargetDays)
+        if let text = reader.singleLine("digest_at") {
+            if let time = TimeOfDay(parsing: text) {
+                alerts.digestAt = time
+            } else {
+                reader.error("'digest_at' is '\(text)'; expected a time of day such as 07:00", line: reader.entry("digest_at")?.line)
+            }
+        }
         if let url = reader.singleLine("heartbeat_url") {
             if let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()), !(parsed.host ?? "").isEmpty {
                 alerts.heartbeatURL = url

@@ -25,6 +25,10 @@ public enum ConfigLoader {
 
         var problems: [ConfigProblem] = []
         let governor = readGovernor(document, problems: &problems)
+        if let days = governor.alertSettings.belowTargetDays, days >= governor.measurement.windowDays {
+            problems.append(.error(document.file, line: governor.alerts?["below_target_days"]?.line,
+                "'below_target_days' is \(days); it must be shorter than measurement_window (\(governor.measurement.windowDays) open days), over which the governor keeps daily medians"))
+        }
         guard !problems.containsError else { throw ConfigurationError(problems: problems) }
 
         var schools: [SchoolConfig] = []

@@ -140,6 +140,21 @@ extension MeasurementReadModel {
     }
 }
 
+extension MeasurementReadModel {
+    /// The median download of each date `school` has a measurement on, in its window.
+    func dailyDownloadMedians(of school: String) -> [LocalDate: Double] {
+        var downloads: [Int32: [Double]] = [:]
+        entries(of: school) { entry in
+            if !entry.download.isNaN { downloads[entry.day, default: []].append(entry.download) }
+        }
+        var medians: [LocalDate: Double] = [:]
+        for (day, values) in downloads {
+            if let median = SchoolStanding.median(of: values) { medians[LocalDate(daysSinceEpoch: Int(day))] = median }
+        }
+        return medians
+    }
+}
+
 extension MeasurementPoint {
     /// The point of a stored result's measurement; nil when it has none or no id.
     init?(_ result: TestResult) {
