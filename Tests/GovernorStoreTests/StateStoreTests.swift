@@ -145,6 +145,19 @@ struct StateStoreTests {
         #expect(try await store.measurementBackfill() == nil)
     }
 
+    @Test("a message queued once by its Message-ID: the same digest made twice is one message", arguments: Backend.allCases)
+    func queueOnce(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("queue-once")
+        defer { close() }
+        func digest(_ id: String) -> OutboxMessage {
+            OutboxMessage(messageId: id, sender: "governor@example.org", recipients: ["ops@example.org"], subject: "digest", body: "b", createdAt: 100)
+        }
+        #expect(try await store.queueOnce([digest("digest-1@example.org"), digest("digest-2@example.org")]) == 2)
+        #expect(try await store.queueOnce([digest("digest-1@example.org"), digest("digest-3@example.org")]) == 1)
+        #expect(try await store.inspection.pendingOutboxCount() == 3)
+        #expect(try await store.queueOnce([]) == 0)
+    }
+
     @Test("school sources are kept by file; /healthz's write succeeds", arguments: Backend.allCases)
     func sourcesAndHealth(_ backend: Backend) async throws {
         let (store, close) = try await backend.open("sources")
