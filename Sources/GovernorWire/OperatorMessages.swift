@@ -96,11 +96,11 @@ public struct ResultView: Codable, Sendable, Equatable {
     public var startLatenessMs: Double?
     public var receivedAt: String
     /// What the test measured, when its output held a measurement.
-    public var measurement: MeasurementView?
+    public var measurement: SpeedMeasurement?
 
     public init(id: Int64, probe: String, school: String, mode: ProbeConfig.Mode, runAt: String?, startedAt: String?, finishedAt: String?,
                 exitCode: Int?, failure: String?, output: String, outputTruncated: Bool, clockOffsetMs: Double?, latenessMs: Int64?,
-                startLatenessMs: Double?, receivedAt: String, measurement: MeasurementView? = nil) {
+                startLatenessMs: Double?, receivedAt: String, measurement: SpeedMeasurement? = nil) {
         self.measurement = measurement
         self.id = id
         self.probe = probe
@@ -131,51 +131,6 @@ public struct ResultView: Codable, Sendable, Equatable {
         case startLatenessMs = "start_lateness_ms"
         case receivedAt = "received_at"
         case measurement
-    }
-}
-
-/// What one test measured, as the API shows it: throughput in Mbit/s, times in ms.
-public struct MeasurementView: Codable, Sendable, Equatable {
-    public var tool: SpeedMeasurement.Tool
-    public var downloadMbps: Double?
-    public var uploadMbps: Double?
-    public var minRTTMs: Double?
-    public var retransmissionPercent: Double?
-    public var retransmits: Int?
-    public var lossPercent: Double?
-    public var serverName: String?
-    public var serverIP: String?
-    public var clientIP: String?
-    public var downloadID: String?
-    public var uploadID: String?
-
-    public init(_ m: SpeedMeasurement) {
-        tool = m.tool
-        downloadMbps = m.downloadMbps
-        uploadMbps = m.uploadMbps
-        minRTTMs = m.minRTTMs
-        retransmissionPercent = m.retransmissionPercent
-        retransmits = m.retransmits
-        lossPercent = m.lossPercent
-        serverName = m.serverName
-        serverIP = m.serverIP
-        clientIP = m.clientIP
-        downloadID = m.downloadID
-        uploadID = m.uploadID
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case tool, retransmits
-        case downloadMbps = "download_mbps"
-        case uploadMbps = "upload_mbps"
-        case minRTTMs = "min_rtt_ms"
-        case retransmissionPercent = "retransmission_percent"
-        case lossPercent = "loss_percent"
-        case serverName = "server_name"
-        case serverIP = "server_ip"
-        case clientIP = "client_ip"
-        case downloadID = "download_id"
-        case uploadID = "upload_id"
     }
 }
 
@@ -249,9 +204,9 @@ public struct MeasurementRow: Codable, Sendable, Equatable {
     public var resultID: Int64
     public var probe: String
     public var measuredAt: String
-    public var measurement: MeasurementView
+    public var measurement: SpeedMeasurement
 
-    public init(resultID: Int64, probe: String, measuredAt: String, measurement: MeasurementView) {
+    public init(resultID: Int64, probe: String, measuredAt: String, measurement: SpeedMeasurement) {
         self.resultID = resultID
         self.probe = probe
         self.measuredAt = measuredAt

@@ -20,7 +20,7 @@ struct ContractTests {
         case "ResultReport": ResultReport.self
         case "ResultCreated": ResultCreated.self
         case "Result": ResultView.self
-        case "Measurement": MeasurementView.self
+        case "Measurement": SpeedMeasurement.self
         case "SchoolMeasurements": SchoolMeasurements.self
         case "MeasurementRow": MeasurementRow.self
         case "ResultList": ResultList.self

@@ -36,6 +36,21 @@ public struct SpeedMeasurement: Sendable, Equatable, Codable {
     public var downloadID: String?
     public var uploadID: String?
 
+    /// The API's names (`download_mbps`, `min_rtt_ms`…): this type is the wire's too.
+    enum CodingKeys: String, CodingKey {
+        case tool, retransmits
+        case downloadMbps = "download_mbps"
+        case uploadMbps = "upload_mbps"
+        case minRTTMs = "min_rtt_ms"
+        case retransmissionPercent = "retransmission_percent"
+        case lossPercent = "loss_percent"
+        case serverName = "server_name"
+        case serverIP = "server_ip"
+        case clientIP = "client_ip"
+        case downloadID = "download_id"
+        case uploadID = "upload_id"
+    }
+
     public init(tool: Tool, downloadMbps: Double? = nil, uploadMbps: Double? = nil, minRTTMs: Double? = nil, retransmissionPercent: Double? = nil,
                 retransmits: Int? = nil, lossPercent: Double? = nil, serverName: String? = nil, serverIP: String? = nil, clientIP: String? = nil,
                 downloadID: String? = nil, uploadID: String? = nil) {

@@ -35,7 +35,7 @@ extension ResultView {
                   finishedAt: result.finishedAtMs.map { RFC3339.format(milliseconds: $0) },
                   exitCode: result.exitCode, failure: result.failure, output: result.output, outputTruncated: result.outputTruncated,
                   clockOffsetMs: result.clockOffsetMs, latenessMs: result.latenessMs, startLatenessMs: result.probeStartLatenessMs,
-                  receivedAt: RFC3339.format(result.receivedAt), measurement: result.measurement.map(MeasurementView.init))
+                  receivedAt: RFC3339.format(result.receivedAt), measurement: result.measurement)
     }
 }
 

@@ -62,7 +62,7 @@ struct MeasurementController: Sendable {
             target: school.target(settings), contractedUploadMbps: school.profile.contractedUploadMbps,
             standing: SchoolMeasurement(status.standing(of: school, now: now)),
             measurements: stored.map { MeasurementRow(resultID: $0.resultID, probe: $0.probe, measuredAt: RFC3339.format(milliseconds: $0.measuredAtMs),
-                                                      measurement: MeasurementView($0.measurement)) })
+                                                      measurement: $0.measurement) })
     }
 
     /// Every measurement in the range (by default the last 30 days), of one school
