@@ -77,3 +77,21 @@ struct SchoolTargetTests {
         #expect(SchoolTarget.format(10_000_000) == "10000000")
     }
 }
+
+extension SchoolTargetTests {
+    @Test("a school's schedule over daily_tests_per_egress is a warning with the numbers; within it, nothing")
+    func egressBudget() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.path + "/schools", withIntermediateDirectories: true)
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nrequire_tokens = no\ndaily_tests_per_egress = 4\n")
+        try directory.write("schools/busy.cfg", "[Timing]\nboundaries = 0800, 1200, 1600\nruns_per_period = 2\ndelay = 1\n[Probes]\nids = b1 b2\n")
+        try directory.write("schools/calm.cfg", "[Timing]\nboundaries = 0800, 1200\nruns_per_period = 4\ndelay = 1\novernight = no\n[Probes]\nids = c1\n")
+        let configuration = try ConfigLoader.load(governorFile: directory.file("governor.cfg"))
+        let warnings = configuration.problems.filter { !$0.isError }.map(\.description)
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.hasSuffix("schools/busy.cfg:3: warning: school 'busy' runs 12 tests a day (2 probe(s) × 3 window(s) × 2 run(s)), "
+            + "from what is likely one egress address: above daily_tests_per_egress = 4 (M-Lab asks automated clients for at most 4 tests a day per address)") == true,
+                "\(warnings)")
+    }
+}

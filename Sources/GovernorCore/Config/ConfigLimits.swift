@@ -14,6 +14,8 @@ public enum ConfigLimits {
     /// `below_target_days` ([Alerts]); at most the measurement window, which is where
     /// the governor keeps the daily medians.
     public static let belowTargetDays = 1...365
+    /// `daily_tests_per_egress`.
+    public static let dailyTestsPerEgress = 1...1_000_000
     /// `students`.
     public static let students = 1...10_000_000
     /// `measurement_window`, in seconds: 1 to 365 days (whole days).

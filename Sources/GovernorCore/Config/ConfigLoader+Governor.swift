@@ -6,7 +6,7 @@ extension ConfigLoader {
         "schools", "listen", "state", "timezone", "test_duration", "seed", "require_tokens",
         "admin_token_sha256", "results_log", "public_url", "max_output", "request_timeout", "max_connections_per_client", "max_connections",
         "password_file", "sslmode", "ssl_ca_file", "lease_horizon", "max_concurrent_tests", "result_format",
-        "target_download_mbps", "mbps_per_student", "poor_below_mbps", "measurement_window",
+        "target_download_mbps", "mbps_per_student", "poor_below_mbps", "measurement_window", "daily_tests_per_egress",
     ]
 
     static func readGovernor(_ document: INIDocument, problems: inout [ConfigProblem]) -> GovernorSettings {
@@ -62,6 +62,7 @@ extension ConfigLoader {
         if let duration = reader.duration("test_duration", in: ConfigLimits.testDuration) { settings.testDurationSeconds = duration }
         if let format = reader.choice("result_format", of: ResultFormat.self) { settings.resultFormat = format }
         readMeasurementSettings(&reader, into: &settings.measurement)
+        settings.dailyTestsPerEgress = reader.integer("daily_tests_per_egress", in: ConfigLimits.dailyTestsPerEgress)
         if let seed = reader.singleLine("seed") {
             if let value = UInt64(seed) {
                 settings.seed = value

@@ -60,6 +60,17 @@ extension ConfigLoader {
         let school = SchoolConfig(name: name, file: file, timeZone: timeZone, timeZoneName: timeZoneName, alertTo: alertTo, timing: timing, probes: probes,
                                   calendar: calendar, resultFormat: resultFormat, profile: profile)
         problems += feasibilityProblems(of: school, line: document.section("Timing")?["boundaries"]?.line)
+        if let budget = governor.dailyTestsPerEgress {
+            let windows = school.timing.nominalWindows.count
+            let tests = windows * school.testsPerWindow
+            if tests > budget {
+                // A school's probes share its uplink, and nearly always one NAT address.
+                problems.append(.warning(file, line: document.section("Timing")?["runs_per_period"]?.line,
+                    "school '\(school.name)' runs \(tests) tests a day (\(school.probes.count) probe(s) × \(windows) window(s) × "
+                    + "\(school.timing.runsPerPeriod) run(s)), from what is likely one egress address: above daily_tests_per_egress = \(budget) "
+                    + "(M-Lab asks automated clients for at most 4 tests a day per address)"))
+            }
+        }
         // A push probe that cannot be dispatched still gets its schedule (the original's
         // files have no [SSH]); each of its runs is recorded as failed, with this reason.
         for probe in probes where probe.mode == .push {

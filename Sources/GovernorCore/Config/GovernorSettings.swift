@@ -37,6 +37,9 @@ public struct GovernorSettings: Sendable {
     public var resultFormat: ResultFormat = .auto
     /// The benchmark, the rate per student, the poor threshold and the window schools are judged over.
     public var measurement = MeasurementSettings()
+    /// `daily_tests_per_egress`: the tests one egress address should carry in a day
+    /// (M-Lab asks automated clients for at most 4); nil: no budget.
+    public var dailyTestsPerEgress: Int?
     /// How long one request, its headers and its body, may take from its first byte.
     public var requestTimeoutSeconds: Int = 60
     /// How many connections one client address may hold open at once.
