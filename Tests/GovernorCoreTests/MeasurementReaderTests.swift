@@ -169,6 +169,18 @@ struct MeasurementReaderTests {
         #expect(MeasurementReader.read(output, format: .none).failure == nil)
     }
 
+    @Test("the byte search finds a needle anywhere, and only a whole one")
+    func byteSearch() {
+        #expect(MeasurementReader.has("error", "error"))
+        #expect(MeasurementReader.has("{\"Key\":\"error\"}", "error"))
+        #expect(MeasurementReader.has("errerror", "error"))  // after a partial match
+        #expect(MeasurementReader.has("…é error", "error"))    // after multi-byte characters
+        #expect(!MeasurementReader.has("erro", "error"))
+        #expect(!MeasurementReader.has("errorr"[..<"errorr".index("errorr".startIndex, offsetBy: 4)], "error"))
+        #expect(!MeasurementReader.has("", "error"))
+        #expect(MeasurementReader.has("x", ""))
+    }
+
     @Test("no output makes the reader trap", arguments: [
         "", "\n\n", "{", "}", "[]", "null", #"{"Key":"error"}"#, #"{"Key":"error","Value":null}"#, #"{"ServerFQDN":null,"Download":{}}"#,
         #"{"start":null,"end":null}"#, #"{"start":{"test_start":{"reverse":"yes"}},"end":{}}"#, "{\"download_mbps\":1}\u{0}",
