@@ -60,27 +60,37 @@ struct FleetStatus: Sendable {
     /// median as a share of its target; by name among equals): `limit` of them from
     /// `offset`, and how many there are.
     func schoolsBelowTarget(offset: Int, limit: Int, now: UnixTime) -> (lines: [BelowTargetLine], total: Int) {
-        var below: [(school: String, standing: SchoolStanding, share: Double)] = []
-        for school in live.snapshot.schoolsByName {
-            let standing = standing(of: school, now: now)
-            guard standing.state == .below || standing.state == .poor, let median = standing.medianDownloadMbps else { continue }
-            below.append((school.name, standing, median / standing.target.downloadMbps))
-        }
-        below.sort { $0.share != $1.share ? $0.share < $1.share : $0.school < $1.school }
+        let below = fleetMeasurements(now: now).below
         let page = below.dropFirst(offset).prefix(limit).map { BelowTargetLine(school: $0.school, measurement: SchoolMeasurement($0.standing)) }
         return (Array(page), below.count)
     }
 
-    /// The fleet's KPIs and its schools by state: one standing per school, from memory.
+    /// The fleet's KPIs and its schools by state.
     func measurementOverview(now: UnixTime) -> MeasurementOverview {
+        fleetMeasurements(now: now).overview
+    }
+
+    /// Every school's standing, summed up: computed in one pass over the schools and
+    /// kept by the read model while no measurement has come and the configuration is
+    /// the same, for at most ``MeasurementReadModel/fleetMaxAge`` (so that a new day
+    /// is seen). At 10,000 schools a pass took 300 ms, once per view of every page.
+    private func fleetMeasurements(now: UnixTime) -> MeasurementReadModel.Fleet {
         let snapshot = live.snapshot
-        var states: [MeasurementState: Int] = [:]
-        let standings = snapshot.configuration.schools.map { school in
-            let standing = standing(of: school, now: now)
-            states[standing.state, default: 0] += 1
-            return standing
+        return measurements.fleet(generation: ObjectIdentifier(snapshot)) {
+            var states: [MeasurementState: Int] = [:]
+            var below: [(school: String, standing: SchoolStanding, share: Double)] = []
+            let standings = snapshot.configuration.schools.map { school in
+                let standing = standing(of: school, now: now)
+                states[standing.state, default: 0] += 1
+                if standing.state == .below || standing.state == .poor, let median = standing.medianDownloadMbps {
+                    below.append((school.name, standing, median / standing.target.downloadMbps))
+                }
+                return standing
+            }
+            below.sort { $0.share != $1.share ? $0.share < $1.share : $0.school < $1.school }
+            return MeasurementReadModel.Fleet(overview: MeasurementOverview(MeasurementKPIs(standings), states: states, complete: measurements.isLoaded),
+                                              below: below)
         }
-        return MeasurementOverview(MeasurementKPIs(standings), states: states, complete: measurements.isLoaded)
     }
 
     /// Whether a probe needs the operator's attention: it is DOWN, or it missed its

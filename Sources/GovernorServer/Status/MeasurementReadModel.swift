@@ -2,6 +2,7 @@ import Foundation
 import GovernorCore
 import GovernorStore
 import GovernorViews
+import GovernorWire
 import Synchronization
 
 /// Every school's measurements over its window, in memory: what the standing of a
@@ -28,7 +29,31 @@ final class MeasurementReadModel: Sendable {
         /// so that none is counted twice. Nil before the loader has looked.
         var loadCeiling: Int64?
         var loaded = false
+        /// Changes with every measurement taken in, for ``fleet(generation:compute:)``.
+        var version = 0
     }
+
+    /// The fleet's standing, as one pass over the schools made it.
+    struct Fleet: Sendable {
+        var overview: MeasurementOverview
+        /// The schools below their target, furthest first.
+        var below: [(school: String, standing: SchoolStanding, share: Double)]
+    }
+
+    private struct CachedFleet {
+        var fleet: Fleet
+        var version: Int
+        var generation: ObjectIdentifier
+        var madeAt: ContinuousClock.Instant
+    }
+
+    /// How long a computed fleet serves at most: a new day (and a new window) shows within it.
+    static let fleetMaxAge: Duration = .seconds(10)
+    /// How long it serves while measurements keep coming: a steady intake does not make
+    /// every page walk every school.
+    static let fleetMinAge: Duration = .seconds(2)
+
+    private let cachedFleet = Mutex<CachedFleet?>(nil)
 
     private let contents = Mutex(Contents())
 
@@ -44,6 +69,7 @@ final class MeasurementReadModel: Sendable {
     /// that fall in the school's window (`windows` gives its zone and first day).
     func load(_ points: [MeasurementPoint], windows: [String: (zone: TimeZone, firstDay: Int32)]) {
         contents.withLock { contents in
+            contents.version &+= 1
             for point in points {
                 guard let window = windows[point.school] else { continue }
                 let entry = Self.entry(point, in: window.zone)
@@ -53,7 +79,25 @@ final class MeasurementReadModel: Sendable {
     }
 
     func finishLoad() {
-        contents.withLock { $0.loaded = true }
+        contents.withLock {
+            $0.loaded = true
+            $0.version &+= 1
+        }
+    }
+
+    /// The fleet's standing: the one computed last while it is still true (the same
+    /// configuration `generation`, no measurement since, younger than ``fleetMaxAge``;
+    /// or younger than ``fleetMinAge`` whatever came), else `compute()`'s.
+    func fleet(generation: ObjectIdentifier, compute: () -> Fleet) -> Fleet {
+        let version = contents.withLock { $0.version }
+        let now = ContinuousClock.now
+        if let cached = cachedFleet.withLock({ $0 }), cached.generation == generation {
+            let age = now - cached.madeAt
+            if age < Self.fleetMinAge || (cached.version == version && age < Self.fleetMaxAge) { return cached.fleet }
+        }
+        let fleet = compute()
+        cachedFleet.withLock { $0 = CachedFleet(fleet: fleet, version: version, generation: generation, madeAt: now) }
+        return fleet
     }
 
     /// A measurement just stored (intake or backfill).
@@ -62,6 +106,7 @@ final class MeasurementReadModel: Sendable {
             // Before the loader has looked, or at or below its ceiling, the loader counts it.
             guard let ceiling = contents.loadCeiling, point.resultID > ceiling else { return }
             contents.entries[point.school, default: []].append(Self.entry(point, in: zone))
+            contents.version &+= 1
         }
     }
 
@@ -71,6 +116,7 @@ final class MeasurementReadModel: Sendable {
         contents.withLock { contents in
             guard contents.loaded else { return }
             contents.entries[point.school, default: []].append(Self.entry(point, in: zone))
+            contents.version &+= 1
         }
     }
 
@@ -95,6 +141,8 @@ final class MeasurementReadModel: Sendable {
         var downloads: [Double] = []
         var uploads: [Double] = []
         var recent = false
+        // Whether each date of the window is open, asked of the calendar once a date, not once a measurement.
+        let open = first <= last ? (first...last).map { school.calendar.isOpen(on: LocalDate(daysSinceEpoch: Int($0))) } : []
         contents.withLock { contents in
             guard var entries = contents.entries[school.name] else { return }
             if entries.contains(where: { $0.day < first }) {
@@ -103,8 +151,7 @@ final class MeasurementReadModel: Sendable {
             }
             downloads.reserveCapacity(entries.count)
             for entry in entries where entry.day <= last {
-                let date = LocalDate(daysSinceEpoch: Int(entry.day))
-                guard school.calendar.isOpen(on: date) else { continue }
+                guard open[Int(entry.day - first)] else { continue }
                 if !entry.download.isNaN { downloads.append(entry.download) }
                 if !entry.upload.isNaN { uploads.append(Double(entry.upload)) }
                 if entry.day >= recentFirst { recent = true }
