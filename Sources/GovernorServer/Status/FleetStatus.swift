@@ -1,3 +1,4 @@
+import Foundation
 import GovernorCore
 import GovernorViews
 import GovernorWire
@@ -56,6 +57,18 @@ struct FleetStatus: Sendable {
         measurements.standing(of: school, settings: live.snapshot.governor.measurement, today: LocalDate(containing: now, in: school.timeZone))
     }
 
+    /// As ``standing(of:now:)``, with each zone's date found once for a pass over many schools.
+    private func standing(of school: SchoolConfig, now: UnixTime, dates: inout [TimeZone: LocalDate]) -> SchoolStanding {
+        let today: LocalDate
+        if let known = dates[school.timeZone] {
+            today = known
+        } else {
+            today = LocalDate(containing: now, in: school.timeZone)
+            dates[school.timeZone] = today
+        }
+        return measurements.standing(of: school, settings: live.snapshot.governor.measurement, today: today)
+    }
+
     /// The schools below their target (`below` and `poor`), furthest first (the lowest
     /// median as a share of its target; by name among equals): `limit` of them from
     /// `offset`, and how many there are.
@@ -79,8 +92,9 @@ struct FleetStatus: Sendable {
         return measurements.fleet(generation: ObjectIdentifier(snapshot)) {
             var states: [MeasurementState: Int] = [:]
             var below: [(school: String, standing: SchoolStanding, share: Double)] = []
+            var dates: [TimeZone: LocalDate] = [:]
             let standings = snapshot.configuration.schools.map { school in
-                let standing = standing(of: school, now: now)
+                let standing = standing(of: school, now: now, dates: &dates)
                 states[standing.state, default: 0] += 1
                 if standing.state == .below || standing.state == .poor, let median = standing.medianDownloadMbps {
                     below.append((school.name, standing, median / standing.target.downloadMbps))

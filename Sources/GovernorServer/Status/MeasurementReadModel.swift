@@ -135,14 +135,29 @@ final class MeasurementReadModel: Sendable {
     /// Where `school` stands on `today` (its local date), and the entries older than its
     /// window are dropped.
     func standing(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate) -> SchoolStanding {
-        let first = Int32(clamping: school.windowStart(openDays: settings.windowDays, through: today).daysSinceEpoch)
-        let recentFirst = Int32(clamping: school.windowStart(openDays: SchoolStanding.recentOpenDays, through: today).daysSinceEpoch)
+        // One walk back over the calendar, a date at a time: the window's first date
+        // (its windowDays-th open date), the recent days' first (the 7th), and which
+        // dates between are open, so that no measurement asks the calendar.
         let last = Int32(clamping: today.daysSinceEpoch)
+        var openBack: [Bool] = []  // from today backwards
+        var openCount = 0
+        var first = last
+        var recentFirst = last
+        var date = today
+        for _ in 0..<(SchoolConfig.longestClosureDays + settings.windowDays) where openCount < settings.windowDays {
+            let isOpen = school.calendar.isOpen(on: date)
+            openBack.append(isOpen)
+            if isOpen {
+                openCount += 1
+                first = last - Int32(openBack.count - 1)
+                if openCount <= SchoolStanding.recentOpenDays { recentFirst = first }
+            }
+            date = date.adding(days: -1)
+        }
+        let open = Array(openBack.prefix(Int(last - first) + 1).reversed())
         var downloads: [Double] = []
         var uploads: [Double] = []
         var recent = false
-        // Whether each date of the window is open, asked of the calendar once a date, not once a measurement.
-        let open = first <= last ? (first...last).map { school.calendar.isOpen(on: LocalDate(daysSinceEpoch: Int($0))) } : []
         contents.withLock { contents in
             guard var entries = contents.entries[school.name] else { return }
             if entries.contains(where: { $0.day < first }) {
