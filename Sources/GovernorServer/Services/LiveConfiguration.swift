@@ -33,6 +33,9 @@ final class LiveConfiguration: Sendable {
         let pushProbes: Set<String>
         /// The schools with push probes, whose windows are stored a little earlier.
         let pushSchools: Set<String>
+        /// Each school's target, derived once a configuration (its explanation is text
+        /// that a pass over 10,000 schools should not format again each time).
+        let targets: [String: SchoolTarget]
 
         /// How `school`'s test output is read: its own `result_format`, or the
         /// governor's for a school no longer configured.
@@ -58,6 +61,7 @@ final class LiveConfiguration: Sendable {
             schoolsByName = configuration.schools.sorted { $0.name < $1.name }
             pushProbes = Set(probes.values.filter { $0.probe.mode == .push }.map(\.probe.name))
             pushSchools = Set(probes.values.filter { $0.probe.mode == .push }.map(\.school))
+            targets = Dictionary(configuration.schools.map { ($0.name, $0.target(configuration.governor.measurement)) }, uniquingKeysWith: { first, _ in first })
         }
 
         var governor: GovernorSettings { configuration.governor }

@@ -54,7 +54,9 @@ struct FleetStatus: Sendable {
 
     /// Where `school` stands over its window, on its own local date.
     func standing(of school: SchoolConfig, now: UnixTime) -> SchoolStanding {
-        measurements.standing(of: school, settings: live.snapshot.governor.measurement, today: LocalDate(containing: now, in: school.timeZone))
+        let snapshot = live.snapshot
+        return measurements.standing(of: school, settings: snapshot.governor.measurement, today: LocalDate(containing: now, in: school.timeZone),
+                                     target: snapshot.targets[school.name])
     }
 
     /// As ``standing(of:now:)``, with each zone's date found once for a pass over many schools.
@@ -66,7 +68,9 @@ struct FleetStatus: Sendable {
             today = LocalDate(containing: now, in: school.timeZone)
             dates[school.timeZone] = today
         }
-        return measurements.standing(of: school, settings: live.snapshot.governor.measurement, today: today)
+        // The fleet's figures need no upload medians.
+        let snapshot = live.snapshot
+        return measurements.standing(of: school, settings: snapshot.governor.measurement, today: today, target: snapshot.targets[school.name], uploads: false)
     }
 
     /// The schools below their target (`below` and `poor`), furthest first (the lowest

@@ -134,7 +134,8 @@ final class MeasurementReadModel: Sendable {
 
     /// Where `school` stands on `today` (its local date), and the entries older than its
     /// window are dropped.
-    func standing(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate) -> SchoolStanding {
+    func standing(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate, target: SchoolTarget? = nil,
+                  uploads withUploads: Bool = true) -> SchoolStanding {
         // One walk back over the calendar, a date at a time: the window's first date
         // (its windowDays-th open date), the recent days' first (the 7th), and which
         // dates between are open, so that no measurement asks the calendar.
@@ -168,11 +169,11 @@ final class MeasurementReadModel: Sendable {
             for entry in entries where entry.day <= last {
                 guard open[Int(entry.day - first)] else { continue }
                 if !entry.download.isNaN { downloads.append(entry.download) }
-                if !entry.upload.isNaN { uploads.append(Double(entry.upload)) }
+                if withUploads && !entry.upload.isNaN { uploads.append(Double(entry.upload)) }
                 if entry.day >= recentFirst { recent = true }
             }
         }
-        return SchoolStanding.judge(downloads: downloads, uploads: uploads, reportedRecently: recent, target: school.target(settings),
+        return SchoolStanding.judge(downloads: downloads, uploads: uploads, reportedRecently: recent, target: target ?? school.target(settings),
                                     profile: school.profile, settings: settings)
     }
 }
