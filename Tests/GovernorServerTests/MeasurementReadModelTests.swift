@@ -45,4 +45,24 @@ struct MeasurementReadModelTests {
         let later = model.standing(of: weekdays, settings: MeasurementSettings(windowDays: 30), today: LocalDate(parsing: "2026-12-26")!)
         #expect(!later.reportedRecently)
     }
+
+    @Test("a measurement stored while the loader reads is counted once: by the loader when its read saw it, else by intake")
+    func loadRace() {
+        let model = MeasurementReadModel()
+        let school = Self.school(.always)
+        let today = LocalDate(parsing: "2026-12-06")!
+        func point(_ id: Int64) -> MeasurementPoint {
+            MeasurementPoint(resultID: id, school: "s", measuredAtMs: Self.noon("2026-12-05"), downloadMbps: Double(id), uploadMbps: nil)
+        }
+        // Stored before the loader set its ceiling: 7 after the loader's read (its ceiling is 6), 5 before it.
+        model.record(point(5), in: Self.utc)
+        model.record(point(7), in: Self.utc)
+        model.beginLoad(through: 6)
+        model.load([point(5), point(6)], windows: ["s": (Self.utc, Int32(LocalDate(parsing: "2026-11-01")!.daysSinceEpoch))])
+        model.record(point(6), in: Self.utc)  // at or below the ceiling: the loader's
+        model.record(point(8), in: Self.utc)
+        model.finishLoad()
+        let standing = model.standing(of: school, settings: MeasurementSettings(windowDays: 30), today: today)
+        #expect(standing.measurements == 4 && standing.medianDownloadMbps == 6.5, "5, 6, 7 and 8, each once")
+    }
 }

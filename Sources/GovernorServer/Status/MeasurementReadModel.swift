@@ -28,6 +28,9 @@ final class MeasurementReadModel: Sendable {
         /// Result ids at or below this are the loader's; intake records only later ones,
         /// so that none is counted twice. Nil before the loader has looked.
         var loadCeiling: Int64?
+        /// Measurements stored before the loader set its ceiling: whether the loader
+        /// sees them depends on when it asked, so they wait for the ceiling.
+        var early: [(school: String, resultID: Int64, entry: Entry)] = []
         var loaded = false
         /// Changes with every measurement taken in, for ``fleet(generation:compute:)``.
         var version = 0
@@ -62,7 +65,14 @@ final class MeasurementReadModel: Sendable {
 
     /// The loader takes the measurements up to `resultID`; later ones come by ``record(_:in:)``.
     func beginLoad(through resultID: Int64) {
-        contents.withLock { $0.loadCeiling = resultID }
+        contents.withLock { contents in
+            contents.loadCeiling = resultID
+            // Those the loader's read did not see are counted here; the rest, by the loader.
+            for early in contents.early where early.resultID > resultID {
+                contents.entries[early.school, default: []].append(early.entry)
+            }
+            contents.early = []
+        }
     }
 
     /// A page of stored measurements, from the loader: those of configured schools
@@ -103,9 +113,14 @@ final class MeasurementReadModel: Sendable {
     /// A measurement just stored (intake or backfill).
     func record(_ point: MeasurementPoint, in zone: TimeZone) {
         contents.withLock { contents in
-            // Before the loader has looked, or at or below its ceiling, the loader counts it.
-            guard let ceiling = contents.loadCeiling, point.resultID > ceiling else { return }
-            contents.entries[point.school, default: []].append(Self.entry(point, in: zone))
+            let entry = Self.entry(point, in: zone)
+            guard let ceiling = contents.loadCeiling else {
+                contents.early.append((point.school, point.resultID, entry))
+                return
+            }
+            // At or below the loader's ceiling, the loader counts it.
+            guard point.resultID > ceiling else { return }
+            contents.entries[point.school, default: []].append(entry)
             contents.version &+= 1
         }
     }
