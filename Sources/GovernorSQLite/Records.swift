@@ -1,5 +1,5 @@
 public import GovernorStore
-public import GovernorCore
+import GovernorCore
 import GRDB
 
 /// A row of `window`.

@@ -1,4 +1,4 @@
-public import GovernorStore
+import GovernorStore
 public import GovernorCore
 import GRDB
 

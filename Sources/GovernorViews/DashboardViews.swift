@@ -1,4 +1,4 @@
-public import GovernorWire
+import GovernorWire
 import Foundation
 import GovernorCore
 

@@ -71,22 +71,50 @@ public struct SchoolStanding: Sendable, Equatable {
     }
 }
 
+/// A school's measurement window on a date: its last `openDays` open dates up to
+/// that date, found in one walk back over its calendar.
+public struct MeasurementWindow: Sendable, Equatable {
+    /// The earliest of those open dates (today when none is open).
+    public var first: LocalDate
+    /// The earliest of its last ``SchoolStanding/recentOpenDays`` open dates.
+    public var recentFirst: LocalDate
+    public var last: LocalDate
+    /// Whether each date from `first` through `last` is open, in date order.
+    public var open: [Bool]
+
+    /// Whether the date `day` days after 1970-01-01 is an open date of the window.
+    public func isOpen(daysSinceEpoch day: Int) -> Bool {
+        let index = day - first.daysSinceEpoch
+        return index >= 0 && index < open.count && open[index]
+    }
+}
+
 extension SchoolConfig {
-    /// The first date of the school's window: the earliest of its last `openDays`
-    /// open dates up to `today` (today counts when it is open). A school closed for
-    /// longer than ``longestClosureDays`` looks back no further.
-    public func windowStart(openDays: Int, through today: LocalDate) -> LocalDate {
-        var date = today
+    /// The school's window of `openDays` open dates up to `today` (today counts when it
+    /// is open). A school closed for longer than ``longestClosureDays`` looks back no further.
+    public func measurementWindow(openDays: Int, through today: LocalDate) -> MeasurementWindow {
+        var openBack: [Bool] = []  // from today backwards
+        var openCount = 0
         var first = today
-        var open = 0
-        for _ in 0..<(Self.longestClosureDays + openDays) where open < openDays {
-            if calendar.isOpen(on: date) {
-                open += 1
+        var recentFirst = today
+        var date = today
+        for _ in 0..<(Self.longestClosureDays + openDays) where openCount < openDays {
+            let isOpen = calendar.isOpen(on: date)
+            openBack.append(isOpen)
+            if isOpen {
+                openCount += 1
                 first = date
+                if openCount <= SchoolStanding.recentOpenDays { recentFirst = date }
             }
             date = date.adding(days: -1)
         }
-        return first
+        let length = today.daysSinceEpoch - first.daysSinceEpoch + 1
+        return MeasurementWindow(first: first, recentFirst: recentFirst, last: today, open: Array(openBack.prefix(length).reversed()))
+    }
+
+    /// The first date of the school's window (``measurementWindow(openDays:through:)``).
+    public func windowStart(openDays: Int, through today: LocalDate) -> LocalDate {
+        measurementWindow(openDays: openDays, through: today).first
     }
 }
 

@@ -50,6 +50,12 @@ final class GovernorMetrics: Sendable {
         "governor_tests_peak_concurrent": "The most tests of the fleet running at once on each UTC day the stored schedule holds (what max_concurrent_tests caps).",
     ]
 
+    /// A family's name with its help text: the whole name is the descriptor's metric
+    /// name (the governor's names carry their unit already).
+    static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help[name] ?? "")
+    }
+
     /// Request durations: the API answers in well under a millisecond, so the
     /// buckets start at 100 µs.
     static let requestDurationBuckets: [Duration] = [
@@ -64,12 +70,11 @@ final class GovernorMetrics: Sendable {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
         func runs(_ outcome: String) -> Counter {
-            registry.makeCounter(name: "governor_runs_total", labels: [("outcome", outcome)], help: Self.help["governor_runs_total"] ?? "")
+            registry.makeCounter(descriptor: Self.descriptor("governor_runs_total"), labels: [("outcome", outcome)])
         }
         (scheduledRuns, doneRuns, failedRuns, missedRuns) = (runs("scheduled"), runs("done"), runs("failed"), runs("missed"))
         readings = Dictionary(uniqueKeysWithValues: ResultReadingOutcome.allCases.map { outcome in
-            (outcome, registry.makeCounter(name: "governor_result_readings_total", labels: [("outcome", outcome.rawValue)],
-                                           help: Self.help["governor_result_readings_total"] ?? ""))
+            (outcome, registry.makeCounter(descriptor: Self.descriptor("governor_result_readings_total"), labels: [("outcome", outcome.rawValue)]))
         })
         gauge("governor_build_info", [("version", version)]).set(1.0)
         gauge("governor_start_time_seconds").set(startedAt)
@@ -82,13 +87,11 @@ final class GovernorMetrics: Sendable {
     }
 
     private func counter(_ name: String, _ labels: [(String, String)] = []) -> Counter {
-        labels.isEmpty ? registry.makeCounter(name: name, help: Self.help[name] ?? "")
-            : registry.makeCounter(name: name, labels: labels, help: Self.help[name] ?? "")
+        labels.isEmpty ? registry.makeCounter(descriptor: Self.descriptor(name)) : registry.makeCounter(descriptor: Self.descriptor(name), labels: labels)
     }
 
     private func gauge(_ name: String, _ labels: [(String, String)] = []) -> Gauge {
-        labels.isEmpty ? registry.makeGauge(name: name, help: Self.help[name] ?? "")
-            : registry.makeGauge(name: name, labels: labels, help: Self.help[name] ?? "")
+        labels.isEmpty ? registry.makeGauge(descriptor: Self.descriptor(name)) : registry.makeGauge(descriptor: Self.descriptor(name), labels: labels)
     }
 
     /// One answered HTTP request. `route` is the route's pattern (`/v1/probes/{id}/next`),
@@ -107,8 +110,8 @@ final class GovernorMetrics: Sendable {
         let handles = (
             count: counter("governor_http_requests_total", [("route", key.route), ("method", key.method), ("status", "\(key.status)")]),
             duration: registry.makeDurationHistogram(
-                name: "governor_http_request_duration_seconds", labels: [("route", key.route), ("method", key.method)],
-                buckets: Self.requestDurationBuckets, help: Self.help["governor_http_request_duration_seconds"] ?? ""))
+                descriptor: Self.descriptor("governor_http_request_duration_seconds"), labels: [("route", key.route), ("method", key.method)],
+                buckets: Self.requestDurationBuckets))
         requestHandles.withLock { $0[key] = handles }
         return handles
     }
@@ -142,8 +145,8 @@ final class GovernorMetrics: Sendable {
     /// How late a test started after its run time (push: measured by the governor;
     /// pull: as the probe reported it).
     func startLateness(mode: String, seconds: Double) {
-        registry.makeValueHistogram(name: "governor_run_start_lateness_seconds", labels: [("mode", mode)], buckets: Self.latenessBuckets,
-                                    help: Self.help["governor_run_start_lateness_seconds"] ?? "")
+        registry.makeValueHistogram(descriptor: Self.descriptor("governor_run_start_lateness_seconds"), labels: [("mode", mode)],
+                                    buckets: Self.latenessBuckets)
             .record(max(seconds, 0))
     }
 

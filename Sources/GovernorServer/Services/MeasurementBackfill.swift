@@ -52,8 +52,7 @@ struct MeasurementBackfill: Service {
                     let schools = live.snapshot.schools
                     for stored in found {
                         guard let zone = schools[stored.school]?.timeZone else { continue }
-                        measurements.recordBackfilled(MeasurementPoint(resultID: stored.resultID, school: stored.school, measuredAtMs: stored.measuredAtMs,
-                                                             downloadMbps: stored.measurement.downloadMbps, uploadMbps: stored.measurement.uploadMbps), in: zone)
+                        measurements.recordBackfilled(MeasurementPoint(stored), in: zone)
                     }
                 }
                 try? await gracefulSleep(pause)

@@ -23,10 +23,10 @@ enum ResultReading {
         if exitCode == 0 {
             result.measurement = reading.measurement
             result.failure = reading.failure
-        } else if case .toolFailed = reading {
-            result.failure = reading.failure
-        } else if case .rateLimited = reading {
-            result.failure = reading.failure
+        } else if case .unreadable = reading {
+            // A failed test's output need not be readable: its exit status says enough.
+        } else if let failure = reading.failure {
+            result.failure = failure
         }
         return reading
     }

@@ -151,26 +151,11 @@ final class MeasurementReadModel: Sendable {
     /// window are dropped.
     func standing(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate, target: SchoolTarget? = nil,
                   uploads withUploads: Bool = true) -> SchoolStanding {
-        // One walk back over the calendar, a date at a time: the window's first date
-        // (its windowDays-th open date), the recent days' first (the 7th), and which
-        // dates between are open, so that no measurement asks the calendar.
+        // One walk back over the calendar, so that no measurement asks it.
+        let window = school.measurementWindow(openDays: settings.windowDays, through: today)
+        let first = Int32(clamping: window.first.daysSinceEpoch)
+        let recentFirst = Int32(clamping: window.recentFirst.daysSinceEpoch)
         let last = Int32(clamping: today.daysSinceEpoch)
-        var openBack: [Bool] = []  // from today backwards
-        var openCount = 0
-        var first = last
-        var recentFirst = last
-        var date = today
-        for _ in 0..<(SchoolConfig.longestClosureDays + settings.windowDays) where openCount < settings.windowDays {
-            let isOpen = school.calendar.isOpen(on: date)
-            openBack.append(isOpen)
-            if isOpen {
-                openCount += 1
-                first = last - Int32(openBack.count - 1)
-                if openCount <= SchoolStanding.recentOpenDays { recentFirst = first }
-            }
-            date = date.adding(days: -1)
-        }
-        let open = Array(openBack.prefix(Int(last - first) + 1).reversed())
         var downloads: [Double] = []
         var uploads: [Double] = []
         var recent = false
@@ -182,7 +167,7 @@ final class MeasurementReadModel: Sendable {
             }
             downloads.reserveCapacity(entries.count)
             for entry in entries where entry.day <= last {
-                guard open[Int(entry.day - first)] else { continue }
+                guard window.isOpen(daysSinceEpoch: Int(entry.day)) else { continue }
                 if !entry.download.isNaN { downloads.append(entry.download) }
                 if withUploads && !entry.upload.isNaN { uploads.append(Double(entry.upload)) }
                 if entry.day >= recentFirst { recent = true }
@@ -197,24 +182,20 @@ extension MeasurementReadModel {
     /// Each date of `school`'s window up to `today`, with its medians: the chart of
     /// its page. Closed dates are listed (and shaded), not measured.
     func daily(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate) -> [DailyMeasurement] {
-        let first = school.windowStart(openDays: settings.windowDays, through: today)
+        let window = school.measurementWindow(openDays: settings.windowDays, through: today)
         var downloads: [Int32: [Double]] = [:]
         var uploads: [Int32: [Double]] = [:]
         entries(of: school.name) { entry in
             if !entry.download.isNaN { downloads[entry.day, default: []].append(entry.download) }
             if !entry.upload.isNaN { uploads[entry.day, default: []].append(Double(entry.upload)) }
         }
-        var days: [DailyMeasurement] = []
-        var date = first
-        for _ in 0...(SchoolConfig.longestClosureDays + settings.windowDays) where date <= today {
+        return window.open.enumerated().map { offset, open in
+            let date = window.first.adding(days: offset)
             let day = Int32(clamping: date.daysSinceEpoch)
-            let open = school.calendar.isOpen(on: date)
-            days.append(DailyMeasurement(date: date, open: open, downloadMedianMbps: open ? downloads[day].flatMap(SchoolStanding.median) : nil,
-                                         uploadMedianMbps: open ? uploads[day].flatMap(SchoolStanding.median) : nil,
-                                         count: open ? downloads[day]?.count ?? 0 : 0))
-            date = date.adding(days: 1)
+            return DailyMeasurement(date: date, open: open, downloadMedianMbps: open ? downloads[day].flatMap(SchoolStanding.median) : nil,
+                                    uploadMedianMbps: open ? uploads[day].flatMap(SchoolStanding.median) : nil,
+                                    count: open ? downloads[day]?.count ?? 0 : 0)
         }
-        return days
     }
 }
 
@@ -236,8 +217,12 @@ extension MeasurementReadModel {
 extension MeasurementPoint {
     /// The point of a stored result's measurement; nil when it has none or no id.
     init?(_ result: TestResult) {
-        guard let id = result.id, let measurement = result.measurement else { return nil }
-        self.init(resultID: id, school: result.school, measuredAtMs: result.measuredAtMs, downloadMbps: measurement.downloadMbps,
-                  uploadMbps: measurement.uploadMbps)
+        guard let stored = result.storedMeasurement else { return nil }
+        self.init(stored)
+    }
+
+    init(_ stored: StoredMeasurement) {
+        self.init(resultID: stored.resultID, school: stored.school, measuredAtMs: stored.measuredAtMs, downloadMbps: stored.measurement.downloadMbps,
+                  uploadMbps: stored.measurement.uploadMbps)
     }
 }
