@@ -12,7 +12,7 @@ func buildRouter(_ parts: GovernorComponents, benchmarkRoutes: Bool = false) -> 
     router.add(middleware: RequestMetricsMiddleware(metrics: parts.metrics))
     router.add(middleware: ResponseCompressionMiddleware())
     router.add(middleware: APIErrorMiddleware(outages: parts.outages))
-    ProbeController(live: parts.live, contacts: parts.contacts, schedule: parts.schedule, database: parts.database,
+    ProbeController(live: parts.live, contacts: parts.contacts, egress: parts.egress, schedule: parts.schedule, database: parts.database,
                     results: parts.results, status: parts.status, authFailures: parts.authFailures, clock: parts.clock).addRoutes(to: router)
     SchoolController(live: parts.live, status: parts.status, schedule: parts.schedule, database: parts.database,
                      stateHealth: parts.stateHealth, clock: parts.clock)

@@ -21,6 +21,7 @@ struct GovernorComponents: Sendable {
     let logger: Logger
     let latest: LatestResults
     let measurements: MeasurementReadModel
+    let egress: EgressReadModel
     let status: FleetStatus
     let results: ResultRecorder
     let scheduler: WindowScheduler
@@ -46,6 +47,8 @@ struct GovernorComponents: Sendable {
         let alerts = AlertReadModel()
         let latest = LatestResults()
         let measurements = MeasurementReadModel()
+        let egress = EgressReadModel(live: live)
+        self.egress = egress
         self.measurements = measurements
         self.latest = latest
         self.live = live
@@ -56,9 +59,9 @@ struct GovernorComponents: Sendable {
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
-        status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, latest: latest, measurements: measurements, database: database,
-                             clock: clock, startedAt: startedAt)
-        results = ResultRecorder(live: live, latest: latest, measurements: measurements, metrics: metrics, logger: logger)
+        status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, latest: latest, measurements: measurements, egress: egress,
+                             database: database, clock: clock, startedAt: startedAt)
+        results = ResultRecorder(live: live, latest: latest, measurements: measurements, egress: egress, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
         authFailures = AuthFailureLimiter(metrics: metrics, logger: logger)
         let outages = StateOutageLog(logger: logger)
@@ -91,7 +94,7 @@ struct GovernorComponents: Sendable {
             OutboxSender(live: live, database: database, metrics: metrics, clock: clock, logger: logger, instance: instance),
             HeartbeatService(live: live, scheduler: heartbeat, judgement: judgementHeartbeat, outbox: database, clock: clock, logger: logger),
             HeapReturnService(logger: logger),
-            MeasurementLoader(live: live, database: database, model: measurements, logger: logger),
+            MeasurementLoader(live: live, database: database, model: measurements, egress: egress, logger: logger),
             MeasurementBackfill(live: live, database: database, measurements: measurements, logger: logger),
             BelowTargetDigestService(live: live, measurements: measurements, database: database, clock: clock, logger: logger),
         ]

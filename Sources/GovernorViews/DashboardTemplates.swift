@@ -43,6 +43,19 @@ enum DashboardTemplates {
     {{#hasMoreBelow}}<p><a href="{{moreBelowHref}}">next schools below target »</a></p>{{/hasMoreBelow}}
     </section>
     {{/hasBelow}}
+    {{#hasConflicts}}
+    <section class="egress conflicts">
+    <h2>Identity conflicts <span class="meta">{{conflictsText}}</span></h2>
+    <p class="note">One probe id seen switching between addresses: most likely one SD-card image on several boxes, or one token shared. Each box needs its own id and token.</p>
+    <ul>{{#conflicts}}<li class="conflict-line" data-probe="{{name}}"><a href="{{href}}">{{name}}</a> {{detail}}</li>{{/conflicts}}</ul>
+    </section>
+    {{/hasConflicts}}
+    {{#hasBusyEgresses}}
+    <section class="egress busy">
+    <h2>Egresses over the daily budget <span class="meta">{{busyText}}</span></h2>
+    <ul>{{#busyEgresses}}<li class="busy-egress" data-address="{{name}}"><code>{{name}}</code> {{detail}}</li>{{/busyEgresses}}</ul>
+    </section>
+    {{/hasBusyEgresses}}
     <section class="schools">
     <h2>Schools <span class="meta">{{pageText}}</span></h2>
     <form class="search" method="get" action="/"><input type="search" name="school" value="{{search}}" placeholder="part of a school's name" aria-label="school name" /> <button type="submit">Search</button>{{#searching}} <a href="/">show all</a>{{/searching}}</form>
@@ -137,7 +150,7 @@ enum DashboardTemplates {
     svg.measurements polyline.download, svg.measurements polyline.upload { fill: none; }
     form.search { margin: 0 0 8px; } form.search input { padding: 3px 6px; min-width: 16em; }
     .pager { margin: 8px 0 0; }
-    section.school, section.results, section.attention, section.schools { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin-bottom: 14px; }
+    section.school, section.results, section.attention, section.schools, section.egress { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin-bottom: 14px; }
     h2 { font-size: 17px; margin: 2px 0 8px; }
     h2 .meta { font-weight: normal; color: var(--muted); font-size: 13px; }
     a { color: #0969da; }
@@ -198,7 +211,7 @@ enum DashboardTemplates {
     {{#hasProbes}}
     <div class="scroll">
     <table class="probes">
-    <thead><tr><th>Probe</th><th>Mode</th><th>Label / address</th><th>State</th><th>Last contact</th><th>Missed</th><th>Clock offset</th><th>Last result</th><th>Next run</th></tr></thead>
+    <thead><tr><th>Probe</th><th>Mode</th><th>Label / address</th><th>State</th><th>Last contact</th><th>Missed</th><th>Clock offset</th><th>Last result</th><th>Next run</th><th>Egress</th></tr></thead>
     <tbody>
     {{#probes}}
     <tr class="probe" data-probe="{{probe}}">
@@ -211,6 +224,7 @@ enum DashboardTemplates {
     <td>{{clockOffset}}</td>
     <td>{{#hasLastResult}}<a class="outcome {{lastResultClass}}" href="{{lastResultHref}}">{{lastResult}}</a><br /><span class="small">{{lateness}}</span>{{/hasLastResult}}{{^hasLastResult}}<span class="small">none yet</span>{{/hasLastResult}}</td>
     <td title="{{nextRunTitle}}">{{nextRun}}</td>
+    <td class="egress">{{egress}}{{#hasEgressShared}}<br /><span class="small shared">{{egressShared}}</span>{{/hasEgressShared}}{{#hasEgressConflict}}<br /><span class="warn conflict">{{egressConflict}}</span>{{/hasEgressConflict}}</td>
     </tr>
     {{/probes}}
     </tbody>

@@ -64,6 +64,12 @@ extension ProbeView: MustacheParent {
         case "lateness": lateness
         case "nextRun": nextRun
         case "nextRunTitle": nextRunTitle
+        case "egress": egress
+        case "hasEgress": hasEgress
+        case "egressShared": egressShared
+        case "hasEgressShared": hasEgressShared
+        case "egressConflict": egressConflict
+        case "hasEgressConflict": hasEgressConflict
         default: nil
         }
     }
@@ -224,6 +230,12 @@ extension OverviewPage: MustacheParent {
         case "belowText": belowText
         case "hasMoreBelow": hasMoreBelow
         case "moreBelowHref": moreBelowHref
+        case "conflicts": conflicts
+        case "hasConflicts": hasConflicts
+        case "conflictsText": conflictsText
+        case "busyEgresses": busyEgresses
+        case "hasBusyEgresses": hasBusyEgresses
+        case "busyText": busyText
         default: nil
         }
     }
@@ -240,6 +252,18 @@ extension BelowView: MustacheParent {
         case "target": target
         case "share": share
         case "tests": tests
+        default: nil
+        }
+    }
+}
+
+extension EgressLineView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "name": name
+        case "href": href
+        case "hasHref": hasHref
+        case "detail": detail
         default: nil
         }
     }

@@ -74,6 +74,12 @@ struct OverviewPage {
     var belowText: String
     var hasMoreBelow: Bool
     var moreBelowHref: String
+    var conflicts: [EgressLineView]
+    var hasConflicts: Bool
+    var conflictsText: String
+    var busyEgresses: [EgressLineView]
+    var hasBusyEgresses: Bool
+    var busyText: String
 }
 
 struct BelowView {
@@ -108,6 +114,21 @@ struct ProbeView {
     var lateness: String
     var nextRun: String
     var nextRunTitle: String
+    var egress: String
+    var hasEgress: Bool
+    /// The other probes behind the same egress, named with their schools.
+    var egressShared: String
+    var hasEgressShared: Bool
+    var egressConflict: String
+    var hasEgressConflict: Bool
+}
+
+/// A line of the front page's egress section: an identity conflict or a busy egress.
+struct EgressLineView {
+    var name: String
+    var href: String
+    var hasHref: Bool
+    var detail: String
 }
 
 struct TimelineView {
@@ -240,6 +261,7 @@ extension OverviewPage {
         let summary = report.summary
         let page = report.page
         let lines = report.schools.map { SchoolLineView(SchoolLine($0, clockSkewMs: overview.clockSkewMs)) }
+        let utc = DisplayFormat(timeZone: .gmt, now: report.generatedAt.unixTime)
         let searchQuery = overview.search.isEmpty ? "" : "school=" + Self.queryValue(overview.search) + "&"
         let shown = page.map { "\($0.matchedSchools) school\($0.matchedSchools == 1 ? "" : "s")\(overview.search.isEmpty ? "" : " match “\(overview.search)”")" } ?? ""
         self.init(
@@ -262,7 +284,22 @@ extension OverviewPage {
             below: overview.belowTarget.map(BelowView.init), hasBelow: !overview.belowTarget.isEmpty,
             belowText: overview.belowTotal == 0 ? "" : "\(overview.belowOffset + 1)–\(overview.belowOffset + overview.belowTarget.count) of \(overview.belowTotal)",
             hasMoreBelow: overview.belowOffset + overview.belowTarget.count < overview.belowTotal,
-            moreBelowHref: "/?below=\(overview.belowOffset + overview.belowTarget.count)")
+            moreBelowHref: "/?below=\(overview.belowOffset + overview.belowTarget.count)",
+            conflicts: summary.egress?.identityConflicts.map { line in
+                EgressLineView(name: line.probe, href: SchoolView.href(of: line.school), hasHref: true,
+                               detail: "school \(line.school): " + IdentityConflict.describe(line.conflict, format: utc))
+            } ?? [],
+            hasConflicts: (summary.egress?.identityConflictCount ?? 0) > 0,
+            conflictsText: summary.egress.map { "\($0.identityConflictCount) probe\($0.identityConflictCount == 1 ? "" : "s")" } ?? "",
+            busyEgresses: summary.egress?.overDailyBudget.map { busy in
+                EgressLineView(name: busy.address, href: "", hasHref: false,
+                               detail: "\(busy.testsLast24h) tests in 24 h from \(busy.probeCount) probe\(busy.probeCount == 1 ? "" : "s"): "
+                                   + busy.probes.joined(separator: ", ") + (busy.probeCount > busy.probes.count ? ", …" : ""))
+            } ?? [],
+            hasBusyEgresses: (summary.egress?.overDailyBudgetCount ?? 0) > 0,
+            busyText: summary.egress.map { egress in
+                "\(egress.overDailyBudgetCount) over daily_tests_per_egress = \(egress.dailyTestsPerEgress.map(String.init) ?? "-")"
+            } ?? "")
     }
 
     static func queryValue(_ text: String) -> String {
@@ -301,7 +338,16 @@ extension ProbeView {
             hasLastResult: result != nil,
             lateness: result.flatMap(DisplayFormat.lateness(of:)) ?? "",
             nextRun: row.nextRun.map { format.time($0.unixTime) } ?? "–",
-            nextRunTitle: row.nextRun.map { format.relative($0.unixTime) } ?? "")
+            nextRunTitle: row.nextRun.map { format.relative($0.unixTime) } ?? "",
+            egress: row.egress.map { "\($0.address) (\($0.source == .measurement ? "measured" : "request"))" } ?? "–",
+            hasEgress: row.egress != nil,
+            egressShared: row.egress.map { egress in
+                let named = egress.sharedWith.map { "\($0.probe) (\($0.school))" }
+                return "shared with " + named.joined(separator: ", ") + (egress.sharedCount > named.count ? " and \(egress.sharedCount - named.count) more" : "")
+            } ?? "",
+            hasEgressShared: (row.egress?.sharedCount ?? 0) > 0,
+            egressConflict: row.egress?.identityConflict.map { "identity conflict: " + IdentityConflict.describe($0, format: format) } ?? "",
+            hasEgressConflict: row.egress?.identityConflict != nil)
     }
 }
 
@@ -364,5 +410,13 @@ extension ResultEntryView {
         String(String.UnicodeScalarView(text.unicodeScalars.filter { scalar in
             scalar == "\t" || scalar == "\n" || !(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
         }))
+    }
+}
+
+extension IdentityConflict {
+    /// `switched 3 times between 203.0.113.1, 198.51.100.2 (requests) since 09:12`
+    static func describe(_ conflict: IdentityConflict, format: DisplayFormat) -> String {
+        "switched \(conflict.switches) times between \(conflict.addresses.joined(separator: ", ")) "
+            + "(\(conflict.source == .measurement ? "measured" : "requests")) since \(format.time(conflict.since.unixTime))"
     }
 }

@@ -14,6 +14,7 @@ public enum StatusTable {
                 + "  alerts pending \(summary.outboxPending)" + (summary.outboxFailing > 0 ? " (\(summary.outboxFailing) failing)" : ""),
         ]
         if let measurements = summary.measurements { lines.append(measurementLine(measurements)) }
+        if let egress = summary.egress { lines.append(egressLine(egress)) }
         let now = report.generatedAt.unixTime
         for school in report.schools {
             let format = DisplayFormat(timeZone: TimeZone(identifier: school.timezone) ?? .gmt, now: now)
@@ -33,6 +34,17 @@ public enum StatusTable {
             let header = ["PROBE", "MODE", "LABEL/ADDRESS", "STATE", "SINCE", "LAST CONTACT", "MISSED", "CLOCK", "LAST RESULT", "NEXT RUN"]
             let rows = school.probes.map { row(of: $0, format: format) }
             lines += aligned([header] + rows).map { "  " + $0 }
+            for probe in school.probes {
+                guard let egress = probe.egress else { continue }
+                if egress.sharedCount > 0 {
+                    lines.append("  \(probe.probe): egress \(egress.address) shared with "
+                        + egress.sharedWith.map { "\($0.probe) (\($0.school))" }.joined(separator: ", ")
+                        + (egress.sharedCount > egress.sharedWith.count ? " and \(egress.sharedCount - egress.sharedWith.count) more" : ""))
+                }
+                if let conflict = egress.identityConflict {
+                    lines.append("  \(probe.probe): identity conflict: " + IdentityConflict.describe(conflict, format: format))
+                }
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -44,6 +56,12 @@ public enum StatusTable {
             + "\(m.reachingContract) of \(m.contracted) reach 80 % of their contract\(share(m.reachingContractShare)), "
             + "\(m.reportedRecently) of \(m.schools) reported in 7 open days\(share(m.reportedRecentlyShare)); "
             + "\(m.meets) meets, \(m.below) below, \(m.poor) poor, \(m.noData) no data" + (m.complete ? "" : " (still reading the stored measurements)")
+    }
+
+    /// `egress: 3 shared by 8 probes, 1 identity conflict, 2 over daily_tests_per_egress = 4`
+    static func egressLine(_ e: EgressOverview) -> String {
+        "egress: \(e.sharedEgresses) shared by \(e.probesSharing) probes, \(e.identityConflictCount) identity conflict\(e.identityConflictCount == 1 ? "" : "s")"
+            + (e.dailyTestsPerEgress.map { ", \(e.overDailyBudgetCount) over daily_tests_per_egress = \($0)" } ?? "")
     }
 
     /// `measured: below, median 12.5 down / 3.1 up Mbit/s over 48 tests, target 20 (benchmark)`

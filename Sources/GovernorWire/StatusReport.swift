@@ -74,6 +74,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var outboxFailing: Int
         /// What the schools' measurements say: the fleet's KPIs and its schools by state.
         public var measurements: MeasurementOverview?
+        /// Shared egresses, identity conflicts and egresses over the daily budget.
+        public var egress: EgressOverview?
 
         public init(schools: Int, probes: Int, up: Int, down: Int, neverSeen: Int, outboxPending: Int, outboxFailing: Int) {
             self.schools = schools
@@ -93,7 +95,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case schools, probes, up, down, measurements
+            case schools, probes, up, down, measurements, egress
             case neverSeen = "never_seen"
             case outboxPending = "outbox_pending"
             case outboxFailing = "outbox_failing"
@@ -218,9 +220,11 @@ public struct ProbeRow: Codable, Sendable, Equatable {
     public var clockOffsetMs: Double?
     public var lastResult: ResultSummary?
     public var nextRun: Instant?
+    /// Where its tests and requests leave the school from, once known.
+    public var egress: ProbeEgress?
 
     public init(probe: String, mode: ProbeConfig.Mode, label: String?, address: String?, state: ProbeState, stateSince: Instant?,
-                lastContact: Instant?, consecutiveMissed: Int, clockOffsetMs: Double?, lastResult: ResultSummary?, nextRun: Instant?) {
+                lastContact: Instant?, consecutiveMissed: Int, clockOffsetMs: Double?, lastResult: ResultSummary?, nextRun: Instant?, egress: ProbeEgress? = nil) {
         self.probe = probe
         self.mode = mode
         self.label = label
@@ -232,6 +236,7 @@ public struct ProbeRow: Codable, Sendable, Equatable {
         self.clockOffsetMs = clockOffsetMs
         self.lastResult = lastResult
         self.nextRun = nextRun
+        self.egress = egress
     }
 
     enum CodingKeys: String, CodingKey {
@@ -242,6 +247,141 @@ public struct ProbeRow: Codable, Sendable, Equatable {
         case clockOffsetMs = "clock_offset_ms"
         case lastResult = "last_result"
         case nextRun = "next_run"
+        case egress
+    }
+}
+
+/// A probe's egress (docs/measurements.md, "Egress"): the address its tests leave the
+/// school from, who else is behind it, and whether the probe's id is seen switching.
+public struct ProbeEgress: Codable, Sendable, Equatable {
+    /// The measured address when there is one, else the request address.
+    public var address: String
+    public var source: EgressLedger.Source
+    public var requestAddress: String?
+    public var measuredAddress: String?
+    /// The other probes on the same egress, by name (at most 20 of them).
+    public var sharedWith: [EgressPeer]
+    /// How many other probes are on it in all.
+    public var sharedCount: Int
+    public var testsLast24h: Int
+    public var identityConflict: IdentityConflict?
+
+    public init(_ view: EgressLedger.ProbeView) {
+        address = view.address.description
+        source = view.source
+        requestAddress = view.requestAddress?.description
+        measuredAddress = view.measuredAddress?.description
+        sharedWith = view.sharedWith.map { EgressPeer(probe: $0.probe, school: $0.school) }
+        sharedCount = view.sharedCount
+        testsLast24h = view.testsLast24h
+        identityConflict = view.conflict.map(IdentityConflict.init)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case address, source
+        case requestAddress = "request_address"
+        case measuredAddress = "measured_address"
+        case sharedWith = "shared_with"
+        case sharedCount = "shared_count"
+        case testsLast24h = "tests_last_24h"
+        case identityConflict = "identity_conflict"
+    }
+}
+
+/// Another probe on the same egress.
+public struct EgressPeer: Codable, Sendable, Equatable {
+    public var probe: String
+    public var school: String
+
+    public init(probe: String, school: String) {
+        self.probe = probe
+        self.school = school
+    }
+}
+
+/// A probe id seen switching between addresses of one family at least twice in 24
+/// hours: most likely one SD-card image on several boxes, or one token shared.
+public struct IdentityConflict: Codable, Sendable, Equatable {
+    public var source: EgressLedger.Source
+    /// The addresses seen, latest first.
+    public var addresses: [String]
+    public var switches: Int
+    public var since: Instant
+
+    public init(_ conflict: EgressLedger.Conflict) {
+        source = conflict.source
+        addresses = conflict.addresses.map(\.description)
+        switches = conflict.switches
+        since = Instant(conflict.since)
+    }
+}
+
+/// The fleet's egresses at a glance.
+public struct EgressOverview: Codable, Sendable, Equatable {
+    /// Egresses more than one probe is on, and how many probes those are.
+    public var sharedEgresses: Int
+    public var probesSharing: Int
+    /// `[Governor] daily_tests_per_egress`, if set.
+    public var dailyTestsPerEgress: Int?
+    /// The probes in an identity conflict (the first 20 by name), and how many in all.
+    public var identityConflicts: [ConflictLine]
+    public var identityConflictCount: Int
+    /// The egresses over the daily budget (the 20 busiest), and how many in all.
+    public var overDailyBudget: [BusyEgress]
+    public var overDailyBudgetCount: Int
+
+    public init(sharedEgresses: Int, probesSharing: Int, dailyTestsPerEgress: Int?, identityConflicts: [ConflictLine], identityConflictCount: Int,
+                overDailyBudget: [BusyEgress], overDailyBudgetCount: Int) {
+        self.sharedEgresses = sharedEgresses
+        self.probesSharing = probesSharing
+        self.dailyTestsPerEgress = dailyTestsPerEgress
+        self.identityConflicts = identityConflicts
+        self.identityConflictCount = identityConflictCount
+        self.overDailyBudget = overDailyBudget
+        self.overDailyBudgetCount = overDailyBudgetCount
+    }
+
+    public struct ConflictLine: Codable, Sendable, Equatable {
+        public var probe: String
+        public var school: String
+        public var conflict: IdentityConflict
+
+        public init(probe: String, school: String, conflict: IdentityConflict) {
+            self.probe = probe
+            self.school = school
+            self.conflict = conflict
+        }
+    }
+
+    public struct BusyEgress: Codable, Sendable, Equatable {
+        public var address: String
+        public var testsLast24h: Int
+        /// The probes on it (the first 20 by name), and how many in all.
+        public var probes: [String]
+        public var probeCount: Int
+
+        public init(_ busy: EgressLedger.BusyEgress) {
+            address = busy.address.description
+            testsLast24h = busy.tests
+            probes = busy.probes
+            probeCount = busy.probeCount
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case address, probes
+            case testsLast24h = "tests_last_24h"
+            case probeCount = "probe_count"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sharedEgresses = "shared_egresses"
+        case probesSharing = "probes_sharing"
+        case dailyTestsPerEgress = "daily_tests_per_egress"
+        case identityConflicts = "identity_conflicts"
+        case identityConflictCount = "identity_conflict_count"
+        case overDailyBudget = "over_daily_budget"
+        case overDailyBudgetCount = "over_daily_budget_count"
     }
 }
 

@@ -95,3 +95,20 @@ extension SchoolTargetTests {
                 "\(warnings)")
     }
 }
+
+extension SchoolTargetTests {
+    @Test("trusted_proxies: addresses and CIDR ranges; anything else is an error naming the entry, the file and the line")
+    func trustedProxies() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("governor.cfg", "[Governor]\nrequire_tokens = no\ntrusted_proxies = 127.0.0.1, 10.0.0.0/8\n  2001:db8::/32\n")
+        let configuration = try ConfigLoader.load(governorFile: directory.file("governor.cfg"))
+        #expect(configuration.governor.trustedProxies.map(\.description) == ["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"])
+        try directory.write("governor.cfg", "[Governor]\nrequire_tokens = no\ntrusted_proxies = 127.0.0.1, proxy.example.org\n")
+        #expect {
+            try ConfigLoader.load(governorFile: directory.file("governor.cfg"))
+        } throws: { error in
+            "\(error)".contains("governor.cfg:3: error: 'trusted_proxies' has 'proxy.example.org'; expected IP addresses or CIDR ranges")
+        }
+    }
+}

@@ -27,6 +27,8 @@ struct MetricsLintTests {
         var summary = StatusReport.Summary(schools: 2, probes: 3, up: 1, down: 1, neverSeen: 1, outboxPending: 1, outboxFailing: 0)
         summary.measurements = MeasurementOverview(MeasurementKPIs(schools: 2, measured: 1, meetingTarget: 1, contracted: 1, reachingContract: 1, reportedRecently: 1),
                                                    states: [.meets: 1, .noData: 1], complete: true)
+        summary.egress = EgressOverview(sharedEgresses: 1, probesSharing: 2, dailyTestsPerEgress: 4, identityConflicts: [], identityConflictCount: 0,
+                                        overDailyBudget: [], overDailyBudgetCount: 1)
         metrics.updateGauges(summary)
         metrics.updatePeakConcurrency([(try #require(LocalDate(year: 2026, month: 12, day: 7)), 2)])
         let text = String(decoding: metrics.exposition(), as: UTF8.self)

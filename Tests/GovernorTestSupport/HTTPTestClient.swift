@@ -17,9 +17,11 @@ public struct HTTPTestClient: Sendable {
 
     public init() {}
 
-    public func request(_ method: String, _ url: String, token: String? = nil, body: String? = nil, accept: String? = nil) async throws -> Reply {
+    public func request(_ method: String, _ url: String, token: String? = nil, body: String? = nil, accept: String? = nil,
+                        headers: [(String, String)] = []) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let accept { request.headers.add(name: "Accept", value: accept) }
         if let body {
@@ -31,8 +33,8 @@ public struct HTTPTestClient: Sendable {
         return Reply(status: Int(response.status.code), body: String(buffer: bytes), headers: response.headers.map { ($0.name, $0.value) })
     }
 
-    public func get(_ url: String, token: String? = nil, accept: String? = nil) async throws -> Reply {
-        try await request("GET", url, token: token, accept: accept)
+    public func get(_ url: String, token: String? = nil, accept: String? = nil, headers: [(String, String)] = []) async throws -> Reply {
+        try await request("GET", url, token: token, accept: accept, headers: headers)
     }
 
     public func post(_ url: String, token: String?, body: String) async throws -> Reply {

@@ -163,6 +163,23 @@ struct MeasurementProcessTests {
 }
 
 extension MeasurementProcessTests {
+    /// A governor in UTC whose digest goes to ops@example.org; `[Governor]` is last, for a test to add to.
+    static func digestGovernorFile(smtp: TestSMTPServer, belowTargetDays: Int, digestAt: String) -> String {
+        """
+        [Alerts]
+        smtp = \(smtp.url)
+        from = Governor <governor@example.org>
+        to = ops@example.org
+        below_target_days = \(belowTargetDays)
+        digest_at = \(digestAt)
+        [Governor]
+        schools = schools
+        state = state.sqlite
+        timezone = UTC
+
+        """
+    }
+
     @Test("a school below its contract on two open days is in the next morning's digest once, whatever the restarts")
     func digest() async throws {
         let directory = try TemporaryDirectory("governor-digest")
@@ -170,20 +187,7 @@ extension MeasurementProcessTests {
         let smtp = try TestSMTPServer()
         defer { smtp.remove() }
         func governorFile(digestAt: String) -> String {
-            """
-            [Governor]
-            schools = schools
-            state = state.sqlite
-            timezone = UTC
-            public_url = http://governor.example.org/
-            [Alerts]
-            smtp = \(smtp.url)
-            from = Governor <governor@example.org>
-            to = ops@example.org
-            below_target_days = 2
-            digest_at = \(digestAt)
-
-            """
+            Self.digestGovernorFile(smtp: smtp, belowTargetDays: 2, digestAt: digestAt) + "public_url = http://governor.example.org/\n"
         }
         try directory.write("governor.cfg", governorFile(digestAt: "23:59:59"))
         try directory.write("schools/u.cfg", """
@@ -235,6 +239,168 @@ extension MeasurementProcessTests {
         try await Task.sleep(for: .seconds(1))
         #expect(smtp.messages().count == 2, "\(smtp.messages())")
         #expect(server.log.contains("new=0") || server.log.contains("\"new\":\"0\"") || server.log.contains("new: 0"), "\(server.log.suffix(1500))")
+        #expect(server.stop() == 0)
+    }
+}
+
+extension MeasurementProcessTests {
+    @Test("two probes of two schools behind one egress are shown as sharing it, and the egress over daily_tests_per_egress is flagged; a probe id switching addresses is an identity conflict; X-Forwarded-For counts only from a trusted proxy")
+    func egress() async throws {
+        let directory = try TemporaryDirectory("governor-egress")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        let boundaries = [4, 9].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
+        try directory.write("governor.cfg", """
+            [Governor]
+            schools = schools
+            state = state.sqlite
+            trusted_proxies = 127.0.0.1
+            daily_tests_per_egress = 1
+
+            """)
+        for (school, probe) in [("a", "a1"), ("b", "b1"), ("c", "c1")] {
+            try directory.write("schools/\(school).cfg", ServeProcessTests.school(name: school, zone: zone, boundaries: boundaries, probes: [probe], testDuration: "2s"))
+        }
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+
+        // a1 and b1 are real probes whose test reports the address the measurement server saw: one school NAT... or a district's.
+        func probe(_ id: String) throws -> Subprocess {
+            let config = try directory.write("\(id).cfg", """
+                [Probe]
+                id = \(id)
+                token = \(id)-token
+                server = http://127.0.0.1:\(server.port)
+                command = echo '{"download_mbps": 40, "client_ip": "203.0.113.10"}'
+                timeout = 20s
+                queue = \(directory.file("queue-\(id)"))
+                """)
+            return try Subprocess(try Executables.built("governor-probe"), ["run", "--config", config], outputPath: directory.file("\(id).log"))
+        }
+        let probes = [try probe("a1"), try probe("b1")]
+        defer { probes.forEach { _ = $0.stop() } }
+
+        // c1 asks through the trusted proxy (127.0.0.1) from one address, then another, then the first again.
+        for client in ["198.51.100.20", "198.51.100.21", "198.51.100.20"] {
+            let reply = try await http.get("\(server.baseURL)/v1/probes/c1/next", token: "c1-token", headers: [("X-Forwarded-For", "192.0.2.99, \(client)")])
+            #expect(reply.status == 200, "\(reply.body)")
+        }
+
+        func egress(_ status: [String: Any], _ probe: String) -> [String: Any]? {
+            let rows = (status["schools"] as? [[String: Any]] ?? []).flatMap { $0["probes"] as? [[String: Any]] ?? [] }
+            return rows.first { $0["probe"] as? String == probe }?["egress"] as? [String: Any]
+        }
+        var status: [String: Any] = [:]
+        for _ in 0..<80 {
+            status = try await http.get("\(server.baseURL)/v1/status").json()
+            if egress(status, "a1")?["source"] as? String == "measurement" && egress(status, "b1")?["source"] as? String == "measurement" { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let a1 = try #require(egress(status, "a1"), "\(status)")
+        #expect(a1["address"] as? String == "203.0.113.10" && a1["measured_address"] as? String == "203.0.113.10" && a1["request_address"] as? String == "127.0.0.1",
+                "\(a1)")
+        #expect((a1["shared_with"] as? [[String: Any]])?.map { "\($0["probe"] ?? "") \($0["school"] ?? "")" } == ["b1 b"], "\(a1)")
+        #expect(a1["tests_last_24h"] as? Int == 2)
+        let c1 = try #require(egress(status, "c1"), "\(status)")
+        // The proxy's header names the client; what the client wrote left of it does not count.
+        #expect(c1["address"] as? String == "198.51.100.20" && c1["source"] as? String == "request" && (c1["shared_with"] as? [Any])?.isEmpty == true, "\(c1)")
+        let conflict = try #require(c1["identity_conflict"] as? [String: Any], "\(c1)")
+        #expect(conflict["switches"] as? Int == 2 && conflict["addresses"] as? [String] == ["198.51.100.20", "198.51.100.21"], "\(conflict)")
+
+        let overview = try #require((status["summary"] as? [String: Any])?["egress"] as? [String: Any])
+        #expect(overview["shared_egresses"] as? Int == 1 && overview["probes_sharing"] as? Int == 2 && overview["identity_conflict_count"] as? Int == 1, "\(overview)")
+        let busy = overview["over_daily_budget"] as? [[String: Any]]
+        #expect(busy?.first?["address"] as? String == "203.0.113.10" && busy?.first?["tests_last_24h"] as? Int == 2 && busy?.first?["probes"] as? [String] == ["a1", "b1"],
+                "\(overview)")
+
+        let shared = try await http.get("\(server.baseURL)/v1/status?egress=shared").json()["schools"] as? [[String: Any]]
+        #expect(shared?.map { $0["name"] as? String } == ["a", "b"])
+        let conflicted = try await http.get("\(server.baseURL)/v1/status?egress=conflict").json()["schools"] as? [[String: Any]]
+        #expect(conflicted?.map { $0["name"] as? String } == ["c"])
+        #expect(try await http.get("\(server.baseURL)/v1/status?egress=cloned").status == 400)
+
+        // The dashboard: the school page names the other school's probe, the front page the conflict and the busy egress.
+        let schoolPage = try await http.get("\(server.baseURL)/schools/a").body
+        #expect(schoolPage.contains("203.0.113.10 (measured)") && schoolPage.contains("shared with b1 (b)"), "\(schoolPage)")
+        let front = try await http.get("\(server.baseURL)/").body
+        #expect(front.contains(#"<li class="conflict-line" data-probe="c1">"#) && front.contains("switched 2 times between 198.51.100.20, 198.51.100.21"), "\(front)")
+        #expect(front.contains(#"<li class="busy-egress" data-address="203.0.113.10">"#) && front.contains("2 tests in 24 h from 2 probes: a1, b1"))
+        let metrics = try await http.get("\(server.baseURL)/metrics").body
+        for line in ["governor_egresses_shared 1.0", "governor_probes_sharing_egress 2.0", "governor_egresses_over_daily_budget 1.0", "governor_probe_identity_conflicts 1.0"] {
+            #expect(metrics.contains("\n\(line)\n"), "\(line) in \(metrics)")
+        }
+        probes.forEach { _ = $0.stop() }
+        #expect(server.stop() == 0)
+    }
+
+    @Test("a school with a month of measurements below its contract is below, first in the worst-schools list, and in the digest once")
+    func monthBelowTarget() async throws {
+        let directory = try TemporaryDirectory("governor-month")
+        defer { directory.remove() }
+        let smtp = try TestSMTPServer()
+        defer { smtp.remove() }
+        func governorFile(digestAt: String) -> String {
+            Self.digestGovernorFile(smtp: smtp, belowTargetDays: 5, digestAt: digestAt)
+        }
+        try directory.write("governor.cfg", governorFile(digestAt: "23:59:59"))
+        for (name, contract) in [("low", 50), ("fine", 10)] {
+            try directory.write("schools/\(name).cfg", """
+                [School]
+                name = \(name)
+                timezone = UTC
+                contracted_download_mbps = \(contract)
+                [Timing]
+                boundaries = 0800, 1600
+                runs_per_period = 1
+                delay = 1
+                [Probes]
+                ids = \(name)-1
+                [Probe \(name)-1]
+                token = \(name)-1-token
+                """)
+        }
+        var server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        // The window's 29 days before today, two tests a day at each school: 4 to 6 Mbit/s at 'low' (of 50), 20 at 'fine' (of 10).
+        let today = LocalDate(containing: UnixTime(Date().timeIntervalSince1970), in: TimeZone(identifier: "UTC")!)
+        for back in 1...29 {
+            let date = today.adding(days: -back)
+            for (index, hour) in ["09", "14"].enumerated() {
+                for (school, mbps) in [("low", 4 + back % 3), ("fine", 20)] {
+                    let body = """
+                        {"run_at":"\(date)T\(hour):00:00Z","started_at":"\(date)T\(hour):00:00.004Z","finished_at":"\(date)T\(hour):00:10Z","exit_code":0,
+                         "idempotency_key":"\(school)-\(back)-\(index)","output":"{\\"download_mbps\\": \(mbps)}"}
+                        """
+                    let reply = try await http.post("\(server.baseURL)/v1/probes/\(school)-1/results", token: "\(school)-1-token", body: body)
+                    #expect(reply.status == 201, "\(reply.body)")
+                }
+            }
+        }
+        #expect(server.stop() == 0)
+        #expect(smtp.messages().isEmpty, "no digest before digest_at")
+
+        // Started again past digest_at: the digest goes out, and the views agree with it.
+        try directory.write("governor.cfg", governorFile(digestAt: "00:00"))
+        server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        for _ in 0..<60 where smtp.messages().isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        let status = try await http.get("\(server.baseURL)/v1/status").json()
+        let low = (status["schools"] as? [[String: Any]])?.first { $0["name"] as? String == "low" }?["measurement"] as? [String: Any]
+        #expect(low?["state"] as? String == "below" && low?["measurements"] as? Int == 58 && low?["median_download_mbps"] as? Double == 5, "\(String(describing: low))")
+        let below = try await http.get("\(server.baseURL)/v1/status?measurement=below").json()["schools"] as? [[String: Any]]
+        #expect(below?.map { $0["name"] as? String } == ["low"])
+        let front = try await http.get("\(server.baseURL)/").body
+        #expect(front.contains(#"<tr class="below-line" data-school="low">"#) && front.contains("<td>10 %</td>") && !front.contains(#"data-school="fine"><td><a href="/schools/fine">fine</a></td><td class="warn">"#),
+                "\(front)")
+        // Below on 29 days in a row: still below, in one digest.
+        let messages = smtp.messages()
+        #expect(messages.count == 1, "\(messages)\n\(server.log)")
+        #expect(messages.first?.contains("Subject: [governor] below target: 0 new, 0 recovered, 1 still below (\(today))") == true, "\(messages)")
+        #expect(messages.first?.contains("low: median ") == true && messages.first?.contains("fine") == false, "\(messages)")
+        #expect(server.stop() == 0)
+        // A restart sends it no second time.
+        server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        for _ in 0..<40 where !server.log.contains("the daily digest of schools below target is queued") { try await Task.sleep(for: .milliseconds(250)) }
+        try await Task.sleep(for: .seconds(1))
+        #expect(smtp.messages().count == 1, "\(smtp.messages())")
         #expect(server.stop() == 0)
     }
 }

@@ -40,6 +40,9 @@ public struct GovernorSettings: Sendable {
     /// `daily_tests_per_egress`: the tests one egress address should carry in a day
     /// (M-Lab asks automated clients for at most 4); nil: no budget.
     public var dailyTestsPerEgress: Int?
+    /// `trusted_proxies`: the reverse proxies whose `X-Forwarded-For` names a probe's
+    /// address. Empty: the connection's peer is the address, whatever a header says.
+    public var trustedProxies: [AddressRange] = []
     /// How long one request, its headers and its body, may take from its first byte.
     public var requestTimeoutSeconds: Int = 60
     /// How many connections one client address may hold open at once.

@@ -19,7 +19,10 @@ struct AlertComposer {
     var publicURL: String?
     var hostName: String
 
-    func messages(for changes: [ProbeChange], of school: SchoolConfig, at now: UnixTime) -> [OutboxMessage] {
+    /// - Parameter conflicts: the school's probes whose ids are seen switching addresses,
+    ///   which every message of the school mentions while it lasts.
+    func messages(for changes: [ProbeChange], of school: SchoolConfig, at now: UnixTime,
+                  conflicts: [(probe: String, conflict: EgressLedger.Conflict)] = []) -> [OutboxMessage] {
         guard settings.canSend, let from = settings.from else { return [] }
         let recipients = settings.recipients(adding: school.alertTo)
         guard !recipients.isEmpty else { return [] }
@@ -55,8 +58,15 @@ struct AlertComposer {
                              "Probe \(change.probe.name) of school \(school.name) is still not heard from.\n\n" + describe(change, in: school)))
         }
         var footer = ""
+        if !conflicts.isEmpty {
+            footer += "\nIdentity conflict: " + conflicts.map { line in
+                "probe \(line.probe) was seen switching \(line.conflict.switches) times in 24 h between "
+                    + "\(line.conflict.addresses.map(\.description).joined(separator: ", ")) (\(line.conflict.source == .measurement ? "as the measurement servers saw it" : "its requests"))"
+            }.joined(separator: "; ") + ". One id on several boxes (a cloned SD card) or one token shared by them does this; "
+                + "each box needs its own id and token, or its runs and misses are mixed up with another's.\n"
+        }
         if let publicURL {
-            footer = "\nDashboard: \(publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)/schools/\(school.name)\n"
+            footer += "\nDashboard: \(publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL)/schools/\(school.name)\n"
         }
         return messages.map { message in
             OutboxMessage(messageId: "\(UUID().uuidString.lowercased())@\(hostName)", sender: from, recipients: recipients,

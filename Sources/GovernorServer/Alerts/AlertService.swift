@@ -154,7 +154,8 @@ struct AlertService: Service {
                 guard let probe = snapshot.probes[notice.probe]?.probe else { continue }
                 changes.append(try await change(probe, of: school, notice.transition, now: now))
             }
-            let composed = composer.messages(for: changes, of: school, at: now)
+            let conflicts = school.probes.compactMap { probe in status.egress.conflict(of: probe.name, now: now).map { (probe: probe.name, conflict: $0) } }
+            let composed = composer.messages(for: changes, of: school, at: now, conflicts: conflicts)
             if composed.isEmpty {
                 logger.warning("no alert email for school '\(schoolName)': [Alerts] has no transport, 'from' or recipients")
             }

@@ -65,7 +65,9 @@ struct ProbeAuthenticator: RouterMiddleware {
             return try await next(request, context)
         }
         let reason = failure ?? .unknownProbe
-        if failures.record(reason, probe: id, address: context.clientAddress, at: clock.now()) {
+        // Behind a trusted proxy the failures count against the client, not the proxy.
+        let address = context.clientAddress(of: request, trusted: snapshot.governor.trustedProxies)?.description ?? context.clientAddress
+        if failures.record(reason, probe: id, address: address, at: clock.now()) {
             throw APIError(status: .tooManyRequests, code: "too_many_failures",
                            message: "too many failed authentications from this address; try again in a minute",
                            headers: [.retryAfter: "\(Int(AuthFailureLimiter.window))"])

@@ -10,6 +10,7 @@ import NIOCore
 struct ProbeController: Sendable {
     let live: LiveConfiguration
     let contacts: ContactCache
+    let egress: EgressReadModel
     let schedule: ScheduleOwner
     let database: any ResultStore & ScheduleStore
     let results: ResultRecorder
@@ -40,7 +41,7 @@ struct ProbeController: Sendable {
         let entry = try context.probe(in: snapshot)
         let now = clock.now()
         let nowSeconds = UnixTime(now.rounded(.down))
-        contacts.record(entry.probe.name, at: nowSeconds)
+        contacted(entry, request: request, context: context, at: nowSeconds)
 
         var found = schedule.cachedNextRun(of: entry.probe.name, after: nowSeconds)
         if found == nil, let school = snapshot.schools[entry.school] {
@@ -74,6 +75,15 @@ struct ProbeController: Sendable {
         return Response(status: .ok, headers: Self.jsonHeaders, body: .init(byteBuffer: body))
     }
 
+    /// Records that the probe was heard from, and from where.
+    private func contacted(_ entry: ProbeEntry, request: Request, context: GovernorRequestContext, at time: UnixTime) {
+        contacts.record(entry.probe.name, at: time)
+        let trusted = context.configuration(or: live).governor.trustedProxies
+        if let address = context.clientAddress(of: request, trusted: trusted) {
+            egress.request(of: entry.probe.name, school: entry.school, from: address, at: time)
+        }
+    }
+
     private static let jsonHeaders: HTTPFields = [.contentType: "application/json; charset=utf-8"]
 
     /// The probe's runs up to `horizon` seconds ahead (at most `[Governor]
@@ -86,7 +96,7 @@ struct ProbeController: Sendable {
         let entry = try context.probe(in: snapshot)
         let now = clock.now()
         let nowSeconds = UnixTime(now.rounded(.down))
-        contacts.record(entry.probe.name, at: nowSeconds)
+        contacted(entry, request: request, context: context, at: nowSeconds)
         let longest = snapshot.governor.leaseHorizonSeconds
         var horizon = longest
         if let text = request.uri.queryParameters.get("horizon") {
@@ -118,7 +128,7 @@ struct ProbeController: Sendable {
         let snapshot = context.configuration(or: live)
         let entry = try context.probe(in: snapshot)
         let now = clock.now()
-        contacts.record(entry.probe.name, at: UnixTime(now.rounded(.down)))
+        contacted(entry, request: request, context: context, at: UnixTime(now.rounded(.down)))
 
         let body: ByteBuffer
         do {

@@ -47,6 +47,10 @@ final class GovernorMetrics: Sendable {
         "governor_schools_meeting_target_ratio": "KPI: the share of schools with measurements whose window median download meets their target.",
         "governor_schools_reaching_contract_ratio": "KPI: the share of measured schools with a contract whose window median download is at least 80 % of it.",
         "governor_schools_reported_recently_ratio": "KPI: the share of schools with a measurement in their last 7 open days.",
+        "governor_egresses_shared": "Egress addresses more than one probe is behind (a school's NAT, a district's proxy).",
+        "governor_probes_sharing_egress": "Probes behind an egress address that another probe is behind too.",
+        "governor_egresses_over_daily_budget": "Egress addresses that carried more tests in the last 24 hours than daily_tests_per_egress (0 when it is unset).",
+        "governor_probe_identity_conflicts": "Probes whose id was seen switching at least twice in 24 hours between two addresses of one family: one id on several boxes.",
         "governor_tests_peak_concurrent": "The most tests of the fleet running at once on each UTC day the stored schedule holds (what max_concurrent_tests caps).",
     ]
 
@@ -184,6 +188,12 @@ final class GovernorMetrics: Sendable {
                                   ("governor_schools_reported_recently_ratio", measurements.reportedRecentlyShare)] {
                 if let share { gauge(name).set(share) }
             }
+        }
+        if let egress = summary.egress {
+            gauge("governor_egresses_shared").set(Double(egress.sharedEgresses))
+            gauge("governor_probes_sharing_egress").set(Double(egress.probesSharing))
+            gauge("governor_egresses_over_daily_budget").set(Double(egress.overDailyBudgetCount))
+            gauge("governor_probe_identity_conflicts").set(Double(egress.identityConflictCount))
         }
     }
 

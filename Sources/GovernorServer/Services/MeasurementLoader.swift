@@ -11,6 +11,7 @@ struct MeasurementLoader: Service {
     let live: LiveConfiguration
     let database: any MeasurementStore
     let model: MeasurementReadModel
+    let egress: EgressReadModel
     let logger: Logger
     var pageSize = 20_000
     var retryDelay: Duration = .seconds(10)
@@ -51,5 +52,22 @@ struct MeasurementLoader: Service {
         }
         model.finishLoad()
         if count > 0 { logger.info("read the stored measurements", metadata: ["measurements": "\(count)"]) }
+        try await loadEgresses(now: now, through: ceiling)
+    }
+
+    /// The last day's measurements, oldest first, into the egress read model: the
+    /// addresses the platform saw and the tests each carried. Those stored after
+    /// `ceiling` the result recorder counted already.
+    private func loadEgresses(now: UnixTime, through ceiling: Int64) async throws {
+        var after: (ms: Int64, resultID: Int64)?
+        let from = (now - 86_400) * 1000
+        while !Task.isCancelled {
+            let page = try await database.measurements(fromMs: from, beforeMs: (now + 1) * 1000, after: after, limit: 5_000)
+            guard let last = page.last else { break }
+            for stored in page where stored.resultID <= ceiling {
+                egress.test(of: stored.probe, school: stored.school, measuredAddress: stored.measurement.clientIP, at: stored.measuredAtMs / 1000)
+            }
+            after = (last.measuredAtMs, last.resultID)
+        }
     }
 }

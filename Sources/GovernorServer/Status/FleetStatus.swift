@@ -19,6 +19,7 @@ struct FleetStatus: Sendable {
     let schedule: ScheduleOwner
     let latest: LatestResults
     let measurements: MeasurementReadModel
+    let egress: EgressReadModel
     let database: any AlertStore & ResultStore
     let clock: ServerClock
     /// When this governor started, for its uptime.
@@ -49,7 +50,20 @@ struct FleetStatus: Sendable {
         var summary = StatusReport.Summary(schools: snapshot.configuration.schools.count, probes: snapshot.probes.count, up: up, down: down.count,
                                            neverSeen: snapshot.probes.count - up - down.count, outboxPending: outbox.pending, outboxFailing: outbox.failing)
         summary.measurements = measurementOverview(now: clock.seconds)
+        summary.egress = egressOverview(now: clock.seconds)
         return summary
+    }
+
+    /// Shared egresses, identity conflicts and busy egresses, from the egress read
+    /// model; the lists are of what is current, never a walk of the fleet.
+    func egressOverview(now: UnixTime) -> EgressOverview {
+        let shared = egress.sharedEgresses(now: now)
+        let conflicts = egress.conflicts(now: now)
+        let busy = egress.overBudget(now: now)
+        return EgressOverview(
+            sharedEgresses: shared.egresses, probesSharing: shared.probes, dailyTestsPerEgress: live.snapshot.governor.dailyTestsPerEgress,
+            identityConflicts: conflicts.prefix(20).map { EgressOverview.ConflictLine(probe: $0.probe, school: $0.school, conflict: IdentityConflict($0.conflict)) },
+            identityConflictCount: conflicts.count, overDailyBudget: busy.prefix(20).map(EgressOverview.BusyEgress.init), overDailyBudgetCount: busy.count)
     }
 
     /// Where `school` stands over its window, on its own local date.
@@ -170,6 +184,8 @@ struct FleetStatus: Sendable {
         var candidates: [String: Set<String>]?
         if query.attention {
             candidates = attentionProbes(now: now)
+        } else if query.egress == .conflict {
+            candidates = Dictionary(grouping: egress.conflicts(now: now), by: \.school).mapValues { Set($0.map(\.probe)) }
         } else if query.state == .down {
             candidates = Dictionary(grouping: alerts.downProbes().compactMap { name in snapshot.probes[name].map { ($0.school, name) } }, by: \.0)
                 .mapValues { Set($0.map(\.1)) }
@@ -182,14 +198,15 @@ struct FleetStatus: Sendable {
             // School filters first (name, then measurement), then the probe filters.
             if let wanted = query.measurement, standing(of: school, now: now).state != wanted { continue }
             let probes = school.probes.filter { probe in
-                guard query.state != nil || query.attention else { return true }
+                guard query.filtersProbes else { return true }
                 if let candidates, candidates[school.name]?.contains(probe.name) != true { return false }
+                if query.egress == .shared, !egress.isShared(probe.name, now: now) { return false }
                 let health = health(of: probe.name)
                 if let state = query.state, health.state != state { return false }
                 return !query.attention || needsAttention(probe.name, health: health, latest: latest.latest(of: probe.name), now: now)
             }
             // A school without matching probes is listed only when no probe filter is set.
-            if probes.isEmpty && (query.state != nil || query.attention) { continue }
+            if probes.isEmpty && query.filtersProbes { continue }
             selection.matchedSchools += 1
             selection.matchedProbes += probes.count
             guard index >= first else { continue }
@@ -242,7 +259,7 @@ struct FleetStatus: Sendable {
             probe: probe.name, mode: probe.mode, label: probe.label, address: probe.address?.description, state: health.state,
             stateSince: health.since.map(Instant.init), lastContact: health.lastContact.map(Instant.init),
             consecutiveMissed: health.consecutiveMissed, clockOffsetMs: latest?.clockOffsetMs, lastResult: latest?.summary,
-            nextRun: nextRun(of: probe.name, after: now).map(Instant.init))
+            nextRun: nextRun(of: probe.name, after: now).map(Instant.init), egress: egress.view(of: probe.name, now: now).map(ProbeEgress.init))
     }
 
     /// The school's windows on a local date, each stored run with its outcome.

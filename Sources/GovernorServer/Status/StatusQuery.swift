@@ -26,9 +26,18 @@ struct StatusQuery: Sendable, Equatable {
     var attention = false
     /// Only schools whose measurements stand so (`below`, `poor`, `no-data`, `meets`).
     var measurement: MeasurementState?
+    /// Only probes that share their egress, or whose id is seen on switching addresses.
+    var egress: EgressFilter?
+
+    enum EgressFilter: String, Sendable {
+        case shared, conflict
+    }
 
     /// No filter: every probe of every school (paged all the same).
-    var selectsEverything: Bool { state == nil && school == nil && !attention && measurement == nil }
+    var selectsEverything: Bool { state == nil && school == nil && !attention && measurement == nil && egress == nil }
+
+    /// Whether a filter selects probes (a school is then listed only with a match).
+    var filtersProbes: Bool { state != nil || attention || egress != nil }
 
     init(limit: Int = defaultLimit, cursor: String? = nil, state: ProbeState? = nil, school: String? = nil, attention: Bool = false) {
         self.limit = limit
@@ -60,6 +69,12 @@ struct StatusQuery: Sendable, Equatable {
                 throw APIError.badRequest("'measurement' is '\(text)'; expected meets, below, poor or no-data")
             }
             measurement = state
+        }
+        if let text = parameters.get("egress"), !text.isEmpty {
+            guard let filter = EgressFilter(rawValue: text.lowercased()) else {
+                throw APIError.badRequest("'egress' is '\(text)'; expected shared or conflict")
+            }
+            egress = filter
         }
         if let text = parameters.get("attention") {
             switch text.lowercased() {
