@@ -261,6 +261,18 @@ extension PostgresState: SharedStateFeed {
         }
     }
 
+    public func measurements(receivedSince instant: UnixTime) async throws -> [StoredMeasurement] {
+        try await runBounded(within: Self.requestTimeout) { [self] in
+            let rows = try await client.query("""
+                SELECT \(unescaped: Self.measurementColumns) FROM measurements
+                WHERE result_id IN (SELECT id FROM results WHERE received_at >= \(instant))
+                """, logger: logger)
+            var found: [StoredMeasurement] = []
+            for try await row in rows { found.append(try Self.measurement(row)) }
+            return found
+        }
+    }
+
     public func latestResults(receivedSince instant: UnixTime) async throws -> [String: TestResult] {
         try await runBounded(within: Self.requestTimeout) { [self] in
             let latest = try await results("""

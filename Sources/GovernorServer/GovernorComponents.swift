@@ -46,7 +46,7 @@ struct GovernorComponents: Sendable {
         let contacts = ContactCache()
         let alerts = AlertReadModel()
         let latest = LatestResults()
-        let measurements = MeasurementReadModel()
+        let measurements = MeasurementReadModel(followsOthers: database is any SharedStateFeed)
         let egress = EgressReadModel(live: live)
         self.egress = egress
         self.measurements = measurements
@@ -99,7 +99,8 @@ struct GovernorComponents: Sendable {
             BelowTargetDigestService(live: live, measurements: measurements, database: database, clock: clock, logger: logger),
         ]
         if let shared = database as? any SharedStateFeed {
-            services.append(SharedStateFollower(feed: shared, contacts: contacts, latest: latest, clock: clock, logger: logger))
+            services.append(SharedStateFollower(feed: shared, contacts: contacts, latest: latest, measurements: measurements, egress: egress, live: live,
+                                                clock: clock, logger: logger))
             services.append(PresenceService(leases: database, instance: instance, clock: clock, logger: logger))
         }
         if let interval = SystemdNotifier.watchdogInterval() {

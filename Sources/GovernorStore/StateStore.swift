@@ -209,6 +209,8 @@ public protocol SharedStateFeed: Sendable {
     func contacts(since instant: UnixTime) async throws -> [String: UnixTime]
     /// Each probe's newest result received at or after `instant`, without its output.
     func latestResults(receivedSince instant: UnixTime) async throws -> [String: TestResult]
+    /// The measurements of the results received at or after `instant`, by any governor.
+    func measurements(receivedSince instant: UnixTime) async throws -> [StoredMeasurement]
     /// The alert states that changed in the last `seconds` by the database's clock, the
     /// one clock the judge's writes and this read share.
     func alertStates(changedWithin seconds: Int64) async throws -> [String: ProbeAlertState]

@@ -153,7 +153,7 @@ struct PostgresStateProcessTests {
         #expect(back)
     }
 
-    @Test("three governors on one database: the same announced runs whichever a probe asks; results seen by all",
+    @Test("three governors on one database: the same announced runs whichever a probe asks; results and measurements seen by all, each once",
           .timeLimit(.minutes(3)))
     func threeGovernorsAgree() async throws {
         let server = try TestPostgres.shared()
@@ -192,6 +192,30 @@ struct PostgresStateProcessTests {
             if latest == nil { try await Task.sleep(for: .milliseconds(250)) }
         }
         #expect(latest != nil, "c shows the result a stored")
+
+        // A measured result stored by a: every governor's standing and egress count it, once.
+        let measured = Self.result(#"{\"download_mbps\": 7, \"client_ip\": \"203.0.113.5\"}"#, key: "measured")
+        #expect(try await http.post("\(a.baseURL)/v1/probes/a2/results", token: "a2-token", body: measured).status == 201)
+        func counted(_ governor: ServerProcess) async throws -> (Int?, Int?) {
+            let status = try await http.get("\(governor.baseURL)/v1/status").json()
+            let school = (status["schools"] as? [[String: Any]])?.first
+            let egress = (school?["probes"] as? [[String: Any]])?.first { $0["probe"] as? String == "a2" }?["egress"] as? [String: Any]
+            return ((school?["measurement"] as? [String: Any])?["measurements"] as? Int, egress?["tests_last_24h"] as? Int)
+        }
+        for governor in [b, c] {
+            var seen: (Int?, Int?) = (nil, nil)
+            for _ in 0..<20 where seen.0 != 1 {
+                seen = try await counted(governor)
+                if seen.0 != 1 { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(seen.0 == 1 && seen.1 == 1, "\(seen)")
+        }
+        // The followers read back 30 s every second: three more reads count nothing twice.
+        try await Task.sleep(for: .seconds(3))
+        for governor in [a, b, c] {
+            let seen = try await counted(governor)
+            #expect(seen.0 == 1 && seen.1 == 1, "\(seen)")
+        }
     }
 
     /// Two governors used to take the rows of `school_sources` in the orders of their

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Keeps this governor's read models in step with the other governors on a shared
 /// state: their probes' contacts (so that a probe that asks one governor and
 /// reports to another is one probe that is up, in every view and for the judge)
-/// and their latest results.
+/// their latest results and their measurements.
 ///
 /// Once a second it reads what changed in the last ``overlapSeconds``: contact and
 /// receipt times come from the governors' clocks, and rows commit a little after
@@ -17,6 +17,9 @@ struct SharedStateFollower: Service {
     let feed: any SharedStateFeed
     let contacts: ContactCache
     let latest: LatestResults
+    let measurements: MeasurementReadModel
+    let egress: EgressReadModel
+    let live: LiveConfiguration
     let clock: ServerClock
     let logger: Logger
 
@@ -28,6 +31,12 @@ struct SharedStateFollower: Service {
             do {
                 contacts.merge(try await feed.contacts(since: since))
                 for result in try await feed.latestResults(receivedSince: since).values { latest.record(result) }
+                let schools = live.snapshot.schools
+                for stored in try await feed.measurements(receivedSince: since) {
+                    guard let school = schools[stored.school],
+                          measurements.recordFollowed(MeasurementPoint(stored), in: school.timeZone) else { continue }
+                    egress.test(of: stored.probe, school: stored.school, measuredAddress: stored.measurement.clientIP, at: stored.measuredAtMs / 1000)
+                }
             } catch {
                 logger.warning("cannot read the other governors' contacts and results (retrying): \(error)")
             }

@@ -34,6 +34,20 @@ final class MeasurementReadModel: Sendable {
         var loaded = false
         /// Changes with every measurement taken in, for ``fleet(generation:compute:)``.
         var version = 0
+        /// With several governors: the result ids taken in lately, this governor's and
+        /// those followed, so that the follower's overlapping reads count each once.
+        var recent: [Int64: ContinuousClock.Instant] = [:]
+        var recentPrunedAt = ContinuousClock.now
+    }
+
+    /// How long a result id is remembered: the follower reads back 30 s, by clocks
+    /// that may differ a little between governors.
+    static let recentSpan: Duration = .seconds(120)
+    /// Whether other governors' measurements are followed (a shared state).
+    let followsOthers: Bool
+
+    init(followsOthers: Bool = false) {
+        self.followsOthers = followsOthers
     }
 
     /// The fleet's standing, as one pass over the schools made it.
@@ -113,16 +127,40 @@ final class MeasurementReadModel: Sendable {
     /// A measurement just stored (intake or backfill).
     func record(_ point: MeasurementPoint, in zone: TimeZone) {
         contents.withLock { contents in
-            let entry = Self.entry(point, in: zone)
-            guard let ceiling = contents.loadCeiling else {
-                contents.early.append((point.school, point.resultID, entry))
-                return
-            }
-            // At or below the loader's ceiling, the loader counts it.
-            guard point.resultID > ceiling else { return }
-            contents.entries[point.school, default: []].append(entry)
-            contents.version &+= 1
+            if followsOthers { contents.recent[point.resultID] = .now }
+            Self.take(point, in: zone, into: &contents)
         }
+    }
+
+    /// A measurement another governor stored (or this one, read back by the follower):
+    /// taken in unless it was already.
+    /// - Returns: whether it was new here.
+    @discardableResult
+    func recordFollowed(_ point: MeasurementPoint, in zone: TimeZone) -> Bool {
+        contents.withLock { contents in
+            let now = ContinuousClock.now
+            if now - contents.recentPrunedAt > .seconds(30) {
+                contents.recent = contents.recent.filter { now - $0.value < Self.recentSpan }
+                contents.recentPrunedAt = now
+            }
+            guard contents.recent.updateValue(now, forKey: point.resultID) == nil else { return false }
+            // The loader's, if it read that far.
+            if let ceiling = contents.loadCeiling, point.resultID <= ceiling { return false }
+            Self.take(point, in: zone, into: &contents)
+            return true
+        }
+    }
+
+    private static func take(_ point: MeasurementPoint, in zone: TimeZone, into contents: inout Contents) {
+        let entry = Self.entry(point, in: zone)
+        guard let ceiling = contents.loadCeiling else {
+            contents.early.append((point.school, point.resultID, entry))
+            return
+        }
+        // At or below the loader's ceiling, the loader counts it.
+        guard point.resultID > ceiling else { return }
+        contents.entries[point.school, default: []].append(entry)
+        contents.version &+= 1
     }
 
     /// A measurement the backfill just stored for an old result: the load is over
