@@ -104,6 +104,41 @@ struct PushDispatchTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("a push probe runs iperf3 -J -R over SSH against a server the test starts: its download is measured at intake, as a pull probe's")
+    func iperf3OverSSH() async throws {
+        let sshd = try TestSSHServer()
+        defer { sshd.stop() }
+        let directory = try TemporaryDirectory("governor-push-iperf3")
+        defer { directory.remove() }
+        let iperfPort = try TestSSHServer.freePort()
+        let iperfServer = try Subprocess(try Executables.onPath("iperf3"), ["-s", "-B", "127.0.0.1", "-p", "\(iperfPort)"],
+                                         outputPath: directory.file("iperf3-server.log"))
+        defer { _ = iperfServer.stop() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        let boundaries = [8, 13].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
+        let command = "\(try Executables.onPath("iperf3")) -c 127.0.0.1 -p \(iperfPort) -J -t 1 -R"
+        try directory.write("governor.cfg", Self.governorFile(sshd, starts: directory.file("starts.txt"), command: command))
+        try directory.write("schools/pushy.cfg", Self.pushSchool(sshd, boundaries: boundaries, zone: zone)
+            .replacingOccurrences(of: "timezone = \(zone)", with: "timezone = \(zone)\ncontracted_download_mbps = 100"))
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+
+        let probe = "127.0.0.1:\(sshd.port)"
+        var result: [String: Any]?
+        for _ in 0..<60 where result == nil {
+            try await Task.sleep(for: .milliseconds(500))
+            result = (try await http.get("\(server.baseURL)/v1/probes/\(probe)/results").json()["results"] as? [[String: Any]])?.first
+        }
+        let stored = try #require(result, "no result\n\(server.log)")
+        #expect(stored["mode"] as? String == "push" && stored["exit_code"] as? Int == 0, "\(stored)")
+        let measurement = try #require(stored["measurement"] as? [String: Any], "\(stored)")
+        #expect(measurement["tool"] as? String == "iperf3" && (measurement["download_mbps"] as? Double).map { $0 > 100 } == true, "\(measurement)")
+        let status = try await http.get("\(server.baseURL)/v1/status").json()
+        let standing = (status["schools"] as? [[String: Any]])?.first?["measurement"] as? [String: Any]
+        #expect(standing?["state"] as? String == "meets" && standing?["measurements"] as? Int == 1, "\(String(describing: standing))")
+        #expect(server.stop() == 0)
+    }
+
     @Test("a run in flight at a crash is recorded as interrupted and a run whose time passed while down as skipped; neither runs again")
     func crashAndDowntime() async throws {
         let sshd = try TestSSHServer()
