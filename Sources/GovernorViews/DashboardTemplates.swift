@@ -43,6 +43,16 @@ enum DashboardTemplates {
     {{#hasMoreBelow}}<p><a href="{{moreBelowHref}}">next schools below target »</a></p>{{/hasMoreBelow}}
     </section>
     {{/hasBelow}}
+    {{#hasGroups}}
+    <section class="egress groups">
+    <h2>{{groupTitle}}</h2>
+    <div class="scroll"><table class="lines">
+    <thead><tr><th>Value</th><th>Schools</th><th>Schools down</th><th>Probes DOWN</th></tr></thead>
+    <tbody>{{#groups}}<tr class="group-line" data-value="{{value}}"><td>{{#hasHref}}<a href="{{href}}">{{value}}</a>{{/hasHref}}{{^hasHref}}{{value}}{{/hasHref}}</td><td>{{schools}}</td><td class="{{downClass}}">{{schoolsDown}}</td><td>{{probesDown}}</td></tr>
+    {{/groups}}</tbody>
+    </table></div>
+    </section>
+    {{/hasGroups}}
     {{#hasConflicts}}
     <section class="egress conflicts">
     <h2>Identity conflicts <span class="meta">{{conflictsText}}</span></h2>
@@ -58,7 +68,8 @@ enum DashboardTemplates {
     {{/hasBusyEgresses}}
     <section class="schools">
     <h2>Schools <span class="meta">{{pageText}}</span></h2>
-    <form class="search" method="get" action="/"><input type="search" name="school" value="{{search}}" placeholder="part of a school's name" aria-label="school name" /> <button type="submit">Search</button>{{#searching}} <a href="/">show all</a>{{/searching}}</form>
+    <form class="search" method="get" action="/"><input type="search" name="school" value="{{search}}" placeholder="part of a school's name" aria-label="school name" /> <input type="search" name="label" value="{{labelText}}" placeholder="label, e.g. isp=acme-telecom" aria-label="label" /> <button type="submit">Search</button>{{#searching}} <a href="/">show all</a>{{/searching}}{{^searching}}{{#hasLabelFilter}} <a href="/">show all</a>{{/hasLabelFilter}}{{/searching}}</form>
+    {{#hasGroupLinks}}<p class="small group-by">Group by: {{#groupLinks}}{{#hasHref}}<a href="{{href}}">{{name}}</a>{{/hasHref}}{{^hasHref}}<b>{{name}}</b>{{/hasHref}} {{/groupLinks}}</p>{{/hasGroupLinks}}
     {{^hasSchools}}<p class="empty">{{emptyText}}</p>{{/hasSchools}}
     {{#hasSchools}}
     <div class="scroll"><table class="lines">

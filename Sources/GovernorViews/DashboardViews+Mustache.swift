@@ -230,6 +230,13 @@ extension OverviewPage: MustacheParent {
         case "belowText": belowText
         case "hasMoreBelow": hasMoreBelow
         case "moreBelowHref": moreBelowHref
+        case "groupLinks": groupLinks
+        case "hasGroupLinks": hasGroupLinks
+        case "groupTitle": groupTitle
+        case "groups": groups
+        case "hasGroups": hasGroups
+        case "labelText": labelText
+        case "hasLabelFilter": hasLabelFilter
         case "conflicts": conflicts
         case "hasConflicts": hasConflicts
         case "conflictsText": conflictsText
@@ -264,6 +271,21 @@ extension EgressLineView: MustacheParent {
         case "href": href
         case "hasHref": hasHref
         case "detail": detail
+        default: nil
+        }
+    }
+}
+
+extension GroupView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "value": value
+        case "href": href
+        case "hasHref": hasHref
+        case "schools": schools
+        case "schoolsDown": schoolsDown
+        case "probesDown": probesDown
+        case "downClass": downClass
         default: nil
         }
     }

@@ -74,6 +74,15 @@ struct OverviewPage {
     var belowText: String
     var hasMoreBelow: Bool
     var moreBelowHref: String
+    /// "group by" links, one per label key; the groups of the key asked for.
+    var groupLinks: [EgressLineView]
+    var hasGroupLinks: Bool
+    var groupTitle: String
+    var groups: [GroupView]
+    var hasGroups: Bool
+    /// The label filter of the page, as text ("" for none).
+    var labelText: String
+    var hasLabelFilter: Bool
     var conflicts: [EgressLineView]
     var hasConflicts: Bool
     var conflictsText: String
@@ -121,6 +130,17 @@ struct ProbeView {
     var hasEgressShared: Bool
     var egressConflict: String
     var hasEgressConflict: Bool
+}
+
+/// One value of a label, as the front page groups schools by it.
+struct GroupView {
+    var value: String
+    var href: String
+    var hasHref: Bool
+    var schools: Int
+    var schoolsDown: Int
+    var probesDown: Int
+    var downClass: String
 }
 
 /// A line of the front page's egress section: an identity conflict or a busy egress.
@@ -262,7 +282,8 @@ extension OverviewPage {
         let page = report.page
         let lines = report.schools.map { SchoolLineView(SchoolLine($0, clockSkewMs: overview.clockSkewMs)) }
         let utc = DisplayFormat(timeZone: .gmt, now: report.generatedAt.unixTime)
-        let searchQuery = overview.search.isEmpty ? "" : "school=" + Self.queryValue(overview.search) + "&"
+        let labelQuery = overview.labelFilter.map { "label=" + Self.queryValue($0.description) + "&" }.joined()
+        let searchQuery = (overview.search.isEmpty ? "" : "school=" + Self.queryValue(overview.search) + "&") + labelQuery
         let shown = page.map { "\($0.matchedSchools) school\($0.matchedSchools == 1 ? "" : "s")\(overview.search.isEmpty ? "" : " match “\(overview.search)”")" } ?? ""
         self.init(
             header: HeaderView(report: report, title: "\(summary.schools) school\(summary.schools == 1 ? "" : "s")", refreshSeconds: refreshSeconds),
@@ -285,6 +306,20 @@ extension OverviewPage {
             belowText: overview.belowTotal == 0 ? "" : "\(overview.belowOffset + 1)–\(overview.belowOffset + overview.belowTarget.count) of \(overview.belowTotal)",
             hasMoreBelow: overview.belowOffset + overview.belowTarget.count < overview.belowTotal,
             moreBelowHref: "/?below=\(overview.belowOffset + overview.belowTarget.count)",
+            groupLinks: overview.labelKeys.map { key in
+                EgressLineView(name: key, href: "/?group=" + Self.queryValue(key), hasHref: key != overview.groupKey, detail: "")
+            },
+            hasGroupLinks: !overview.labelKeys.isEmpty,
+            groupTitle: overview.groupKey.map { "Schools by \($0)" } ?? "",
+            groups: overview.groups.map { group in
+                GroupView(value: group.value ?? "(none)",
+                          href: group.value.map { "/?label=" + Self.queryValue("\(group.key)=\($0)") } ?? "", hasHref: group.value != nil,
+                          schools: group.schools, schoolsDown: group.schoolsDown, probesDown: group.probesDown,
+                          downClass: group.schoolsDown > 0 ? "warn" : "")
+            },
+            hasGroups: overview.groupKey != nil,
+            labelText: overview.labelFilter.map(\.description).joined(separator: ", "),
+            hasLabelFilter: !overview.labelFilter.isEmpty,
             conflicts: summary.egress?.identityConflicts.map { line in
                 EgressLineView(name: line.probe, href: SchoolView.href(of: line.school), hasHref: true,
                                detail: "school \(line.school): " + IdentityConflict.describe(line.conflict, format: utc))

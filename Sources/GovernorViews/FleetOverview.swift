@@ -1,5 +1,5 @@
 public import GovernorWire
-import GovernorCore
+public import GovernorCore
 
 /// What `/` shows: the fleet's counts, the schools that need attention first, then a
 /// page of schools, each on one line. Its size depends on the page, not the fleet;
@@ -21,6 +21,12 @@ public struct FleetOverview: Sendable, Equatable {
     public var belowTarget: [BelowTargetLine] = []
     public var belowOffset = 0
     public var belowTotal = 0
+    /// The label keys the schools carry (the "group by" links), the label filter of
+    /// the page, and the groups of `groupKey` when the page asks for them.
+    public var labelKeys: [String] = []
+    public var labelFilter: [SchoolLabels.Label] = []
+    public var groupKey: String?
+    public var groups: [LabelGroup] = []
 
     public init(report: StatusReport, attention: [SchoolStatus], attentionSchools: Int, attentionProbes: Int,
                 search: String, cursor: String?, clockSkewMs: Double) {
@@ -97,5 +103,24 @@ struct SchoolLine: Equatable {
         case .done: 1
         case .unannounced, .closed: 0
         }
+    }
+}
+
+/// The schools that share one value of a label, as the front page groups them.
+public struct LabelGroup: Sendable, Equatable {
+    public var key: String
+    /// Nil for the schools without the label.
+    public var value: String?
+    public var schools: Int
+    /// Schools whose every probe is DOWN.
+    public var schoolsDown: Int
+    public var probesDown: Int
+
+    public init(key: String, value: String?, schools: Int, schoolsDown: Int, probesDown: Int) {
+        self.key = key
+        self.value = value
+        self.schools = schools
+        self.schoolsDown = schoolsDown
+        self.probesDown = probesDown
     }
 }

@@ -26,6 +26,9 @@ public enum StatusTable {
             lines.append("")
             lines.append("\(school.name) (\(school.timezone), \(school.file)) today: "
                 + (school.today.closed.map { "closed (\($0)), " } ?? "") + outcomes.joined(separator: ", "))
+            if let labels = school.labels, !labels.isEmpty {
+                lines.append("  labels: " + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+            }
             if let measurement = school.measurement { lines.append("  " + standingLine(measurement)) }
             guard !school.probes.isEmpty else {
                 lines.append("  no probes")

@@ -57,12 +57,15 @@ public struct SchoolList: Codable, Sendable, Equatable {
         public var timezone: String
         public var file: String
         public var probes: [ProbeStatus]
+        /// Its labels (`labels`), the governor's defaults included.
+        public var labels: [String: String]
 
-        public init(school: String, timezone: String, file: String, probes: [ProbeStatus]) {
+        public init(school: String, timezone: String, file: String, probes: [ProbeStatus], labels: [String: String] = [:]) {
             self.school = school
             self.timezone = timezone
             self.file = file
             self.probes = probes
+            self.labels = labels
         }
     }
 

@@ -112,6 +112,8 @@ public struct SchoolStatus: Codable, Sendable, Equatable {
     public var today: TimelineDay
     /// Where its measurements stand over its window, against its target.
     public var measurement: SchoolMeasurement?
+    /// Its labels (`labels`), the governor's defaults included; absent when it has none.
+    public var labels: [String: String]?
 
     public init(name: String, timezone: String, file: String, probes: [ProbeRow], today: TimelineDay) {
         self.name = name

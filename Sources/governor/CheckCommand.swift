@@ -33,6 +33,7 @@ struct CheckCommand: ParsableCommand {
             for school in configuration.schools {
                 print(SchoolSummary(school).line)
                 print(SchoolSummary.targetLine(of: school, settings: configuration.governor.measurement))
+                if !school.labels.isEmpty { print("  labels: \(school.labels)") }
                 if let closures = SchoolSummary.closuresLine(of: school, from: LocalDate(containing: now, in: school.timeZone)) { print(closures) }
             }
         }

@@ -43,6 +43,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only schools whose name contains this.", valueName: "text"))
     var school: String?
 
+    @Option(help: ArgumentHelp("Only schools with this label, such as isp=acme-telecom (repeat it: all must match).", valueName: "key=value"))
+    var label: [String] = []
+
     /// Schools per request: the report is read a page at a time, whatever the fleet's size.
     static let pageSize = 500
     /// Enough pages for 5 million schools: a bound on the loop, never reached.
@@ -76,6 +79,7 @@ struct StatusCommand: AsyncParsableCommand {
         if attention { items.append(URLQueryItem(name: "attention", value: "true")) }
         if let state { items.append(URLQueryItem(name: "state", value: state)) }
         if let school { items.append(URLQueryItem(name: "school", value: school)) }
+        for label in label { items.append(URLQueryItem(name: "label", value: label)) }
         components?.queryItems = items
         // '+' is a space in a query string; URLComponents leaves it as it is.
         let query = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")

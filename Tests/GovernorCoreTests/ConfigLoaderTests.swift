@@ -276,7 +276,7 @@ struct ConfigLoaderTests {
         #expect(configuration.isValid)
         #expect(configuration.schools.count == 1)
         let warnings = configuration.problems.map(\.description)
-        #expect(warnings.contains { $0.hasSuffix("governor.cfg:4: warning: unknown key 'frobnicate' in [Governor] is ignored (known keys: schools, listen, state, timezone, test_duration, seed, require_tokens, admin_token_sha256, results_log, public_url, max_output, request_timeout, max_connections_per_client, max_connections, password_file, sslmode, ssl_ca_file, lease_horizon, max_concurrent_tests, result_format, target_download_mbps, mbps_per_student, poor_below_mbps, measurement_window, daily_tests_per_egress, trusted_proxies)") })
+        #expect(warnings.contains { $0.hasSuffix("governor.cfg:4: warning: unknown key 'frobnicate' in [Governor] is ignored (known keys: schools, listen, state, timezone, test_duration, seed, require_tokens, admin_token_sha256, results_log, public_url, max_output, request_timeout, max_connections_per_client, max_connections, password_file, sslmode, ssl_ca_file, lease_horizon, max_concurrent_tests, result_format, target_download_mbps, mbps_per_student, poor_below_mbps, measurement_window, daily_tests_per_egress, trusted_proxies, labels)") })
         #expect(warnings.contains { $0.contains("governor.cfg:6: warning: unknown section [Extra]") })
         #expect(warnings.contains { $0.contains("governor.cfg:3: warning: 'listen' is 0.0.0.0:9000, reachable from other machines, and no 'admin_token_sha256' is set") })
         #expect(warnings.contains { $0.contains("w.cfg:5: warning: unknown key 'colour'") })

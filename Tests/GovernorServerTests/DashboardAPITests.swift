@@ -220,3 +220,35 @@ struct DashboardAPITests {
         }
     }
 }
+
+extension DashboardAPITests {
+    @Test("labels: in /v1/schools and /v1/status, which filters by them; the front page groups and filters by a label")
+    func labels() async throws {
+        let beta = TestGovernor.schoolFile(probes: "p3").replacingOccurrences(of: "name = alpha", with: "name = beta\nlabels = isp=acme-telecom, district=north-7")
+            .replacingOccurrences(of: "[Probe p1]\ntoken_sha256 = \(ProbeToken.sha256Hex(TestGovernor.tokens["p1"]!))\nlabel = Library\n[Probe p2]\ntoken = \(TestGovernor.tokens["p2"]!)", with: "[Probe p3]\ntoken = t3")
+        let governor = try await TestGovernor(governor: "labels = region=south\n", otherSchools: ["beta.cfg": beta])
+        defer { governor.remove() }
+        try await governor.test { client throws in
+            let schools = try await client.get("/v1/schools").json()["schools"] as? [[String: Any]] ?? []
+            #expect(schools.first { $0["school"] as? String == "beta" }?["labels"] as? [String: String]
+                == ["region": "south", "isp": "acme-telecom", "district": "north-7"], "\(schools)")
+            #expect(schools.first { $0["school"] as? String == "alpha" }?["labels"] as? [String: String] == ["region": "south"])
+            let acme = try await client.get("/v1/status?label=isp%3Dacme-telecom").json()["schools"] as? [[String: Any]]
+            #expect(acme?.map { $0["name"] as? String } == ["beta"])
+            let both = try await client.get("/v1/status?label=region%3Dsouth&label=district%3Dnorth-7").json()["schools"] as? [[String: Any]]
+            #expect(both?.map { $0["name"] as? String } == ["beta"])
+            let south = try await client.get("/v1/schools?label=region%3Dsouth").json()["schools"] as? [[String: Any]]
+            #expect(south?.count == 2)
+            let bad = try await client.get("/v1/status?label=isp")
+            #expect(bad.status == .badRequest && bad.text.contains("'label' is 'isp'"))
+            let page = try await client.get("/?group=isp").text
+            #expect(page.contains("Schools by isp") && page.contains(#"<tr class="group-line" data-value="acme-telecom"><td><a href="/?label=isp%3Dacme-telecom">acme-telecom</a></td><td>1</td>"#),
+                    "\(page)")
+            #expect(page.contains(#"<tr class="group-line" data-value="(none)"><td>(none)</td><td>1</td>"#))
+            #expect(page.contains("Group by: <a href=\"/?group=region\">region</a> <b>isp</b>"), "\(page)")
+            let filtered = try await client.get("/?label=isp%3Dacme-telecom").text
+            #expect(filtered.contains(#"data-school="beta""#) && !filtered.contains(#"<tr class="school-line" data-school="alpha""#))
+            #expect(try await client.get("/?group=nope").status == .badRequest)
+        }
+    }
+}

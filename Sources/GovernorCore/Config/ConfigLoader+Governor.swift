@@ -7,7 +7,7 @@ extension ConfigLoader {
         "admin_token_sha256", "results_log", "public_url", "max_output", "request_timeout", "max_connections_per_client", "max_connections",
         "password_file", "sslmode", "ssl_ca_file", "lease_horizon", "max_concurrent_tests", "result_format",
         "target_download_mbps", "mbps_per_student", "poor_below_mbps", "measurement_window", "daily_tests_per_egress",
-        "trusted_proxies",
+        "trusted_proxies", "labels",
     ]
 
     static func readGovernor(_ document: INIDocument, problems: inout [ConfigProblem]) -> GovernorSettings {
@@ -64,6 +64,7 @@ extension ConfigLoader {
         if let format = reader.choice("result_format", of: ResultFormat.self) { settings.resultFormat = format }
         readMeasurementSettings(&reader, into: &settings.measurement)
         settings.dailyTestsPerEgress = reader.integer("daily_tests_per_egress", in: ConfigLimits.dailyTestsPerEgress)
+        settings.labels = readLabels(&reader)
         for piece in reader.list("trusted_proxies") {
             if let range = AddressRange(piece.text) {
                 settings.trustedProxies.append(range)

@@ -2,7 +2,7 @@ import Foundation
 
 /// A school file's `[School]` and `[Timing]`.
 extension ConfigLoader {
-    static let schoolKeys = ["name", "timezone", "alert_to", "result_format", "contracted_download_mbps", "contracted_upload_mbps", "students"] + calendarKeys
+    static let schoolKeys = ["name", "timezone", "alert_to", "result_format", "contracted_download_mbps", "contracted_upload_mbps", "students", "labels"] + calendarKeys
     static let timingKeys = ["boundaries", "runs_per_period", "delay", "test_duration", "overnight"]
 
     /// Reads the school held by `document`; sections named in `ignoring` belong to the governor.
@@ -23,6 +23,7 @@ extension ConfigLoader {
         var calendar = SchoolCalendar.always
         var resultFormat = governor.resultFormat
         var profile = SchoolProfile()
+        var labels = governor.labels
         if let section = document.section("School") {
             var reader = SectionReader(section, in: document, knownKeys: schoolKeys)
             if let given = reader.singleLine("name") { name = given }
@@ -42,6 +43,7 @@ extension ConfigLoader {
             profile.contractedDownloadMbps = reader.decimal("contracted_download_mbps", in: ConfigLimits.mbps)
             profile.contractedUploadMbps = reader.decimal("contracted_upload_mbps", in: ConfigLimits.mbps)
             profile.students = reader.integer("students", in: ConfigLimits.students)
+            labels = readLabels(&reader).over(governor.labels)
             problems += reader.problems
         }
 
@@ -58,7 +60,7 @@ extension ConfigLoader {
 
         guard let timing, !problems.containsError else { return (nil, problems) }
         let school = SchoolConfig(name: name, file: file, timeZone: timeZone, timeZoneName: timeZoneName, alertTo: alertTo, timing: timing, probes: probes,
-                                  calendar: calendar, resultFormat: resultFormat, profile: profile)
+                                  calendar: calendar, resultFormat: resultFormat, profile: profile, labels: labels)
         problems += feasibilityProblems(of: school, line: document.section("Timing")?["boundaries"]?.line)
         if let budget = governor.dailyTestsPerEgress {
             let windows = school.timing.nominalWindows.count

@@ -43,6 +43,8 @@ public struct GovernorSettings: Sendable {
     /// `trusted_proxies`: the reverse proxies whose `X-Forwarded-For` names a probe's
     /// address. Empty: the connection's peer is the address, whatever a header says.
     public var trustedProxies: [AddressRange] = []
+    /// `labels`: every school's, unless its own file sets the key.
+    public var labels = SchoolLabels()
     /// How long one request, its headers and its body, may take from its first byte.
     public var requestTimeoutSeconds: Int = 60
     /// How many connections one client address may hold open at once.

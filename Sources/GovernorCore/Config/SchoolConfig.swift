@@ -20,9 +20,13 @@ public struct SchoolConfig: Sendable, Equatable {
     public var resultFormat: ResultFormat
     /// Its contract and enrolment (`contracted_download_mbps`, `contracted_upload_mbps`, `students`).
     public var profile: SchoolProfile
+    /// Its labels (`labels`, over the governor's defaults): what alerts and incidents group by.
+    public var labels: SchoolLabels
 
     public init(name: String, file: String, timeZone: TimeZone, timeZoneName: String? = nil, alertTo: [String] = [], timing: Timing, probes: [ProbeConfig],
-                calendar: SchoolCalendar = .always, resultFormat: ResultFormat = .auto, profile: SchoolProfile = SchoolProfile()) {
+                calendar: SchoolCalendar = .always, resultFormat: ResultFormat = .auto, profile: SchoolProfile = SchoolProfile(),
+                labels: SchoolLabels = SchoolLabels()) {
+        self.labels = labels
         self.calendar = calendar
         self.profile = profile
         self.resultFormat = resultFormat

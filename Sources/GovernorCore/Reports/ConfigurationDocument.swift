@@ -31,9 +31,11 @@ public struct ConfigurationDocument: Codable, Sendable {
         public var summary: SchoolSummary
         /// The download its measurements are judged against, and where it came from.
         public var target: SchoolTarget
+        /// Its labels, the governor's defaults included.
+        public var labels: [String: String]
 
         enum CodingKeys: String, CodingKey {
-            case name, file, timezone, timing, probes, summary, target
+            case name, file, timezone, timing, probes, summary, target, labels
             case alertTo = "alert_to"
         }
     }
@@ -101,7 +103,8 @@ public struct ConfigurationDocument: Codable, Sendable {
                           host: probe.address?.host, port: probe.address?.port ?? probe.settings["port"].flatMap { Int($0) },
                           label: probe.label, hasToken: probe.token != nil || probe.tokenSHA256 != nil)
                 },
-                summary: SchoolSummary(school), target: school.target(configuration.governor.measurement))
+                summary: SchoolSummary(school), target: school.target(configuration.governor.measurement),
+                labels: school.labels.dictionary)
         }
         problems = configuration.problems.map {
             Problem(severity: $0.severity, file: $0.file, line: $0.line, message: $0.message)

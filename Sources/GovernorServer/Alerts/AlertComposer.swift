@@ -78,6 +78,9 @@ struct AlertComposer {
         var lines = [
             "Probe:        \(change.probe.name)\(change.probe.label.map { " (\($0))" } ?? "")",
             "School:       \(school.name) (time zone \(school.timeZoneName))",
+        ]
+        if !school.labels.isEmpty { lines.append("Labels:       \(school.labels)") }
+        lines += [
             "Mode:         \(change.probe.mode == .pull ? "pull (asks the governor for its run times)" : "push (dispatched over SSH)")",
         ]
         if let address = change.probe.address { lines.append("Address:      \(address)") }

@@ -54,6 +54,15 @@ struct DashboardController: Sendable {
         }
         let below = status.schoolsBelowTarget(offset: belowOffset, limit: Self.belowLines, now: status.clock.seconds)
         (overview.belowTarget, overview.belowOffset, overview.belowTotal) = (below.lines, belowOffset, below.total)
+        overview.labelKeys = live.snapshot.labelKeys
+        overview.labelFilter = query.labels
+        if let key = request.uri.queryParameters.get("group"), !key.isEmpty {
+            guard live.snapshot.labelKeys.contains(key) else {
+                throw APIError.badRequest("'group' is '\(key)'; no school has that label (labels: \(live.snapshot.labelKeys.joined(separator: ", ")))")
+            }
+            overview.groupKey = key
+            overview.groups = status.labelGroups(key: key)
+        }
         return Self.html(renderer.overview(overview))
     }
 

@@ -31,7 +31,7 @@ struct SchoolController: Sendable {
         let schools = selection.schools.map { school, probes in
             SchoolList.School(school: school.name, timezone: school.timeZoneName, file: school.file, probes: probes.map { probe in
                 ProbeStatus(status.row(of: probe, now: now), of: probe, school: school.name, results24h: recent[probe.name] ?? 0)
-            })
+            }, labels: school.labels.dictionary)
         }
         return SchoolList(page: selection.page(limit: query.limit), schools: schools)
     }

@@ -36,6 +36,9 @@ final class LiveConfiguration: Sendable {
         /// Each school's target, derived once a configuration (its explanation is text
         /// that a pass over 10,000 schools should not format again each time).
         let targets: [String: SchoolTarget]
+        /// Every label key some school carries, in the order first met: what the
+        /// dashboard offers to group by.
+        let labelKeys: [String]
 
         /// How `school`'s test output is read: its own `result_format`, or the
         /// governor's for a school no longer configured.
@@ -61,6 +64,11 @@ final class LiveConfiguration: Sendable {
             schoolsByName = configuration.schools.sorted { $0.name < $1.name }
             pushProbes = Set(probes.values.filter { $0.probe.mode == .push }.map(\.probe.name))
             pushSchools = Set(probes.values.filter { $0.probe.mode == .push }.map(\.school))
+            var keys: [String] = [], seen: Set<String> = []
+            for school in configuration.schools {
+                for key in school.labels.keys where seen.insert(key).inserted { keys.append(key) }
+            }
+            labelKeys = keys
             targets = Dictionary(configuration.schools.map { ($0.name, $0.target(configuration.governor.measurement)) }, uniquingKeysWith: { first, _ in first })
         }
 

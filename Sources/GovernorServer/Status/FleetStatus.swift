@@ -125,6 +125,25 @@ struct FleetStatus: Sendable {
         }
     }
 
+    /// The schools by their value of label `key`: how many, how many are down (every
+    /// probe DOWN) and how many probes are DOWN, by value (schools without the label
+    /// under `nil`). One pass over the schools: asked only by the dashboard's grouping.
+    func labelGroups(key: String) -> [LabelGroup] {
+        let snapshot = live.snapshot
+        let down = alerts.downProbes()
+        var groups: [String?: LabelGroup] = [:]
+        for school in snapshot.configuration.schools {
+            let value = school.labels[key]
+            var group = groups[value] ?? LabelGroup(key: key, value: value, schools: 0, schoolsDown: 0, probesDown: 0)
+            let probesDown = school.probes.count { down.contains($0.name) }
+            group.schools += 1
+            group.probesDown += probesDown
+            if probesDown > 0 && probesDown == school.probes.count { group.schoolsDown += 1 }
+            groups[value] = group
+        }
+        return groups.values.sorted { ($0.schoolsDown, $1.value ?? "") > ($1.schoolsDown, $0.value ?? "") }
+    }
+
     /// Whether a probe needs the operator's attention: it is DOWN, or it missed its
     /// latest runs, or its latest result failed within a day, or its clock is off by
     /// more than ``clockSkewMs``. From memory only, so that a filter over 100,000
@@ -195,6 +214,7 @@ struct FleetStatus: Sendable {
         for (index, school) in schools.enumerated() {
             if let candidates, candidates[school.name] == nil { continue }
             if let needle, !school.name.lowercased().contains(needle) { continue }
+            if !query.labels.allSatisfy({ school.labels[$0.key] == $0.value }) { continue }
             // School filters first (name, then measurement), then the probe filters.
             if let wanted = query.measurement, standing(of: school, now: now).state != wanted { continue }
             let probes = school.probes.filter { probe in
@@ -243,6 +263,7 @@ struct FleetStatus: Sendable {
             var status = SchoolStatus(name: config.name, timezone: config.timeZoneName, file: config.file,
                                       probes: probes.map { row(of: $0, now: now) }, today: today)
             status.measurement = SchoolMeasurement(standing(of: config, now: now))
+            if !config.labels.isEmpty { status.labels = config.labels.dictionary }
             statuses.append(status)
         }
         let counts: StatusReport.Summary

@@ -28,13 +28,15 @@ struct StatusQuery: Sendable, Equatable {
     var measurement: MeasurementState?
     /// Only probes that share their egress, or whose id is seen on switching addresses.
     var egress: EgressFilter?
+    /// Only schools with all these labels (`label=isp=acme-telecom`, repeatable).
+    var labels: [SchoolLabels.Label] = []
 
     enum EgressFilter: String, Sendable {
         case shared, conflict
     }
 
     /// No filter: every probe of every school (paged all the same).
-    var selectsEverything: Bool { state == nil && school == nil && !attention && measurement == nil && egress == nil }
+    var selectsEverything: Bool { state == nil && school == nil && !attention && measurement == nil && egress == nil && labels.isEmpty }
 
     /// Whether a filter selects probes (a school is then listed only with a match).
     var filtersProbes: Bool { state != nil || attention || egress != nil }
@@ -69,6 +71,12 @@ struct StatusQuery: Sendable, Equatable {
                 throw APIError.badRequest("'measurement' is '\(text)'; expected meets, below, poor or no-data")
             }
             measurement = state
+        }
+        for text in parameters.getAll("label") where !text.isEmpty {
+            switch SchoolLabels.parse(text) {
+            case .success(let label): labels.append(label)
+            case .failure(let problem): throw APIError.badRequest("'label' is '\(text)': \(problem.message)")
+            }
         }
         if let text = parameters.get("egress"), !text.isEmpty {
             guard let filter = EgressFilter(rawValue: text.lowercased()) else {
