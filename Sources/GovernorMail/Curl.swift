@@ -18,6 +18,8 @@ struct CurlTransfer: Sendable {
     var url: String
     var kind: Kind
     var body: [UInt8] = []
+    /// Extra HTTP header lines (`Content-Type: application/json`).
+    var headers: [String] = []
     var username: String?
     var password: String?
     var connectTimeoutSeconds = 15
@@ -54,6 +56,8 @@ struct CurlTransfer: Sendable {
         defer { errorBuffer.deallocate() }
         var recipients: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(recipients) }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
 
         governor_curl_setopt_string(curl, CURLOPT_URL, url)
         // Signals are the process's business (systemd, ServiceLifecycle), never libcurl's.
@@ -82,6 +86,8 @@ struct CurlTransfer: Sendable {
         case .http:
             governor_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, "http,https")
             governor_curl_setopt_long(curl, CURLOPT_FAILONERROR, 1)
+            for header in headers { headerList = curl_slist_append(headerList, header) }
+            if headerList != nil { governor_curl_setopt_pointer(curl, CURLOPT_HTTPHEADER, headerList) }
             if !body.isEmpty {
                 governor_curl_setopt_long(curl, CURLOPT_POST, 1)
                 governor_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, body.count)

@@ -98,6 +98,15 @@ enum PostgresSchema {
             "CREATE TABLE measurement_backfill (id INTEGER PRIMARY KEY CHECK (id = 1), after_id BIGINT NOT NULL, last_id BIGINT NOT NULL)",
             "INSERT INTO measurement_backfill (id, after_id, last_id) SELECT 1, 0, COALESCE(MAX(id), 0) FROM results",
         ]),
+        // Quiet times for the built-in alerts: a school, a probe or a label, until a time.
+        ("v16", [
+            """
+            CREATE TABLE silences (
+                id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, starts_at BIGINT NOT NULL, ends_at BIGINT NOT NULL,
+                reason TEXT NOT NULL, author TEXT NOT NULL, removed_at BIGINT)
+            """,
+            "CREATE INDEX silences_on_ends_at ON silences (ends_at)",
+        ]),
     ]
 
     /// The names of the migrations applied, in order.

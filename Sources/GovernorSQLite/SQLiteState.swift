@@ -228,6 +228,15 @@ public struct SQLiteState: Sendable {
                 INSERT INTO measurementBackfill (id, afterId, lastId) SELECT 1, 0, COALESCE(MAX(id), 0) FROM result;
                 """)
         }
+        migrator.registerMigration("v16") { db in
+            // Quiet times for the built-in alerts: a school, a probe or a label, until a time.
+            try db.execute(sql: """
+                CREATE TABLE silence (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, target TEXT NOT NULL, startsAt INTEGER NOT NULL,
+                    endsAt INTEGER NOT NULL, reason TEXT NOT NULL, author TEXT NOT NULL, removedAt INTEGER);
+                CREATE INDEX silence_on_endsAt ON silence (endsAt);
+                """)
+        }
         return migrator
     }
 }

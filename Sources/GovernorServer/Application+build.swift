@@ -18,6 +18,8 @@ func buildRouter(_ parts: GovernorComponents, benchmarkRoutes: Bool = false) -> 
                      stateHealth: parts.stateHealth, clock: parts.clock)
         .addRoutes(to: router)
     MeasurementController(live: parts.live, status: parts.status, database: parts.database, clock: parts.clock).addRoutes(to: router)
+    SilenceController(live: parts.live, database: parts.database, silences: parts.silences, clock: parts.clock, logger: parts.logger)
+        .addRoutes(to: router)
     DashboardController(live: parts.live, status: parts.status, database: parts.database, metrics: parts.metrics, schedule: parts.schedule)
         .addRoutes(to: router)
     // The API's contract, as kept in Sources/GovernorServer/Resources/openapi.json.

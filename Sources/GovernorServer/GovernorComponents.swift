@@ -22,6 +22,8 @@ struct GovernorComponents: Sendable {
     let latest: LatestResults
     let measurements: MeasurementReadModel
     let egress: EgressReadModel
+    /// The silences in force, to come and ended lately.
+    let silences: SilenceReadModel
     let status: FleetStatus
     let results: ResultRecorder
     let scheduler: WindowScheduler
@@ -34,6 +36,8 @@ struct GovernorComponents: Sendable {
     let heartbeat = LoopHeartbeat()
     /// The alert judgement's passes (or, while another governor judges, its following).
     let judgementHeartbeat = LoopHeartbeat()
+    /// Whether this governor judges missed runs now, for the Alertmanager service.
+    let judge = JudgeStatus()
     /// This process among the governors that may share the state: host, PID and a
     /// random part, so that a restarted governor is a new holder of leases and claims.
     let instance = GovernorComponents.makeInstance()
@@ -49,6 +53,8 @@ struct GovernorComponents: Sendable {
         let measurements = MeasurementReadModel(followsOthers: database is any SharedStateFeed)
         let egress = EgressReadModel(live: live)
         self.egress = egress
+        let silences = SilenceReadModel()
+        self.silences = silences
         self.measurements = measurements
         self.latest = latest
         self.live = live
@@ -60,7 +66,7 @@ struct GovernorComponents: Sendable {
         self.clock = clock
         self.logger = logger
         status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, latest: latest, measurements: measurements, egress: egress,
-                             database: database, clock: clock, startedAt: startedAt)
+                             silences: silences, database: database, clock: clock, startedAt: startedAt)
         results = ResultRecorder(live: live, latest: latest, measurements: measurements, egress: egress, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
         authFailures = AuthFailureLimiter(metrics: metrics, logger: logger)
@@ -81,6 +87,7 @@ struct GovernorComponents: Sendable {
         try await schedule.load(now: clock.seconds, schools: live.snapshot.configuration.schools)
         contacts.load(try await database.contacts())
         latest.load(try await database.latestResults())
+        silences.replace(with: try await database.silences(endedAfter: clock.seconds - 86_400))
     }
 
     /// The long-running work beside the HTTP server.
@@ -96,6 +103,8 @@ struct GovernorComponents: Sendable {
             HeapReturnService(logger: logger),
             MeasurementLoader(live: live, database: database, model: measurements, egress: egress, logger: logger),
             MeasurementBackfill(live: live, database: database, measurements: measurements, logger: logger),
+            AlertmanagerService(live: live, alerts: alerts, status: status, silences: silences, judge: judge, metrics: metrics, clock: clock, logger: logger),
+            SilenceService(live: live, database: database, silences: silences, alerts: alerts, status: status, judge: judge, clock: clock, logger: logger),
             BelowTargetDigestService(live: live, measurements: measurements, database: database, clock: clock, logger: logger),
         ]
         if let shared = database as? any SharedStateFeed {
@@ -111,7 +120,7 @@ struct GovernorComponents: Sendable {
 
     var alertService: AlertService {
         AlertService(live: live, database: database, contacts: contacts, alerts: alerts, status: status, metrics: metrics, clock: clock, logger: logger,
-                     outages: outages, instance: instance, heartbeat: judgementHeartbeat, feed: database as? any SharedStateFeed)
+                     outages: outages, instance: instance, heartbeat: judgementHeartbeat, judge: judge, silences: silences, feed: database as? any SharedStateFeed)
     }
 }
 

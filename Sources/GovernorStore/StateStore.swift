@@ -5,6 +5,7 @@ public import GovernorCore
 /// `PostgresState` for a PostgreSQL database that several governors share). The
 /// server code never knows which one it talks to.
 public typealias StateStore = ScheduleStore & ContactStore & ResultStore & MeasurementStore & AlertStore & DispatchStore & SourceStore & HealthStore & LeaseStore
+    & SilenceStore
 
 /// When each probe was last heard from.
 public protocol ContactStore: Sendable {
@@ -238,4 +239,41 @@ public protocol StateExport: ContactStore & SourceStore {
     /// Each probe's alert state as stored (JSON), with its school.
     func exportAlertStates() async throws -> [(probe: String, school: String, json: String)]
     func exportOutbox() async throws -> [OutboxMessage]
+}
+
+/// Quiet times for the built-in alerts, shared by every governor on the state.
+public protocol SilenceStore: Sendable {
+    /// Stores a new silence; it comes back with its id.
+    func addSilence(_ silence: Silence) async throws -> Silence
+    /// The silences that end (or ended) after `instant`: those in force, those to come,
+    /// and those that ended since, in the order they were made.
+    func silences(endedAfter instant: UnixTime) async throws -> [Silence]
+    /// Ends a silence at `instant`; nil when no silence has the id or it has ended.
+    func removeSilence(id: Int64, at instant: UnixTime) async throws -> Silence?
+}
+
+/// How a silence's matcher is stored: a kind and a target, in both backends.
+public enum SilenceRow {
+    public static func columns(of matcher: Silence.Matcher) -> (kind: String, target: String) {
+        switch matcher {
+        case .school(let name): ("school", name)
+        case .probe(let name): ("probe", name)
+        case .label(let label): ("label", label.description)
+        }
+    }
+
+    /// Nil for a row whose kind this version does not know.
+    public static func silence(id: Int64, kind: String, target: String, startsAt: Int64, endsAt: Int64, reason: String, author: String,
+                               removedAt: Int64?) -> Silence? {
+        let matcher: Silence.Matcher
+        switch kind {
+        case "school": matcher = .school(target)
+        case "probe": matcher = .probe(target)
+        case "label":
+            guard case .success(let label) = SchoolLabels.parse(target) else { return nil }
+            matcher = .label(label)
+        default: return nil
+        }
+        return Silence(id: id, matcher: matcher, startsAt: startsAt, endsAt: endsAt, reason: reason, author: author, removedAt: removedAt)
+    }
 }

@@ -229,7 +229,7 @@ enum DashboardTemplates {
     <td>{{probe}}</td>
     <td>{{mode}}</td>
     <td>{{label}}{{#hasAddress}}<br /><span class="small">{{address}}</span>{{/hasAddress}}</td>
-    <td><span class="state {{stateClass}}">{{state}}</span><br /><span class="small">{{since}}</span></td>
+    <td><span class="state {{stateClass}}">{{state}}</span><br /><span class="small">{{since}}</span>{{#hasSilenced}}<br /><span class="small silenced">{{silenced}}</span>{{/hasSilenced}}</td>
     <td title="{{lastContactTitle}}">{{lastContact}}</td>
     <td class="{{missedClass}}">{{missed}}</td>
     <td>{{clockOffset}}</td>

@@ -70,6 +70,8 @@ extension ProbeView: MustacheParent {
         case "hasEgressShared": hasEgressShared
         case "egressConflict": egressConflict
         case "hasEgressConflict": hasEgressConflict
+        case "silenced": silenced
+        case "hasSilenced": hasSilenced
         default: nil
         }
     }

@@ -130,6 +130,9 @@ struct ProbeView {
     var hasEgressShared: Bool
     var egressConflict: String
     var hasEgressConflict: Bool
+    /// `silenced until …: reason`, while a silence covers it.
+    var silenced: String
+    var hasSilenced: Bool
 }
 
 /// One value of a label, as the front page groups schools by it.
@@ -382,7 +385,9 @@ extension ProbeView {
             } ?? "",
             hasEgressShared: (row.egress?.sharedCount ?? 0) > 0,
             egressConflict: row.egress?.identityConflict.map { "identity conflict: " + IdentityConflict.describe($0, format: format) } ?? "",
-            hasEgressConflict: row.egress?.identityConflict != nil)
+            hasEgressConflict: row.egress?.identityConflict != nil,
+            silenced: row.silenced.map { "silenced until \(format.time($0.until.unixTime)): \($0.reason)" } ?? "",
+            hasSilenced: row.silenced != nil)
     }
 }
 

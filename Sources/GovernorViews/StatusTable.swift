@@ -87,7 +87,8 @@ public enum StatusTable {
         let contact: String = probe.lastContact.map { format.relative($0.unixTime) } ?? "never"
         let clock: String = probe.clockOffsetMs.map { DisplayFormat.offset(milliseconds: $0) } ?? "-"
         let next: String = probe.nextRun.map { format.time($0.unixTime) } ?? "-"
-        return [probe.probe, probe.mode.rawValue, labelOrAddress, probe.state.rawValue, since, contact, "\(probe.consecutiveMissed)", clock, lastResult, next]
+        let state = probe.state.rawValue + (probe.silenced.map { " (silenced until \(format.time($0.until.unixTime)))" } ?? "")
+        return [probe.probe, probe.mode.rawValue, labelOrAddress, state, since, contact, "\(probe.consecutiveMissed)", clock, lastResult, next]
     }
 
     /// Pads each column to its widest cell (counted in characters).

@@ -20,6 +20,8 @@ public struct ProbeStatus: Codable, Sendable, Equatable {
     public var statusSince: String?
     public var lastResult: ResultSummary?
     public var clockOffsetMs: Double?
+    /// The silence in force that covers it, as its status row shows it.
+    public var silenced: ProbeRow.Silenced?
 
     public init(probe: String, school: String, mode: ProbeConfig.Mode, label: String?, address: String?, lastContact: String?, nextRun: String?,
                 consecutiveMissed: Int, results24h: Int, status: ProbeState, statusSince: String?, lastResult: ResultSummary?, clockOffsetMs: Double?) {
@@ -47,6 +49,7 @@ public struct ProbeStatus: Codable, Sendable, Equatable {
         case results24h = "results_24h"
         case lastResult = "last_result"
         case clockOffsetMs = "clock_offset_ms"
+        case silenced
     }
 }
 
@@ -220,5 +223,96 @@ public struct MeasurementRow: Codable, Sendable, Equatable {
         case probe, measurement
         case resultID = "result_id"
         case measuredAt = "measured_at"
+    }
+}
+
+/// A silence as the API shows it (`GET /v1/silences`): quiet time for the built-in
+/// alerts of a school, a probe or the schools with a label.
+public struct SilenceView: Codable, Sendable, Equatable {
+    public var id: Int64
+    /// Exactly one of `school`, `probe` and `label` is set.
+    public var school: String?
+    public var probe: String?
+    /// `KEY=VALUE`.
+    public var label: String?
+    public var startsAt: Instant
+    public var endsAt: Instant
+    /// When it was removed before its end.
+    public var removedAt: Instant?
+    public var reason: String
+    public var author: String
+    /// In force now.
+    public var active: Bool
+
+    public init(_ silence: Silence, now: UnixTime) {
+        id = silence.id ?? 0
+        switch silence.matcher {
+        case .school(let name): school = name
+        case .probe(let name): probe = name
+        case .label(let label): self.label = label.description
+        }
+        startsAt = Instant(silence.startsAt)
+        endsAt = Instant(silence.endsAt)
+        removedAt = silence.removedAt.map(Instant.init)
+        reason = silence.reason
+        author = silence.author
+        active = silence.isActive(at: now)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, school, probe, label, reason, author, active
+        case startsAt = "starts_at"
+        case endsAt = "ends_at"
+        case removedAt = "removed_at"
+    }
+}
+
+/// `POST /v1/silences`: what to silence (one of `school`, `probe`, `label`), until
+/// when (`until`, RFC 3339, or `for`, a duration such as `4h`), and why.
+public struct SilenceRequest: Codable, Sendable, Equatable {
+    public var school: String?
+    public var probe: String?
+    public var label: String?
+    public var until: String?
+    public var duration: String?
+    public var reason: String
+    /// Who asks; `governor silence` sends the user and host.
+    public var author: String?
+
+    public init(school: String? = nil, probe: String? = nil, label: String? = nil, until: String? = nil, duration: String? = nil,
+                reason: String, author: String? = nil) {
+        self.school = school
+        self.probe = probe
+        self.label = label
+        self.until = until
+        self.duration = duration
+        self.reason = reason
+        self.author = author
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case school, probe, label, until, reason, author
+        case duration = "for"
+    }
+}
+
+/// `POST /v1/silences`'s answer: the silence, and what the operator should know of it
+/// (a school closed by its calendar for the whole silence needs none).
+public struct SilenceCreated: Codable, Sendable, Equatable {
+    public var silence: SilenceView
+    public var notes: [String]
+
+    public init(silence: SilenceView, notes: [String]) {
+        self.silence = silence
+        self.notes = notes
+    }
+}
+
+/// `GET /v1/silences`: those in force and to come, then those ended in the last day.
+public struct SilenceList: Codable, Sendable, Equatable {
+    public var silences: [SilenceView]
+
+    public init(silences: [SilenceView]) {
+        self.silences = silences
     }
 }

@@ -224,6 +224,21 @@ public struct ProbeRow: Codable, Sendable, Equatable {
     public var nextRun: Instant?
     /// Where its tests and requests leave the school from, once known.
     public var egress: ProbeEgress?
+    /// The silence in force that covers it: its misses are judged and shown, no alert goes out.
+    public var silenced: Silenced?
+
+    /// A probe's silence, as its row shows it.
+    public struct Silenced: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var until: Instant
+        public var reason: String
+
+        public init(id: Int64, until: Instant, reason: String) {
+            self.id = id
+            self.until = until
+            self.reason = reason
+        }
+    }
 
     public init(probe: String, mode: ProbeConfig.Mode, label: String?, address: String?, state: ProbeState, stateSince: Instant?,
                 lastContact: Instant?, consecutiveMissed: Int, clockOffsetMs: Double?, lastResult: ResultSummary?, nextRun: Instant?, egress: ProbeEgress? = nil) {
@@ -249,7 +264,7 @@ public struct ProbeRow: Codable, Sendable, Equatable {
         case clockOffsetMs = "clock_offset_ms"
         case lastResult = "last_result"
         case nextRun = "next_run"
-        case egress
+        case egress, silenced
     }
 }
 

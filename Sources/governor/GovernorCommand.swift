@@ -9,7 +9,7 @@ struct GovernorCommand: AsyncParsableCommand {
         commandName: "governor",
         abstract: "Schedules network-measurement probes: semi-random run times that never overlap within a school.",
         version: GovernorVersion.current,
-        subcommands: [CheckCommand.self, DispatchCommand.self, MigrateStateCommand.self, ScheduleCommand.self, ServeCommand.self, StatusCommand.self, TestAlertCommand.self, TokenCommand.self]
+        subcommands: [CheckCommand.self, DispatchCommand.self, MigrateStateCommand.self, ScheduleCommand.self, ServeCommand.self, SilenceCommand.self, StatusCommand.self, TestAlertCommand.self, TokenCommand.self]
     )
 }
 

@@ -47,6 +47,15 @@ struct DocumentationTests {
         return anchors
     }
 
+    /// `docs/../README.md` as `README.md`: Foundation leaves `..` in a relative path.
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast() } else { parts.append(part) }
+        }
+        return parts.joined(separator: "/")
+    }
+
     /// Every relative link of `document`: (its line, the file it names, the anchor).
     static func links(in document: String, text: String) -> [(line: String, file: String, anchor: String?)] {
         var found: [(String, String, String?)] = []
@@ -56,7 +65,7 @@ struct DocumentationTests {
                 if target.contains("://") || target.hasPrefix("mailto:") { continue }
                 let parts = target.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 let directory = (document as NSString).deletingLastPathComponent
-                let file = parts[0].isEmpty ? document : ((directory as NSString).appendingPathComponent(parts[0]) as NSString).standardizingPath
+                let file = parts[0].isEmpty ? document : normalized((directory as NSString).appendingPathComponent(parts[0]))
                 found.append((line, file, parts.count > 1 ? parts[1] : nil))
             }
         }

@@ -30,6 +30,9 @@ struct MetricsLintTests {
         summary.egress = EgressOverview(sharedEgresses: 1, probesSharing: 2, dailyTestsPerEgress: 4, identityConflicts: [], identityConflictCount: 0,
                                         overDailyBudget: [], overDailyBudgetCount: 1)
         metrics.updateGauges(summary)
+        metrics.alertmanagerPosted(accepted: true)
+        metrics.alertmanagerPosted(accepted: false)
+        metrics.alertmanagersUnreachable(1)
         metrics.updatePeakConcurrency([(try #require(LocalDate(year: 2026, month: 12, day: 7)), 2)])
         let text = String(decoding: metrics.exposition(), as: UTF8.self)
 

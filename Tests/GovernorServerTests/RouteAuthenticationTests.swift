@@ -42,6 +42,11 @@ struct RouteAuthenticationTests {
                 let uri = template.replacingOccurrences(of: "{id}", with: "p1").replacingOccurrences(of: "{name}", with: "alpha")
                 func ask(_ token: String?) async throws -> HTTPResponse.Status {
                     if method == "POST" { return try await client.post(uri, token: token, body: resultBody()).status }
+                    if method == "DELETE" {
+                        var headers: HTTPFields = [:]
+                        if let token { headers[.authorization] = "Bearer \(token)" }
+                        return try await client.execute(uri: uri.replacingOccurrences(of: "/p1", with: "/1"), method: .delete, headers: headers).status
+                    }
                     return try await client.get(uri, token: token).status
                 }
                 let anonymous = try await ask(nil)

@@ -158,6 +158,26 @@ struct StateStoreTests {
         #expect(try await store.queueOnce([]) == 0)
     }
 
+    @Test("silences: stored with an id, listed while in force and for a while after; removed once; a label kept as a label", arguments: Backend.allCases)
+    func silences(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("silences")
+        defer { close() }
+        let school = try await store.addSilence(Silence(matcher: .school("riverside"), startsAt: 1000, endsAt: 5000, reason: "power cut", author: "ops@host"))
+        let label = try await store.addSilence(Silence(matcher: .label(.init(key: "isp", value: "acme-telecom")), startsAt: 1000, endsAt: 2000,
+                                                       reason: "migration", author: "ops@host"))
+        let probe = try await store.addSilence(Silence(matcher: .probe("r-1"), startsAt: 1000, endsAt: 9000, reason: "moved", author: "x"))
+        #expect(school.id != nil && label.id != nil && school.id != label.id)
+        #expect(try await store.silences(endedAfter: 1500) == [school, label, probe])
+        #expect(try await store.silences(endedAfter: 2000) == [school, probe], "the label's ended at 2000")
+        let schoolID = try #require(school.id), labelID = try #require(label.id)
+        let removed = try #require(try await store.removeSilence(id: schoolID, at: 3000))
+        #expect(removed.removedAt == 3000 && removed.endedAt == 3000 && removed.matcher == .school("riverside"))
+        #expect(try await store.removeSilence(id: schoolID, at: 3100) == nil, "removed once")
+        #expect(try await store.removeSilence(id: labelID, at: 3100) == nil, "an ended silence is not removed")
+        #expect(try await store.removeSilence(id: 999_999, at: 3100) == nil)
+        #expect(try await store.silences(endedAfter: 3000) == [probe])
+    }
+
     @Test("school sources are kept by file; /healthz's write succeeds", arguments: Backend.allCases)
     func sourcesAndHealth(_ backend: Backend) async throws {
         let (store, close) = try await backend.open("sources")

@@ -9,7 +9,7 @@ import Testing
 @Suite("The wire types and the OpenAPI document agree")
 struct ContractTests {
     /// The schemas of the document, each read by one wire type.
-    static let names = ["Error", "NextRun", "RunLease", "ResultReport", "ResultCreated", "Result", "Measurement", "SchoolMeasurements", "MeasurementRow", "ResultList", "ResultSummary", "ProbeState", "ProbeStatus", "SchoolList", "SchoolSchedule", "Health", "Run", "ProbeRow", "StatusReport", "Page"]
+    static let names = ["Error", "NextRun", "RunLease", "ResultReport", "ResultCreated", "Result", "Measurement", "SchoolMeasurements", "MeasurementRow", "ResultList", "ResultSummary", "ProbeState", "ProbeStatus", "SchoolList", "SchoolSchedule", "Health", "Run", "ProbeRow", "StatusReport", "Page", "Silence", "SilenceRequest", "SilenceCreated", "SilenceList"]
 
     /// The wire type that reads schema `name`.
     static func type(of name: String) -> (any Decodable.Type)? {
@@ -34,6 +34,10 @@ struct ContractTests {
         case "ProbeRow": ProbeRow.self
         case "StatusReport": StatusReport.self
         case "Page": StatusReport.Page.self
+        case "Silence": SilenceView.self
+        case "SilenceRequest": SilenceRequest.self
+        case "SilenceCreated": SilenceCreated.self
+        case "SilenceList": SilenceList.self
         default: nil
         }
     }

@@ -243,3 +243,60 @@ struct SendmailAlertTests {
         #expect(message["Subject"]?.hasPrefix("[governor] test alert") == true)
     }
 }
+
+extension AlertProcessTests {
+    @Test("a silenced school's probe misses its runs, shown silenced, and no email is sent; when the silence ends, one email says it is still DOWN; the CLI lists, removes, and says a closed school needs no silence")
+    func silence() async throws {
+        let smtp = try TestSMTPServer()
+        defer { smtp.remove() }
+        let directory = try TemporaryDirectory("governor-silence")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        try directory.write("governor.cfg", Self.governorFile(smtp: smtp.url).replacing("grace = 1s", with: "grace = 1s\nmissed_runs = 1"))
+        try directory.write("schools/quiet.cfg", Self.school("quiet", probes: ["q1"], start: 3, windows: 1, zone: zone, offset: offset))
+        let today = LocalDate(containing: UnixTime(Date().timeIntervalSince1970), in: TimeZone(identifier: zone)!)
+        try directory.write("schools/shut.cfg", Self.school("shut", probes: ["s1"], start: 3, windows: 1, zone: zone, offset: offset)
+            .replacing("[School]\n", with: "[School]\nclosed = \(today), \(today.adding(days: 1))\n"))
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+        let governor = try Executables.built("governor")
+        func cli(_ arguments: [String]) throws -> ProcessResult {
+            try runProcess(governor, ["silence"] + arguments + ["--config", directory.file("governor.cfg"), "--server", server.baseURL])
+        }
+
+        let added = try cli(["add", "--school", "quiet", "--for", "25s", "--reason", "power cut at quiet"])
+        #expect(added.status == 0 && added.stdout.hasPrefix("silence 1: school quiet until "), "\(added.stdout)\(added.stderr)")
+        let closed = try cli(["add", "--school", "shut", "--for", "1h", "--reason", "holiday"])
+        #expect(closed.stdout.contains("note: school shut is closed (calendar) for the whole silence"), "\(closed.stdout)\(closed.stderr)")
+        #expect(try cli(["remove", "2"]).stdout == "silence 2 removed\n")
+        let unknown = try cli(["add", "--school", "nowhere", "--for", "1h", "--reason", "x"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no school is named 'nowhere'"), "\(unknown.stderr)")
+        let listed = try cli(["list"])
+        #expect(listed.stdout.contains("1  school quiet  until ") && listed.stdout.contains("in force  by ") && listed.stdout.contains(": power cut at quiet"),
+                "\(listed.stdout)")
+        #expect(listed.stdout.contains("2  school shut  until ") && listed.stdout.contains("removed "))
+
+        // q1 misses its run: DOWN, silenced, no email.
+        var row: [String: Any]?
+        for _ in 0..<60 {
+            row = try await http.get("\(server.baseURL)/v1/probes/q1").json()
+            if row?["status"] as? String == "DOWN" { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(row?["status"] as? String == "DOWN" && (row?["silenced"] as? [String: Any])?["reason"] as? String == "power cut at quiet", "\(String(describing: row))")
+        #expect(server.log.contains("no alert email: the probe is silenced"), "\(server.log.suffix(2000))")
+        try await Task.sleep(for: .seconds(2))
+        #expect(smtp.messages().isEmpty, "\(smtp.messages())")
+
+        // The silence ends 25 s after it began: one email, with q1 still DOWN.
+        for _ in 0..<120 where smtp.messages().isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        try await Task.sleep(for: .seconds(3))
+        let messages = smtp.messages()
+        #expect(messages.count == 1, "\(messages)\n\(server.log.suffix(2000))")
+        let parsed = try Self.parsed(try #require(messages.first))
+        #expect(parsed["Subject"] == "[governor] silence ended: 1 probe(s) of school quiet still DOWN", "\(parsed)")
+        #expect(parsed["body"]?.contains("probe q1 of school quiet: DOWN since ") == true && parsed["body"]?.contains("(power cut at quiet; by ") == true,
+                "\(parsed)")
+        #expect(server.stop() == 0)
+    }
+}

@@ -33,6 +33,8 @@ public struct AlertSettings: Sendable, Equatable {
     public var belowTargetDays: Int?
     /// `digest_at`: when the daily digest is sent, in the governor's time zone.
     public var digestAt = TimeOfDay(secondsSinceMidnight: 7 * 3600)!
+    /// `alertmanager`: the base URLs of the Alertmanagers every alert is also posted to.
+    public var alertmanagers: [String] = []
 
     public init() {}
 
@@ -55,5 +57,11 @@ public enum MailboxAddress {
             return String(mailbox[mailbox.index(after: open)..<close])
         }
         return mailbox.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The domain of a mailbox's address, for Message-IDs the governor makes itself
+    /// (`digest-…@example.org`); `governor.invalid` when it has none.
+    public static func domain(_ mailbox: String) -> String {
+        address(mailbox).split(separator: "@").last.map(String.init) ?? "governor.invalid"
     }
 }

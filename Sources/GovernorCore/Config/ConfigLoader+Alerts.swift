@@ -5,7 +5,7 @@ extension ConfigLoader {
     /// Read by the alerting component; listed here so that typos are reported at load time.
     static let alertsKeys = [
         "smtp", "starttls", "username", "password_file", "from", "to", "sendmail", "grace", "missed_runs", "repeat", "retry_max",
-        "heartbeat_url", "heartbeat_interval", "heartbeat_fail_after", "below_target_days", "digest_at",
+        "heartbeat_url", "heartbeat_interval", "heartbeat_fail_after", "below_target_days", "digest_at", "alertmanager",
     ]
 
     /// `[Alerts]`: the missed-run rules and the email transport.
@@ -64,6 +64,15 @@ extension ConfigLoader {
             } else {
                 reader.error("'heartbeat_url' is '\(url)'; expected an http:// or https:// URL such as https://hc-ping.com/UUID",
                              line: reader.entry("heartbeat_url")?.line)
+            }
+        }
+        for piece in reader.list("alertmanager") {
+            if let parsed = URLComponents(string: piece.text), ["http", "https"].contains(parsed.scheme?.lowercased()), !(parsed.host ?? "").isEmpty,
+               parsed.query == nil {
+                let url = piece.text.hasSuffix("/") ? String(piece.text.dropLast()) : piece.text
+                if !alerts.alertmanagers.contains(url) { alerts.alertmanagers.append(url) }
+            } else {
+                reader.error("'alertmanager' has '\(piece.text)'; expected Alertmanager's base URL, such as http://127.0.0.1:9093", line: piece.line)
             }
         }
         if let interval = reader.duration("heartbeat_interval", in: ConfigLimits.heartbeatInterval) { alerts.heartbeatIntervalSeconds = interval }

@@ -31,6 +31,10 @@ struct AlertService: Service {
     let instance: String
     /// Beats after each pass that worked, for the heartbeat URL.
     let heartbeat: LoopHeartbeat
+    /// Set after each pass: whether this governor holds the lease and judged.
+    let judge: JudgeStatus
+    /// Silenced probes are judged, but their changes send no email.
+    let silences: SilenceReadModel
     /// The changes of a shared state, followed while another governor judges; without
     /// it, every state is read each time.
     var feed: (any SharedStateFeed)? = nil
@@ -60,6 +64,7 @@ struct AlertService: Service {
                     if held != nil { logger.info("another governor judges missed runs now") }
                     held = nil
                     judgement = nil
+                    judge.set(false)
                     _ = contacts.takeUnjudged()
                     try await follow(&following, now: now)
                     heartbeat.beat(at: now)
@@ -75,10 +80,12 @@ struct AlertService: Service {
                 // Handed over, not shared, so that the pass updates its states in place
                 // instead of copying every probe's.
                 judgement = try await evaluate(judgement.take(), lease: lease)
+                judge.set(true)
                 heartbeat.beat(at: now)
             } catch let lost as LeaseLost {
                 judgement = nil
                 held = nil
+                judge.set(false)
                 logger.warning("missed-run judgement handed over: \(lost)")
             } catch {
                 judgement = nil  // read the states again from the database next time
@@ -152,11 +159,18 @@ struct AlertService: Service {
             var changes: [ProbeChange] = []
             for notice in notices {
                 guard let probe = snapshot.probes[notice.probe]?.probe else { continue }
+                if let silence = silences.covering(probe: probe.name, of: school, at: now) {
+                    logger.info("no alert email: the probe is silenced", metadata: [
+                        "probe": "\(probe.name)", "school": "\(school.name)", "silence": "\(silence.id ?? 0)", "until": "\(RFC3339.format(silence.endedAt))",
+                    ])
+                    continue
+                }
                 changes.append(try await change(probe, of: school, notice.transition, now: now))
             }
+            guard !changes.isEmpty else { continue }
             let conflicts = school.probes.compactMap { probe in status.egress.conflict(of: probe.name, now: now).map { (probe: probe.name, conflict: $0) } }
             let composed = composer.messages(for: changes, of: school, at: now, conflicts: conflicts)
-            if composed.isEmpty {
+            if composed.isEmpty && settings.alertmanagers.isEmpty {
                 logger.warning("no alert email for school '\(schoolName)': [Alerts] has no transport, 'from' or recipients")
             }
             messages += composed

@@ -76,7 +76,7 @@ struct BelowTargetDigestService: Service {
                 lines[recipient, default: [:]][change, default: []].append(line)
             }
         }
-        let domain = MailboxAddress.address(from).split(separator: "@").last.map(String.init) ?? "governor.invalid"
+        let domain = MailboxAddress.domain(from)
         return lines.keys.sorted().compactMap { recipient in
             guard let changes = lines[recipient] else { return nil }
             let newly = changes[.newlyBelow] ?? [], recovered = changes[.recovered] ?? [], still = changes[.stillBelow] ?? []

@@ -1,4 +1,5 @@
 import Hummingbird
+import GovernorCore
 
 /// Who a request was proven to come from. Set by the authentication middleware of
 /// the route's group, read by the handler: a route added to a group cannot forget to
@@ -87,9 +88,17 @@ struct OperatorAuthenticator: RouterMiddleware {
     let live: LiveConfiguration
     /// Challenge with basic authentication (the dashboard's pages) rather than bearer.
     var pages = false
+    /// The routes change the state (silences): without `admin_token_sha256` they are
+    /// open only to clients on this machine, never to the network.
+    var writes = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let snapshot = live.snapshot
+        if writes, snapshot.governor.adminTokenSHA256 == nil, let peer = context.remoteAddress?.ipAddress.flatMap({ EgressAddress($0) }),
+           !(AddressRange("127.0.0.0/8")!.contains(peer) || AddressRange("::1")!.contains(peer)) {
+            throw APIError(status: .forbidden, code: "forbidden",
+                           message: "changes over the network need the operator token: set 'admin_token_sha256' in [Governor] (governor token admin prints one)")
+        }
         guard Authorization.isOperator(request, snapshot: snapshot) else {
             if pages {
                 throw APIError(status: .unauthorized, code: "unauthorized",

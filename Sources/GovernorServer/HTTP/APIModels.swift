@@ -16,6 +16,9 @@ extension SchoolMeasurements: ResponseEncodable {}
 extension SchoolList: ResponseEncodable {}
 extension Health: ResponseEncodable {}
 extension StatusReport: ResponseEncodable {}
+extension SilenceView: ResponseEncodable {}
+extension SilenceCreated: ResponseEncodable {}
+extension SilenceList: ResponseEncodable {}
 
 extension ProbeStatus {
     /// The probe's row of ``FleetStatus``, with its school and its results of 24 hours.
@@ -24,6 +27,7 @@ extension ProbeStatus {
                   lastContact: row.lastContact.map { RFC3339.format($0.unixTime) }, nextRun: row.nextRun.map { RFC3339.format($0.unixTime) },
                   consecutiveMissed: row.consecutiveMissed, results24h: results24h, status: row.state,
                   statusSince: row.stateSince.map { RFC3339.format($0.unixTime) }, lastResult: row.lastResult, clockOffsetMs: row.clockOffsetMs)
+        silenced = row.silenced
     }
 }
 

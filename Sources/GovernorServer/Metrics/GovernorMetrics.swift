@@ -51,6 +51,8 @@ final class GovernorMetrics: Sendable {
         "governor_probes_sharing_egress": "Probes behind an egress address that another probe is behind too.",
         "governor_egresses_over_daily_budget": "Egress addresses that carried more tests in the last 24 hours than daily_tests_per_egress (0 when it is unset).",
         "governor_probe_identity_conflicts": "Probes whose id was seen switching at least twice in 24 hours between two addresses of one family: one id on several boxes.",
+        "governor_alertmanager_posts_total": "Posts of the alerts to Alertmanager, by result: accepted, failed (unreachable, or an answer of 400 or more).",
+        "governor_alertmanager_unreachable": "Alertmanagers (of [Alerts] alertmanager) whose last post failed.",
         "governor_tests_peak_concurrent": "The most tests of the fleet running at once on each UTC day the stored schedule holds (what max_concurrent_tests caps).",
     ]
 
@@ -195,6 +197,14 @@ final class GovernorMetrics: Sendable {
             gauge("governor_egresses_over_daily_budget").set(Double(egress.overDailyBudgetCount))
             gauge("governor_probe_identity_conflicts").set(Double(egress.identityConflictCount))
         }
+    }
+
+    func alertmanagerPosted(accepted: Bool) {
+        counter("governor_alertmanager_posts_total", [("result", accepted ? "accepted" : "failed")]).increment()
+    }
+
+    func alertmanagersUnreachable(_ count: Int) {
+        gauge("governor_alertmanager_unreachable").set(Double(count))
     }
 
     /// The most tests of the fleet running at once on each UTC day the stored

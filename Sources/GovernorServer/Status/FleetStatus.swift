@@ -20,6 +20,7 @@ struct FleetStatus: Sendable {
     let latest: LatestResults
     let measurements: MeasurementReadModel
     let egress: EgressReadModel
+    let silences: SilenceReadModel
     let database: any AlertStore & ResultStore
     let clock: ServerClock
     /// When this governor started, for its uptime.
@@ -276,11 +277,17 @@ struct FleetStatus: Sendable {
     func row(of probe: ProbeConfig, now: UnixTime) -> ProbeRow {
         let health = health(of: probe.name)
         let latest = latest.latest(of: probe.name)
-        return ProbeRow(
+        var row = ProbeRow(
             probe: probe.name, mode: probe.mode, label: probe.label, address: probe.address?.description, state: health.state,
             stateSince: health.since.map(Instant.init), lastContact: health.lastContact.map(Instant.init),
             consecutiveMissed: health.consecutiveMissed, clockOffsetMs: latest?.clockOffsetMs, lastResult: latest?.summary,
             nextRun: nextRun(of: probe.name, after: now).map(Instant.init), egress: egress.view(of: probe.name, now: now).map(ProbeEgress.init))
+        let snapshot = live.snapshot
+        if let school = snapshot.probes[probe.name].flatMap({ snapshot.schools[$0.school] }),
+           let silence = silences.covering(probe: probe.name, of: school, at: now) {
+            row.silenced = ProbeRow.Silenced(id: silence.id ?? 0, until: Instant(silence.endedAt), reason: silence.reason)
+        }
+        return row
     }
 
     /// The school's windows on a local date, each stored run with its outcome.
