@@ -107,6 +107,15 @@ enum PostgresSchema {
             """,
             "CREATE INDEX silences_on_ends_at ON silences (ends_at)",
         ]),
+        // Outages that took many schools down together: one email opens one, one closes it.
+        ("v17", [
+            """
+            CREATE TABLE incidents (
+                id BIGSERIAL PRIMARY KEY, scope TEXT NOT NULL, opened_at BIGINT NOT NULL, since BIGINT NOT NULL, schools TEXT NOT NULL,
+                closed_at BIGINT, recovered TEXT NOT NULL, still_down TEXT NOT NULL)
+            """,
+            "CREATE INDEX incidents_on_closed_at ON incidents (closed_at)",
+        ]),
     ]
 
     /// The names of the migrations applied, in order.

@@ -237,6 +237,15 @@ public struct SQLiteState: Sendable {
                 CREATE INDEX silence_on_endsAt ON silence (endsAt);
                 """)
         }
+        migrator.registerMigration("v17") { db in
+            // Outages that took many schools down together: one email opens one, one closes it.
+            try db.execute(sql: """
+                CREATE TABLE incident (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, openedAt INTEGER NOT NULL, since INTEGER NOT NULL,
+                    schools TEXT NOT NULL, closedAt INTEGER, recovered TEXT NOT NULL, stillDown TEXT NOT NULL);
+                CREATE INDEX incident_on_closedAt ON incident (closedAt);
+                """)
+        }
         return migrator
     }
 }

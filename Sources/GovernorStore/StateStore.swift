@@ -5,7 +5,7 @@ public import GovernorCore
 /// `PostgresState` for a PostgreSQL database that several governors share). The
 /// server code never knows which one it talks to.
 public typealias StateStore = ScheduleStore & ContactStore & ResultStore & MeasurementStore & AlertStore & DispatchStore & SourceStore & HealthStore & LeaseStore
-    & SilenceStore
+    & SilenceStore & IncidentStore
 
 /// When each probe was last heard from.
 public protocol ContactStore: Sendable {
@@ -276,4 +276,32 @@ public enum SilenceRow {
         }
         return Silence(id: id, matcher: matcher, startsAt: startsAt, endsAt: endsAt, reason: reason, author: author, removedAt: removedAt)
     }
+}
+
+/// The incidents (``Incident``): opened and closed by the governor that judges,
+/// listed by every governor.
+public protocol IncidentStore: Sendable {
+    /// Stores a new incident, or the later state of one stored (by its id); it comes
+    /// back with its id.
+    func saveIncident(_ incident: Incident) async throws -> Incident
+    /// The incidents open now, oldest first.
+    func openIncidents() async throws -> [Incident]
+    /// The incidents opened or closed at or after `instant`, and those open, newest first.
+    func incidents(since instant: UnixTime) async throws -> [Incident]
+}
+
+/// How an incident is stored in both backends: its scope as text, its lists as
+/// newline-separated school names (a name holds no newline).
+public enum IncidentRow {
+    public static func scope(_ scope: Incident.Scope) -> String { scope.description }
+
+    public static func scope(parsing text: String) -> Incident.Scope? {
+        if text == "fleet" { return .fleet }
+        guard case .success(let label) = SchoolLabels.parse(text) else { return nil }
+        return .label(label)
+    }
+
+    public static func list(_ names: [String]) -> String { names.joined(separator: "\n") }
+
+    public static func names(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 }

@@ -18,7 +18,7 @@ struct SchemaAgreementTests {
         "window": "windows", "run": "runs", "contact": "contacts", "result": "results", "dispatch": "dispatches",
         "alertState": "alert_states", "outbox": "outbox", "healthProbe": "health_probe", "schoolSource": "school_sources",
         "lease": "leases", "cancelledRun": "cancelled_runs", "measurement": "measurements", "measurementBackfill": "measurement_backfill",
-        "silence": "silences",
+        "silence": "silences", "incident": "incidents",
     ]
 
     /// Columns whose PostgreSQL name is not the snake_case of SQLite's, by table.

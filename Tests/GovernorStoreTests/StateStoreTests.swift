@@ -178,6 +178,25 @@ struct StateStoreTests {
         #expect(try await store.silences(endedAfter: 3000) == [probe])
     }
 
+    @Test("incidents: stored with an id and their lists, updated by id; the open ones, and those of a span", arguments: Backend.allCases)
+    func incidents(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("incidents")
+        defer { close() }
+        let isp = try await store.saveIncident(Incident(scope: .label(.init(key: "isp", value: "acme-telecom")), openedAt: 1000, since: 900,
+                                                        schools: ["a-1", "a-2", "a-3"]))
+        let fleet = try await store.saveIncident(Incident(scope: .fleet, openedAt: 2000, since: 1990, schools: ["b-1", "b-2"]))
+        #expect(isp.id != nil && fleet.id != nil && isp.id != fleet.id)
+        #expect(try await store.openIncidents() == [isp, fleet])
+        var closed = isp
+        closed.closedAt = 5000
+        closed.recovered = ["a-1", "a-2"]
+        closed.stillDown = ["a-3"]
+        #expect(try await store.saveIncident(closed) == closed)
+        #expect(try await store.openIncidents() == [fleet])
+        #expect(try await store.incidents(since: 4000) == [fleet, closed], "newest first: the open one, and the one closed since")
+        #expect(try await store.incidents(since: 6000) == [fleet])
+    }
+
     @Test("school sources are kept by file; /healthz's write succeeds", arguments: Backend.allCases)
     func sourcesAndHealth(_ backend: Backend) async throws {
         let (store, close) = try await backend.open("sources")
