@@ -276,7 +276,7 @@ public struct ProbeEgress: Codable, Sendable, Equatable {
     public var source: EgressLedger.Source
     public var requestAddress: String?
     public var measuredAddress: String?
-    /// The other probes on the same egress, by name (at most 20 of them).
+    /// The other probes on the same egress, by name (at most 5 of them; ``sharedCount`` counts them all).
     public var sharedWith: [EgressPeer]
     /// How many other probes are on it in all.
     public var sharedCount: Int

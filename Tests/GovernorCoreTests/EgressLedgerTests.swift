@@ -81,6 +81,20 @@ import Testing
         #expect(ledger.view(of: "c-1", now: start) == nil)
     }
 
+    @Test("a district's proxy: thousands of probes on one egress, each row lists the first five others by name and counts them all")
+    func manyBehindOneProxy() {
+        var ledger = EgressLedger()
+        // Joined in no order; one leaves for another address.
+        for index in (0..<2000).map({ ($0 * 7919) % 2000 }) {
+            ledger.observe(probe: String(format: "p-%04d", index), school: "s-\(index % 50)", address: nat, source: .request, at: start)
+        }
+        ledger.observe(probe: "p-0001", school: "s-1", address: other, source: .request, at: start + 1)
+        let view = ledger.view(of: "p-0000", now: start + 1)
+        #expect(view?.sharedWith.map(\.probe) == ["p-0002", "p-0003", "p-0004", "p-0005", "p-0006"])
+        #expect(view?.sharedCount == 1998 && ledger.sharedEgresses == (1, 1999))
+        #expect(ledger.view(of: "p-1999", now: start + 1)?.sharedWith.first?.probe == "p-0000")
+    }
+
     @Test func theMeasuredAddressIsTheEgress() {
         var ledger = EgressLedger()
         ledger.observe(probe: "a-1", school: "a", address: EgressAddress("10.1.2.3")!, source: .request, at: start)

@@ -87,7 +87,9 @@ public struct EgressLedger: Sendable {
     }
 
     private var probes: [String: ProbeEntry] = [:]
-    private var sharing: [EgressAddress: Set<String>] = [:]
+    /// The probes on each egress, in name order: a district's proxy may carry thousands,
+    /// and a page lists the first few of them for each of its probes.
+    private var sharing: [EgressAddress: [String]] = [:]
     private var tests: [EgressAddress: HourlyCounts] = [:]
     /// Egresses that went over a budget when counted; checked again when asked.
     private var overBudgetCandidates: Set<EgressAddress> = []
@@ -128,7 +130,9 @@ public struct EgressLedger: Sendable {
     /// Adds `probe` to the probes on `egress`, keeping the shared counts.
     private mutating func join(_ egress: EgressAddress, _ probe: String) {
         let count = sharing[egress]?.count ?? 0
-        guard sharing[egress, default: []].insert(probe).inserted else { return }
+        let index = Self.insertionIndex(of: probe, in: sharing[egress] ?? [])
+        if let members = sharing[egress], index < members.count, members[index] == probe { return }
+        sharing[egress, default: []].insert(probe, at: index)
         if count == 1 {
             sharedEgressCount += 1
             sharingProbeCount += 2
@@ -138,7 +142,11 @@ public struct EgressLedger: Sendable {
     }
 
     private mutating func leave(_ egress: EgressAddress, _ probe: String) {
-        guard let count = sharing[egress]?.count, sharing[egress]?.remove(probe) != nil else { return }
+        guard let members = sharing[egress] else { return }
+        let index = Self.insertionIndex(of: probe, in: members)
+        guard index < members.count, members[index] == probe else { return }
+        let count = members.count
+        sharing[egress]?.remove(at: index)
         if count == 2 {
             sharedEgressCount -= 1
             sharingProbeCount -= 2
@@ -222,14 +230,24 @@ public struct EgressLedger: Sendable {
         }
     }
 
+    /// Where `name` is, or goes, in the sorted `names`.
+    static func insertionIndex(of name: String, in names: [String]) -> Int {
+        var low = 0, high = names.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if names[middle] < name { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// - Parameter sharersLimit: at most this many of the probes sharing the egress are listed.
-    public func view(of probe: String, now: UnixTime, sharersLimit: Int = 20) -> ProbeView? {
+    public func view(of probe: String, now: UnixTime, sharersLimit: Int = 5) -> ProbeView? {
         guard let entry = probes[probe], let egress = entry.egress else { return nil }
-        let all = (sharing[egress] ?? []).subtracting([probe])
-        let others = all.sorted().prefix(sharersLimit)
+        let members = sharing[egress] ?? []
+        let others = members.lazy.filter { $0 != probe }.prefix(sharersLimit)
         return ProbeView(address: egress, source: entry.measured != nil ? .measurement : .request,
                          requestAddress: entry.request?.address, measuredAddress: entry.measured?.address,
-                         sharedWith: others.map { ($0, probes[$0]?.school ?? "") }, sharedCount: all.count,
+                         sharedWith: others.map { ($0, probes[$0]?.school ?? "") }, sharedCount: max(0, members.count - 1),
                          testsLast24h: testsLastDay(on: egress, now: now), conflict: conflict(of: probe, now: now))
     }
 
@@ -287,7 +305,7 @@ public struct EgressLedger: Sendable {
             let count = testsLastDay(on: egress, now: now)
             guard count > budget else { return nil }
             let on = sharing[egress] ?? []
-            return BusyEgress(address: egress, tests: count, probes: Array(on.sorted().prefix(20)), probeCount: on.count)
+            return BusyEgress(address: egress, tests: count, probes: Array(on.prefix(20)), probeCount: on.count)
         }.sorted { $0.tests != $1.tests ? $0.tests > $1.tests : $0.address < $1.address }
     }
 
