@@ -102,6 +102,13 @@ public struct EgressLedger: Sendable {
 
     /// Records that `probe` of `school` was seen at `address`.
     public mutating func observe(probe: String, school: String, address: EgressAddress, source: Source, at time: UnixTime) {
+        // A probe asking from where it asked before (nearly every request): the time
+        // changes in place, without copying the entry's trails.
+        if source == .request, let slot = probes.index(forKey: probe), probes.values[slot].school == school,
+           let seen = probes.values[slot].request, seen.address == address, probes.values[slot].trails[TrailKey(source: .request, family: address.family)]?.current == address {
+            if seen.at < time { probes.values[slot].request = (address, time) }
+            return
+        }
         var entry = probes[probe] ?? ProbeEntry(school: school)
         entry.school = school
         let before = entry.egress
