@@ -116,6 +116,11 @@ enum PostgresSchema {
             """,
             "CREATE INDEX incidents_on_closed_at ON incidents (closed_at)",
         ]),
+        // An incident's schools that came back after its close, grouped in one email per span.
+        ("v18", [
+            "ALTER TABLE incidents ADD COLUMN later_recovered TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE incidents ADD COLUMN reported_at BIGINT",
+        ]),
     ]
 
     /// The names of the migrations applied, in order.

@@ -1,24 +1,45 @@
 public import GovernorCore
-import GovernorStore
+public import GovernorStore
 import GRDB
 
 extension SQLiteState {
-    private static let incidentColumns = "id, scope, openedAt, since, schools, closedAt, recovered, stillDown"
+    private static let incidentColumns = "id, scope, openedAt, since, schools, closedAt, recovered, stillDown, laterRecovered, reportedAt"
 
-    public func saveIncident(_ incident: Incident) async throws -> Incident {
-        try await writer.write { db in
-            let scope = IncidentRow.scope(incident.scope), schools = IncidentRow.list(incident.schools)
-            let recovered = IncidentRow.list(incident.recovered), stillDown = IncidentRow.list(incident.stillDown)
-            var stored = incident
-            if let id = incident.id {
+    public func saveIncidents(_ incidents: [Incident], queue: @escaping @Sendable ([Incident]) -> [OutboxMessage], fencedBy lease: Lease?) async throws -> [Incident] {
+        guard !incidents.isEmpty else { return [] }
+        return try await writer.write { db in
+            if let lease {
+                let held = try Int64.fetchOne(db, sql: "SELECT fencing FROM lease WHERE name = ? AND holder = ?", arguments: [lease.name, lease.holder])
+                guard held == lease.fencing else { throw LeaseLost(lease) }
+            }
+            var stored: [Incident] = []
+            for incident in incidents {
+                let scope = IncidentRow.scope(incident.scope), schools = IncidentRow.list(incident.schools)
+                let recovered = IncidentRow.list(incident.recovered), stillDown = IncidentRow.list(incident.stillDown)
+                let later = IncidentRow.list(incident.laterRecovered)
+                var saved = incident
+                if let id = incident.id {
+                    try db.execute(sql: """
+                        UPDATE incident SET scope = ?, openedAt = ?, since = ?, schools = ?, closedAt = ?, recovered = ?, stillDown = ?,
+                            laterRecovered = ?, reportedAt = ? WHERE id = ?
+                        """, arguments: [scope, incident.openedAt, incident.since, schools, incident.closedAt, recovered, stillDown, later,
+                                         incident.reportedAt, id])
+                } else {
+                    try db.execute(sql: """
+                        INSERT INTO incident (scope, openedAt, since, schools, closedAt, recovered, stillDown, laterRecovered, reportedAt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [scope, incident.openedAt, incident.since, schools, incident.closedAt, recovered, stillDown, later,
+                                         incident.reportedAt])
+                    saved.id = db.lastInsertedRowID
+                }
+                stored.append(saved)
+            }
+            for message in queue(stored) {
                 try db.execute(sql: """
-                    UPDATE incident SET scope = ?, openedAt = ?, since = ?, schools = ?, closedAt = ?, recovered = ?, stillDown = ? WHERE id = ?
-                    """, arguments: [scope, incident.openedAt, incident.since, schools, incident.closedAt, recovered, stillDown, id])
-            } else {
-                try db.execute(sql: """
-                    INSERT INTO incident (scope, openedAt, since, schools, closedAt, recovered, stillDown) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [scope, incident.openedAt, incident.since, schools, incident.closedAt, recovered, stillDown])
-                stored.id = db.lastInsertedRowID
+                    INSERT INTO outbox (messageId, sender, recipients, subject, body, createdAt, attempts, nextAttemptAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (messageId) DO NOTHING
+                    """, arguments: [message.messageId, message.sender, message.recipients, message.subject, message.body,
+                                     message.createdAt, message.attempts, message.nextAttemptAt])
             }
             return stored
         }
@@ -41,6 +62,7 @@ extension SQLiteState {
     private static func incident(_ row: Row) -> Incident? {
         guard let scope = IncidentRow.scope(parsing: row[1]) else { return nil }
         return Incident(id: row[0], scope: scope, openedAt: row[2], since: row[3], schools: IncidentRow.names(row[4]), closedAt: row[5],
-                        recovered: IncidentRow.names(row[6]), stillDown: IncidentRow.names(row[7]))
+                        recovered: IncidentRow.names(row[6]), stillDown: IncidentRow.names(row[7]), laterRecovered: IncidentRow.names(row[8]),
+                        reportedAt: row[9])
     }
 }

@@ -246,6 +246,13 @@ public struct SQLiteState: Sendable {
                 CREATE INDEX incident_on_closedAt ON incident (closedAt);
                 """)
         }
+        migrator.registerMigration("v18") { db in
+            // An incident's schools that came back after its close, grouped in one email per span.
+            try db.execute(sql: """
+                ALTER TABLE incident ADD COLUMN laterRecovered TEXT NOT NULL DEFAULT '';
+                ALTER TABLE incident ADD COLUMN reportedAt INTEGER;
+                """)
+        }
         return migrator
     }
 }

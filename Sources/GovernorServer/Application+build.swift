@@ -20,6 +20,7 @@ func buildRouter(_ parts: GovernorComponents, benchmarkRoutes: Bool = false) -> 
     MeasurementController(live: parts.live, status: parts.status, database: parts.database, clock: parts.clock).addRoutes(to: router)
     SilenceController(live: parts.live, database: parts.database, silences: parts.silences, clock: parts.clock, logger: parts.logger)
         .addRoutes(to: router)
+    IncidentController(live: parts.live, incidents: parts.incidents).addRoutes(to: router)
     DashboardController(live: parts.live, status: parts.status, database: parts.database, metrics: parts.metrics, schedule: parts.schedule)
         .addRoutes(to: router)
     // The API's contract, as kept in Sources/GovernorServer/Resources/openapi.json.

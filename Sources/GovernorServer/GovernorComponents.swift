@@ -24,6 +24,8 @@ struct GovernorComponents: Sendable {
     let egress: EgressReadModel
     /// The silences in force, to come and ended lately.
     let silences: SilenceReadModel
+    /// The incidents open and of the last week.
+    let incidents: IncidentReadModel
     let status: FleetStatus
     let results: ResultRecorder
     let scheduler: WindowScheduler
@@ -38,6 +40,8 @@ struct GovernorComponents: Sendable {
     let judgementHeartbeat = LoopHeartbeat()
     /// Whether this governor judges missed runs now, for the Alertmanager service.
     let judge = JudgeStatus()
+    /// The heartbeat's calls, for the email of an incident that may be the governor's own network.
+    let heartbeatCalls = HeartbeatCalls()
     /// This process among the governors that may share the state: host, PID and a
     /// random part, so that a restarted governor is a new holder of leases and claims.
     let instance = GovernorComponents.makeInstance()
@@ -55,6 +59,8 @@ struct GovernorComponents: Sendable {
         self.egress = egress
         let silences = SilenceReadModel()
         self.silences = silences
+        let incidents = IncidentReadModel()
+        self.incidents = incidents
         self.measurements = measurements
         self.latest = latest
         self.live = live
@@ -66,7 +72,7 @@ struct GovernorComponents: Sendable {
         self.clock = clock
         self.logger = logger
         status = FleetStatus(live: live, contacts: contacts, alerts: alerts, schedule: schedule, latest: latest, measurements: measurements, egress: egress,
-                             silences: silences, database: database, clock: clock, startedAt: startedAt)
+                             silences: silences, incidents: incidents, database: database, clock: clock, startedAt: startedAt)
         results = ResultRecorder(live: live, latest: latest, measurements: measurements, egress: egress, metrics: metrics, logger: logger)
         scheduler = WindowScheduler(live: live, schedule: schedule, clock: clock, logger: logger)
         authFailures = AuthFailureLimiter(metrics: metrics, logger: logger)
@@ -88,6 +94,7 @@ struct GovernorComponents: Sendable {
         contacts.load(try await database.contacts())
         latest.load(try await database.latestResults())
         silences.replace(with: try await database.silences(endedAfter: clock.seconds - 86_400))
+        incidents.replace(with: try await database.incidents(since: clock.seconds - IncidentReadModel.keptSeconds))
     }
 
     /// The long-running work beside the HTTP server.
@@ -99,11 +106,12 @@ struct GovernorComponents: Sendable {
             PushDispatcher(live: live, database: database, contacts: contacts, results: results, clock: clock, logger: logger, instance: instance),
             alertService,
             OutboxSender(live: live, database: database, metrics: metrics, clock: clock, logger: logger, instance: instance),
-            HeartbeatService(live: live, scheduler: heartbeat, judgement: judgementHeartbeat, outbox: database, clock: clock, logger: logger),
+            HeartbeatService(live: live, scheduler: heartbeat, judgement: judgementHeartbeat, outbox: database, clock: clock, logger: logger,
+                             calls: heartbeatCalls),
             HeapReturnService(logger: logger),
             MeasurementLoader(live: live, database: database, model: measurements, egress: egress, logger: logger),
             MeasurementBackfill(live: live, database: database, measurements: measurements, logger: logger),
-            AlertmanagerService(live: live, alerts: alerts, status: status, silences: silences, judge: judge, metrics: metrics, clock: clock, logger: logger),
+            AlertmanagerService(live: live, alerts: alerts, status: status, silences: silences, incidents: incidents, judge: judge, metrics: metrics, clock: clock, logger: logger),
             SilenceService(live: live, database: database, silences: silences, alerts: alerts, status: status, judge: judge, clock: clock, logger: logger),
             BelowTargetDigestService(live: live, measurements: measurements, database: database, clock: clock, logger: logger),
         ]
@@ -120,7 +128,8 @@ struct GovernorComponents: Sendable {
 
     var alertService: AlertService {
         AlertService(live: live, database: database, contacts: contacts, alerts: alerts, status: status, metrics: metrics, clock: clock, logger: logger,
-                     outages: outages, instance: instance, heartbeat: judgementHeartbeat, judge: judge, silences: silences, feed: database as? any SharedStateFeed)
+                     outages: outages, instance: instance, heartbeat: judgementHeartbeat, judge: judge, silences: silences, incidents: incidents,
+                     heartbeatCalls: heartbeatCalls, feed: database as? any SharedStateFeed)
     }
 }
 

@@ -281,13 +281,26 @@ public enum SilenceRow {
 /// The incidents (``Incident``): opened and closed by the governor that judges,
 /// listed by every governor.
 public protocol IncidentStore: Sendable {
-    /// Stores a new incident, or the later state of one stored (by its id); it comes
-    /// back with its id.
-    func saveIncident(_ incident: Incident) async throws -> Incident
+    /// Stores new incidents, or the later state of ones stored (by their ids), and
+    /// queues the messages `queue` makes of them once stored (with their ids), in one
+    /// transaction: an incident's email is in the outbox if and only if the step it
+    /// tells of is stored. A message whose Message-ID is already in the outbox is not
+    /// queued again. With `lease`, the transaction first checks that the lease is still
+    /// held with that fencing number, and throws ``LeaseLost`` without writing when it
+    /// is not, so two governors never both open one outage.
+    /// - Returns: the incidents as stored, in the order given.
+    func saveIncidents(_ incidents: [Incident], queue: @escaping @Sendable ([Incident]) -> [OutboxMessage], fencedBy lease: Lease?) async throws -> [Incident]
     /// The incidents open now, oldest first.
     func openIncidents() async throws -> [Incident]
     /// The incidents opened or closed at or after `instant`, and those open, newest first.
     func incidents(since instant: UnixTime) async throws -> [Incident]
+}
+
+extension IncidentStore {
+    /// Stores one incident, without email and without a lease.
+    public func saveIncident(_ incident: Incident) async throws -> Incident {
+        try await saveIncidents([incident], queue: { _ in [] }, fencedBy: nil)[0]
+    }
 }
 
 /// How an incident is stored in both backends: its scope as text, its lists as

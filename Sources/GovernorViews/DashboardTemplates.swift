@@ -20,6 +20,14 @@ enum DashboardTemplates {
 
     static let overview = """
     {{#header}}{{> head}}{{> summary}}{{/header}}
+    {{#hasIncidents}}
+    <section class="incidents">
+    <h2>Incidents <span class="meta">{{incidentsText}}</span></h2>
+    {{#incidents}}<div class="incident-line" id="incident-{{id}}" data-incident="{{id}}"><p><strong class="{{stateClass}}">#{{id}} {{title}}</strong> {{detail}}</p>
+    <details><summary>{{schoolsText}}</summary><p class="small">{{#schools}}<a href="{{href}}">{{name}}</a> {{/schools}}</p></details></div>
+    {{/incidents}}
+    </section>
+    {{/hasIncidents}}
     <section class="attention">
     <h2>Needs attention <span class="meta">{{attentionText}}</span></h2>
     {{#hasOutboxFailing}}<p class="warn">{{outboxFailing}} alert email(s) failing to send: the journal says why.</p>{{/hasOutboxFailing}}

@@ -245,6 +245,23 @@ extension OverviewPage: MustacheParent {
         case "busyEgresses": busyEgresses
         case "hasBusyEgresses": hasBusyEgresses
         case "busyText": busyText
+        case "incidents": incidents
+        case "hasIncidents": hasIncidents
+        case "incidentsText": incidentsText
+        default: nil
+        }
+    }
+}
+
+extension IncidentLineView: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "id": id
+        case "title": title
+        case "detail": detail
+        case "stateClass": stateClass
+        case "schools": schools
+        case "schoolsText": schoolsText
         default: nil
         }
     }

@@ -89,6 +89,19 @@ struct OverviewPage {
     var busyEgresses: [EgressLineView]
     var hasBusyEgresses: Bool
     var busyText: String
+    var incidents: [IncidentLineView]
+    var hasIncidents: Bool
+    var incidentsText: String
+}
+
+/// An incident on the front page: what, since when, and its schools (folded).
+struct IncidentLineView {
+    var id: Int64
+    var title: String
+    var detail: String
+    var stateClass: String
+    var schools: [EgressLineView]
+    var schoolsText: String
 }
 
 struct BelowView {
@@ -278,6 +291,25 @@ extension SchoolLineView {
     }
 }
 
+extension IncidentLineView {
+    init(_ incident: IncidentView, format: DisplayFormat) {
+        let what = incident.scope == "fleet" ? "schools" : "schools with \(incident.scope)"
+        id = incident.id
+        title = "\(incident.schools.count) \(what) DOWN since \(format.time(incident.since.unixTime))"
+        if let closed = incident.closedAt {
+            detail = "closed \(format.time(closed.unixTime)): \(incident.recovered.count) back"
+                + (incident.stillDown.isEmpty ? "" : ", \(incident.stillDown.count) still DOWN (\(incident.stillDown.prefix(5).joined(separator: ", "))"
+                    + (incident.stillDown.count > 5 ? ", …" : "") + ")")
+            stateClass = ""
+        } else {
+            detail = "open since \(format.time(incident.openedAt.unixTime)); the schools' own DOWN emails are held while it lasts"
+            stateClass = "warn"
+        }
+        schools = incident.schools.map { EgressLineView(name: $0, href: SchoolView.href(of: $0), hasHref: true, detail: "") }
+        schoolsText = "its \(incident.schools.count) school\(incident.schools.count == 1 ? "" : "s")"
+    }
+}
+
 extension OverviewPage {
     init(_ overview: FleetOverview, refreshSeconds: Int) {
         let report = overview.report
@@ -337,7 +369,15 @@ extension OverviewPage {
             hasBusyEgresses: (summary.egress?.overDailyBudgetCount ?? 0) > 0,
             busyText: summary.egress.map { egress in
                 "\(egress.overDailyBudgetCount) over daily_tests_per_egress = \(egress.dailyTestsPerEgress.map(String.init) ?? "-")"
-            } ?? "")
+            } ?? "",
+            incidents: overview.incidents.map { IncidentLineView($0, format: utc) },
+            hasIncidents: !overview.incidents.isEmpty,
+            incidentsText: Self.incidentsText(overview.incidents))
+    }
+
+    static func incidentsText(_ incidents: [IncidentView]) -> String {
+        let open: Int = incidents.count { $0.open }
+        return "\(open) open, \(incidents.count - open) closed in the last week"
     }
 
     static func queryValue(_ text: String) -> String {

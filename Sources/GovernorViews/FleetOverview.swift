@@ -27,6 +27,8 @@ public struct FleetOverview: Sendable, Equatable {
     public var labelFilter: [SchoolLabels.Label] = []
     public var groupKey: String?
     public var groups: [LabelGroup] = []
+    /// The incidents open, then those closed in the last week, newest first.
+    public var incidents: [IncidentView] = []
 
     public init(report: StatusReport, attention: [SchoolStatus], attentionSchools: Int, attentionProbes: Int,
                 search: String, cursor: String?, clockSkewMs: Double) {

@@ -316,3 +316,50 @@ public struct SilenceList: Codable, Sendable, Equatable {
         self.silences = silences
     }
 }
+
+/// An incident as the API shows it (`GET /v1/incidents`): many schools that went
+/// DOWN together, told in one email instead of one per school.
+public struct IncidentView: Codable, Sendable, Equatable {
+    public var id: Int64
+    /// `KEY=VALUE` (the label the schools share), or `fleet`.
+    public var scope: String
+    public var open: Bool
+    public var openedAt: Instant
+    /// When the first of its schools went down.
+    public var since: Instant
+    public var closedAt: Instant?
+    /// Its schools, by name.
+    public var schools: [String]
+    /// After its close: the schools back (at the close or since).
+    public var recovered: [String]
+    /// After its close: the schools still DOWN.
+    public var stillDown: [String]
+
+    public init(_ incident: Incident) {
+        id = incident.id ?? 0
+        scope = incident.scope.description
+        open = incident.isOpen
+        openedAt = Instant(incident.openedAt)
+        since = Instant(incident.since)
+        closedAt = incident.closedAt.map(Instant.init)
+        schools = incident.schools
+        recovered = incident.recovered + incident.laterRecovered
+        stillDown = incident.stillDown
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, scope, open, since, schools, recovered
+        case openedAt = "opened_at"
+        case closedAt = "closed_at"
+        case stillDown = "still_down"
+    }
+}
+
+/// `GET /v1/incidents`: the open ones, then those closed in the last week, newest first.
+public struct IncidentList: Codable, Sendable, Equatable {
+    public var incidents: [IncidentView]
+
+    public init(incidents: [IncidentView]) {
+        self.incidents = incidents
+    }
+}

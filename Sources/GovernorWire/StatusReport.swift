@@ -76,6 +76,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var measurements: MeasurementOverview?
         /// Shared egresses, identity conflicts and egresses over the daily budget.
         public var egress: EgressOverview?
+        /// Incidents open now (``IncidentView``).
+        public var incidentsOpen: Int?
 
         public init(schools: Int, probes: Int, up: Int, down: Int, neverSeen: Int, outboxPending: Int, outboxFailing: Int) {
             self.schools = schools
@@ -97,6 +99,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case schools, probes, up, down, measurements, egress
             case neverSeen = "never_seen"
+            case incidentsOpen = "incidents_open"
             case outboxPending = "outbox_pending"
             case outboxFailing = "outbox_failing"
         }

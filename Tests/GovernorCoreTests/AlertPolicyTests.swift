@@ -101,6 +101,28 @@ struct AlertPolicyTests {
         #expect(Self.told(Self.pass(&memory, now: 961, contacts: ["p1": 959, "p2": 960])) == ["pair p1 UP after 6", "pair p2 UP after 6"])
     }
 
+    @Test("with incidents possible, a school's DOWN waits incident_wait after the school went down as a whole; a probe back before is not told")
+    func incidentWait() {
+        let waiting = AlertPolicy(settings: Self.policy.settings, incidentWaitSeconds: 60)
+        func pass(_ memory: inout AlertMemory, now: UnixTime, everyone: Bool = false, contacts: [String: UnixTime] = [:]) -> [String] {
+            let observed = AlertPolicy.Observed(
+                now: now, everyone: everyone, contacted: Set(contacts.keys),
+                runs: Dictionary(uniqueKeysWithValues: Fleet.standard.probeNames().map { ($0, Self.runs.filter { $0 <= now }) }))
+            return Self.told(waiting.pass(&memory, fleet: Fleet.standard, observed: observed, lastContact: { contacts[$0] }))
+        }
+        var memory = AlertMemory(states: [:], lastPass: 0)
+        _ = pass(&memory, now: 0, everyone: true)
+        #expect(pass(&memory, now: 340) == [], "every school went down at 340: the solo school waits too")
+        #expect(pass(&memory, now: 399) == [])
+        #expect(pass(&memory, now: 400) == ["pair p1 DOWN 3", "pair p2 DOWN 3", "solo s1 DOWN 3"])
+
+        var back = AlertMemory(states: [:], lastPass: 0)
+        _ = pass(&back, now: 0, everyone: true)
+        _ = pass(&back, now: 340)
+        #expect(pass(&back, now: 350, contacts: ["s1": 349]) == [], "back within the wait: nothing is said")
+        #expect(pass(&back, now: 400, contacts: ["s1": 349]) == ["pair p1 DOWN 3", "pair p2 DOWN 3"])
+    }
+
     @Test("a pass judges only what is due: an UP probe's routine contact is not judged, a run past its grace is")
     func dueProbes() {
         var memory = AlertMemory(states: [:], lastPass: 0)

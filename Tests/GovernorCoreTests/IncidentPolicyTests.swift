@@ -1,5 +1,6 @@
 import Foundation
 import GovernorCore
+import GovernorTestSupport
 import Testing
 
 @Suite("Incidents: schools down together are one outage")
@@ -77,6 +78,14 @@ struct IncidentPolicyTests {
         #expect(late.closed.count == 1 && late.closed.first?.stillDown.count == 10)
         // The schools still down after the end open no new incident: their downs are too old.
         #expect(late.opened.isEmpty)
+        // Nor do recent ones: the schools an incident leaves down carry on with their own alerts.
+        var wide = IncidentSettings()
+        wide.spanSeconds = 86_400
+        let twelve = Dictionary(uniqueKeysWithValues: (0..<12).map { ("acme-\($0)", Self.t0) })
+        let wideOpen = IncidentPolicy.step(open: [], down: twelve, schools: Self.fleet, settings: wide, now: Self.t0 + 60).open
+        let five = twelve.filter { ["acme-0", "acme-1", "acme-2", "acme-3", "acme-4"].contains($0.key) }
+        let recent = IncidentPolicy.step(open: wideOpen, down: five, schools: Self.fleet, settings: wide, now: Self.t0 + 600)
+        #expect(recent.closed.count == 1 && recent.closed.first?.stillDown.count == 5 && recent.opened.isEmpty, "\(recent.opened)")
     }
 
     @Test("incident_labels chooses the keys and their order")
@@ -86,5 +95,101 @@ struct IncidentPolicyTests {
         settings.labelKeys = ["region"]
         let step = IncidentPolicy.step(open: [], down: down, schools: Self.fleet, settings: settings, now: Self.t0 + 60)
         #expect(step.opened.map(\.scope) == [.label(.init(key: "region", value: "south"))])
+    }
+
+    static func notice(_ school: String, _ transition: ProbeTransition) -> AlertOutcome.Notice {
+        AlertOutcome.Notice(probe: "\(school)-p", school: school, transition: transition)
+    }
+
+    @Test("the notices of a school in an open incident are told by it; the others go out as usual")
+    func routeOpen() {
+        let down = Dictionary(uniqueKeysWithValues: (0..<5).map { ("acme-\($0)", Self.t0) })
+        let step = IncidentPolicy.step(open: [], down: down, schools: Self.fleet, settings: IncidentSettings(), now: Self.t0 + 60)
+        let notices = ["acme-1": [Self.notice("acme-1", .wentDown(missedRuns: [1, 2, 3]))], "other-1": [Self.notice("other-1", .wentDown(missedRuns: [1, 2, 3]))]]
+        let routing = IncidentPolicy.route(notices, step: step, lingering: [], down: down, settings: IncidentSettings(), now: Self.t0 + 60)
+        #expect(Array(routing.notices.keys) == ["other-1"] && Array(routing.covered.keys) == ["acme-1"])
+        #expect(routing.lingering.isEmpty && routing.reports.isEmpty)
+    }
+
+    @Test("at the close, the recoveries are the close's; the schools left down come back grouped, one email per span at most")
+    func routeAfterClose() {
+        var settings = IncidentSettings()
+        settings.spanSeconds = 600
+        var incident = Incident(id: 7, scope: .label(.init(key: "isp", value: "acme-telecom")), openedAt: Self.t0, since: Self.t0,
+                                schools: (0..<5).map { "acme-\($0)" })
+        // Three of five back: the incident closes; their recoveries are in its email.
+        let stillDown = ["acme-3": Self.t0, "acme-4": Self.t0]
+        let step = IncidentPolicy.step(open: [incident], down: stillDown, schools: Self.fleet, settings: settings, now: Self.t0 + 3600)
+        #expect(step.closed.count == 1 && step.closed[0].reportedAt == Self.t0 + 3600)
+        let recovered = ["acme-0": [Self.notice("acme-0", .recovered(downSince: Self.t0, missedCount: 3))]]
+        var routing = IncidentPolicy.route(recovered, step: step, lingering: [], down: stillDown, settings: settings, now: Self.t0 + 3600)
+        #expect(routing.notices.isEmpty && routing.covered.keys.contains("acme-0"))
+        #expect(routing.lingering.map(\.stillDown) == [["acme-3", "acme-4"]] && routing.changed.isEmpty)
+        incident = routing.lingering[0]
+
+        // acme-3 back 100 s after the close: grouped, not told yet (the close's email was the last report).
+        let oneDown = ["acme-4": Self.t0]
+        let back3 = ["acme-3": [Self.notice("acme-3", .recovered(downSince: Self.t0, missedCount: 9))]]
+        let empty = IncidentPolicy.Step()
+        routing = IncidentPolicy.route(back3, step: empty, lingering: [incident], down: oneDown, settings: settings, now: Self.t0 + 3700)
+        #expect(routing.notices.isEmpty && routing.reports.isEmpty)
+        #expect(routing.lingering.first?.laterRecovered == ["acme-3"] && routing.changed.count == 1)
+        // A reminder of the school still down goes out as its own.
+        let reminder = ["acme-4": [Self.notice("acme-4", .stillDown(missedRuns: [1], downSince: Self.t0))]]
+        routing = IncidentPolicy.route(reminder, step: empty, lingering: routing.lingering, down: oneDown, settings: settings, now: Self.t0 + 3800)
+        #expect(routing.notices.keys.contains("acme-4") && routing.reports.isEmpty)
+        // A span after the close: one report of acme-3.
+        routing = IncidentPolicy.route([:], step: empty, lingering: routing.lingering, down: oneDown, settings: settings, now: Self.t0 + 4200)
+        #expect(routing.reports.map(\.told.laterRecovered) == [["acme-3"]])
+        #expect(routing.lingering.first?.recovered.contains("acme-3") == true && routing.lingering.first?.reportedAt == Self.t0 + 4200)
+        // The last one back: told a span after that report, and the incident groups nothing more.
+        routing = IncidentPolicy.route([:], step: empty, lingering: routing.lingering, down: [:], settings: settings, now: Self.t0 + 4300)
+        #expect(routing.reports.isEmpty && routing.lingering.first?.laterRecovered == ["acme-4"])
+        routing = IncidentPolicy.route([:], step: empty, lingering: routing.lingering, down: [:], settings: settings, now: Self.t0 + 4800)
+        #expect(routing.reports.map(\.told.laterRecovered) == [["acme-4"]] && routing.lingering.isEmpty)
+    }
+
+    @Test("a school is down as a whole when every probe is DOWN, since the last of them went down")
+    func downSince() {
+        let school = SchoolConfig(name: "s", file: "s.cfg", timeZone: .gmt, timing: Timing(boundaries: [], runsPerPeriod: 1, delaySeconds: 0, testDurationSeconds: 1),
+                                  probes: [ProbeConfig(name: "a", mode: .pull, line: 1), ProbeConfig(name: "b", mode: .pull, line: 2)])
+        func state(_ status: ProbeAlertState.Status, since: UnixTime) -> ProbeAlertState {
+            var state = ProbeAlertState.new(at: since, lastContact: nil)
+            state.status = status
+            return state
+        }
+        #expect(IncidentPolicy.downSince(of: school, states: ["a": state(.down, since: 10), "b": state(.down, since: 30)]) == 30)
+        #expect(IncidentPolicy.downSince(of: school, states: ["a": state(.down, since: 10), "b": state(.up, since: 30)]) == nil)
+        #expect(IncidentPolicy.downSince(of: school, states: ["a": state(.down, since: 10)]) == nil)
+    }
+
+    @Test("[Alerts] incident_*: read with their limits; errors name the file, the line and the key")
+    func configuration() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("governor.cfg", """
+            [Governor]
+            require_tokens = no
+            [Alerts]
+            incident_min_schools = 3
+            incident_labels = isp, district
+            incident_fleet_fraction = 25%
+            incident_span = 5m
+            incident_max = 2h
+            incident_wait = 30s
+
+            """)
+        let settings = try ConfigLoader.load(governorFile: directory.file("governor.cfg")).governor.alertSettings.incidents
+        #expect(settings.minSchools == 3 && settings.labelKeys == ["isp", "district"] && settings.fleetFraction == 0.25)
+        #expect(settings.spanSeconds == 300 && settings.maxSeconds == 7200 && settings.waitSeconds == 30)
+        for (line, message) in [("incident_fleet_fraction = 150%", "'incident_fleet_fraction' is '150%'"), ("incident_labels = isp, 9x", "label name '9x'"),
+                                ("incident_min_schools = 1", "'incident_min_schools' is '1'"), ("incident_span = 2d", "'incident_span' is '2d'")] {
+            try directory.write("governor.cfg", "[Governor]\nrequire_tokens = no\n[Alerts]\n\(line)\n")
+            #expect {
+                try ConfigLoader.load(governorFile: directory.file("governor.cfg"))
+            } throws: { error in
+                "\(error)".contains("governor.cfg:4: error: ") && "\(error)".contains(message)
+            }
+        }
     }
 }

@@ -29,6 +29,7 @@ struct MetricsLintTests {
                                                    states: [.meets: 1, .noData: 1], complete: true)
         summary.egress = EgressOverview(sharedEgresses: 1, probesSharing: 2, dailyTestsPerEgress: 4, identityConflicts: [], identityConflictCount: 0,
                                         overDailyBudget: [], overDailyBudgetCount: 1)
+        summary.incidentsOpen = 1
         metrics.updateGauges(summary)
         metrics.alertmanagerPosted(accepted: true)
         metrics.alertmanagerPosted(accepted: false)

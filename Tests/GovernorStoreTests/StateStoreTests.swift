@@ -195,6 +195,32 @@ struct StateStoreTests {
         #expect(try await store.openIncidents() == [fleet])
         #expect(try await store.incidents(since: 4000) == [fleet, closed], "newest first: the open one, and the one closed since")
         #expect(try await store.incidents(since: 6000) == [fleet])
+        var reported = closed
+        reported.laterRecovered = ["a-3"]
+        reported.reportedAt = 7000
+        #expect(try await store.saveIncident(reported) == reported, "the later recoveries and their report are kept")
+    }
+
+    @Test("incidents and their email are stored together, under the lease; a message already queued is not queued again", arguments: Backend.allCases)
+    func incidentsWithEmail(_ backend: Backend) async throws {
+        let (store, close) = try await backend.open("incidents-email")
+        defer { close() }
+        let now = UnixTime(Date().timeIntervalSince1970)
+        let lease = try #require(try await store.holdLease("alerts", holder: "a", seconds: 30, at: now))
+        @Sendable func opened(_ incidents: [Incident]) -> [OutboxMessage] {
+            incidents.map { OutboxMessage(messageId: "incident-\($0.id ?? 0)-opened@example.org", sender: "governor@example.org",
+                                          recipients: ["ops@example.org"], subject: "incident", body: "b", createdAt: now) }
+        }
+        let incident = Incident(scope: .label(.init(key: "isp", value: "acme")), openedAt: now, since: now, schools: ["a", "b"])
+        let stored = try await store.saveIncidents([incident], queue: opened, fencedBy: lease)
+        #expect(stored.count == 1 && stored[0].id != nil)
+        #expect(try await store.inspection.pendingOutboxCount() == 1)
+        _ = try await store.saveIncidents(stored, queue: opened, fencedBy: lease)
+        #expect(try await store.inspection.pendingOutboxCount() == 1, "the same Message-ID is queued once")
+        await #expect(throws: LeaseLost.self) {
+            _ = try await store.saveIncidents([incident], queue: opened, fencedBy: Lease(name: "alerts", holder: "a", fencing: lease.fencing + 1))
+        }
+        #expect(try await store.openIncidents().count == 1, "a lost lease writes nothing")
     }
 
     @Test("school sources are kept by file; /healthz's write succeeds", arguments: Backend.allCases)

@@ -9,7 +9,7 @@ import Testing
 @Suite("The wire types and the OpenAPI document agree")
 struct ContractTests {
     /// The schemas of the document, each read by one wire type.
-    static let names = ["Error", "NextRun", "RunLease", "ResultReport", "ResultCreated", "Result", "Measurement", "SchoolMeasurements", "MeasurementRow", "ResultList", "ResultSummary", "ProbeState", "ProbeStatus", "SchoolList", "SchoolSchedule", "Health", "Run", "ProbeRow", "StatusReport", "Page", "Silence", "SilenceRequest", "SilenceCreated", "SilenceList"]
+    static let names = ["Error", "NextRun", "RunLease", "ResultReport", "ResultCreated", "Result", "Measurement", "SchoolMeasurements", "MeasurementRow", "ResultList", "ResultSummary", "ProbeState", "ProbeStatus", "SchoolList", "SchoolSchedule", "Health", "Run", "ProbeRow", "StatusReport", "Page", "Silence", "SilenceRequest", "SilenceCreated", "SilenceList", "Incident", "IncidentList"]
 
     /// The wire type that reads schema `name`.
     static func type(of name: String) -> (any Decodable.Type)? {
@@ -38,6 +38,8 @@ struct ContractTests {
         case "SilenceRequest": SilenceRequest.self
         case "SilenceCreated": SilenceCreated.self
         case "SilenceList": SilenceList.self
+        case "Incident": IncidentView.self
+        case "IncidentList": IncidentList.self
         default: nil
         }
     }

@@ -82,15 +82,22 @@ public struct AlertOutcome: Sendable {
 ///   another probe of the school shows the link works, or after the school's longest
 ///   window (at most 15 minutes). A probe back before its DOWN went out is not
 ///   mentioned; a school that was down as a whole tells of its recoveries together.
+/// - **The incident wait.** In a fleet that can have incidents (``IncidentPolicy``),
+///   a school's DOWN is held `incident_wait` after the school went down as a whole
+///   (a school of one probe too), so that the incident it may belong to forms before
+///   its own email would go out.
 /// - **Closed days.** No reminder on a day the school's calendar closes.
 ///
 /// The steps are separate so that the service can let other work run between
 /// probes; ``pass(_:fleet:observed:lastContact:)`` runs them all at once.
 public struct AlertPolicy: Sendable {
     public var settings: AlertSettings
+    /// `incident_wait` when the fleet can have incidents, else nil.
+    public var incidentWaitSeconds: UnixTime?
 
-    public init(settings: AlertSettings) {
+    public init(settings: AlertSettings, incidentWaitSeconds: UnixTime? = nil) {
         self.settings = settings
+        self.incidentWaitSeconds = incidentWaitSeconds
     }
 
     /// What one pass observes.
@@ -187,7 +194,7 @@ public struct AlertPolicy: Sendable {
             let notice = AlertOutcome.Notice(probe: name, school: school.name, transition: transition)
             outcome.transitions.append(notice)
             switch transition {
-            case .wentDown where school.probes.count > 1:
+            case .wentDown where school.probes.count > 1 || incidentWaitSeconds != nil:
                 current.heldNotice = .down(heldSince: now)
             case .recovered(let downSince, let missedCount) where wholeSchoolWasDown:
                 current.heldNotice = .up(heldSince: now, downSince: downSince, missedCount: missedCount)
@@ -232,6 +239,11 @@ public struct AlertPolicy: Sendable {
             let allDown = names.allSatisfy { memory.states[$0]?.status == .down }
             let allUp = names.allSatisfy { memory.states[$0]?.status == .up }
             let linkWorks = names.contains { memory.states[$0]?.status == .up && (lastContact($0) ?? .min) >= oldest }
+            if allDown, let wait = incidentWaitSeconds {
+                // The school went down as a whole when its last probe did.
+                let wholeSince = names.compactMap { memory.states[$0]?.since }.max() ?? now
+                guard now - wholeSince >= wait else { continue }
+            }
             guard allDown || allUp || linkWorks || now - oldest >= hold else { continue }
             for name in held {
                 guard var state = memory.states[name], let notice = state.heldNotice else { continue }

@@ -114,6 +114,22 @@ public struct AlertmanagerAlerts: Sendable {
                                  endsAt: RFC3339.format(endsAt), generatorURL: link(school))
     }
 
+    /// An open incident: labelled with its id and, for one of a label, that label
+    /// (so that a route or an inhibition can match `isp="acme-telecom"`).
+    public func incident(_ incident: Incident, endsAt: UnixTime) -> AlertmanagerAlert {
+        var labels = ["alertname": AlertKind.incident.rawValue, "severity": AlertKind.incident.severity, "incident": "\(incident.id ?? 0)"]
+        if case .label(let label) = incident.scope { labels[label.key] = label.value }
+        let what = incident.scope == .fleet ? "schools" : "schools with \(incident.scope)"
+        var annotations = [
+            "summary": "\(incident.schools.count) \(what) DOWN together since \(RFC3339.format(incident.since))",
+            "schools": incident.schools.prefix(100).joined(separator: "\n") + (incident.schools.count > 100 ? "\n… and \(incident.schools.count - 100) more" : ""),
+        ]
+        let link = dashboardURL.map { "\($0)/#incident-\(incident.id ?? 0)" }
+        if let link { annotations["dashboard"] = link }
+        return AlertmanagerAlert(labels: labels, annotations: annotations, startsAt: RFC3339.format(incident.openedAt), endsAt: RFC3339.format(endsAt),
+                                 generatorURL: link)
+    }
+
     public func belowTarget(_ school: SchoolConfig, median: Double, target: SchoolTarget, state: MeasurementState, since: UnixTime,
                             endsAt: UnixTime) -> AlertmanagerAlert {
         var labels = self.labels(.belowTarget, school: school)

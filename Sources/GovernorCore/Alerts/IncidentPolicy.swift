@@ -4,7 +4,7 @@
 /// belong to it).
 public struct Incident: Sendable, Equatable {
     /// What the schools share.
-    public enum Scope: Sendable, Equatable, Hashable {
+    public enum Scope: Sendable, Equatable, Hashable, CustomStringConvertible {
         /// The schools with one value of one label (`isp=acme-telecom`).
         case label(SchoolLabels.Label)
         /// No label in common, but a large part of the fleet.
@@ -38,9 +38,15 @@ public struct Incident: Sendable, Equatable {
     /// At its close: the schools back, and those still down.
     public var recovered: [String] = []
     public var stillDown: [String] = []
+    /// After its close: the schools of ``stillDown`` that came back since the last
+    /// grouped recovery email, which tells of them (and then moves them to ``recovered``).
+    public var laterRecovered: [String] = []
+    /// After its close: when the last grouped recovery email went out (the close's own
+    /// email first), so that there is at most one per `incident_span`.
+    public var reportedAt: UnixTime?
 
     public init(id: Int64? = nil, scope: Scope, openedAt: UnixTime, since: UnixTime, schools: [String], closedAt: UnixTime? = nil,
-                recovered: [String] = [], stillDown: [String] = []) {
+                recovered: [String] = [], stillDown: [String] = [], laterRecovered: [String] = [], reportedAt: UnixTime? = nil) {
         self.id = id
         self.scope = scope
         self.openedAt = openedAt
@@ -49,7 +55,11 @@ public struct Incident: Sendable, Equatable {
         self.closedAt = closedAt
         self.recovered = recovered
         self.stillDown = stillDown
+        self.laterRecovered = laterRecovered
+        self.reportedAt = reportedAt
     }
+
+    public var isOpen: Bool { closedAt == nil }
 }
 
 /// `[Alerts] incident_*`: when schools down together are one incident.
@@ -99,6 +109,8 @@ public enum IncidentPolicy {
         /// The ones closed in this pass, with their lists.
         public var closed: [Incident] = []
 
+        public init() {}
+
         /// The open incident a school belongs to.
         public func incident(of school: String) -> Incident? {
             open.first { $0.schools.contains(school) }
@@ -117,6 +129,7 @@ public enum IncidentPolicy {
             let back = incident.schools.filter { down[$0] == nil }
             if back.count * 2 > incident.schools.count || now - incident.openedAt >= settings.maxSeconds {
                 incident.closedAt = now
+                incident.reportedAt = now  // the close's email is the first report
                 incident.recovered = back
                 incident.stillDown = incident.schools.filter { down[$0] != nil }
                 step.closed.append(incident)
@@ -124,7 +137,8 @@ public enum IncidentPolicy {
                 step.open.append(incident)
             }
         }
-        var member = Set(step.open.flatMap(\.schools))
+        // The schools an incident closing now leaves down carry on with their own alerts.
+        var member = Set(step.open.flatMap(\.schools) + step.closed.flatMap(\.stillDown))
         // Join: a school going down within the incident's span.
         for (name, since) in down.sorted(by: { $0.key < $1.key }) where !member.contains(name) {
             guard let school = byName[name] else { continue }
@@ -158,6 +172,93 @@ public enum IncidentPolicy {
             step.opened.append(incident)
         }
         return step
+    }
+
+    /// When `school` went down as a whole: the instant its last probe went DOWN, or nil
+    /// while any of its probes is not DOWN.
+    public static func downSince(of school: SchoolConfig, states: [String: ProbeAlertState]) -> UnixTime? {
+        var since: UnixTime?
+        for probe in school.probes {
+            guard let state = states[probe.name], state.status == .down else { return nil }
+            since = max(since ?? state.since, state.since)
+        }
+        return since
+    }
+
+    /// How long after its close an incident still groups the recoveries of the schools
+    /// it left down; after that, they are each told of on their own.
+    public static let lingerSeconds: UnixTime = 7 * 86_400
+
+    /// What happens to a pass's notices once the incidents are known.
+    public struct Routing: Sendable, Equatable {
+        /// The notices sent as without incidents.
+        public var notices: [String: [AlertOutcome.Notice]] = [:]
+        /// The notices an incident's email tells of instead, by school.
+        public var covered: [String: [AlertOutcome.Notice]] = [:]
+        /// The closed incidents that still group recoveries, updated.
+        public var lingering: [Incident] = []
+        /// Of those, the ones this pass changed (to store).
+        public var changed: [Incident] = []
+        /// The grouped recovery emails due now: each incident as it was before the report
+        /// (``Incident/laterRecovered`` is what the email lists), and as stored after.
+        public var reports: [(told: Incident, after: Incident)] = []
+
+        public init() {}
+
+        public static func == (lhs: Routing, rhs: Routing) -> Bool {
+            lhs.notices == rhs.notices && lhs.covered == rhs.covered && lhs.lingering == rhs.lingering && lhs.changed == rhs.changed
+                && lhs.reports.map(\.told) == rhs.reports.map(\.told) && lhs.reports.map(\.after) == rhs.reports.map(\.after)
+        }
+    }
+
+    /// Decides, after ``step(open:down:schools:settings:now:)``, which notices go out as
+    /// they would without incidents:
+    /// - every notice of a school in an incident open now, or closed in this pass, is
+    ///   told by the incident's email instead (its DOWN, its reminders, its recovery);
+    /// - a school an incident left down that comes back is listed in one email per
+    ///   `incident_span` with the others of that incident (its probes' recoveries are
+    ///   not sent one by one), for ``lingerSeconds`` after the close; its reminders
+    ///   and a new DOWN go out as usual.
+    /// - Parameter lingering: the closed incidents still grouping recoveries.
+    public static func route(_ notices: [String: [AlertOutcome.Notice]], step: Step, lingering: [Incident], down: [String: UnixTime],
+                             settings: IncidentSettings, now: UnixTime) -> Routing {
+        var routing = Routing()
+        let inIncident = Set((step.open + step.closed).flatMap(\.schools))
+        var backNow: Set<String> = []
+        var kept: [Incident] = []
+        for var incident in lingering + step.closed where !incident.stillDown.isEmpty || !incident.laterRecovered.isEmpty {
+            guard let closedAt = incident.closedAt, now - closedAt < lingerSeconds else { continue }
+            let back = incident.stillDown.filter { down[$0] == nil }
+            if !back.isEmpty {
+                incident.stillDown.removeAll { back.contains($0) }
+                incident.laterRecovered += back
+                backNow.formUnion(back)
+            }
+            var changed = !back.isEmpty
+            if !incident.laterRecovered.isEmpty, now - (incident.reportedAt ?? closedAt) >= settings.spanSeconds {
+                var after = incident
+                after.recovered += after.laterRecovered
+                after.laterRecovered = []
+                after.reportedAt = now
+                routing.reports.append((incident, after))
+                incident = after
+                changed = true
+            }
+            if changed { routing.changed.append(incident) }
+            if !incident.stillDown.isEmpty || !incident.laterRecovered.isEmpty { kept.append(incident) }
+        }
+        routing.lingering = kept
+        for (school, list) in notices {
+            for notice in list {
+                let isRecovery = if case .recovered = notice.transition { true } else { false }
+                if inIncident.contains(school) || (isRecovery && backNow.contains(school)) {
+                    routing.covered[school, default: []].append(notice)
+                } else {
+                    routing.notices[school, default: []].append(notice)
+                }
+            }
+        }
+        return routing
     }
 
     /// Every label key the schools carry, in the order first met.

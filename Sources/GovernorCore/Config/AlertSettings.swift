@@ -35,6 +35,8 @@ public struct AlertSettings: Sendable, Equatable {
     public var digestAt = TimeOfDay(secondsSinceMidnight: 7 * 3600)!
     /// `alertmanager`: the base URLs of the Alertmanagers every alert is also posted to.
     public var alertmanagers: [String] = []
+    /// `incident_*`: when schools down together are one incident.
+    public var incidents = IncidentSettings()
 
     public init() {}
 

@@ -35,6 +35,14 @@ public enum ConfigLimits {
     /// `[Alerts] retry_max`: the cap of the delivery backoff.
     public static let retryMax = 5...(30 * 86_400)
     /// `[Alerts] heartbeat_interval`: how often the heartbeat is called.
+    /// `[Alerts] incident_min_schools`: set above the fleet's size to have no incidents.
+    public static let incidentMinSchools = 2...10_000_000
+    /// `[Alerts] incident_span`: schools that went down within this of each other.
+    public static let incidentSpan = 60...86_400
+    /// `[Alerts] incident_max`: an incident ends after this at the latest.
+    public static let incidentMax = 600...(30 * 86_400)
+    /// `[Alerts] incident_wait`: how long a school's DOWN email waits for an incident to form.
+    public static let incidentWait = 0...3600
     public static let heartbeatInterval = 1...3600
     /// `[Alerts] heartbeat_fail_after`: how long the outbox may fail before the heartbeat says so.
     public static let heartbeatFailAfter = 1...(7 * 86_400)

@@ -6,6 +6,7 @@ extension ConfigLoader {
     static let alertsKeys = [
         "smtp", "starttls", "username", "password_file", "from", "to", "sendmail", "grace", "missed_runs", "repeat", "retry_max",
         "heartbeat_url", "heartbeat_interval", "heartbeat_fail_after", "below_target_days", "digest_at", "alertmanager",
+        "incident_min_schools", "incident_labels", "incident_fleet_fraction", "incident_span", "incident_max", "incident_wait",
     ]
 
     /// `[Alerts]`: the missed-run rules and the email transport.
@@ -77,6 +78,7 @@ extension ConfigLoader {
         }
         if let interval = reader.duration("heartbeat_interval", in: ConfigLimits.heartbeatInterval) { alerts.heartbeatIntervalSeconds = interval }
         if let after = reader.duration("heartbeat_fail_after", in: ConfigLimits.heartbeatFailAfter) { alerts.heartbeatFailAfterSeconds = after }
+        alerts.incidents = readIncidents(&reader)
         if alerts.heartbeatURL == nil, let entry = reader.entry("heartbeat_interval") ?? reader.entry("heartbeat_fail_after") {
             reader.warning("'\(entry.key)' has no effect without 'heartbeat_url'", line: entry.line)
         }
@@ -84,6 +86,38 @@ extension ConfigLoader {
             reader.warning("[Alerts] has a transport but no 'from' or no 'to'; schools without alert_to get no email", line: reader.section.line)
         }
         return alerts
+    }
+
+    /// `incident_*`: when schools that go down together are one incident.
+    static func readIncidents(_ reader: inout SectionReader) -> IncidentSettings {
+        var settings = IncidentSettings()
+        if let count = reader.integer("incident_min_schools", in: ConfigLimits.incidentMinSchools) { settings.minSchools = count }
+        if reader.entry("incident_labels") != nil {
+            var keys: [String] = []
+            for piece in reader.list("incident_labels") {
+                if let problem = SchoolLabels.problem(withKey: piece.text) {
+                    reader.error("'incident_labels': \(problem)", line: piece.line)
+                } else if !keys.contains(piece.text) {
+                    keys.append(piece.text)
+                }
+            }
+            settings.labelKeys = keys
+        }
+        if let entry = reader.entry("incident_fleet_fraction"), let text = reader.singleLine("incident_fleet_fraction") {
+            let percent = text.hasSuffix("%")
+            let digits = percent ? String(text.dropLast()).trimmingCharacters(in: .whitespaces) : text
+            if digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let number = Double(digits), number.isFinite,
+               case let fraction = percent ? number / 100 : number, fraction > 0, fraction <= 1 {
+                settings.fleetFraction = fraction
+            } else {
+                reader.error("'incident_fleet_fraction' is '\(text)'; expected a share of the fleet above 0 and at most 1, such as 10% or 0.1",
+                             line: entry.line)
+            }
+        }
+        if let span = reader.duration("incident_span", in: ConfigLimits.incidentSpan) { settings.spanSeconds = UnixTime(span) }
+        if let max = reader.duration("incident_max", in: ConfigLimits.incidentMax) { settings.maxSeconds = UnixTime(max) }
+        if let wait = reader.duration("incident_wait", in: ConfigLimits.incidentWait) { settings.waitSeconds = UnixTime(wait) }
+        return settings
     }
 
     static func isPlausibleEmail(_ text: String) -> Bool {

@@ -105,9 +105,14 @@ struct AlertComposer {
 
     /// `2026-11-23 08:05:00 CET (2026-11-23T07:05:00Z)`
     private func time(_ instant: UnixTime, in school: SchoolConfig) -> String {
+        Self.time(instant, in: school.timeZone)
+    }
+
+    /// `2026-11-23 08:05:00 CET (2026-11-23T07:05:00Z)`
+    static func time(_ instant: UnixTime, in zone: TimeZone) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = school.timeZone
+        formatter.timeZone = zone
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
         return "\(formatter.string(from: Date(timeIntervalSince1970: TimeInterval(instant)))) (\(RFC3339.format(instant)))"
     }

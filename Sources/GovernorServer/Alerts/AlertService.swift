@@ -16,7 +16,7 @@ import ServiceLifecycle
 /// the stored schedule and contacts.
 struct AlertService: Service {
     let live: LiveConfiguration
-    let database: any AlertStore & LeaseStore
+    let database: any AlertStore & LeaseStore & IncidentStore
     let contacts: ContactCache
     /// Where the judged states go, for ``FleetStatus``.
     let alerts: AlertReadModel
@@ -35,6 +35,10 @@ struct AlertService: Service {
     let judge: JudgeStatus
     /// Silenced probes are judged, but their changes send no email.
     let silences: SilenceReadModel
+    /// Where the incidents go as they are stored, for every view.
+    let incidents: IncidentReadModel
+    /// Whether the heartbeat reached its URL, for an incident of a large part of the fleet.
+    let heartbeatCalls: HeartbeatCalls
     /// The changes of a shared state, followed while another governor judges; without
     /// it, every state is read each time.
     var feed: (any SharedStateFeed)? = nil
@@ -106,6 +110,7 @@ struct AlertService: Service {
             following.configuration = snapshot
             following.full = now
         }
+        incidents.replace(with: try await database.incidents(since: now - IncidentReadModel.keptSeconds))
         following.changes = now
     }
 
@@ -121,7 +126,9 @@ struct AlertService: Service {
     func evaluate(_ previous: consuming AlertJudgement?, full: Bool = false, lease: Lease? = nil) async throws -> AlertJudgement {
         let snapshot = live.snapshot
         let settings = snapshot.governor.alertSettings
-        let policy = AlertPolicy(settings: settings)
+        let schools = snapshot.configuration.schools
+        let policy = AlertPolicy(settings: settings,
+                                 incidentWaitSeconds: settings.incidents.applies(toFleetOf: schools.count) ? settings.incidents.waitSeconds : nil)
         let now = clock.seconds
         let catchUp = previous == nil
         var judgement: AlertJudgement
@@ -129,6 +136,10 @@ struct AlertService: Service {
             judgement = previous
         } else {
             judgement = AlertJudgement(memory: AlertMemory(states: try await database.alertStates(), lastPass: now))
+            let stored = try await database.incidents(since: now - IncidentPolicy.lingerSeconds)
+            judgement.incidents = stored.filter(\.isOpen).sorted { ($0.id ?? 0) < ($1.id ?? 0) }
+            judgement.lingering = stored.filter { !$0.isOpen && (!$0.stillDown.isEmpty || !$0.laterRecovered.isEmpty) }
+            incidents.replace(with: stored.filter { $0.isOpen || now - ($0.closedAt ?? now) <= IncidentReadModel.keptSeconds })
         }
         // Contacts since the last pass, taken before anything else so that none is lost.
         let contacted = contacts.takeUnjudged()
@@ -149,12 +160,14 @@ struct AlertService: Service {
         }
         policy.releaseHeld(&judgement.memory, fleet: snapshot, observed: observed, lastContact: { contacts.lastContact(of: $0) }, into: &outcome)
         policy.finish(&judgement.memory, observed: observed)
+        judgement.refreshDownSchools(everyone ? nil : Set(outcome.changed.values.map(\.school)), fleet: snapshot)
+        let notices = try await incidentStep(&judgement, outcome.notices, snapshot: snapshot, now: now, lease: lease)
 
         for notice in outcome.transitions { log(notice.transition, probe: notice.probe, school: notice.school) }
         metrics.runsMissed(count: outcome.missedRuns)
         let composer = AlertComposer(settings: settings, publicURL: snapshot.governor.publicURL, hostName: Self.hostName)
         var messages: [OutboxMessage] = []
-        for (schoolName, notices) in outcome.notices.sorted(by: { $0.key < $1.key }) {
+        for (schoolName, notices) in notices.sorted(by: { $0.key < $1.key }) {
             guard let school = snapshot.schools[schoolName] else { continue }
             var changes: [ProbeChange] = []
             for notice in notices {
@@ -183,6 +196,86 @@ struct AlertService: Service {
         }
         judgement.configuration = snapshot
         return judgement
+    }
+
+    /// The incidents' part of a pass (``IncidentPolicy``): opens, grows and closes them
+    /// from the schools down as a whole, stores each step with its email under the
+    /// lease (before the states whose notices it holds back, so that a crash between
+    /// the two writes loses no email), and returns the notices still to send.
+    private func incidentStep(_ judgement: inout AlertJudgement, _ notices: [String: [AlertOutcome.Notice]], snapshot: LiveConfiguration.Snapshot,
+                              now: UnixTime, lease: Lease?) async throws -> [String: [AlertOutcome.Notice]] {
+        guard !judgement.downSchools.isEmpty || !judgement.incidents.isEmpty || !judgement.lingering.isEmpty else { return notices }
+        let settings = snapshot.governor.alertSettings
+        let members = Set(judgement.incidents.flatMap(\.schools))
+        // A school an incident left down carries on with its own alerts, and a school
+        // silenced as a whole (planned work) opens or joins no incident.
+        let leftDown = Set(judgement.lingering.flatMap(\.stillDown))
+        let candidates = judgement.downSchools.filter { name, _ in
+            members.contains(name) || (!leftDown.contains(name) && snapshot.schools[name].map { !silences.silencesSchool($0, at: now) } ?? false)
+        }
+        let step = IncidentPolicy.step(open: judgement.incidents, down: candidates, schools: snapshot.configuration.schools,
+                                       settings: settings.incidents, now: now)
+        let routing = IncidentPolicy.route(notices, step: step, lingering: judgement.lingering, down: judgement.downSchools,
+                                           settings: settings.incidents, now: now)
+        // An incident's opening email waits incident_wait after it opened, so that the
+        // schools going down with it are in the one email; a close announces it first
+        // when it closed sooner. The outbox takes each Message-ID once, so a judge that
+        // restarted (and forgot what it announced) does not send one twice.
+        let wait = settings.incidents.waitSeconds
+        func unannounced(_ incident: Incident) -> Bool { !(incident.id.map(judgement.announced.contains) ?? false) }
+        var writes: [(incident: Incident, steps: [IncidentComposer.Step])] = []
+        let before = Dictionary(judgement.incidents.compactMap { incident in incident.id.map { ($0, incident) } }, uniquingKeysWith: { first, _ in first })
+        for incident in step.open {
+            let changed = incident.id.flatMap { before[$0] } != incident
+            let due = unannounced(incident) && now - incident.openedAt >= wait
+            if changed || due { writes.append((incident, due ? [.opened] : [])) }
+        }
+        writes += step.closed.map { ($0, (unannounced($0) ? [.opened] : []) + [.closed]) }
+        for incident in routing.changed where !step.closed.contains(where: { $0.id == incident.id }) {
+            let report = routing.reports.first { $0.after.id == incident.id }
+            writes.append((incident, report.map { [.recovered(told: $0.told)] } ?? []))
+        }
+        if !writes.isEmpty {
+            let composer = IncidentComposer(settings: settings, publicURL: snapshot.governor.publicURL, hostName: Self.hostName, schools: snapshot.schools,
+                                            downSince: judgement.downSchools, heartbeat: heartbeatCalls.current)
+            let steps = writes.map(\.steps)
+            let stored = try await database.saveIncidents(writes.map(\.incident), queue: { stored in
+                zip(stored, steps).flatMap { incident, steps in steps.compactMap { composer.message($0, of: incident, at: now) } }
+            }, fencedBy: lease)
+            for (index, (incident, steps)) in zip(stored, steps).enumerated() {
+                if writes[index].incident.id == nil { log(incident, nil, opened: true) }
+                for step in steps { log(incident, step) }
+                if steps.contains(where: { if case .opened = $0 { true } else { false } }), let id = incident.id { judgement.announced.insert(id) }
+            }
+            var byIdentity: [Int64: Incident] = [:]
+            for incident in stored { if let id = incident.id { byIdentity[id] = incident } }
+            // The new incidents come back with their ids, in the order written.
+            var fresh = stored.filter { incident in incident.isOpen && !before.keys.contains(incident.id ?? -1) }.makeIterator()
+            judgement.incidents = step.open.map { incident in incident.id == nil ? (fresh.next() ?? incident) : (byIdentity[incident.id!] ?? incident) }
+            incidents.put(stored, now: now)
+        } else {
+            judgement.incidents = step.open
+        }
+        judgement.announced.formIntersection(judgement.incidents.compactMap(\.id))
+        judgement.lingering = routing.lingering
+        for (school, covered) in routing.covered.sorted(by: { $0.key < $1.key }) {
+            logger.info("no own alert email: the school's state is told by an incident", metadata: [
+                "school": "\(school)", "notices": "\(covered.count)",
+                "incident": "\((judgement.incidents + step.closed + judgement.lingering).first { $0.schools.contains(school) }?.id ?? 0)",
+            ])
+        }
+        return routing.notices
+    }
+
+    private func log(_ incident: Incident, _ step: IncidentComposer.Step?, opened: Bool = false) {
+        let metadata: Logger.Metadata = ["incident": "\(incident.id ?? 0)", "scope": "\(incident.scope)", "schools": "\(incident.schools.count)"]
+        if opened { logger.warning("incident opened: schools down together (its email waits incident_wait for the others)", metadata: metadata) }
+        switch step {
+        case .opened: logger.warning("incident announced", metadata: metadata)
+        case .closed: logger.notice("incident closed", metadata: metadata.merging(["back": "\(incident.recovered.count)", "still_down": "\(incident.stillDown.count)"]) { $1 })
+        case .recovered: logger.notice("schools an incident left down are back", metadata: metadata)
+        case nil: break
+        }
     }
 
     /// What the email says of one probe, from the read model every view uses.
@@ -220,9 +313,26 @@ struct AlertService: Service {
 struct AlertJudgement: Sendable {
     var memory: AlertMemory
     var configuration: LiveConfiguration.Snapshot?
+    /// The schools whose every probe is DOWN, each since its last probe went down.
+    var downSchools: [String: UnixTime] = [:]
+    /// The incidents open, oldest first.
+    var incidents: [Incident] = []
+    /// The closed incidents that still group the recoveries of schools they left down.
+    var lingering: [Incident] = []
+    /// The open incidents whose opening email this judge queued.
+    var announced: Set<Int64> = []
 
     init(memory: AlertMemory) {
         self.memory = memory
+    }
+
+    /// Brings ``downSchools`` up to date for `schools` (nil: every school).
+    mutating func refreshDownSchools(_ schools: Set<String>?, fleet: LiveConfiguration.Snapshot) {
+        if schools == nil { downSchools = [:] }
+        let names = schools.map(Array.init) ?? Array(fleet.schools.keys)
+        for name in names {
+            downSchools[name] = fleet.schools[name].flatMap { IncidentPolicy.downSince(of: $0, states: memory.states) }
+        }
     }
 }
 

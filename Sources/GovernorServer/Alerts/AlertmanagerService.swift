@@ -33,6 +33,7 @@ struct AlertmanagerService: Service {
     let status: FleetStatus
     /// What a silence covers is not posted.
     let silences: SilenceReadModel
+    let incidents: IncidentReadModel
     let judge: JudgeStatus
     let metrics: GovernorMetrics
     let clock: ServerClock
@@ -113,6 +114,9 @@ struct AlertmanagerService: Service {
             guard let school = snapshot.schools[name], since.count == school.probes.count, let last = since.max(),
                   !silences.silencesSchool(school, at: now) else { continue }
             firing.append(maker.schoolDown(school, since: last, endsAt: endsAt))
+        }
+        for incident in incidents.open {
+            firing.append(maker.incident(incident, endsAt: endsAt))
         }
         for line in status.schoolsBelowTarget(offset: 0, limit: Int.max, now: now).lines {
             guard let school = snapshot.schools[line.school], let median = line.measurement.medianDownloadMbps,

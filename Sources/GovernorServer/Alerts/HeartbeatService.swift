@@ -4,6 +4,41 @@ import GovernorMail
 import GovernorStore
 import Logging
 import ServiceLifecycle
+import Synchronization
+
+/// What became of the heartbeat's calls: an incident that takes a large part of the
+/// fleet down says whether the governor reached its heartbeat URL meanwhile, which
+/// tells its own network's outage from theirs.
+final class HeartbeatCalls: Sendable {
+    struct Summary: Sendable, Equatable {
+        /// Whether `[Alerts] heartbeat_url` is set.
+        var configured = false
+        /// The last call that reached the URL (its server answered).
+        var lastReached: UnixTime?
+        /// The last call that did not, and why.
+        var lastFailed: UnixTime?
+        var lastError: String?
+    }
+
+    private let summary = Mutex(Summary())
+
+    var current: Summary { summary.withLock { $0 } }
+
+    func configured(_ value: Bool) {
+        summary.withLock { $0.configured = value }
+    }
+
+    func reached(at now: UnixTime) {
+        summary.withLock { $0.lastReached = now }
+    }
+
+    func failed(at now: UnixTime, _ error: String) {
+        summary.withLock {
+            $0.lastFailed = now
+            $0.lastError = error
+        }
+    }
+}
 
 /// Calls `[Alerts] heartbeat_url`, a dead man's switch on another machine, every
 /// `heartbeat_interval` while the governor does its work, so that the silence of a
@@ -18,6 +53,8 @@ struct HeartbeatService: Service {
     let outbox: any AlertStore
     let clock: ServerClock
     let logger: Logger
+    /// Where each call's outcome goes.
+    let calls: HeartbeatCalls
 
     /// A loop that has not completed a pass for this long counts as stuck. Both pass
     /// every second; the first scheduler pass of a large fleet takes a few.
@@ -29,6 +66,7 @@ struct HeartbeatService: Service {
         var lastVerdict: Verdict?
         for await _ in AsyncTimerSequence(interval: .seconds(1), clock: .continuous).cancelOnGracefulShutdown() {
             let settings = live.snapshot.governor.alertSettings
+            calls.configured(settings.heartbeatURL != nil)
             guard let url = settings.heartbeatURL else { continue }
             let now = clock.seconds
             if let lastCall, now - lastCall < UnixTime(settings.heartbeatIntervalSeconds) { continue }
@@ -53,9 +91,11 @@ struct HeartbeatService: Service {
                 switch verdict {
                 case .healthy: try await ping.success()
                 case .failing(let reason): try await ping.failure(reason)
-                case .silent: break
+                case .silent: continue
                 }
+                calls.reached(at: now)
             } catch {
+                calls.failed(at: now, error.message)
                 logger.warning("heartbeat not delivered: \(error.message)")
             }
         }

@@ -19,6 +19,8 @@ extension StatusReport: ResponseEncodable {}
 extension SilenceView: ResponseEncodable {}
 extension SilenceCreated: ResponseEncodable {}
 extension SilenceList: ResponseEncodable {}
+extension IncidentView: ResponseEncodable {}
+extension IncidentList: ResponseEncodable {}
 
 extension ProbeStatus {
     /// The probe's row of ``FleetStatus``, with its school and its results of 24 hours.

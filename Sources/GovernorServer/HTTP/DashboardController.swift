@@ -33,6 +33,8 @@ struct DashboardController: Sendable {
 
     /// How many schools that need attention the overview lists before linking to all.
     static let attentionLines = 20
+    /// How many incidents the overview lists (every one is at `/v1/incidents`).
+    static let incidentLines = 10
     /// How many schools below their target the overview lists per page.
     static let belowLines = 20
 
@@ -54,6 +56,7 @@ struct DashboardController: Sendable {
         }
         let below = status.schoolsBelowTarget(offset: belowOffset, limit: Self.belowLines, now: status.clock.seconds)
         (overview.belowTarget, overview.belowOffset, overview.belowTotal) = (below.lines, belowOffset, below.total)
+        overview.incidents = IncidentController.ordered(status.incidents.all).prefix(Self.incidentLines).map(IncidentView.init)
         overview.labelKeys = live.snapshot.labelKeys
         overview.labelFilter = query.labels
         if let key = request.uri.queryParameters.get("group"), !key.isEmpty {

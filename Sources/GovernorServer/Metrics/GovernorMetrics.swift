@@ -50,6 +50,7 @@ final class GovernorMetrics: Sendable {
         "governor_egresses_shared": "Egress addresses more than one probe is behind (a school's NAT, a district's proxy).",
         "governor_probes_sharing_egress": "Probes behind an egress address that another probe is behind too.",
         "governor_egresses_over_daily_budget": "Egress addresses that carried more tests in the last 24 hours than daily_tests_per_egress (0 when it is unset).",
+        "governor_incidents_open": "Incidents open now: many schools DOWN together, told in one email (docs/alerts.md).",
         "governor_probe_identity_conflicts": "Probes whose id was seen switching at least twice in 24 hours between two addresses of one family: one id on several boxes.",
         "governor_alertmanager_posts_total": "Posts of the alerts to Alertmanager, by result: accepted, failed (unreachable, or an answer of 400 or more).",
         "governor_alertmanager_unreachable": "Alertmanagers (of [Alerts] alertmanager) whose last post failed.",
@@ -197,6 +198,7 @@ final class GovernorMetrics: Sendable {
             gauge("governor_egresses_over_daily_budget").set(Double(egress.overDailyBudgetCount))
             gauge("governor_probe_identity_conflicts").set(Double(egress.identityConflictCount))
         }
+        if let open = summary.incidentsOpen { gauge("governor_incidents_open").set(Double(open)) }
     }
 
     func alertmanagerPosted(accepted: Bool) {

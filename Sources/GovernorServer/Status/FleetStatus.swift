@@ -21,6 +21,7 @@ struct FleetStatus: Sendable {
     let measurements: MeasurementReadModel
     let egress: EgressReadModel
     let silences: SilenceReadModel
+    let incidents: IncidentReadModel
     let database: any AlertStore & ResultStore
     let clock: ServerClock
     /// When this governor started, for its uptime.
@@ -52,6 +53,7 @@ struct FleetStatus: Sendable {
                                            neverSeen: snapshot.probes.count - up - down.count, outboxPending: outbox.pending, outboxFailing: outbox.failing)
         summary.measurements = measurementOverview(now: clock.seconds)
         summary.egress = egressOverview(now: clock.seconds)
+        summary.incidentsOpen = incidents.open.count
         return summary
     }
 
