@@ -54,14 +54,7 @@ extension PostgresState: AlertStore {
             let schools = probes.map { states[$0]!.school }
             let json = try probes.map { String(decoding: try encoder.encode(states[$0]!.state), as: UTF8.self) }
             try await client.withTransaction(logger: logger) { connection in
-                if let lease {
-                    // Locks the lease row: a takeover waits for this transaction, or this one sees it.
-                    let held = try await connection.query("""
-                        SELECT fencing FROM leases WHERE name = \(lease.name) AND holder = \(lease.holder)
-                        AND expires_at >= \(unescaped: Self.databaseNow) FOR UPDATE
-                        """, logger: logger).collect()
-                    guard let row = held.first, try row.decode(Int64.self) == lease.fencing else { throw LeaseLost(lease) }
-                }
+                if let lease { try await Self.checkFence(lease, on: connection, logger: logger) }
                 if !probes.isEmpty {
                     try await connection.query("""
                         INSERT INTO alert_states (probe, school, state, updated_at)
@@ -321,5 +314,16 @@ extension PostgresState: DispatchStore {
             runs.append(StoredRun(school: school, probe: probe, runAt: runAt, windowStart: start, windowEnd: end))
         }
         return runs
+    }
+
+    /// Within a transaction: throws ``LeaseLost`` unless `lease` is still held with its
+    /// fencing number. Locks the lease row, so a takeover waits for the transaction,
+    /// or the transaction sees it.
+    static func checkFence(_ lease: Lease, on connection: PostgresConnection, logger: Logger) async throws {
+        let held = try await connection.query("""
+            SELECT fencing FROM leases WHERE name = \(lease.name) AND holder = \(lease.holder)
+            AND expires_at >= \(unescaped: databaseNow) FOR UPDATE
+            """, logger: logger).collect()
+        guard let row = held.first, try row.decode(Int64.self) == lease.fencing else { throw LeaseLost(lease) }
     }
 }

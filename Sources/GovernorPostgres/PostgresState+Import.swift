@@ -13,10 +13,12 @@ extension PostgresState {
     /// What one copy moved, table by table.
     public struct ImportCounts: Sendable, Equatable, CustomStringConvertible {
         public var windows = 0, runs = 0, contacts = 0, results = 0, dispatches = 0, alertStates = 0, outbox = 0, schoolSources = 0
+        public var silences = 0, incidents = 0
 
         public var description: String {
             "\(windows) window(s) with \(runs) run(s), \(contacts) contact(s), \(results) result(s), \(dispatches) push claim(s), "
-                + "\(alertStates) alert state(s), \(outbox) alert email(s), \(schoolSources) school file text(s)"
+                + "\(alertStates) alert state(s), \(outbox) alert email(s), \(silences) silence(s), \(incidents) incident(s), "
+                + "\(schoolSources) school file text(s)"
         }
     }
 
@@ -56,6 +58,14 @@ extension PostgresState {
         let outbox = try await source.exportOutbox()
         try await importOutbox(outbox)
         counts.outbox = outbox.count
+
+        let silences = try await source.silences(endedAfter: .min)
+        try await importSilences(silences)
+        counts.silences = silences.count
+
+        let incidents = try await source.incidents(since: .min)
+        try await importIncidents(incidents)
+        counts.incidents = incidents.count
 
         let sources = try await source.schoolSources()
         try await saveSchoolSources(sources, at: now)
@@ -127,6 +137,44 @@ extension PostgresState {
                         """, logger: logger)
                 }
                 try await connection.query("SELECT setval(pg_get_serial_sequence('outbox', 'id'), GREATEST((SELECT MAX(id) FROM outbox), 1))", logger: logger)
+            }
+        }
+    }
+
+    private func importSilences(_ silences: [Silence]) async throws {
+        try await runBounded(within: .seconds(60)) { [self] in
+            let logger = logger
+            try await client.withTransaction(logger: logger) { connection in
+                for silence in silences {
+                    guard let id = silence.id else { continue }
+                    let columns = SilenceRow.columns(of: silence.matcher)
+                    try await connection.query("""
+                        INSERT INTO silences (id, kind, target, starts_at, ends_at, reason, author, removed_at)
+                        VALUES (\(id), \(columns.kind), \(columns.target), \(silence.startsAt), \(silence.endsAt), \(silence.reason), \(silence.author),
+                                \(silence.removedAt))
+                        ON CONFLICT DO NOTHING
+                        """, logger: logger)
+                }
+                try await connection.query("SELECT setval(pg_get_serial_sequence('silences', 'id'), GREATEST((SELECT MAX(id) FROM silences), 1))", logger: logger)
+            }
+        }
+    }
+
+    private func importIncidents(_ incidents: [Incident]) async throws {
+        try await runBounded(within: .seconds(60)) { [self] in
+            let logger = logger
+            try await client.withTransaction(logger: logger) { connection in
+                for incident in incidents {
+                    guard let id = incident.id else { continue }
+                    try await connection.query("""
+                        INSERT INTO incidents (id, scope, opened_at, since, schools, closed_at, recovered, still_down, later_recovered, reported_at)
+                        VALUES (\(id), \(IncidentRow.scope(incident.scope)), \(incident.openedAt), \(incident.since), \(IncidentRow.list(incident.schools)),
+                                \(incident.closedAt), \(IncidentRow.list(incident.recovered)), \(IncidentRow.list(incident.stillDown)),
+                                \(IncidentRow.list(incident.laterRecovered)), \(incident.reportedAt))
+                        ON CONFLICT DO NOTHING
+                        """, logger: logger)
+                }
+                try await connection.query("SELECT setval(pg_get_serial_sequence('incidents', 'id'), GREATEST((SELECT MAX(id) FROM incidents), 1))", logger: logger)
             }
         }
     }

@@ -7,14 +7,7 @@ extension PostgresState: IncidentStore {
         guard !incidents.isEmpty else { return [] }
         return try await runBounded(within: Self.requestTimeout) { [self] in
             try await client.withTransaction(logger: logger) { connection in
-                if let lease {
-                    // Locks the lease row: a takeover waits for this transaction, or this one sees it.
-                    let held = try await connection.query("""
-                        SELECT fencing FROM leases WHERE name = \(lease.name) AND holder = \(lease.holder)
-                        AND expires_at >= \(unescaped: Self.databaseNow) FOR UPDATE
-                        """, logger: logger).collect()
-                    guard let row = held.first, try row.decode(Int64.self) == lease.fencing else { throw LeaseLost(lease) }
-                }
+                if let lease { try await Self.checkFence(lease, on: connection, logger: logger) }
                 var stored: [Incident] = []
                 for incident in incidents {
                     let scope = IncidentRow.scope(incident.scope), schools = IncidentRow.list(incident.schools)

@@ -45,10 +45,7 @@ extension SQLiteState {
                            fencedBy lease: Lease?) async throws {
         guard !states.isEmpty || !removed.isEmpty || !messages.isEmpty else { return }
         try await writer.write { db in
-            if let lease {
-                let held = try Int64.fetchOne(db, sql: "SELECT fencing FROM lease WHERE name = ? AND holder = ?", arguments: [lease.name, lease.holder])
-                guard held == lease.fencing else { throw LeaseLost(lease) }
-            }
+            if let lease { try Self.checkFence(lease, db) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             for (probe, entry) in states {
@@ -135,5 +132,11 @@ extension SQLiteState {
     /// How many messages wait for delivery.
     package func pendingOutboxCount() async throws -> Int {
         try await writer.read { db in try OutboxRow.filter(Column("sentAt") == nil).fetchCount(db) }
+    }
+
+    /// Within a write: throws ``LeaseLost`` unless `lease` is still held with its fencing number.
+    static func checkFence(_ lease: Lease, _ db: Database) throws {
+        let held = try Int64.fetchOne(db, sql: "SELECT fencing FROM lease WHERE name = ? AND holder = ?", arguments: [lease.name, lease.holder])
+        guard held == lease.fencing else { throw LeaseLost(lease) }
     }
 }

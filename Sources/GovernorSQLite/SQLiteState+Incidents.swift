@@ -8,10 +8,7 @@ extension SQLiteState {
     public func saveIncidents(_ incidents: [Incident], queue: @escaping @Sendable ([Incident]) -> [OutboxMessage], fencedBy lease: Lease?) async throws -> [Incident] {
         guard !incidents.isEmpty else { return [] }
         return try await writer.write { db in
-            if let lease {
-                let held = try Int64.fetchOne(db, sql: "SELECT fencing FROM lease WHERE name = ? AND holder = ?", arguments: [lease.name, lease.holder])
-                guard held == lease.fencing else { throw LeaseLost(lease) }
-            }
+            if let lease { try Self.checkFence(lease, db) }
             var stored: [Incident] = []
             for incident in incidents {
                 let scope = IncidentRow.scope(incident.scope), schools = IncidentRow.list(incident.schools)

@@ -231,7 +231,7 @@ public enum PresenceLease {
 
 /// A whole state, read out for `governor migrate-state`: what PostgreSQL's import copies
 /// from an SQLite file, in the order it copies it.
-public protocol StateExport: ContactStore & SourceStore {
+public protocol StateExport: ContactStore & SourceStore & SilenceStore & IncidentStore {
     func exportWindows() async throws -> [ExportedWindow]
     /// Results with an id above `id`, in id order, at most `limit`.
     func exportResults(after id: Int64, limit: Int) async throws -> [TestResult]

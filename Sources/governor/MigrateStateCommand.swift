@@ -8,11 +8,11 @@ import Logging
 
 /// `governor migrate-state`: copies an SQLite state into a PostgreSQL database, so
 /// that a governor can move to a shared state without losing its schedules,
-/// results, contacts, alert states and outbox.
+/// results, contacts, alert states, outbox, silences and incidents.
 struct MigrateStateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate-state",
-        abstract: "Copy an SQLite state (schedules, results, contacts, alert states, outbox) into a PostgreSQL database.",
+        abstract: "Copy an SQLite state (schedules, results, contacts, alert states, outbox, silences, incidents) into a PostgreSQL database.",
         discussion: """
             Stop the governor first. The copy keeps every row's identity and skips rows that are there already, \
             so running it again changes nothing and a copy cut short can be run again. Then set \

@@ -32,3 +32,69 @@ struct AlertComposerTests {
         #expect(quiet.first?.body.contains("Identity conflict") == false)
     }
 }
+
+@Suite("Incident email")
+struct IncidentComposerTests {
+    static let t0: UnixTime = 1_790_000_000
+
+    static func composer(schools count: Int, heartbeat: HeartbeatCalls.Summary) -> IncidentComposer {
+        var settings = AlertSettings()
+        settings.smtpURL = "smtp://127.0.0.1:25"
+        settings.from = "Governor <governor@example.org>"
+        settings.to = ["ops@example.org"]
+        let schools = (0..<count).map { index in
+            SchoolConfig(name: "s-\(index)", file: "s-\(index).cfg", timeZone: TimeZone(identifier: "UTC")!,
+                         timing: Timing(boundaries: [], runsPerPeriod: 1, delaySeconds: 0, testDurationSeconds: 1),
+                         probes: [ProbeConfig(name: "s-\(index)-p", mode: .pull, line: 1)])
+        }
+        return IncidentComposer(settings: settings, publicURL: "https://governor.example.org", hostName: "governor.example.org",
+                                schools: Dictionary(uniqueKeysWithValues: schools.map { ($0.name, $0) }),
+                                downSince: Dictionary(uniqueKeysWithValues: schools.map { ($0.name, t0) }), heartbeat: heartbeat)
+    }
+
+    static let fleetWide = Incident(id: 3, scope: .fleet, openedAt: t0 + 60, since: t0, schools: (0..<30).map { "s-\($0)" })
+
+    @Test("a large part of the fleet silent at once: the email says it may be the governor's own network, and what its heartbeat did meanwhile",
+          arguments: [
+            (HeartbeatCalls.Summary(configured: false), "No heartbeat_url is set"),
+            (HeartbeatCalls.Summary(configured: true, lastReached: t0 + 30), "was reached at 2026-09-21 14:13:50 GMT (2026-09-21T14:13:50Z), after the first school went down"),
+            (HeartbeatCalls.Summary(configured: true, lastReached: t0 - 30, lastFailed: t0 + 40, lastError: "connection refused"),
+             "has NOT been reached since the first school went down (last attempt 2026-09-21 14:14:00 GMT (2026-09-21T14:14:00Z): connection refused)"),
+          ])
+    func ownNetwork(_ heartbeat: HeartbeatCalls.Summary, _ sentence: String) throws {
+        let message = try #require(Self.composer(schools: 100, heartbeat: heartbeat).message(.opened, of: Self.fleetWide, at: Self.t0 + 120))
+        #expect(message.subject == "[governor] INCIDENT: 30 schools DOWN since 14:13 GMT")
+        #expect(message.body.contains("30 of the fleet's 100 schools (30 %) went silent at once: the cause may be this governor's own network"), "\(message.body)")
+        #expect(message.body.contains(sentence), "\(message.body)")
+        #expect(message.messageId == "incident-3-opened@example.org")
+        #expect(message.body.contains("Dashboard: https://governor.example.org/#incident-3"))
+    }
+
+    @Test("an incident of a small part of the fleet says nothing of the governor's network")
+    func smallIncident() throws {
+        let small = Incident(id: 4, scope: .label(.init(key: "isp", value: "acme")), openedAt: Self.t0, since: Self.t0, schools: (0..<5).map { "s-\($0)" })
+        let message = try #require(Self.composer(schools: 100, heartbeat: .init()).message(.opened, of: small, at: Self.t0))
+        #expect(message.subject == "[governor] INCIDENT: 5 schools with isp=acme DOWN since 14:13 GMT")
+        #expect(!message.body.contains("own network"))
+    }
+
+    @Test("the close and the grouped recoveries after it: who is back, who is still DOWN")
+    func closeAndLater() throws {
+        var closed = Self.fleetWide
+        closed.closedAt = Self.t0 + 3600
+        closed.recovered = (0..<20).map { "s-\($0)" }
+        closed.stillDown = (20..<30).map { "s-\($0)" }
+        let composer = Self.composer(schools: 100, heartbeat: .init())
+        let end = try #require(composer.message(.closed, of: closed, at: Self.t0 + 3600))
+        #expect(end.subject == "[governor] INCIDENT over: 20 of 30 schools back, 10 still DOWN")
+        #expect(end.body.contains("is over after 60 min: most of its schools are back") && end.body.contains("Back (20):") && end.body.contains("Still DOWN (10):"))
+        #expect(end.messageId == "incident-3-closed@example.org")
+        var told = closed
+        told.laterRecovered = ["s-20", "s-21"]
+        told.stillDown = (22..<30).map { "s-\($0)" }
+        let later = try #require(composer.message(.recovered(told: told), of: told, at: Self.t0 + 5000))
+        #expect(later.subject == "[governor] UP: 2 more of incident #3's schools back, 8 still DOWN")
+        #expect(later.body.contains("  s-20\n  s-21\n"), "\(later.body)")
+        #expect(later.messageId == "incident-3-recovered-\(Self.t0 + 5000)@example.org")
+    }
+}

@@ -47,6 +47,8 @@ struct DashboardAPITests {
             // In process no request has an address: no egress is known.
             #expect(counts.egress?.sharedEgresses == 0 && counts.egress?.identityConflictCount == 0)
             counts.egress = nil
+            #expect(counts.incidentsOpen == 0)
+            counts.incidentsOpen = nil
             #expect(counts == .init(schools: 1, probes: 2, up: 2, down: 0, neverSeen: 0, outboxPending: 0, outboxFailing: 0))
             // No measurement yet: the one school has no data.
             #expect(report.summary.measurements?.noData == 1 && report.summary.measurements?.measured == 0)

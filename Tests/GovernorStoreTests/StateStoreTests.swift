@@ -380,12 +380,22 @@ struct StateStoreTests {
         let message = OutboxMessage(messageId: "m1@governor", sender: "g@example.org", recipients: ["noc@example.org"], subject: "DOWN", body: "text", createdAt: 1000)
         try await source.saveAlerts(states: ["q1": ("beta", state)], removing: [], queue: [message])
         try await source.saveSchoolSources(["alpha.cfg": "[Timing]\n"], at: 10)
+        let silence = try await source.addSilence(Silence(matcher: .label(.init(key: "isp", value: "acme")), startsAt: 900, endsAt: 5000,
+                                                          reason: "migration", author: "ops@host"))
+        var incident = try await source.saveIncident(Incident(scope: .label(.init(key: "isp", value: "acme")), openedAt: 1000, since: 950,
+                                                               schools: ["alpha", "beta"]))
+        incident.closedAt = 2000
+        incident.recovered = ["alpha"]
+        incident.stillDown = ["beta"]
+        incident.reportedAt = 2000
+        incident = try await source.saveIncident(incident)
 
         let target = try await Backend.postgres("import")
         defer { target.close() }
         let counts = try await target.importState(from: source, at: 20)
         #expect(counts.windows == 2 && counts.runs == 3 && counts.contacts == 2 && counts.results == results.count
-                && counts.dispatches == 1 && counts.alertStates == 1 && counts.outbox == 1 && counts.schoolSources == 1, "\(counts)")
+                && counts.dispatches == 1 && counts.alertStates == 1 && counts.outbox == 1 && counts.schoolSources == 1
+                && counts.silences == 1 && counts.incidents == 1, "\(counts)")
         for _ in 0..<2 {
             #expect(try await target.windows(school: "alpha", startingFrom: 0, before: .max) == (try await source.windows(school: "alpha", startingFrom: 0, before: .max)))
             #expect(try await target.runs(from: 0) == (try await source.runs(from: 0)))
@@ -395,12 +405,16 @@ struct StateStoreTests {
             #expect(try await target.alertStates() == ["q1": state])
             #expect(try await target.inspection.dueOutboxMessages(at: .max, limit: 10) == (try await source.inspection.dueOutboxMessages(at: .max, limit: 10)))
             #expect(try await target.schoolSources() == ["alpha.cfg": "[Timing]\n"])
+            #expect(try await target.silences(endedAfter: 0) == [silence])
+            #expect(try await target.incidents(since: 0) == [incident])
             // Again: nothing added, nothing changed.
             _ = try await target.importState(from: source, at: 30)
         }
         // New rows continue after the copied ids.
         let next = try await target.insert(results[0].with { $0.id = nil; $0.idempotencyKey = "run:new" })
         #expect((next.id ?? 0) > (results.last?.id ?? .max))
+        let later = try await target.addSilence(Silence(matcher: .school("beta"), startsAt: 900, endsAt: 5000, reason: "r", author: "a"))
+        #expect((later.id ?? 0) > (silence.id ?? .max))
     }
 
     @Test("TLS: sslmode require and verify-full connect to a server that takes TLS only; disable is refused, and so is a CA that did not sign it")

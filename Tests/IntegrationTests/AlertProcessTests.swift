@@ -245,7 +245,7 @@ struct SendmailAlertTests {
 }
 
 extension AlertProcessTests {
-    @Test("a silenced school's probe misses its runs, shown silenced, and no email is sent; when the silence ends, one email says it is still DOWN; the CLI lists, removes, and says a closed school needs no silence")
+    @Test("a silenced school's probe misses its runs, shown silenced, and no email is sent; when the silence ends, one email says it is still DOWN; the CLI and governor check --silences say a closed school needs no silence")
     func silence() async throws {
         let smtp = try TestSMTPServer()
         defer { smtp.remove() }
@@ -268,6 +268,9 @@ extension AlertProcessTests {
         #expect(added.status == 0 && added.stdout.hasPrefix("silence 1: school quiet until "), "\(added.stdout)\(added.stderr)")
         let closed = try cli(["add", "--school", "shut", "--for", "1h", "--reason", "holiday"])
         #expect(closed.stdout.contains("note: school shut is closed (calendar) for the whole silence"), "\(closed.stdout)\(closed.stderr)")
+        let checked = try runProcess(governor, ["check", "--silences", "--config", directory.file("governor.cfg"), "--server", server.baseURL])
+        #expect(checked.status == 0 && checked.stdout.contains("silence 2 (school shut): school shut is closed (calendar) for the whole silence")
+                    && checked.stdout.contains("2 silence(s) in force or to come, 1 unnecessary for a closed school"), "\(checked.stdout)\(checked.stderr)")
         #expect(try cli(["remove", "2"]).stdout == "silence 2 removed\n")
         let unknown = try cli(["add", "--school", "nowhere", "--for", "1h", "--reason", "x"])
         #expect(unknown.status == 1 && unknown.stderr.contains("no school is named 'nowhere'"), "\(unknown.stderr)")

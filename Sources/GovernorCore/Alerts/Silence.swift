@@ -73,4 +73,23 @@ public struct Silence: Sendable, Equatable {
     /// The longest silence: a planned closure beyond it belongs in the school's calendar.
     public static let longestSeconds: UnixTime = 366 * 86_400
     public static let longestReason = 500
+
+    /// The schools it touches that their calendar closes for all of it: they have no
+    /// runs then, so no alert can come, and the silence is unnecessary for them.
+    public func closedSchools(among schools: [SchoolConfig]) -> [String] {
+        schools.filter { matcher.touches($0) }.compactMap { school in
+            var date = LocalDate(containing: startsAt, in: school.timeZone)
+            let last = LocalDate(containing: endedAt - 1, in: school.timeZone)
+            for _ in 0..<400 where date <= last {
+                if school.calendar.isOpen(on: date) { return nil }
+                date = date.adding(days: 1)
+            }
+            return date > last ? school.name : nil
+        }
+    }
+
+    /// What the CLI and `governor check` say of a school ``closedSchools(among:)`` lists.
+    public static func closedNote(_ school: String) -> String {
+        "school \(school) is closed (calendar) for the whole silence: it has no runs then, so no alert can come; the silence is unnecessary"
+    }
 }

@@ -128,15 +128,6 @@ struct SilenceController: Sendable {
     /// What the operator should know of a new silence: the schools it covers that are
     /// closed by their calendar for all of it, which need none.
     static func notes(on silence: Silence, snapshot: LiveConfiguration.Snapshot) -> [String] {
-        snapshot.schoolsByName.filter { silence.matcher.touches($0) }.compactMap { school in
-            var date = LocalDate(containing: silence.startsAt, in: school.timeZone)
-            let last = LocalDate(containing: silence.endsAt - 1, in: school.timeZone)
-            for _ in 0..<400 where date <= last {
-                if school.calendar.isOpen(on: date) { return nil }
-                date = date.adding(days: 1)
-            }
-            guard date > last else { return nil }
-            return "school \(school.name) is closed (calendar) for the whole silence: it has no runs then, so no alert can come; the silence is unnecessary"
-        }
+        silence.closedSchools(among: snapshot.schoolsByName).map(Silence.closedNote)
     }
 }
