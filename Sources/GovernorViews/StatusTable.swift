@@ -11,7 +11,8 @@ public enum StatusTable {
         var lines = [
             "governor \(report.version) at \(server), up \(DisplayFormat.duration(report.uptimeSeconds)), as of \(RFC3339.format(report.generatedAt.unixTime))",
             "schools \(summary.schools)  probes \(summary.probes)  UP \(summary.up)  DOWN \(summary.down)  never seen \(summary.neverSeen)"
-                + "  alerts pending \(summary.outboxPending)" + (summary.outboxFailing > 0 ? " (\(summary.outboxFailing) failing)" : ""),
+                + "  alerts pending \(summary.outboxPending)" + (summary.outboxFailing > 0 ? " (\(summary.outboxFailing) failing)" : "")
+                + (summary.incidentsOpen.map { $0 > 0 ? "  incidents open \($0) (GET /v1/incidents)" : "" } ?? ""),
         ]
         if let measurements = summary.measurements { lines.append(measurementLine(measurements)) }
         if let egress = summary.egress { lines.append(egressLine(egress)) }

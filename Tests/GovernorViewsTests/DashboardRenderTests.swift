@@ -214,6 +214,9 @@ import GovernorWire
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines[0].hasPrefix("governor 9.9.9 at http://127.0.0.1:8080, up 2 h 5 min"))
         #expect(lines[1] == "schools 1  probes 2  UP 1  DOWN 1  never seen 0  alerts pending 2 (1 failing)")
+        var withIncident = Self.report()
+        withIncident.summary.incidentsOpen = 1
+        #expect(StatusTable.render(withIncident, server: "x").split(separator: "\n")[1].hasSuffix("  incidents open 1 (GET /v1/incidents)"))
         #expect(lines.contains("liceo-galilei (Europe/Rome, /etc/governor/schools/liceo-galilei.cfg) today: 2 done, 1 failed, 1 missed, 2 pending, 0 unannounced"))
         let header = lines.first { $0.hasPrefix("  PROBE") } ?? ""
         let lab2 = lines.first { $0.hasPrefix("  lab-2") } ?? ""
