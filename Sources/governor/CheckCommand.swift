@@ -40,6 +40,7 @@ struct CheckCommand: AsyncParsableCommand {
                 print(SchoolSummary(school).line)
                 print(SchoolSummary.targetLine(of: school, settings: configuration.governor.measurement))
                 if !school.labels.isEmpty { print("  labels: \(school.labels)") }
+                if let groups = SchoolSummary.groupsLine(of: school) { print(groups) }
                 if let closures = SchoolSummary.closuresLine(of: school, from: LocalDate(containing: now, in: school.timeZone)) { print(closures) }
             }
         }

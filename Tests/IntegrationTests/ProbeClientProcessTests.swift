@@ -93,6 +93,65 @@ struct ProbeClientProcessTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("a group of two probes beside a single probe: governor schedule --json gives the group one run time, never overlapping the single probe's; both probes run each group run together")
+    func groupRun() async throws {
+        let directory = try TemporaryDirectory("governor-probe-group")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        let boundaries = (0...3).map { ServeProcessTests.localTime(inSeconds: 4 + 5 * $0, offset: offset) }
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
+        try directory.write("schools/s.cfg", ServeProcessTests.school(name: "s", zone: zone, boundaries: boundaries, probes: ["g1", "g2", "solo"])
+            + "[Group lab]\nprobes = g1, g2\n")
+
+        // The dry run: each window's group run at one instant, the single probe's a slot (2 s) away.
+        let dry = try runProcess(try Executables.built("governor"), ["schedule", "--json", "--config", directory.file("governor.cfg")])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])
+        let school = try #require((document["schools"] as? [[String: Any]])?.first)
+        #expect((school["groups"] as? [[String: Any]])?.first?["probes"] as? [String] == ["g1", "g2"])
+        let windows = school["windows"] as? [[String: Any]] ?? []
+        #expect(!windows.isEmpty)
+        for window in windows {
+            let runs = window["runs"] as? [[String: Any]] ?? []
+            func times(_ probe: String) -> [Double] { runs.filter { $0["probe"] as? String == probe }.compactMap { RFC3339.parsePrecise($0["run_at"] as? String ?? "") } }
+            #expect(times("g1") == times("g2") && times("g1").count == 1, "\(runs)")
+            #expect(runs.filter { $0["probe"] as? String != "solo" }.allSatisfy { $0["group"] as? String == "lab" })
+            for solo in times("solo") {
+                #expect(times("g1").allSatisfy { abs($0 - solo) >= 2 }, "the single probe's run overlaps the group's slot: \(runs)")
+            }
+        }
+
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+        let log = directory.file("runs.txt")
+        let probes = try ["g1", "g2", "solo"].map { try Self.startProbe(directory, id: $0, port: server.port, log: log) }
+        defer { probes.forEach { $0.stop() } }
+        // Three windows of 5 s from 4 s on: over by 19 s.
+        try await Task.sleep(for: .seconds(20))
+        for _ in 0..<20 {
+            if try await results(server, "g1").count >= 3, try await results(server, "g2").count >= 3 { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let g1 = try await results(server, "g1"), g2 = try await results(server, "g2")
+        #expect(g1.count == 3 && g2.count == 3, "\(g1)\n\(g2)\n\(server.log.suffix(2000))")
+        #expect(Set(g1.compactMap { $0["run_at"] as? String }) == Set(g2.compactMap { $0["run_at"] as? String }), "the same group runs")
+        // Started together: a loose bound (the precision is the benchmark's to show).
+        for first in g1 {
+            let runAt = first["run_at"] as? String
+            let second = try #require(g2.first { $0["run_at"] as? String == runAt })
+            let a = RFC3339.parsePrecise(first["started_at"] as? String ?? "") ?? 0, b = RFC3339.parsePrecise(second["started_at"] as? String ?? "") ?? 1
+            #expect(abs(a - b) < 0.1, "g1 and g2 started \(abs(a - b)) s apart for \(runAt ?? "?")")
+        }
+        // The single probe's tests never share the uplink with the group's.
+        let runs = Self.runs(in: log)
+        for solo in runs where solo.probe == "solo" {
+            for grouped in runs where grouped.probe != "solo" {
+                #expect(solo.end <= grouped.start || grouped.end <= solo.start, "\(solo) overlaps \(grouped)")
+            }
+        }
+        #expect(server.stop() == 0)
+    }
+
     @Test("an outage: the probe runs anyway and delivers later; kill -9 with a result queued: delivered once after restart")
     func outages() async throws {
         let directory = try TemporaryDirectory("governor-probe")

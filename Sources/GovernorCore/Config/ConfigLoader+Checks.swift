@@ -5,11 +5,11 @@ extension ConfigLoader {
     /// Refuses a window that cannot hold all of its tests without overlap.
     static func feasibilityProblems(of school: SchoolConfig, line: Int?) -> [ConfigProblem] {
         school.timing.nominalWindows.compactMap { window in
-            let needed = school.testsPerWindow * school.timing.slotSeconds
+            let needed = school.slotsPerWindow * school.timing.slotSeconds
             guard needed > window.seconds else { return nil }
             let end = TimeOfDay(secondsSinceMidnight: (window.start.secondsSinceMidnight + window.seconds) % 86_400)!
             return .error(school.file, line: line, Feasibility.message(
-                school: school.name, window: "\(window.start)–\(end)", school.probes.count, school.timing, needed: needed, available: window.seconds))
+                school: school.name, window: "\(window.start)–\(end)", school, needed: needed, available: window.seconds))
         }
     }
 
@@ -86,10 +86,12 @@ extension ConfigLoader {
 
     static func unknownSection(_ section: INIDocument.Section, in file: String, known: [String]) -> ConfigProblem {
         var message = "unknown section [\(section.name)] is ignored"
-        if let match = (known + ["Probe NAME"]).first(where: { $0.lowercased() == section.name.lowercased() }) {
+        if let match = (known + ["Probe NAME", "Group NAME"]).first(where: { $0.lowercased() == section.name.lowercased() }) {
             message += "; section names are case-sensitive: did you mean [\(match)]?"
+        } else if section.name.lowercased().hasPrefix("group ") {
+            message += "; section names are case-sensitive: did you mean [Group \(section.name.dropFirst(6))]?"
         } else {
-            message += " (known sections: \(known.map { "[\($0)]" }.joined(separator: ", ")), [Probe NAME])"
+            message += " (known sections: \(known.map { "[\($0)]" }.joined(separator: ", ")), [Probe NAME], [Group NAME])"
         }
         return .warning(file, line: section.line, message)
     }
@@ -98,8 +100,11 @@ extension ConfigLoader {
 /// The wording of the "window too short" error, shared by load-time checks and by
 /// generation on days whose windows a daylight-saving change shortens.
 enum Feasibility {
-    static func message(school: String, window: String, _ probeCount: Int, _ timing: Timing, needed: Int, available: Int) -> String {
-        "school '\(school)': window \(window) is too short: \(probeCount) probe(s) × \(timing.runsPerPeriod) run(s) × "
+    static func message(school name: String, window: String, _ school: SchoolConfig, needed: Int, available: Int) -> String {
+        let timing = school.timing
+        let who = school.groups.isEmpty ? "\(school.probes.count) probe(s)"
+            : "\(school.units.count) probe(s) and group(s) (a group's probes share their slots)"
+        return "school '\(name)': window \(window) is too short: \(who) × \(timing.runsPerPeriod) run(s) × "
             + "(\(DurationValue.format(timing.testDurationSeconds)) test + \(DurationValue.format(timing.delaySeconds)) delay) "
             + "need \(needed) s (\(DurationValue.format(needed))) but the window has \(available) s (\(DurationValue.format(available))); "
             + "lower runs_per_period or delay, or widen the window"

@@ -14,7 +14,7 @@ extension ConfigLoader {
         var settings = GovernorSettings(file: document.file)
         for section in document.sections {
             let known = ["Governor", "Alerts", "SSH", "Timing", "Probes", "School"]
-            if !known.contains(section.name) && !section.name.hasPrefix(probeSectionPrefix) {
+            if !known.contains(section.name) && !section.name.hasPrefix(probeSectionPrefix) && !section.name.hasPrefix(groupSectionPrefix) {
                 problems.append(unknownSection(section, in: document.file, known: known))
             }
         }

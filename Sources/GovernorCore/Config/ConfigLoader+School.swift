@@ -11,7 +11,8 @@ extension ConfigLoader {
         var problems: [ConfigProblem] = []
         if ignoring.isEmpty {
             let known = ["School", "Timing", "Probes"]
-            for section in document.sections where !known.contains(section.name) && !section.name.hasPrefix(probeSectionPrefix) {
+            for section in document.sections
+            where !known.contains(section.name) && !section.name.hasPrefix(probeSectionPrefix) && !section.name.hasPrefix(groupSectionPrefix) {
                 problems.append(unknownSection(section, in: file, known: known))
             }
         }
@@ -50,6 +51,7 @@ extension ConfigLoader {
         let timing = readTiming(document, governor: governor, problems: &problems)
         var probes = readProbes(document, problems: &problems)
         applyProbeSections(document, to: &probes, problems: &problems)
+        let groups = readGroups(document, probes: probes, problems: &problems)
         if governor.requireTokens {
             for probe in probes where probe.mode == .pull && probe.token == nil && probe.tokenSHA256 == nil {
                 problems.append(.error(file, line: probe.line,
@@ -60,7 +62,7 @@ extension ConfigLoader {
 
         guard let timing, !problems.containsError else { return (nil, problems) }
         let school = SchoolConfig(name: name, file: file, timeZone: timeZone, timeZoneName: timeZoneName, alertTo: alertTo, timing: timing, probes: probes,
-                                  calendar: calendar, resultFormat: resultFormat, profile: profile, labels: labels)
+                                  calendar: calendar, resultFormat: resultFormat, profile: profile, labels: labels, groups: groups)
         problems += feasibilityProblems(of: school, line: document.section("Timing")?["boundaries"]?.line)
         if let budget = governor.dailyTestsPerEgress {
             let windows = school.timing.nominalWindows.count

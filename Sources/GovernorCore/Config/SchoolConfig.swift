@@ -22,11 +22,14 @@ public struct SchoolConfig: Sendable, Equatable {
     public var profile: SchoolProfile
     /// Its labels (`labels`, over the governor's defaults): what alerts and incidents group by.
     public var labels: SchoolLabels
+    /// Its `[Group NAME]` sections: probes that share every run time.
+    public var groups: [ProbeGroup]
 
     public init(name: String, file: String, timeZone: TimeZone, timeZoneName: String? = nil, alertTo: [String] = [], timing: Timing, probes: [ProbeConfig],
                 calendar: SchoolCalendar = .always, resultFormat: ResultFormat = .auto, profile: SchoolProfile = SchoolProfile(),
-                labels: SchoolLabels = SchoolLabels()) {
+                labels: SchoolLabels = SchoolLabels(), groups: [ProbeGroup] = []) {
         self.labels = labels
+        self.groups = groups
         self.calendar = calendar
         self.profile = profile
         self.resultFormat = resultFormat
@@ -58,7 +61,7 @@ public struct SchoolConfig: Sendable, Equatable {
     /// skipped that day, by the server and the dry run alike; the day keeps its other
     /// windows, and `governor check` warns of the days ahead (``DaylightSavingCheck``).
     public func holdsTests(_ bounds: WindowBounds) -> Bool {
-        bounds.seconds >= Int64(testsPerWindow) * Int64(timing.slotSeconds)
+        bounds.seconds >= Int64(slotsPerWindow) * Int64(timing.slotSeconds)
     }
 
     /// The windows that end after `instant`, in time order, from the open dates among
@@ -87,7 +90,8 @@ public struct SchoolConfig: Sendable, Equatable {
     /// How far a probe's request looks for the end of a closure: a year.
     public static let longestClosureDays = 400
 
-    /// Tests in each window: every probe runs `runsPerPeriod` times.
+    /// Tests in each window: every probe runs `runsPerPeriod` times (a group's probes
+    /// each count, though they share their slots: ``slotsPerWindow``).
     public var testsPerWindow: Int { probes.count * timing.runsPerPeriod }
 
     /// The fields a schedule depends on, in a fixed textual form. A seeded schedule
@@ -96,7 +100,10 @@ public struct SchoolConfig: Sendable, Equatable {
     public var scheduleFingerprint: String {
         let boundaries = timing.boundaries.map { String($0.secondsSinceMidnight) }.joined(separator: ",")
         let probeNames = probes.map(\.name).joined(separator: ",")
+        // Only a school with groups says so, so that the others keep their seeded schedules.
+        let groupText = groups.isEmpty ? "" : ";g=" + groups.map { "\($0.name):\($0.probes.joined(separator: "+"))" }.joined(separator: ",")
         return "tz=\(timeZoneName);b=\(boundaries);r=\(timing.runsPerPeriod);d=\(timing.delaySeconds);t=\(timing.testDurationSeconds);o=\(timing.overnight);p=\(probeNames)"
+            + groupText
     }
 }
 

@@ -33,9 +33,11 @@ public struct ConfigurationDocument: Codable, Sendable {
         public var target: SchoolTarget
         /// Its labels, the governor's defaults included.
         public var labels: [String: String]
+        /// Its groups: probes that share every run time.
+        public var groups: [ScheduleDocument.Group]
 
         enum CodingKeys: String, CodingKey {
-            case name, file, timezone, timing, probes, summary, target, labels
+            case name, file, timezone, timing, probes, summary, target, labels, groups
             case alertTo = "alert_to"
         }
     }
@@ -104,7 +106,7 @@ public struct ConfigurationDocument: Codable, Sendable {
                           label: probe.label, hasToken: probe.token != nil || probe.tokenSHA256 != nil)
                 },
                 summary: SchoolSummary(school), target: school.target(configuration.governor.measurement),
-                labels: school.labels.dictionary)
+                labels: school.labels.dictionary, groups: school.groups.map { ScheduleDocument.Group(name: $0.name, probes: $0.probes) })
         }
         problems = configuration.problems.map {
             Problem(severity: $0.severity, file: $0.file, line: $0.line, message: $0.message)

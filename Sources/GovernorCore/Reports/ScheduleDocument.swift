@@ -17,9 +17,11 @@ public struct ScheduleDocument: Codable, Sendable, Equatable {
         /// The dates of the range in which the school is closed, with why: they have
         /// no windows.
         public var closedDays: [ClosedDay]
+        /// Its `[Group NAME]` sections, when it has any: probes that share every run time.
+        public var groups: [Group]?
 
         enum CodingKeys: String, CodingKey {
-            case school, timezone, windows
+            case school, timezone, windows, groups
             case testDurationSeconds = "test_duration_s"
             case delaySeconds = "delay_s"
             case closedDays = "closed_days"
@@ -34,8 +36,29 @@ public struct ScheduleDocument: Codable, Sendable, Equatable {
             timezone = config.timeZoneName
             testDurationSeconds = config.timing.testDurationSeconds
             delaySeconds = config.timing.delaySeconds
-            self.windows = windows
             closedDays = closed.map { ClosedDay(date: $0.date.description, label: $0.label) }
+            guard !config.groups.isEmpty else {
+                self.windows = windows
+                return
+            }
+            groups = config.groups.map { Group(name: $0.name, probes: $0.probes) }
+            let groupOf = config.groupByProbe
+            self.windows = windows.map { window in
+                var window = window
+                for index in window.runs.indices { window.runs[index].group = groupOf[window.runs[index].probe]?.name }
+                return window
+            }
+        }
+    }
+
+    /// Probes of a school that test together, at one instant.
+    public struct Group: Codable, Sendable, Equatable {
+        public var name: String
+        public var probes: [String]
+
+        public init(name: String, probes: [String]) {
+            self.name = name
+            self.probes = probes
         }
     }
 
@@ -71,9 +94,11 @@ public struct ScheduleDocument: Codable, Sendable, Equatable {
     public struct Run: Codable, Sendable, Equatable {
         public var probe: String
         public var runAt: String
+        /// The probe's group: every probe of it runs at this instant.
+        public var group: String?
 
         enum CodingKeys: String, CodingKey {
-            case probe
+            case probe, group
             case runAt = "run_at"
         }
 

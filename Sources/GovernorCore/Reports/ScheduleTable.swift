@@ -19,8 +19,11 @@ public struct ScheduleTable: Sendable {
         var lines = [
             "School \(school.name) (\(school.timeZoneName)): \(school.probes.count) probe(s), "
                 + "\(timing.runsPerPeriod) run(s) per window, test \(DurationValue.format(timing.testDurationSeconds)), "
-                + "delay \(DurationValue.format(timing.delaySeconds))",
+                + "delay \(DurationValue.format(timing.delaySeconds))"
+                + (school.groups.isEmpty ? "" : "; groups (testing together): "
+                    + school.groups.map { "\($0.name) = \($0.probes.joined(separator: " + "))" }.joined(separator: ", ")),
         ]
+        let groupOf = school.groupByProbe
         // At least as wide as the heading, so that short ids do not cut it.
         let width = max(school.probes.map(\.name.count).max() ?? 0, "probe".count)
         var closures = closed[...]
@@ -29,7 +32,9 @@ public struct ScheduleTable: Sendable {
                 lines += ["", "  \(day.date) closed: \(day.label)"]
                 closures = closures.dropFirst()
             }
-            let free = window.bounds.seconds - Int64(window.runs.count * timing.slotSeconds)
+            // A group's runs share their slot.
+            let slots = Set(window.runs.map { run in groupOf[run.probe].map { "\($0.name)@\(run.runAt)" } ?? "\(run.probe)@\(run.runAt)" }).count
+            let free = window.bounds.seconds - Int64(slots * timing.slotSeconds)
             lines.append("")
             lines.append("  \(window.bounds.localDate) \(local(window.bounds.start))–\(local(window.bounds.end)) "
                 + "(\(RFC3339.format(window.bounds.start)) to \(RFC3339.format(window.bounds.end))), "
@@ -38,7 +43,8 @@ public struct ScheduleTable: Sendable {
                 + "probe".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "UTC")
             for run in window.runs {
                 lines.append("    " + local(run.runAt).padding(toLength: 10, withPad: " ", startingAt: 0)
-                    + run.probe.padding(toLength: width + 2, withPad: " ", startingAt: 0) + RFC3339.format(run.runAt))
+                    + run.probe.padding(toLength: width + 2, withPad: " ", startingAt: 0) + RFC3339.format(run.runAt)
+                    + (groupOf[run.probe].map { "  group \($0.name)" } ?? ""))
             }
         }
         for day in closures { lines += ["", "  \(day.date) closed: \(day.label)"] }

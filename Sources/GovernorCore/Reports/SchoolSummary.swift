@@ -19,7 +19,7 @@ public struct SchoolSummary: Sendable, Equatable, Codable {
         let windows = school.timing.nominalWindows
         windowsPerDay = windows.count
         testsPerDay = windows.count * school.testsPerWindow
-        let used = school.testsPerWindow * school.timing.slotSeconds
+        let used = school.slotsPerWindow * school.timing.slotSeconds
         tightestSpareSeconds = windows.map { $0.seconds - used }.min() ?? 0
     }
 
@@ -40,6 +40,13 @@ extension SchoolSummary {
             line += "; upload \(SchoolTarget.format(upload)) Mbit/s (contracted_upload_mbps)"
         }
         return line
+    }
+
+    /// `  groups: lab (lab-1, lab-2: test together, at one instant)`; nil for a school without groups.
+    public static func groupsLine(of school: SchoolConfig) -> String? {
+        guard !school.groups.isEmpty else { return nil }
+        return "  groups (each group's probes test together, at one instant): "
+            + school.groups.map { "\($0.name) (\($0.probes.joined(separator: ", ")))" }.joined(separator: "; ")
     }
 
     /// How far ahead `governor check` lists closures.

@@ -18,8 +18,8 @@ public enum DaylightSavingCheck {
             for date in dates where school.calendar.isOpen(on: date) {
                 for bounds in SchoolClock.windows(of: school.timing, on: date, in: school.timeZone) where !school.holdsTests(bounds) {
                     let start = SchoolClock.timeOfDay(of: bounds.start, in: school.timeZone)
-                    let needed = school.testsPerWindow * school.timing.slotSeconds
-                    let message = Feasibility.message(school: school.name, window: "\(bounds.startBoundary) on \(date)", school.probes.count, school.timing,
+                    let needed = school.slotsPerWindow * school.timing.slotSeconds
+                    let message = Feasibility.message(school: school.name, window: "\(bounds.startBoundary) on \(date)", school,
                                                       needed: needed, available: Int(bounds.seconds))
                     problems.append(.warning(school.file, "\(message) (the daylight-saving change moves it to start at \(start)); it is skipped that day, and the day's other windows run"))
                 }

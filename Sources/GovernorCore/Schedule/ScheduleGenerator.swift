@@ -41,7 +41,7 @@ public struct ScheduleError: Error, Sendable, CustomStringConvertible {
         self.available = Int(window.seconds)
         let label = "\(window.startBoundary) on \(window.localDate) (\(RFC3339.format(window.start)) to \(RFC3339.format(window.end)))"
         description = "\(school.file): error: " + Feasibility.message(
-            school: school.name, window: label, school.probes.count, school.timing, needed: needed, available: available)
+            school: school.name, window: label, school, needed: needed, available: available)
     }
 
     /// The window's tests find no room under the fleet-wide cap.
@@ -66,6 +66,8 @@ public struct ScheduleError: Error, Sendable, CustomStringConvertible {
 /// to the nearest second (rounding is monotone, so order and spacing survive).
 /// The slots form `runsPerPeriod` rounds of one slot per probe, each round an
 /// independent random order of the probes, so each probe's runs spread through the window.
+/// A `[Group NAME]` of the school takes one slot per run, like one probe, and every
+/// probe of the group runs at its instant (``SchoolConfig/units``).
 public enum ScheduleGenerator {
     /// Places the runs of one window, or returns nil when they do not fit.
     ///
@@ -176,7 +178,9 @@ public enum ScheduleGenerator {
 
     static func window(_ bounds: WindowBounds, of school: SchoolConfig, fingerprintHash: UInt64?, seed: UInt64?,
                        cap: (load: FleetLoad, limit: Int)? = nil) throws(ScheduleError) -> ScheduledWindow {
-        let names = school.probes.map(\.name)
+        // One slot per unit and run: a probe, or a group whose probes share it.
+        let units = school.units
+        let names = units.map { $0[0] }
         let timing = school.timing
         var generator: Xoshiro256StarStar
         if let seed, let fingerprintHash {
@@ -189,18 +193,30 @@ public enum ScheduleGenerator {
         }
         let placed: [ScheduledRun]?
         if let cap {
-            let gate = CapGate(load: cap.load, cap: cap.limit, window: bounds, duration: timing.testDurationSeconds)
+            // A slot of a group holds as many tests as it has probes: it needs that much
+            // room under the cap, so the school's slots are drawn against the cap less
+            // its largest group's other probes.
+            let widest = units.map(\.count).max() ?? 1
+            let gate = CapGate(load: cap.load, cap: cap.limit - (widest - 1), window: bounds, duration: timing.testDurationSeconds)
             placed = runs(probes: names, runsPerPeriod: timing.runsPerPeriod, slotSeconds: timing.slotSeconds,
                           windowStart: bounds.start, windowSeconds: bounds.seconds, gate: gate, using: &generator)
             guard let placed else { throw ScheduleError(school: school, window: bounds, cap: cap.limit) }
-            return ScheduledWindow(bounds: bounds, runs: placed)
+            return ScheduledWindow(bounds: bounds, runs: expanded(placed, units: units))
         }
         placed = runs(probes: names, runsPerPeriod: timing.runsPerPeriod, slotSeconds: timing.slotSeconds,
                       windowStart: bounds.start, windowSeconds: bounds.seconds, using: &generator)
         guard let placed else {
-            throw ScheduleError(school: school, window: bounds, needed: school.testsPerWindow * timing.slotSeconds)
+            throw ScheduleError(school: school, window: bounds, needed: school.slotsPerWindow * timing.slotSeconds)
         }
-        return ScheduledWindow(bounds: bounds, runs: placed)
+        return ScheduledWindow(bounds: bounds, runs: expanded(placed, units: units))
+    }
+
+    /// The runs of the slots placed for `units` (each named by its first probe): a
+    /// group's slot becomes one run per probe of the group, all at its instant.
+    static func expanded(_ placed: [ScheduledRun], units: [[String]]) -> [ScheduledRun] {
+        guard units.contains(where: { $0.count > 1 }) else { return placed }
+        let members = Dictionary(units.map { ($0[0], $0) }, uniquingKeysWith: { first, _ in first })
+        return placed.flatMap { slot in (members[slot.probe] ?? [slot.probe]).map { ScheduledRun(probe: $0, runAt: slot.runAt) } }
     }
 
     static func fingerprintHash(of school: SchoolConfig) -> UInt64 {
