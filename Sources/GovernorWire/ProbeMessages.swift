@@ -13,10 +13,15 @@ public struct NextRun: Codable, Sendable, Equatable {
     public var runAtUnix: Int64
     public var windowStart: String
     public var windowEnd: String
-    /// The governor's clock when it answered, to the millisecond: the probe's clock check.
+    /// The governor's clock when it answered, to the microsecond: the probe's clock check.
     public var serverTime: String
+    /// The probe's `[Group NAME]`: the run is a group run, which the probe starts at the
+    /// governor's instant (its own clock corrected by its offset estimate).
+    public var group: String?
 
-    public init(probe: String, school: String, runAt: String, runAtUnix: Int64, windowStart: String, windowEnd: String, serverTime: String) {
+    public init(probe: String, school: String, runAt: String, runAtUnix: Int64, windowStart: String, windowEnd: String, serverTime: String,
+                group: String? = nil) {
+        self.group = group
         self.probe = probe
         self.school = school
         self.runAt = runAt
@@ -27,7 +32,7 @@ public struct NextRun: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case probe, school
+        case probe, school, group
         case runAt = "run_at"
         case runAtUnix = "run_at_unix"
         case windowStart = "window_start"
@@ -60,13 +65,17 @@ public struct RunLease: Codable, Sendable, Equatable {
     public struct LeasedRun: Codable, Sendable, Equatable {
         public var runAt: String
         public var runAtUnix: Int64
+        /// The probe's group, for a group run (``NextRun/group``).
+        public var group: String?
 
-        public init(runAt: String, runAtUnix: Int64) {
+        public init(runAt: String, runAtUnix: Int64, group: String? = nil) {
             self.runAt = runAt
             self.runAtUnix = runAtUnix
+            self.group = group
         }
 
         enum CodingKeys: String, CodingKey {
+            case group
             case runAt = "run_at"
             case runAtUnix = "run_at_unix"
         }

@@ -21,6 +21,8 @@ public struct GovernorAPI: Sendable {
         public var sentAt: Double
         public var receivedAt: Double
         public var serverTime: Double
+        /// The probe's group, when the run is a group run.
+        public var group: String?
     }
 
     /// The probe's lease as the governor answered it, with the exchange's clock sample.
@@ -32,8 +34,12 @@ public struct GovernorAPI: Sendable {
         public var sentAt: Double
         public var receivedAt: Double
         public var serverTime: Double
+        /// Of ``runs``, the group runs.
+        public var grouped: Set<Int64> = []
 
-        public init(runs: [Int64], leaseUntil: Int64, cancelled: [Int64], sentAt: Double = 0, receivedAt: Double = 0, serverTime: Double = 0) {
+        public init(runs: [Int64], leaseUntil: Int64, cancelled: [Int64], sentAt: Double = 0, receivedAt: Double = 0, serverTime: Double = 0,
+                    grouped: Set<Int64> = []) {
+            self.grouped = grouped
             self.runs = runs
             self.leaseUntil = leaseUntil
             self.cancelled = cancelled
@@ -100,7 +106,7 @@ public struct GovernorAPI: Sendable {
         guard let runAt = RunTime.seconds(next.runAtUnix) else {
             throw .malformed("'run_at_unix' is \(next.runAtUnix), which is not a run time (whole Unix seconds within ±\(RunTime.limit))")
         }
-        return ClockedRun(runAt: Double(runAt), sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
+        return ClockedRun(runAt: Double(runAt), sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime, group: next.group)
     }
 
     /// `GET /v1/probes/{id}/runs?horizon=SECONDS`: the runs up to the horizon (the
@@ -123,11 +129,15 @@ public struct GovernorAPI: Sendable {
             }
             return whole
         }
-        var runs: [Int64] = [], cancelled: [Int64] = []
-        for run in lease.runs { runs.append(try seconds(run.runAtUnix, "runs[].run_at_unix")) }
+        var runs: [Int64] = [], cancelled: [Int64] = [], grouped: Set<Int64> = []
+        for run in lease.runs {
+            let runAt = try seconds(run.runAtUnix, "runs[].run_at_unix")
+            runs.append(runAt)
+            if run.group != nil { grouped.insert(runAt) }
+        }
         for run in lease.cancelled { cancelled.append(try seconds(run.runAtUnix, "cancelled[].run_at_unix")) }
         return Lease(runs: runs.sorted(), leaseUntil: try seconds(lease.leaseUntilUnix, "lease_until_unix"), cancelled: cancelled,
-                     sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime)
+                     sentAt: sentAt, receivedAt: receivedAt, serverTime: serverTime, grouped: grouped)
     }
 
     /// Delivers one result. It returns only when the governor acknowledged this very

@@ -9,15 +9,24 @@ public struct ProbeLease: Codable, Sendable, Equatable {
     public var leaseUntil: Int64
     /// Unix seconds, ascending.
     public var runs: [Int64]
+    /// Of ``runs``, the group runs, started at the governor's instant; nil in a lease
+    /// kept by an earlier probe, and when there are none.
+    public var grouped: [Int64]?
 
-    public init(leaseUntil: Int64 = 0, runs: [Int64] = []) {
+    public init(leaseUntil: Int64 = 0, runs: [Int64] = [], grouped: [Int64]? = nil) {
         self.leaseUntil = leaseUntil
         self.runs = runs
+        self.grouped = grouped
     }
 
     enum CodingKeys: String, CodingKey {
-        case runs
+        case runs, grouped
         case leaseUntil = "lease_until"
+    }
+
+    /// Whether the run at `runAt` is a group run.
+    public func isGrouped(_ runAt: Int64) -> Bool {
+        grouped?.contains(runAt) ?? false
     }
 
     /// The earliest run strictly after `instant`.
@@ -35,7 +44,8 @@ public struct ProbeLease: Codable, Sendable, Equatable {
     public func refreshed(by answer: GovernorAPI.Lease) -> ProbeLease {
         let cancelled = Set(answer.cancelled)
         let beyond = runs.filter { $0 > answer.leaseUntil && !cancelled.contains($0) }
-        return ProbeLease(leaseUntil: max(leaseUntil, answer.leaseUntil), runs: (answer.runs + beyond).sorted())
+        let grouped = (answer.grouped.sorted() + beyond.filter(isGrouped)).sorted()
+        return ProbeLease(leaseUntil: max(leaseUntil, answer.leaseUntil), runs: (answer.runs + beyond).sorted(), grouped: grouped.isEmpty ? nil : grouped)
     }
 
     /// The lease kept at `path`, or nil when there is none (or it cannot be read).

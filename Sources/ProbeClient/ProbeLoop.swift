@@ -128,7 +128,7 @@ public final class ProbeLoop: Sendable {
                 continue
             }
             backoff.reset()
-            await runIfOnTime(next.runAt)
+            await runIfOnTime(next.runAt, grouped: next.group != nil)
         }
     }
 
@@ -190,7 +190,7 @@ public final class ProbeLoop: Sendable {
                 await sleep(until: askAt)
                 continue
             }
-            await runIfOnTime(Double(next), deliver: false)
+            await runIfOnTime(Double(next), deliver: false, grouped: lease.isGrouped(next))
         }
     }
 
@@ -198,14 +198,21 @@ public final class ProbeLoop: Sendable {
     public static let requestSeconds = 15.0
 
     /// Waits for `runAt` and runs the test, unless the time is already (or wakes up) too far past.
-    private func runIfOnTime(_ runAt: Double, deliver: Bool = true) async {
+    /// - Parameter grouped: a group run, which starts at the governor's instant: at
+    ///   `runAt` on this probe's clock corrected by its offset estimate, so that the
+    ///   probes of a group start together even when their clocks differ a little.
+    private func runIfOnTime(_ runAt: Double, deliver: Bool = true, grouped: Bool = false) async {
         let late = WallClock.now() - runAt
         if late > Self.tooLateSeconds {
             logger.warning("run time \(RFC3339.format(UnixTime(runAt))) is already \(Int(late)) s past; not running it")
             await sleep(seconds: 1)
             return
         }
-        guard await sleep(until: runAt - 0.05) else { return }
+        // The offset used for a group run's start, server minus probe (seconds), is
+        // the one its result reports (clock_offset_ms, with the opposite sign).
+        let correction = grouped ? clock.withLock { $0.offset } ?? 0 : nil
+        let startAt = runAt - (correction ?? 0)
+        guard await sleep(until: startAt - 0.05) else { return }
         if WallClock.now() - runAt > Self.tooLateSeconds {
             logger.warning("woke \(Int(WallClock.now() - runAt)) s after the run time (suspend or clock step); not running it")
             return
@@ -214,7 +221,7 @@ public final class ProbeLoop: Sendable {
             await sleep(seconds: 1)
             return
         }
-        await runAndReport(runAt: runAt, deliver: deliver)
+        await runAndReport(runAt: runAt, deliver: deliver, correction: correction)
     }
 
     /// `runs` plus the clock check that every answer allows.
@@ -243,9 +250,13 @@ public final class ProbeLoop: Sendable {
 
     /// Runs the test at `runAt` (at once when nil), then queues its result and, with
     /// `deliver`, delivers the queue.
+    /// - Parameter correction: for a group run, the clock offset (server minus probe,
+    ///   seconds) its start is corrected by: it starts at `runAt - correction` on this
+    ///   probe's clock, and the result reports that offset.
     @discardableResult
-    public func runAndReport(runAt: Double?, deliver: Bool = true) async -> CommandOutcome? {
+    public func runAndReport(runAt: Double?, deliver: Bool = true, correction: Double? = nil) async -> CommandOutcome? {
         let scheduled = runAt ?? WallClock.now()
+        let startAt = runAt.map { $0 - (correction ?? 0) }
         guard testRunning.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             logger.warning("not starting the run of \(RFC3339.format(UnixTime(scheduled))): the previous test is still running")
             return nil
@@ -263,12 +274,13 @@ public final class ProbeLoop: Sendable {
         let command = settings.command.replacing("{probe}", with: settings.id).replacing("{run_at}", with: RFC3339.format(UnixTime(scheduled)))
         let outcome: CommandOutcome
         do {
-            outcome = try await CommandRunner.run(command, startAt: runAt, timeout: Double(settings.timeoutSeconds))
+            outcome = try await CommandRunner.run(command, startAt: startAt, timeout: Double(settings.timeoutSeconds))
         } catch {
             logger.error("\(error)")
             return nil
         }
-        let lateness = (outcome.startedAt - scheduled) * 1000
+        // Against the instant it aimed at: a group run's corrected start.
+        let lateness = (outcome.startedAt - (startAt ?? scheduled)) * 1000
         logger.info("test ran", metadata: [
             "run_at": "\(RFC3339.format(UnixTime(scheduled)))", "exit_code": "\(outcome.exitCode)",
             "late_ms": "\(String(format: "%.3f", lateness))", "timed_out": "\(outcome.timedOut)",
@@ -276,7 +288,7 @@ public final class ProbeLoop: Sendable {
         let report = ResultReport(
             runAt: RFC3339.format(UnixTime(scheduled)), startedAt: RFC3339.format(milliseconds: Int64((outcome.startedAt * 1000).rounded(.down))),
             finishedAt: RFC3339.format(milliseconds: Int64((outcome.finishedAt * 1000).rounded(.down))), exitCode: outcome.exitCode,
-            output: outcome.output, clockOffsetMs: clock.withLock { $0.probeMinusServerMs }, startLatenessMs: lateness,
+            output: outcome.output, clockOffsetMs: correction.map { -$0 * 1000 } ?? clock.withLock { $0.probeMinusServerMs }, startLatenessMs: lateness,
             outputTruncated: outcome.outputTruncated ? true : nil,
             idempotencyKey: runAt == nil ? "run-now-\(UUID().uuidString.lowercased())" : nil)
         keep(report)

@@ -265,6 +265,9 @@ struct DaylightSavingTests {
     @Test("RFC 3339 with milliseconds: padded, before 1970 too, and read back to the millisecond")
     func rfc3339Milliseconds() {
         #expect(RFC3339.format(milliseconds: 1_795_417_200_004) == "2026-11-23T07:00:00.004Z")
+        #expect(RFC3339.format(microseconds: 1_795_417_200_000_042) == "2026-11-23T07:00:00.000042Z")
+        #expect(RFC3339.format(microseconds: -1) == "1969-12-31T23:59:59.999999Z")
+        #expect(RFC3339.parsePrecise("2026-11-23T07:00:00.000042Z").map { ($0 - 1_795_417_200) * 1_000_000 }.map { abs($0 - 42) < 0.5 } == true)
         #expect(RFC3339.format(milliseconds: 1_795_417_200_040) == "2026-11-23T07:00:00.040Z")
         #expect(RFC3339.format(milliseconds: 1_795_417_200_999) == "2026-11-23T07:00:00.999Z")
         #expect(RFC3339.format(milliseconds: 0) == "1970-01-01T00:00:00.000Z")

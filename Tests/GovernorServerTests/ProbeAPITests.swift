@@ -24,7 +24,7 @@ struct ProbeAPITests {
             let runAt = try #require(body["run_at_unix"] as? Int)
             #expect(body["run_at"] as? String == RFC3339.format(UnixTime(runAt)))
             #expect(runAt > Int(TestGovernor.start))
-            #expect(body["server_time"] as? String == "2026-11-23T08:30:00.000Z")
+            #expect(body["server_time"] as? String == "2026-11-23T08:30:00.000000Z", "to the microsecond")
             let windowStart = try #require(RFC3339.parse(body["window_start"] as! String))
             let windowEnd = try #require(RFC3339.parse(body["window_end"] as! String))
             #expect(windowStart <= runAt && runAt < windowEnd)

@@ -123,6 +123,13 @@ struct ProbeClientProcessTests {
 
         let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
         defer { server.stop() }
+        // A group probe is told its runs are group runs, with the governor's clock to the microsecond.
+        let next = try await http.get("\(server.baseURL)/v1/probes/g1/next", token: "g1-token").json()
+        #expect(next["group"] as? String == "lab", "\(next)")
+        #expect((next["server_time"] as? String)?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z/) != nil, "\(next)")
+        #expect(try await http.get("\(server.baseURL)/v1/probes/solo/next", token: "solo-token").json()["group"] == nil)
+        let leased = try await http.get("\(server.baseURL)/v1/probes/g2/runs", token: "g2-token").json()["runs"] as? [[String: Any]] ?? []
+        #expect(!leased.isEmpty && leased.allSatisfy { $0["group"] as? String == "lab" }, "\(leased)")
         let log = directory.file("runs.txt")
         let probes = try ["g1", "g2", "solo"].map { try Self.startProbe(directory, id: $0, port: server.port, log: log) }
         defer { probes.forEach { $0.stop() } }

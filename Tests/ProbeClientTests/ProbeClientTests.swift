@@ -88,6 +88,15 @@ struct ProbeClientTests {
         try refreshed.save(to: path)
         #expect(ProbeLease.load(from: path) == refreshed)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["lease.json"], "no temporary file left")
+
+        // Group runs stay marked through a refresh and on disk; a lease of an earlier probe has none.
+        let grouped = ProbeLease(leaseUntil: 1_000, runs: [700, 900], grouped: [900])
+            .refreshed(by: GovernorAPI.Lease(runs: [450, 500], leaseUntil: 600, cancelled: [], grouped: [500]))
+        #expect(grouped.grouped == [500, 900] && grouped.isGrouped(500) && !grouped.isGrouped(700))
+        try grouped.save(to: path)
+        #expect(ProbeLease.load(from: path) == grouped)
+        try Data(#"{"lease_until":1000,"runs":[700]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(ProbeLease.load(from: path) == ProbeLease(leaseUntil: 1_000, runs: [700]) && ProbeLease.load(from: path)?.isGrouped(700) == false)
     }
 
     @Test("a command that outlives its timeout is stopped with its whole process group")

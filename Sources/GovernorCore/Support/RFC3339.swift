@@ -40,6 +40,17 @@ public enum RFC3339 {
         }
     }
 
+    /// `2026-11-23T07:00:00.123456Z`: microseconds, for the server's clock in every
+    /// answer to a probe, which a group run's start is corrected by.
+    public static func format(microseconds: Int64) -> String {
+        let whole = LocalDate.floorDivide(microseconds, 1_000_000)
+        let rest = Int(microseconds - whole * 1_000_000)
+        let (date, seconds) = split(whole)
+        let digits = String(rest + 1_000_000).dropFirst()
+        guard (0...9999).contains(date.year) else { return wideYear(date, seconds) + "." + digits + "Z" }
+        return format(whole).dropLast() + "." + digits + "Z"
+    }
+
     /// The day and the second of the day.
     private static func split(_ time: UnixTime) -> (LocalDate, Int) {
         let days = LocalDate.floorDivide(time, 86_400)

@@ -57,7 +57,13 @@ struct ProbeController: Sendable {
         }
         // NextRun's keys in sorted order, written straight into the buffer.
         var body = ByteBufferAllocator().buffer(capacity: 256)
-        body.writeStaticString("{\"probe\":")
+        body.writeStaticString("{")
+        if let group = entry.group {
+            body.writeStaticString("\"group\":")
+            body.writeString(JSONText.quoted(group))
+            body.writeStaticString(",")
+        }
+        body.writeStaticString("\"probe\":")
         body.writeString(JSONText.quoted(entry.probe.name))
         body.writeStaticString(",\"run_at\":\"")
         body.writeString(RFC3339.format(run.runAt))
@@ -66,7 +72,7 @@ struct ProbeController: Sendable {
         body.writeStaticString(",\"school\":")
         body.writeString(JSONText.quoted(entry.school))
         body.writeStaticString(",\"server_time\":\"")
-        body.writeString(RFC3339.format(milliseconds: Int64((now * 1000).rounded(.down))))
+        body.writeString(RFC3339.format(microseconds: Int64((now * 1_000_000).rounded(.down))))
         body.writeStaticString("\",\"window_end\":\"")
         body.writeString(RFC3339.format(run.windowEnd))
         body.writeStaticString("\",\"window_start\":\"")
@@ -116,9 +122,9 @@ struct ProbeController: Sendable {
         let leaseUntil = max(until, runs.last?.runAt ?? until)
         let cancelled = try await database.cancelledRuns(probe: entry.probe.name, after: nowSeconds)
         return RunLease(
-            probe: entry.probe.name, school: entry.school, serverTime: RFC3339.format(milliseconds: Int64((now * 1000).rounded(.down))),
+            probe: entry.probe.name, school: entry.school, serverTime: RFC3339.format(microseconds: Int64((now * 1_000_000).rounded(.down))),
             leaseUntil: RFC3339.format(leaseUntil), leaseUntilUnix: leaseUntil,
-            runs: runs.map { RunLease.LeasedRun(runAt: RFC3339.format($0.runAt), runAtUnix: $0.runAt) },
+            runs: runs.map { RunLease.LeasedRun(runAt: RFC3339.format($0.runAt), runAtUnix: $0.runAt, group: entry.group) },
             cancelled: cancelled.map { RunLease.Cancelled(runAt: RFC3339.format($0.runAt), runAtUnix: $0.runAt, reason: $0.reason) })
     }
 

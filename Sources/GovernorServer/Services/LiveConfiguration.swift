@@ -9,11 +9,14 @@ final class ProbeEntry: Sendable {
     let school: String
     /// SHA-256 of the probe's token (configured as `token_sha256`, or hashed from `token`).
     let tokenDigest: TokenDigest?
+    /// Its `[Group NAME]`: every run of it is a group run, started at the governor's instant.
+    let group: String?
 
-    init(probe: ProbeConfig, school: String, tokenDigest: TokenDigest?) {
+    init(probe: ProbeConfig, school: String, tokenDigest: TokenDigest?, group: String? = nil) {
         self.probe = probe
         self.school = school
         self.tokenDigest = tokenDigest
+        self.group = group
     }
 }
 
@@ -54,9 +57,10 @@ final class LiveConfiguration: Sendable {
             schools.reserveCapacity(configuration.schools.count)
             for school in configuration.schools {
                 schools[school.name] = school
+                let groupOf = school.groupByProbe
                 for probe in school.probes {
                     let digest = probe.tokenSHA256.flatMap(ProbeToken.digest(fromHex:)) ?? probe.token.map(ProbeToken.digest)
-                    probes[probe.name] = ProbeEntry(probe: probe, school: school.name, tokenDigest: digest)
+                    probes[probe.name] = ProbeEntry(probe: probe, school: school.name, tokenDigest: digest, group: groupOf[probe.name]?.name)
                 }
             }
             self.probes = probes
