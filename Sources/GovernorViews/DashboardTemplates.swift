@@ -235,7 +235,7 @@ enum DashboardTemplates {
     {{#probes}}
     <tr class="probe" data-probe="{{probe}}">
     <td>{{probe}}</td>
-    <td>{{mode}}</td>
+    <td>{{mode}}{{#hasGroup}}<br /><span class="small group">group {{group}}</span>{{/hasGroup}}</td>
     <td>{{label}}{{#hasAddress}}<br /><span class="small">{{address}}</span>{{/hasAddress}}</td>
     <td><span class="state {{stateClass}}">{{state}}</span><br /><span class="small">{{since}}</span>{{#hasSilenced}}<br /><span class="small silenced">{{silenced}}</span>{{/hasSilenced}}</td>
     <td title="{{lastContactTitle}}">{{lastContact}}</td>

@@ -46,6 +46,8 @@ extension ProbeView: MustacheParent {
         switch key {
         case "probe": probe
         case "mode": mode
+        case "group": group
+        case "hasGroup": hasGroup
         case "label": label
         case "address": address
         case "hasAddress": hasAddress

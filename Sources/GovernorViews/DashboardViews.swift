@@ -146,6 +146,9 @@ struct ProbeView {
     /// `silenced until …: reason`, while a silence covers it.
     var silenced: String
     var hasSilenced: Bool
+    /// Its group: it tests together with the group's other probes.
+    var group: String
+    var hasGroup: Bool
 }
 
 /// One value of a label, as the front page groups schools by it.
@@ -427,7 +430,7 @@ extension ProbeView {
             egressConflict: row.egress?.identityConflict.map { "identity conflict: " + IdentityConflict.describe($0, format: format) } ?? "",
             hasEgressConflict: row.egress?.identityConflict != nil,
             silenced: row.silenced.map { "silenced until \(format.time($0.until.unixTime)): \($0.reason)" } ?? "",
-            hasSilenced: row.silenced != nil)
+            hasSilenced: row.silenced != nil, group: row.group ?? "", hasGroup: row.group != nil)
     }
 }
 

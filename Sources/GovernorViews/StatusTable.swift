@@ -89,7 +89,7 @@ public enum StatusTable {
         let clock: String = probe.clockOffsetMs.map { DisplayFormat.offset(milliseconds: $0) } ?? "-"
         let next: String = probe.nextRun.map { format.time($0.unixTime) } ?? "-"
         let state = probe.state.rawValue + (probe.silenced.map { " (silenced until \(format.time($0.until.unixTime)))" } ?? "")
-        return [probe.probe, probe.mode.rawValue, labelOrAddress, state, since, contact, "\(probe.consecutiveMissed)", clock, lastResult, next]
+        return [probe.probe, probe.mode.rawValue + (probe.group.map { " (group \($0))" } ?? ""), labelOrAddress, state, since, contact, "\(probe.consecutiveMissed)", clock, lastResult, next]
     }
 
     /// Pads each column to its widest cell (counted in characters).

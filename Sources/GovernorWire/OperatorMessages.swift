@@ -22,6 +22,8 @@ public struct ProbeStatus: Codable, Sendable, Equatable {
     public var clockOffsetMs: Double?
     /// The silence in force that covers it, as its status row shows it.
     public var silenced: ProbeRow.Silenced?
+    /// Its `[Group NAME]`: it tests together with the group's other probes.
+    public var group: String?
 
     public init(probe: String, school: String, mode: ProbeConfig.Mode, label: String?, address: String?, lastContact: String?, nextRun: String?,
                 consecutiveMissed: Int, results24h: Int, status: ProbeState, statusSince: String?, lastResult: ResultSummary?, clockOffsetMs: Double?) {
@@ -49,7 +51,7 @@ public struct ProbeStatus: Codable, Sendable, Equatable {
         case results24h = "results_24h"
         case lastResult = "last_result"
         case clockOffsetMs = "clock_offset_ms"
-        case silenced
+        case silenced, group
     }
 }
 

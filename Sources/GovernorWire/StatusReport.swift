@@ -229,6 +229,8 @@ public struct ProbeRow: Codable, Sendable, Equatable {
     public var egress: ProbeEgress?
     /// The silence in force that covers it: its misses are judged and shown, no alert goes out.
     public var silenced: Silenced?
+    /// Its `[Group NAME]`: it tests together with the group's other probes.
+    public var group: String?
 
     /// A probe's silence, as its row shows it.
     public struct Silenced: Codable, Sendable, Equatable {
@@ -267,7 +269,7 @@ public struct ProbeRow: Codable, Sendable, Equatable {
         case clockOffsetMs = "clock_offset_ms"
         case lastResult = "last_result"
         case nextRun = "next_run"
-        case egress, silenced
+        case egress, silenced, group
     }
 }
 

@@ -130,6 +130,11 @@ struct ProbeClientProcessTests {
         #expect(try await http.get("\(server.baseURL)/v1/probes/solo/next", token: "solo-token").json()["group"] == nil)
         let leased = try await http.get("\(server.baseURL)/v1/probes/g2/runs", token: "g2-token").json()["runs"] as? [[String: Any]] ?? []
         #expect(!leased.isEmpty && leased.allSatisfy { $0["group"] as? String == "lab" }, "\(leased)")
+        #expect(try await http.get("\(server.baseURL)/v1/probes/g1").json()["group"] as? String == "lab")
+        #expect(try await http.get("\(server.baseURL)/v1/probes/solo").json()["group"] == nil)
+        #expect(try await http.get("\(server.baseURL)/schools/s").body.contains("group lab"), "the school page names the group")
+        let schedule = try await http.get("\(server.baseURL)/v1/schools/s/schedule").json()
+        #expect((schedule["groups"] as? [[String: Any]])?.first?["name"] as? String == "lab", "\(schedule)")
         let log = directory.file("runs.txt")
         let probes = try ["g1", "g2", "solo"].map { try Self.startProbe(directory, id: $0, port: server.port, log: log) }
         defer { probes.forEach { $0.stop() } }

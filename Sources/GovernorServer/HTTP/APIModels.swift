@@ -30,6 +30,7 @@ extension ProbeStatus {
                   consecutiveMissed: row.consecutiveMissed, results24h: results24h, status: row.state,
                   statusSince: row.stateSince.map { RFC3339.format($0.unixTime) }, lastResult: row.lastResult, clockOffsetMs: row.clockOffsetMs)
         silenced = row.silenced
+        group = row.group
     }
 }
 

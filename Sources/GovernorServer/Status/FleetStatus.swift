@@ -285,6 +285,7 @@ struct FleetStatus: Sendable {
             consecutiveMissed: health.consecutiveMissed, clockOffsetMs: latest?.clockOffsetMs, lastResult: latest?.summary,
             nextRun: nextRun(of: probe.name, after: now).map(Instant.init), egress: egress.view(of: probe.name, now: now).map(ProbeEgress.init))
         let snapshot = live.snapshot
+        row.group = snapshot.probes[probe.name]?.group
         if let school = snapshot.probes[probe.name].flatMap({ snapshot.schools[$0.school] }),
            let silence = silences.covering(probe: probe.name, of: school, at: now) {
             row.silenced = ProbeRow.Silenced(id: silence.id ?? 0, until: Instant(silence.endedAt), reason: silence.reason)
