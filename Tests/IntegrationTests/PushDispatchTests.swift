@@ -104,6 +104,48 @@ struct PushDispatchTests {
         #expect(server.stop() == 0)
     }
 
+    @Test("a group of two push probes: both are dispatched at each group run's second, together")
+    func pushGroup() async throws {
+        let sshd = try TestSSHServer()
+        defer { sshd.stop() }
+        let directory = try TemporaryDirectory("governor-push-group")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        let boundaries = [8, 12, 16].map { ServeProcessTests.localTime(inSeconds: $0, offset: offset) }
+        let startsFile = directory.file("starts.txt")
+        try directory.write("governor.cfg", Self.governorFile(sshd, starts: startsFile, command: "echo {probe} $(date +%s.%N) >> \(startsFile)"))
+        // Two probes on the one sshd of the test, by two names of the loopback address,
+        // each known by its host key.
+        let (first, second) = ("127.0.0.1:\(sshd.port)", "localhost:\(sshd.port)")
+        let known = try String(contentsOfFile: sshd.knownHosts, encoding: .utf8)
+        try (known + known.replacingOccurrences(of: "[127.0.0.1]", with: "[localhost]")).write(toFile: sshd.knownHosts, atomically: true, encoding: .utf8)
+        try directory.write("schools/pushy.cfg", Self.pushSchool(sshd, boundaries: boundaries, zone: zone)
+            .replacing("addresses = 127.0.0.1:\(sshd.port)", with: "addresses = \(first), \(second)") + "[Group pair]\nprobes = \(first), \(second)\n")
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+        func results(_ probe: String) async throws -> [[String: Any]] {
+            try await http.get("\(server.baseURL)/v1/probes/\(probe)/results").json()["results"] as? [[String: Any]] ?? []
+        }
+        for _ in 0..<60 {
+            try await Task.sleep(for: .milliseconds(500))
+            if try await results(first).count >= 2, try await results(second).count >= 2 { break }
+        }
+        let a = try await results(first), b = try await results(second)
+        #expect(a.count == 2 && b.count == 2, "\(a)\n\(b)\n\(server.log.suffix(3000))")
+        #expect((a + b).allSatisfy { $0["exit_code"] as? Int == 0 }, "\(a)\n\(b)")
+        #expect(Set(a.compactMap { $0["run_at"] as? String }) == Set(b.compactMap { $0["run_at"] as? String }), "the same group runs")
+        // Each group run: both commands started within a loose bound of each other (the
+        // spread itself is the benchmark's to show: benchmarks/group-start.sh).
+        let lines = ((try? String(contentsOfFile: startsFile, encoding: .utf8)) ?? "").split(separator: "\n").map { $0.split(separator: " ") }
+        let starts = lines.compactMap { $0.count == 2 ? (probe: String($0[0]), at: Double($0[1]) ?? 0) : nil }
+        #expect(starts.count == 4, "\(starts)")
+        for start in starts where start.probe == first {
+            let partner = starts.filter { $0.probe == second }.map { abs($0.at - start.at) }.min() ?? .infinity
+            #expect(partner < 0.5, "the second probe of the group started \(partner) s apart\n\(server.log.split(separator: "\n").filter { $0.contains("push") }.joined(separator: "\n"))")
+        }
+        #expect(server.stop() == 0)
+    }
+
     @Test("a push probe runs iperf3 -J -R over SSH against a server the test starts: its download is measured at intake, as a pull probe's")
     func iperf3OverSSH() async throws {
         let sshd = try TestSSHServer()
