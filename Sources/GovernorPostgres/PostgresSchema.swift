@@ -121,6 +121,8 @@ enum PostgresSchema {
             "ALTER TABLE incidents ADD COLUMN later_recovered TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE incidents ADD COLUMN reported_at BIGINT",
         ]),
+        // A result's group ([Group NAME]): the results of one group run share it.
+        ("v19", ["ALTER TABLE results ADD COLUMN group_name TEXT"]),
     ]
 
     /// The names of the migrations applied, in order.

@@ -81,10 +81,10 @@ extension PostgresState {
                     guard let id = result.id else { continue }
                     try await connection.query("""
                         INSERT INTO results (id, probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, output,
-                                             output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms)
+                                             output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms, group_name)
                         VALUES (\(id), \(result.probe), \(result.school), \(result.mode.rawValue), \(result.runAt), \(result.startedAtMs),
                                 \(result.finishedAtMs), \(result.exitCode), \(result.failure), \(result.output), \(result.outputTruncated),
-                                \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs))
+                                \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs), \(result.group))
                         ON CONFLICT DO NOTHING
                         """, logger: logger)
                     if let measurement = result.storedMeasurement {

@@ -81,7 +81,7 @@ extension PostgresState: ContactStore, SourceStore, HealthStore {
 extension PostgresState: ResultStore {
     /// The columns of a result, in ``result(_:)``'s order; `output` may be replaced by ''.
     static func resultColumns(output: String = "output") -> String {
-        "id, probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, \(output), output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms"
+        "id, probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, \(output), output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms, group_name"
     }
 
     static func result(_ row: PostgresRow) throws -> TestResult {
@@ -96,7 +96,8 @@ extension PostgresState: ResultStore {
             finishedAtMs: try cells[6].decode(Int64?.self), exitCode: try cells[7].decode(Int?.self), failure: try cells[8].decode(String?.self),
             output: try cells[9].decode(String.self), outputTruncated: try cells[10].decode(Bool.self),
             clockOffsetMs: try cells[11].decode(Double?.self), receivedAt: try cells[12].decode(Int64.self),
-            idempotencyKey: try cells[13].decode(String?.self), probeStartLatenessMs: try cells[14].decode(Double?.self))
+            idempotencyKey: try cells[13].decode(String?.self), probeStartLatenessMs: try cells[14].decode(Double?.self),
+            group: try cells[15].decode(String?.self))
     }
 
     func results(_ query: PostgresQuery, on connection: PostgresConnection? = nil) async throws -> [TestResult] {
@@ -119,20 +120,20 @@ extension PostgresState: ResultStore {
         guard let m = result.measurement else {
             return """
                 INSERT INTO results (probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, output,
-                                     output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms)
+                                     output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms, group_name)
                 VALUES (\(result.probe), \(result.school), \(result.mode.rawValue), \(result.runAt), \(result.startedAtMs),
                         \(result.finishedAtMs), \(result.exitCode), \(result.failure), \(result.output), \(result.outputTruncated),
-                        \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs))
+                        \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs), \(result.group))
                 \(unescaped: conflict) RETURNING id
                 """
         }
         return """
             WITH inserted AS (
                 INSERT INTO results (probe, school, mode, run_at, started_at_ms, finished_at_ms, exit_code, failure, output,
-                                     output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms)
+                                     output_truncated, clock_offset_ms, received_at, idempotency_key, probe_start_lateness_ms, group_name)
                 VALUES (\(result.probe), \(result.school), \(result.mode.rawValue), \(result.runAt), \(result.startedAtMs),
                         \(result.finishedAtMs), \(result.exitCode), \(result.failure), \(result.output), \(result.outputTruncated),
-                        \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs))
+                        \(result.clockOffsetMs), \(result.receivedAt), \(result.idempotencyKey), \(result.probeStartLatenessMs), \(result.group))
                 \(unescaped: conflict) RETURNING id),
             measured AS (
                 INSERT INTO measurements (\(unescaped: measurementColumns))

@@ -8,7 +8,7 @@ extension SQLiteState {
         try await writer.read { db in
             let results = try ResultRow.fetchAll(db, sql: """
                 SELECT id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, '' AS output,
-                       outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs
+                       outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs, groupName
                 FROM result WHERE id IN (SELECT MAX(id) FROM result GROUP BY probe)
                 """)
             return Dictionary(results.map { ($0.record.probe, $0.record) }, uniquingKeysWith: { first, _ in first })
@@ -47,7 +47,7 @@ extension SQLiteState {
         try await writer.read { db in
             try ResultRow.fetchOne(db, sql: """
                 SELECT id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, '' AS output,
-                       outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs
+                       outputTruncated, clockOffsetMs, receivedAt, idempotencyKey, probeStartLatenessMs, groupName
                 FROM result WHERE probe = ? ORDER BY id DESC LIMIT 1
                 """, arguments: [probe])?.record
         }

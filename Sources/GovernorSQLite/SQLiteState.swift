@@ -253,6 +253,10 @@ public struct SQLiteState: Sendable {
                 ALTER TABLE incident ADD COLUMN reportedAt INTEGER;
                 """)
         }
+        migrator.registerMigration("v19") { db in
+            // A result's group ([Group NAME]): the results of one group run share it.
+            try db.execute(sql: "ALTER TABLE result ADD COLUMN groupName TEXT")
+        }
         return migrator
     }
 }

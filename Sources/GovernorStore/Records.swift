@@ -176,6 +176,9 @@ public struct TestResult: Codable, Sendable, Equatable {
     /// The probe's own spawn lateness (spawn minus run time, on the probe's clock), as it
     /// reported it; nil for push results and for probes that do not report it.
     public var probeStartLatenessMs: Double?
+    /// The probe's `[Group NAME]` when the result is of a group run: the results of
+    /// one group run share their school, group and run time.
+    public var group: String?
     /// What the test measured, read from its output at intake; stored in its own table,
     /// in the transaction that stores the result.
     public var measurement: SpeedMeasurement?
@@ -184,14 +187,16 @@ public struct TestResult: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, probe, school, mode, runAt, startedAtMs, finishedAtMs, exitCode, failure, output, outputTruncated, clockOffsetMs, receivedAt
         case idempotencyKey, probeStartLatenessMs
+        case group = "groupName"
     }
 
     public init(
         id: Int64? = nil, probe: String, school: String, mode: ProbeConfig.Mode, runAt: Int64?, startedAtMs: Int64?,
         finishedAtMs: Int64?, exitCode: Int?, failure: String? = nil, output: String, outputTruncated: Bool,
         clockOffsetMs: Double?, receivedAt: Int64, idempotencyKey: String? = nil, probeStartLatenessMs: Double? = nil,
-        measurement: SpeedMeasurement? = nil
+        measurement: SpeedMeasurement? = nil, group: String? = nil
     ) {
+        self.group = group
         self.measurement = measurement
         self.id = id
         self.probe = probe

@@ -479,7 +479,7 @@ extension ResultEntryView {
     init(_ detail: ResultDetail, format: DisplayFormat) {
         let summary = detail.summary
         self.init(
-            anchor: "result-\(summary.id)", probe: detail.probe,
+            anchor: "result-\(summary.id)", probe: detail.group.map { "\(detail.probe) (group run of \($0))" } ?? detail.probe,
             runAt: summary.runAt.map { format.time($0.unixTime) } ?? "–",
             outcome: summary.failure ?? summary.exitCode.map { "exit \($0)" } ?? "no exit status",
             outcomeClass: summary.succeeded ? "done" : "failed",

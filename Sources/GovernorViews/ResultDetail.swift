@@ -7,8 +7,11 @@ public struct ResultDetail: Sendable, Equatable {
     public var probe: String
     public var output: String
     public var outputTruncated: Bool
+    /// The probe's group for a result of a group run.
+    public var group: String?
 
-    public init(summary: ResultSummary, probe: String, output: String, outputTruncated: Bool) {
+    public init(summary: ResultSummary, probe: String, output: String, outputTruncated: Bool, group: String? = nil) {
+        self.group = group
         self.summary = summary
         self.probe = probe
         self.output = output

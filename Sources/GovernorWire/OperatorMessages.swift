@@ -105,6 +105,9 @@ public struct ResultView: Codable, Sendable, Equatable {
     public var receivedAt: String
     /// What the test measured, when its output held a measurement.
     public var measurement: SpeedMeasurement?
+    /// The probe's `[Group NAME]` for a result of a group run: the results of one
+    /// group run share their school, `group` and `run_at`.
+    public var group: String?
 
     public init(id: Int64, probe: String, school: String, mode: ProbeConfig.Mode, runAt: String?, startedAt: String?, finishedAt: String?,
                 exitCode: Int?, failure: String?, output: String, outputTruncated: Bool, clockOffsetMs: Double?, latenessMs: Int64?,
@@ -138,7 +141,7 @@ public struct ResultView: Codable, Sendable, Equatable {
         case latenessMs = "lateness_ms"
         case startLatenessMs = "start_lateness_ms"
         case receivedAt = "received_at"
-        case measurement
+        case measurement, group
     }
 }
 

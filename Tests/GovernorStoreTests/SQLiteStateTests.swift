@@ -9,7 +9,7 @@ import GovernorStore
 
 @Suite("State database: migrations, dispatch claims, outbox")
 struct SQLiteStateTests {
-    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18"]
+    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19"]
     static let tables = ["window", "run", "contact", "result", "dispatch", "alertState", "outbox"]
 
     /// A window at 08:00 UTC on 2026-11-23 with one run of p1 at 08:10.
@@ -254,5 +254,13 @@ struct SQLiteStateTests {
         let latest = try #require(try await database.inspection.latestResult(probe: "p1"))
         #expect(latest.id == second.id && latest.output.isEmpty && latest.exitCode == 2)
         #expect(try await database.latestResults()["p1"]?.id == second.id)
+        // A result of a group run keeps its group.
+        var grouped = Self.result()
+        grouped.runAt = 1_795_425_000
+        grouped.group = "lab"
+        let stored = try await database.inspection.insert(grouped)
+        #expect(try await database.results(probe: "p1", limit: 10).first { $0.id == stored.id }?.group == "lab")
+        #expect(try await database.latestResults()["p1"]?.group == "lab")
+        #expect(try await database.results(probe: "p1", limit: 10).first { $0.id == first.id }?.group == nil)
     }
 }

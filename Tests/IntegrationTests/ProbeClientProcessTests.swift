@@ -147,6 +147,9 @@ struct ProbeClientProcessTests {
         let g1 = try await results(server, "g1"), g2 = try await results(server, "g2")
         #expect(g1.count == 3 && g2.count == 3, "\(g1)\n\(g2)\n\(server.log.suffix(2000))")
         #expect(Set(g1.compactMap { $0["run_at"] as? String }) == Set(g2.compactMap { $0["run_at"] as? String }), "the same group runs")
+        #expect((g1 + g2).allSatisfy { $0["group"] as? String == "lab" }, "each result is marked as of the group run")
+        #expect(try await results(server, "solo").allSatisfy { $0["group"] == nil })
+        #expect(try await http.get("\(server.baseURL)/schools/s").body.contains("g1 (group run of lab)"), "the school page shows the group run's results")
         // Started together: a loose bound (the precision is the benchmark's to show).
         for first in g1 {
             let runAt = first["run_at"] as? String

@@ -119,6 +119,7 @@ struct PushDispatcher: Service {
         let limit = live.snapshot.governor.maxOutputBytes
         var result = TestResult(probe: run.probe, school: run.school, mode: .push, runAt: run.runAt, startedAtMs: nil, finishedAtMs: nil,
                                 exitCode: nil, output: "", outputTruncated: false, clockOffsetMs: nil, receivedAt: 0)
+        result.group = live.snapshot.probes[run.probe]?.group
         var finalState = DispatchState.done
         switch target {
         case .failure(let error):

@@ -43,6 +43,7 @@ extension ResultView {
                   exitCode: result.exitCode, failure: result.failure, output: result.output, outputTruncated: result.outputTruncated,
                   clockOffsetMs: result.clockOffsetMs, latenessMs: result.latenessMs, startLatenessMs: result.probeStartLatenessMs,
                   receivedAt: RFC3339.format(result.receivedAt), measurement: result.measurement)
+        group = result.group
     }
 }
 

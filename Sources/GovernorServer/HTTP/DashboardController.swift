@@ -77,7 +77,8 @@ struct DashboardController: Sendable {
             return Self.html(renderer.schoolNotFound(name, of: report, schools: Array(names)), status: .notFound)
         }
         let results = try await database.results(school: name, limit: Self.schoolPageResults).map { result in
-            ResultDetail(summary: ResultSummary(result), probe: result.probe, output: result.output, outputTruncated: result.outputTruncated)
+            ResultDetail(summary: ResultSummary(result), probe: result.probe, output: result.output, outputTruncated: result.outputTruncated,
+                         group: result.group)
         }
         let snapshot = live.snapshot
         var days: [DailyMeasurement] = []

@@ -68,6 +68,8 @@ enum ResultIntake {
             startedAtMs: Int64((startedAt * 1000).rounded()), finishedAtMs: Int64((finishedAt * 1000).rounded()),
             exitCode: report.exitCode, output: output, outputTruncated: cut || report.outputTruncated == true,
             clockOffsetMs: report.clockOffsetMs, receivedAt: UnixTime(now.rounded(.down)), idempotencyKey: key,
-            probeStartLatenessMs: report.startLatenessMs)
+            probeStartLatenessMs: report.startLatenessMs,
+            // A scheduled run of a probe of a group is a group run; an ad-hoc run is its own.
+            group: report.idempotencyKey == nil ? entry.group : nil)
     }
 }
