@@ -27,7 +27,7 @@ public struct MailMessage: Sendable, Equatable {
             "Date: \(Self.rfc5322Date(date))",
             "Message-ID: <\(messageID)>",
             "From: \(from)",
-            "To: \(to.joined(separator: ", "))",
+            Self.addressHeader("To", to),
             "Subject: \(Self.encodedHeader(subject))",
             "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8",
@@ -40,6 +40,29 @@ public struct MailMessage: Sendable, Equatable {
         var text = lines.joined(separator: "\r\n")
         if !text.hasSuffix("\r\n") { text += "\r\n" }
         return text
+    }
+
+    /// `To: a@x, b@y, …`, folded before an address that would take the line past 78
+    /// characters: an incident's email goes to many schools' `alert_to`, and a line
+    /// longer than 998 characters is refused by SMTP servers (RFC 5322 §2.1.1).
+    static func addressHeader(_ name: String, _ addresses: [String]) -> String {
+        var header = "\(name): "
+        var line = header.count
+        for (index, address) in addresses.enumerated() {
+            let piece = address + (index < addresses.count - 1 ? "," : "")
+            if index > 0 {
+                if line + 1 + piece.count > 78 {
+                    header += "\r\n "
+                    line = 1
+                } else {
+                    header += " "
+                    line += 1
+                }
+            }
+            header += piece
+            line += piece.count
+        }
+        return header
     }
 
     /// `Mon, 23 Nov 2026 07:00:00 +0000`

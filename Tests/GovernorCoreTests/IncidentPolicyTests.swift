@@ -43,11 +43,13 @@ struct IncidentPolicyTests {
     func fleetWide() {
         let plain = Self.schools("s", 50, labels: [:])
         let ten = Dictionary(uniqueKeysWithValues: (0..<10).map { ("s-\($0)", Self.t0) })
-        let step = IncidentPolicy.step(open: [], down: ten, schools: plain, settings: IncidentSettings(), now: Self.t0 + 60)
+        #expect(IncidentPolicy.step(open: [], down: ten, schools: plain, settings: IncidentSettings(), now: Self.t0 + 60).open.isEmpty,
+                "not before incident_wait: they may still be a label's")
+        let step = IncidentPolicy.step(open: [], down: ten, schools: plain, settings: IncidentSettings(), now: Self.t0 + 120)
         #expect(step.opened.map(\.scope) == [.fleet] && step.opened.first?.schools.count == 10)
         let four = Dictionary(uniqueKeysWithValues: (0..<6).map { ("s-\($0)", Self.t0) })
         let big = Self.schools("s", 100, labels: [:])
-        #expect(IncidentPolicy.step(open: [], down: four, schools: big, settings: IncidentSettings(), now: Self.t0 + 60).open.isEmpty,
+        #expect(IncidentPolicy.step(open: [], down: four, schools: big, settings: IncidentSettings(), now: Self.t0 + 200).open.isEmpty,
                 "6 of 100 schools are not a tenth of the fleet")
     }
 
@@ -86,6 +88,18 @@ struct IncidentPolicyTests {
         let five = twelve.filter { ["acme-0", "acme-1", "acme-2", "acme-3", "acme-4"].contains($0.key) }
         let recent = IncidentPolicy.step(open: wideOpen, down: five, schools: Self.fleet, settings: wide, now: Self.t0 + 600)
         #expect(recent.closed.count == 1 && recent.closed.first?.stillDown.count == 5 && recent.opened.isEmpty, "\(recent.opened)")
+    }
+
+    @Test("3 schools of an ISP and 2 others down first open no fleet incident before incident_wait; the ISP's incident forms as its others follow, the 2 stay out")
+    func labelBeforeFleet() {
+        let small = Self.schools("acme", 40, labels: ["isp": "acme-telecom"]) + Self.schools("u", 3, labels: [:])
+        var down = ["acme-0": Self.t0, "acme-1": Self.t0, "acme-2": Self.t0, "u-0": Self.t0, "u-1": Self.t0]
+        let early = IncidentPolicy.step(open: [], down: down, schools: small, settings: IncidentSettings(), now: Self.t0 + 10)
+        #expect(early.open.isEmpty, "5 of 43 schools are a tenth of the fleet, but not settled: \(early.open)")
+        for index in 3..<10 { down["acme-\(index)"] = Self.t0 + 20 }
+        let later = IncidentPolicy.step(open: [], down: down, schools: small, settings: IncidentSettings(), now: Self.t0 + 30)
+        #expect(later.opened.map(\.scope) == [.label(.init(key: "isp", value: "acme-telecom"))] && later.opened.first?.schools.count == 10)
+        #expect(later.incident(of: "u-0") == nil)
     }
 
     @Test("incident_labels chooses the keys and their order")

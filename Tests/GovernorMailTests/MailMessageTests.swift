@@ -32,6 +32,20 @@ struct MailMessageTests {
         ])
     }
 
+    @Test("many recipients (an incident's schools) fold the To header into lines of at most 78 characters, every address kept")
+    func manyRecipients() {
+        var message = Self.message
+        message.to = (0..<60).map { "school-\($0)-it@example.org" }
+        let (headers, _) = Self.split(message.rendered)
+        let start = headers.firstIndex { $0.hasPrefix("To: ") }
+        #expect(start != nil)
+        let folded = headers[(start ?? 0)...].prefix { $0.hasPrefix("To: ") || $0.hasPrefix(" ") }
+        #expect(folded.count > 1 && folded.allSatisfy { $0.count <= 78 }, "\(folded)")
+        let unfolded = folded.joined().dropFirst("To: ".count)
+        #expect(unfolded.components(separatedBy: ", ") == message.to, "\(unfolded)")
+        #expect(message.rendered.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 998 })
+    }
+
     @Test("every line ends in CRLF, whatever the body used, and the message ends with one")
     func lineEnds() {
         let rendered = Self.message.rendered

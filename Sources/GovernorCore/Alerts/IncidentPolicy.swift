@@ -92,8 +92,9 @@ public struct IncidentSettings: Sendable, Equatable {
 /// - **Open.** Among the schools down for at most `span` that belong to no open
 ///   incident, the first label key (of `incident_labels`) whose one value at least
 ///   `incident_min_schools` of them share opens an incident for that value (several
-///   values may each open one); the rest, if at least `incident_min_schools` and at
-///   least `incident_fleet_fraction` of the fleet, open one for the fleet.
+///   values may each open one); the rest that have been down for `incident_wait`, if
+///   at least `incident_min_schools` and at least `incident_fleet_fraction` of the
+///   fleet, open one for the fleet.
 /// - **Join.** A school that goes down while an open incident includes it (same label
 ///   value, or any school for the fleet's) and no more than `span` before the
 ///   incident began joins it.
@@ -166,8 +167,12 @@ public enum IncidentPolicy {
                 for name in names { candidates[name] = nil }
             }
         }
-        if candidates.count >= settings.minSchools, Double(candidates.count) >= settings.fleetFraction * Double(schools.count) {
-            let incident = Incident(scope: .fleet, openedAt: now, since: candidates.values.min() ?? now, schools: candidates.keys.sorted())
+        // The fleet's incident counts only the schools down for `incident_wait`: until
+        // then a school may still turn out to be one of a label's incident (its
+        // fellows go down a little later), which explains it better.
+        let settled = candidates.filter { now - $0.value >= settings.waitSeconds }
+        if settled.count >= settings.minSchools, Double(settled.count) >= settings.fleetFraction * Double(schools.count) {
+            let incident = Incident(scope: .fleet, openedAt: now, since: settled.values.min() ?? now, schools: settled.keys.sorted())
             step.open.append(incident)
             step.opened.append(incident)
         }
