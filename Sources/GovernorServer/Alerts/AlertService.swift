@@ -225,21 +225,28 @@ struct AlertService: Service {
         func unannounced(_ incident: Incident) -> Bool { !(incident.id.map(judgement.announced.contains) ?? false) }
         var writes: [(incident: Incident, steps: [IncidentComposer.Step])] = []
         let before = Dictionary(judgement.incidents.compactMap { incident in incident.id.map { ($0, incident) } }, uniquingKeysWith: { first, _ in first })
-        for incident in step.open {
+        // Each open incident written, by its place in `step.open`: it comes back stored,
+        // with its id, at the same place in the answer.
+        var written: [Int: Int] = [:]
+        for (position, incident) in step.open.enumerated() {
             let changed = incident.id.flatMap { before[$0] } != incident
             let due = unannounced(incident) && now - incident.openedAt >= wait
-            if changed || due { writes.append((incident, due ? [.opened] : [])) }
+            if changed || due {
+                written[position] = writes.count
+                writes.append((incident, due ? [.opened] : []))
+            }
         }
         writes += step.closed.map { ($0, (unannounced($0) ? [.opened] : []) + [.closed]) }
         for incident in routing.changed where !step.closed.contains(where: { $0.id == incident.id }) {
             let report = routing.reports.first { $0.after.id == incident.id }
             writes.append((incident, report.map { [.recovered(told: $0.told)] } ?? []))
         }
+        var stored: [Incident] = []
         if !writes.isEmpty {
             let composer = IncidentComposer(settings: settings, publicURL: snapshot.governor.publicURL, hostName: Self.hostName, schools: snapshot.schools,
                                             downSince: judgement.downSchools, heartbeat: heartbeatCalls.current)
             let steps = writes.map(\.steps)
-            let stored = try await database.saveIncidents(writes.map(\.incident), queue: { stored in
+            stored = try await database.saveIncidents(writes.map(\.incident), queue: { stored in
                 zip(stored, steps).flatMap { incident, steps in steps.compactMap { composer.message($0, of: incident, at: now) } }
             }, fencedBy: lease)
             for (index, (incident, steps)) in zip(stored, steps).enumerated() {
@@ -247,15 +254,9 @@ struct AlertService: Service {
                 for step in steps { log(incident, step) }
                 if steps.contains(where: { if case .opened = $0 { true } else { false } }), let id = incident.id { judgement.announced.insert(id) }
             }
-            var byIdentity: [Int64: Incident] = [:]
-            for incident in stored { if let id = incident.id { byIdentity[id] = incident } }
-            // The new incidents come back with their ids, in the order written.
-            var fresh = stored.filter { incident in incident.isOpen && !before.keys.contains(incident.id ?? -1) }.makeIterator()
-            judgement.incidents = step.open.map { incident in incident.id == nil ? (fresh.next() ?? incident) : (byIdentity[incident.id!] ?? incident) }
             incidents.put(stored, now: now)
-        } else {
-            judgement.incidents = step.open
         }
+        judgement.incidents = step.open.enumerated().map { position, incident in written[position].map { stored[$0] } ?? incident }
         judgement.announced.formIntersection(judgement.incidents.compactMap(\.id))
         judgement.lingering = routing.lingering
         for (school, covered) in routing.covered.sorted(by: { $0.key < $1.key }) {
