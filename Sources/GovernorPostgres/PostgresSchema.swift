@@ -123,6 +123,13 @@ enum PostgresSchema {
         ]),
         // A result's group ([Group NAME]): the results of one group run share it.
         ("v19", ["ALTER TABLE results ADD COLUMN group_name TEXT"]),
+        // A measurement's run time and group, so that the members of a group run are found
+        // together without the results table (no stored measurement has a group yet: group
+        // runs came in the same unreleased version as v19).
+        ("v20", [
+            "ALTER TABLE measurements ADD COLUMN run_at BIGINT",
+            "ALTER TABLE measurements ADD COLUMN group_name TEXT",
+        ]),
     ]
 
     /// The names of the migrations applied, in order.

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresState: MeasurementStore {
     static let measurementColumns = """
         result_id, probe, school, measured_at_ms, tool, download_mbps, upload_mbps, min_rtt_ms, retransmission_percent, retransmits,
-        loss_percent, server_name, server_ip, client_ip, download_id, upload_id
+        loss_percent, server_name, server_ip, client_ip, download_id, upload_id, run_at, group_name
         """
 
     static func measurement(_ row: PostgresRow) throws -> StoredMeasurement {
@@ -22,7 +22,8 @@ extension PostgresState: MeasurementStore {
                 minRTTMs: try cells[7].decode(Double?.self), retransmissionPercent: try cells[8].decode(Double?.self),
                 retransmits: try cells[9].decode(Int64?.self).map { Int(clamping: $0) }, lossPercent: try cells[10].decode(Double?.self),
                 serverName: try cells[11].decode(String?.self), serverIP: try cells[12].decode(String?.self), clientIP: try cells[13].decode(String?.self),
-                downloadID: try cells[14].decode(String?.self), uploadID: try cells[15].decode(String?.self)))
+                downloadID: try cells[14].decode(String?.self), uploadID: try cells[15].decode(String?.self)),
+            runAt: try cells[16].decode(Int64?.self), group: try cells[17].decode(String?.self))
     }
 
     static func insertQuery(_ stored: StoredMeasurement) -> PostgresQuery {
@@ -31,7 +32,7 @@ extension PostgresState: MeasurementStore {
             INSERT INTO measurements (\(unescaped: measurementColumns))
             VALUES (\(stored.resultID), \(stored.probe), \(stored.school), \(stored.measuredAtMs), \(m.tool.rawValue), \(m.downloadMbps),
                     \(m.uploadMbps), \(m.minRTTMs), \(m.retransmissionPercent), \(m.retransmits.map(Int64.init)), \(m.lossPercent), \(m.serverName),
-                    \(m.serverIP), \(m.clientIP), \(m.downloadID), \(m.uploadID))
+                    \(m.serverIP), \(m.clientIP), \(m.downloadID), \(m.uploadID), \(stored.runAt), \(stored.group))
             ON CONFLICT (result_id) DO NOTHING
             """
     }
@@ -79,11 +80,13 @@ extension PostgresState: MeasurementStore {
         try await runBounded(within: Self.requestTimeout) { [self] in
             var points: [MeasurementPoint] = []
             let rows = try await client.query("""
-                SELECT result_id, school, measured_at_ms, download_mbps, upload_mbps FROM measurements
+                SELECT result_id, school, measured_at_ms, download_mbps, upload_mbps, group_name, run_at FROM measurements
                 WHERE result_id > \(id) AND result_id <= \(last) ORDER BY result_id LIMIT \(limit)
                 """, logger: logger)
-            for try await (resultID, school, at, download, upload) in rows.decode((Int64, String, Int64, Double?, Double?).self) {
-                points.append(MeasurementPoint(resultID: resultID, school: school, measuredAtMs: at, downloadMbps: download, uploadMbps: upload))
+            for try await (resultID, school, at, download, upload, group, runAt)
+                in rows.decode((Int64, String, Int64, Double?, Double?, String?, Int64?).self) {
+                points.append(MeasurementPoint(resultID: resultID, school: school, measuredAtMs: at, downloadMbps: download, uploadMbps: upload,
+                                               groupRun: GroupRunKey(group: group, runAt: runAt)))
             }
             return points
         }

@@ -139,7 +139,7 @@ extension PostgresState: ResultStore {
                 INSERT INTO measurements (\(unescaped: measurementColumns))
                 SELECT id, \(result.probe), \(result.school), \(result.measuredAtMs), \(m.tool.rawValue), \(m.downloadMbps), \(m.uploadMbps),
                        \(m.minRTTMs), \(m.retransmissionPercent), \(m.retransmits.map(Int64.init)), \(m.lossPercent), \(m.serverName), \(m.serverIP),
-                       \(m.clientIP), \(m.downloadID), \(m.uploadID)
+                       \(m.clientIP), \(m.downloadID), \(m.uploadID), \(result.runAt), \(result.group)
                 FROM inserted)
             SELECT id FROM inserted
             """

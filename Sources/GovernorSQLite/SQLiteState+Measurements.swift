@@ -16,17 +16,18 @@ extension TestResult {
 extension SQLiteState {
     static let measurementColumns = """
         resultId, probe, school, measuredAtMs, tool, downloadMbps, uploadMbps, minRttMs, retransmissionPercent, retransmits, lossPercent,
-        serverName, serverIp, clientIp, downloadId, uploadId
+        serverName, serverIp, clientIp, downloadId, uploadId, runAt, groupName
         """
 
     static func insert(_ stored: StoredMeasurement, _ db: Database) throws {
         let m = stored.measurement
         try db.cachedStatement(sql: """
-            INSERT INTO measurement (\(measurementColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO measurement (\(measurementColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (resultId) DO NOTHING
             """).execute(arguments: [
                 stored.resultID, stored.probe, stored.school, stored.measuredAtMs, m.tool.rawValue, m.downloadMbps, m.uploadMbps, m.minRTTMs,
-                m.retransmissionPercent, m.retransmits, m.lossPercent, m.serverName, m.serverIP, m.clientIP, m.downloadID, m.uploadID,
+                m.retransmissionPercent, m.retransmits, m.lossPercent, m.serverName, m.serverIP, m.clientIP, m.downloadID, m.uploadID, stored.runAt,
+                stored.group,
             ])
     }
 
@@ -39,7 +40,8 @@ extension SQLiteState {
             resultID: row[0], probe: row[1], school: row[2], measuredAtMs: row[3],
             measurement: SpeedMeasurement(tool: tool, downloadMbps: row[5], uploadMbps: row[6], minRTTMs: row[7], retransmissionPercent: row[8],
                                           retransmits: row[9], lossPercent: row[10], serverName: row[11], serverIP: row[12], clientIP: row[13],
-                                          downloadID: row[14], uploadID: row[15]))
+                                          downloadID: row[14], uploadID: row[15]),
+            runAt: row[16], group: row[17])
     }
 
     public func measurements(ofResults ids: [Int64]) async throws -> [Int64: SpeedMeasurement] {
@@ -82,13 +84,14 @@ extension SQLiteState {
     public func measurementPoints(after id: Int64, through last: Int64, limit: Int) async throws -> [MeasurementPoint] {
         try await writer.read { db in
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT resultId, school, measuredAtMs, downloadMbps, uploadMbps FROM measurement
+                SELECT resultId, school, measuredAtMs, downloadMbps, uploadMbps, groupName, runAt FROM measurement
                 WHERE resultId > ? AND resultId <= ? ORDER BY resultId LIMIT ?
                 """, arguments: [id, last, limit])
             var points: [MeasurementPoint] = []
             points.reserveCapacity(min(limit, 65_536))
             while let row = try rows.next() {
-                points.append(MeasurementPoint(resultID: row[0], school: row[1], measuredAtMs: row[2], downloadMbps: row[3], uploadMbps: row[4]))
+                points.append(MeasurementPoint(resultID: row[0], school: row[1], measuredAtMs: row[2], downloadMbps: row[3], uploadMbps: row[4],
+                                               groupRun: GroupRunKey(group: row[5], runAt: row[6])))
             }
             return points
         }

@@ -257,6 +257,15 @@ public struct SQLiteState: Sendable {
             // A result's group ([Group NAME]): the results of one group run share it.
             try db.execute(sql: "ALTER TABLE result ADD COLUMN groupName TEXT")
         }
+        migrator.registerMigration("v20") { db in
+            // A measurement's run time and group, so that the members of a group run are
+            // found together without the result table. Group runs came in the same
+            // unreleased version as v19, so no stored measurement has a group to copy.
+            try db.execute(sql: """
+                ALTER TABLE measurement ADD COLUMN runAt INTEGER;
+                ALTER TABLE measurement ADD COLUMN groupName TEXT;
+                """)
+        }
         return migrator
     }
 }

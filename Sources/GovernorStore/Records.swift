@@ -239,7 +239,8 @@ extension TestResult {
     /// Its measurement as a row, once it has an id.
     public var storedMeasurement: StoredMeasurement? {
         guard let id, let measurement else { return nil }
-        return StoredMeasurement(resultID: id, probe: probe, school: school, measuredAtMs: measuredAtMs, measurement: measurement)
+        return StoredMeasurement(resultID: id, probe: probe, school: school, measuredAtMs: measuredAtMs, measurement: measurement, runAt: runAt,
+                                 group: group)
     }
 }
 
@@ -250,32 +251,45 @@ public struct StoredMeasurement: Sendable, Equatable {
     public var school: String
     public var measuredAtMs: Int64
     public var measurement: SpeedMeasurement
+    /// The scheduled run its test belongs to (seconds), when it has one.
+    public var runAt: Int64?
+    /// The `[Group NAME]` of a group run: the measurements of one group run share their
+    /// school, group and `runAt`.
+    public var group: String?
 
-    public init(resultID: Int64, probe: String, school: String, measuredAtMs: Int64, measurement: SpeedMeasurement) {
+    public init(resultID: Int64, probe: String, school: String, measuredAtMs: Int64, measurement: SpeedMeasurement, runAt: Int64? = nil,
+                group: String? = nil) {
         self.resultID = resultID
         self.probe = probe
         self.school = school
         self.measuredAtMs = measuredAtMs
         self.measurement = measurement
+        self.runAt = runAt
+        self.group = group
     }
 }
 
-/// What the read model keeps of a measurement: its school, time and throughput.
+/// What the read model keeps of a measurement: its school, time and throughput,
+/// and the group run it is part of.
 public struct MeasurementPoint: Sendable, Equatable {
     public var resultID: Int64
     public var school: String
     public var measuredAtMs: Int64
     public var downloadMbps: Double?
     public var uploadMbps: Double?
+    /// The group and run time of a group run's measurement; nil for a single probe's.
+    public var groupRun: GroupRunKey?
 
-    public init(resultID: Int64, school: String, measuredAtMs: Int64, downloadMbps: Double?, uploadMbps: Double?) {
+    public init(resultID: Int64, school: String, measuredAtMs: Int64, downloadMbps: Double?, uploadMbps: Double?, groupRun: GroupRunKey? = nil) {
         self.resultID = resultID
         self.school = school
         self.measuredAtMs = measuredAtMs
         self.downloadMbps = downloadMbps
         self.uploadMbps = uploadMbps
+        self.groupRun = groupRun
     }
 }
+
 
 /// The state database cannot be used; the message names the file and the cause.
 public struct StoreError: Error, Sendable, CustomStringConvertible {

@@ -167,6 +167,9 @@ enum DashboardTemplates {
     svg.measurements polyline { fill: none; stroke-width: 1.5; } svg.measurements .tick { font-size: 10px; fill: #5f6670; }
     svg.measurements .download { stroke: var(--up); fill: var(--up); } svg.measurements .upload { stroke: #4a6fa5; fill: #4a6fa5; }
     svg.measurements polyline.download, svg.measurements polyline.upload { fill: none; }
+    svg.measurements .group-download { stroke: #00838f; fill: #00838f; } svg.measurements .group-upload { stroke: #7a5aa5; fill: #7a5aa5; }
+    svg.measurements polyline.group-download, svg.measurements polyline.group-upload { fill: none; stroke-dasharray: 6 3; }
+    svg.measurements .legend tspan { stroke: none; }
     form.search { margin: 0 0 8px; } form.search input { padding: 3px 6px; min-width: 16em; }
     .pager { margin: 8px 0 0; }
     section.school, section.results, section.attention, section.schools, section.egress { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin-bottom: 14px; }

@@ -68,12 +68,14 @@ public enum StatusTable {
             + (e.dailyTestsPerEgress.map { ", \(e.overDailyBudgetCount) over daily_tests_per_egress = \($0)" } ?? "")
     }
 
-    /// `measured: below, median 12.5 down / 3.1 up Mbit/s over 48 tests, target 20 (benchmark)`
+    /// `measured: below, median 12.5 down / 3.1 up Mbit/s over 48 tests, target 20 (benchmark)`; a
+    /// school judged by its group runs says so.
     static func standingLine(_ m: SchoolMeasurement) -> String {
         let target = "target \(SchoolTarget.format(m.targetDownloadMbps)) (\(m.targetSource.rawValue))"
         guard let download = m.medianDownloadMbps else { return "measured: no data in the window, \(target)" }
         let upload = m.medianUploadMbps.map { " / \(SchoolTarget.format($0)) up" } ?? ""
-        return "measured: \(m.state.rawValue), median \(SchoolTarget.format(download)) down\(upload) Mbit/s over \(m.measurements) test(s), \(target)"
+        let over = m.byGroupRuns == true ? "\(m.measurements) group run(s), each its probes' sum" : "\(m.measurements) test(s)"
+        return "measured: \(m.state.rawValue), median \(SchoolTarget.format(download)) down\(upload) Mbit/s over \(over), \(target)"
             + (m.reportedRecently ? "" : ", nothing in the last 7 open days")
     }
 

@@ -191,9 +191,12 @@ public struct SchoolMeasurements: Codable, Sendable, Equatable {
     /// Where it stands over its window (which need not be the range listed).
     public var standing: SchoolMeasurement
     public var measurements: [MeasurementRow]
+    /// The group runs among `measurements`, each with its members' summed throughput.
+    public var groupRuns: [GroupRunMeasurement]
 
     public init(school: String, timezone: String, from: String, to: String, target: SchoolTarget, contractedUploadMbps: Double?,
-                standing: SchoolMeasurement, measurements: [MeasurementRow]) {
+                standing: SchoolMeasurement, measurements: [MeasurementRow], groupRuns: [GroupRunMeasurement] = []) {
+        self.groupRuns = groupRuns
         self.school = school
         self.timezone = timezone
         self.from = from
@@ -207,6 +210,40 @@ public struct SchoolMeasurements: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case school, timezone, from, to, target, standing, measurements
         case contractedUploadMbps = "contracted_upload_mbps"
+        case groupRuns = "group_runs"
+    }
+}
+
+/// One group run of a school, as its members measured it together: what the line
+/// carried is their sum.
+public struct GroupRunMeasurement: Codable, Sendable, Equatable {
+    public var group: String
+    /// The run time its members share.
+    public var runAt: String
+    /// The members with a measurement of this run, in the order measured.
+    public var probes: [String]
+    /// The sum of the members' downloads; absent when none measured one.
+    public var downloadMbps: Double?
+    public var uploadMbps: Double?
+    /// How many members' downloads, and uploads, are in the sums.
+    public var downloads: Int
+    public var uploads: Int
+
+    public init(_ total: GroupRunTotal) {
+        group = total.key.group
+        runAt = RFC3339.format(total.key.runAt)
+        probes = total.probes
+        downloadMbps = total.downloadMbps
+        uploadMbps = total.uploadMbps
+        downloads = total.downloads
+        uploads = total.uploads
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case group, probes, downloads, uploads
+        case runAt = "run_at"
+        case downloadMbps = "download_mbps"
+        case uploadMbps = "upload_mbps"
     }
 }
 
@@ -216,8 +253,14 @@ public struct MeasurementRow: Codable, Sendable, Equatable {
     public var probe: String
     public var measuredAt: String
     public var measurement: SpeedMeasurement
+    /// The scheduled run its test belongs to, when it has one.
+    public var runAt: String?
+    /// The group of a group run's measurement: the rows of one group run share it and `run_at`.
+    public var group: String?
 
-    public init(resultID: Int64, probe: String, measuredAt: String, measurement: SpeedMeasurement) {
+    public init(resultID: Int64, probe: String, measuredAt: String, measurement: SpeedMeasurement, runAt: String? = nil, group: String? = nil) {
+        self.runAt = runAt
+        self.group = group
         self.resultID = resultID
         self.probe = probe
         self.measuredAt = measuredAt
@@ -225,9 +268,10 @@ public struct MeasurementRow: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case probe, measurement
+        case probe, measurement, group
         case resultID = "result_id"
         case measuredAt = "measured_at"
+        case runAt = "run_at"
     }
 }
 

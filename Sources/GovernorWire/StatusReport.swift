@@ -190,8 +190,12 @@ public struct SchoolMeasurement: Codable, Sendable, Equatable {
     public var targetDownloadMbps: Double
     public var targetSource: SchoolTarget.Source
     public var reportedRecently: Bool
+    /// True when the figures are of group runs' summed throughputs (every probe of the
+    /// school is in a group); absent otherwise.
+    public var byGroupRuns: Bool?
 
     public init(_ standing: SchoolStanding) {
+        byGroupRuns = standing.byGroupRuns ? true : nil
         state = standing.state
         medianDownloadMbps = standing.medianDownloadMbps
         medianUploadMbps = standing.medianUploadMbps
@@ -208,6 +212,7 @@ public struct SchoolMeasurement: Codable, Sendable, Equatable {
         case targetDownloadMbps = "target_download_mbps"
         case targetSource = "target_source"
         case reportedRecently = "reported_last_7_open_days"
+        case byGroupRuns = "by_group_runs"
     }
 }
 

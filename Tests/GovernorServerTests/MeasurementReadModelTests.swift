@@ -65,4 +65,64 @@ struct MeasurementReadModelTests {
         let standing = model.standing(of: school, settings: MeasurementSettings(windowDays: 30), today: today)
         #expect(standing.measurements == 4 && standing.medianDownloadMbps == 6.5, "5, 6, 7 and 8, each once")
     }
+
+    /// A school with probes `single` on their own and `grouped` in the group "lab".
+    static func grouped(single: [String], grouped: [String]) -> SchoolConfig {
+        var school = Self.school(.always)
+        school.probes = (single + grouped).enumerated().map { ProbeConfig(name: $0.element, mode: .pull, line: $0.offset + 2) }
+        school.groups = [ProbeGroup(name: "lab", probes: grouped, line: 9)]
+        return school
+    }
+
+    @Test("a group run is its members' sum: it judges a school whose every probe is in a group, and is charted beside single runs")
+    func groupRuns() {
+        let model = MeasurementReadModel()
+        model.beginLoad(through: 0)
+        var id: Int64 = 0
+        func add(_ date: String, _ download: Double?, _ upload: Double?, group: String? = nil, runAt: Int64? = nil) {
+            id += 1
+            model.record(MeasurementPoint(resultID: id, school: "s", measuredAtMs: Self.noon(date) + id, downloadMbps: download, uploadMbps: upload,
+                                          groupRun: GroupRunKey(group: group, runAt: runAt)), in: Self.utc)
+        }
+        let run1 = Self.noon("2026-12-04") / 1000
+        let run2 = Self.noon("2026-12-05") / 1000
+        add("2026-12-04", 90, 20, group: "lab", runAt: run1)
+        add("2026-12-04", 85, nil, group: "lab", runAt: run1)   // no upload: adds none
+        add("2026-12-05", 60, 10, group: "lab", runAt: run2)
+        add("2026-12-05", nil, 12, group: "lab", runAt: run2)   // no download: adds none
+        add("2026-12-05", 40, 9)                                 // a single probe's
+        let settings = MeasurementSettings(windowDays: 30)
+        let today = LocalDate(parsing: "2026-12-06")!
+
+        // With a single probe, the school stands by it alone.
+        let mixed = Self.grouped(single: ["solo"], grouped: ["lab-1", "lab-2"])
+        #expect(!mixed.judgedByGroupRuns)
+        let bySingle = model.standing(of: mixed, settings: settings, today: today)
+        #expect(bySingle.measurements == 1 && bySingle.medianDownloadMbps == 40 && !bySingle.byGroupRuns)
+
+        // Every probe in a group: the runs' sums, 175 and 60 down, 20 and 22 up.
+        let allGrouped = Self.grouped(single: [], grouped: ["lab-1", "lab-2"])
+        #expect(allGrouped.judgedByGroupRuns)
+        let byRuns = model.standing(of: allGrouped, settings: settings, today: today)
+        #expect(byRuns.byGroupRuns && byRuns.measurements == 2)
+        #expect(byRuns.medianDownloadMbps == 117.5 && byRuns.medianUploadMbps == 21)
+
+        // The chart has both series, each on its day.
+        let days = model.daily(of: mixed, settings: settings, today: today)
+        let fourth = days.first { $0.date == LocalDate(parsing: "2026-12-04")! }
+        let fifth = days.first { $0.date == LocalDate(parsing: "2026-12-05")! }
+        #expect(fourth?.downloadMedianMbps == nil && fourth?.groupDownloadMedianMbps == 175 && fourth?.groupUploadMedianMbps == 20)
+        #expect(fifth?.downloadMedianMbps == 40 && fifth?.count == 1 && fifth?.groupDownloadMedianMbps == 60 && fifth?.groupCount == 1)
+
+        // The daily digest reads what judges the school.
+        #expect(model.dailyDownloadMedians(of: allGrouped)[LocalDate(parsing: "2026-12-04")!] == 175)
+        #expect(model.dailyDownloadMedians(of: mixed)[LocalDate(parsing: "2026-12-04")!] == nil)
+
+        // A month on, both kinds have left the window.
+        let later = model.standing(of: allGrouped, settings: MeasurementSettings(windowDays: 5), today: LocalDate(parsing: "2027-01-20")!)
+        #expect(later.measurements == 0 && later.state == .noData)
+        var left = 0
+        model.entries(of: "s", groupRuns: true) { _ in left += 1 }
+        #expect(left == 0)
+    }
 }

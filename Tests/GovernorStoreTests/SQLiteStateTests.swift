@@ -9,7 +9,7 @@ import GovernorStore
 
 @Suite("State database: migrations, dispatch claims, outbox")
 struct SQLiteStateTests {
-    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19"]
+    static let allVersions = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20"]
     static let tables = ["window", "run", "contact", "result", "dispatch", "alertState", "outbox"]
 
     /// A window at 08:00 UTC on 2026-11-23 with one run of p1 at 08:10.

@@ -123,16 +123,27 @@ struct StateStoreTests {
         #expect(try await store.results(school: "alpha", limit: 5).map(\.measurement) == [nil, iperf, ndt7])
         #expect(try await store.measurements(ofResults: [first.id!, second.id!, none.id!]) == [first.id!: ndt7, second.id!: iperf])
         let alpha = try await store.measurements(school: "alpha", fromMs: 100_004, beforeMs: 200_004)
-        #expect(alpha == [StoredMeasurement(resultID: first.id!, probe: "p1", school: "alpha", measuredAtMs: 100_004, measurement: ndt7)])
+        #expect(alpha == [StoredMeasurement(resultID: first.id!, probe: "p1", school: "alpha", measuredAtMs: 100_004, measurement: ndt7, runAt: 100)])
         #expect(try await store.measurements(school: "alpha", fromMs: 0, beforeMs: .max).map(\.resultID) == [first.id!, second.id!])
         #expect(try await store.measurements(school: "beta", fromMs: 0, beforeMs: .max).map(\.resultID) == [beta.id!])
+
+        // A group run's members: each measurement keeps its group and run time, in every read.
+        var member = result("g1", school: "gamma", runAt: 400, key: "run:400", measurement: iperf)
+        member.group = "lab"
+        let grouped = try await store.insertOnce(member).result
+        let gamma = try await store.measurements(school: "gamma", fromMs: 0, beforeMs: .max)
+        #expect(gamma.map(\.group) == ["lab"] && gamma.map(\.runAt) == [400])
+        let points = try await store.measurementPoints(after: beta.id!, through: grouped.id!, limit: 10)
+        #expect(points.map(\.groupRun) == [GroupRunKey(group: "lab", runAt: 400)])
+        #expect(try await store.measurementPoints(after: 0, through: first.id!, limit: 10).map(\.groupRun) == [nil])
+        #expect(try await store.measurements(fromMs: 400_000, beforeMs: 401_000, after: nil, limit: 10).map(\.group) == ["lab"])
 
         // After an upgrade: every result is older than measurements. The backfill reads a
         // batch and moves on from where it read; one that read the same batch late stores nothing.
         try await store.inspection.rewindMeasurementBackfill()
         #expect(try await store.measurements(ofResults: [first.id!]).isEmpty)
         let position = try #require(try await store.measurementBackfill())
-        #expect(position.after == 0 && position.last == beta.id!)
+        #expect(position.after == 0 && position.last == grouped.id!)
         let batch = try await store.results(after: position.after, through: position.last, limit: 2)
         #expect(batch.map(\.id) == [first.id, second.id])
         let read = [StoredMeasurement(resultID: first.id!, probe: "p1", school: "alpha", measuredAtMs: 100_004, measurement: ndt7)]
@@ -141,7 +152,7 @@ struct StateStoreTests {
             StoredMeasurement(resultID: second.id!, probe: "p2", school: "alpha", measuredAtMs: 200_004, measurement: iperf)])))
         #expect(try await store.measurements(ofResults: [first.id!, second.id!]) == [first.id!: ndt7])
         #expect(try await store.measurementBackfill()?.after == second.id!)
-        #expect(try await store.advanceBackfill(from: second.id!, to: beta.id!, storing: []))
+        #expect(try await store.advanceBackfill(from: second.id!, to: grouped.id!, storing: []))
         #expect(try await store.measurementBackfill() == nil)
     }
 

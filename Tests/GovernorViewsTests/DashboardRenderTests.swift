@@ -240,6 +240,11 @@ import GovernorWire
         #expect(lines[2] == "measurements: 7 of 9 measured schools meet their target (78 %), 2 of 3 reach 80 % of their contract (67 %), "
             + "9 of 10 reported in 7 open days (90 %); 7 meets, 1 below, 1 poor, 1 no data (still reading the stored measurements)")
         #expect(lines.contains("  measured: below, median 12.5 down / 3.1 up Mbit/s over 3 test(s), target 20 (benchmark)"), "\(lines)")
+        // A school judged by its group runs says its figures are sums.
+        let byRuns = SchoolStanding.judge(downloads: [175, 60], uploads: [], reportedRecently: true, target: target, profile: SchoolProfile(),
+                                          settings: settings, byGroupRuns: true)
+        #expect(StatusTable.standingLine(SchoolMeasurement(byRuns))
+            == "measured: meets, median 117.5 down Mbit/s over 2 group run(s), each its probes' sum, target 20 (benchmark)")
         // The dashboard's front page says the same.
         let page = DashboardRenderer().overview(Self.overview(report))
         #expect(page.contains("<p class=\"kpis\">measurements: 7 of 9 measured schools meet their target (78 %)"), "\(page.prefix(3000))")

@@ -29,6 +29,23 @@ struct MeasurementChartTests {
         #expect(svg.contains("cy=\"21.8\""))
     }
 
+    @Test("group runs' sums are their own series beside single runs, named at the foot; without them no legend")
+    func groupSeries() {
+        var summed = Self.day("2026-12-03", down: 40, up: 9, count: 1)
+        summed.groupDownloadMedianMbps = 175
+        summed.groupUploadMedianMbps = 22
+        summed.groupCount = 2
+        let svg = MeasurementChart.svg(days: [Self.day("2026-12-02", down: 38, count: 1), summed], targetMbps: 100)
+        #expect(svg.components(separatedBy: "<circle class=\"download\"").count - 1 == 2)
+        #expect(svg.components(separatedBy: "<circle class=\"group-download\"").count - 1 == 1)
+        #expect(svg.contains("<polyline class=\"group-upload\""))
+        #expect(svg.contains("<title>2026-12-03 group run download (summed) median 175 Mbit/s of 2 group run(s)</title>"))
+        #expect(svg.contains("<tspan class=\"group-download\">group run download (summed)</tspan>"))
+        // The scale reaches above the sums: 10 % over 175.
+        #expect(svg.contains(">192.5</text>"))
+        #expect(!MeasurementChart.svg(days: [Self.day("2026-12-02", down: 38, count: 1)], targetMbps: 100).contains("tspan"))
+    }
+
     @Test("no days, no chart")
     func empty() {
         #expect(MeasurementChart.svg(days: [], targetMbps: 20) == "")

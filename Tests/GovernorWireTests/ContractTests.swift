@@ -9,7 +9,7 @@ import Testing
 @Suite("The wire types and the OpenAPI document agree")
 struct ContractTests {
     /// The schemas of the document, each read by one wire type.
-    static let names = ["Error", "NextRun", "RunLease", "ResultReport", "ResultCreated", "Result", "Measurement", "SchoolMeasurements", "MeasurementRow", "ResultList", "ResultSummary", "ProbeState", "ProbeStatus", "SchoolList", "SchoolSchedule", "Health", "Run", "ProbeRow", "StatusReport", "Page", "Silence", "SilenceRequest", "SilenceCreated", "SilenceList", "Incident", "IncidentList"]
+    static let names = ["Error", "NextRun", "RunLease", "ResultReport", "ResultCreated", "Result", "Measurement", "SchoolMeasurements", "MeasurementRow", "GroupRun", "ResultList", "ResultSummary", "ProbeState", "ProbeStatus", "SchoolList", "SchoolSchedule", "Health", "Run", "ProbeRow", "StatusReport", "Page", "Silence", "SilenceRequest", "SilenceCreated", "SilenceList", "Incident", "IncidentList"]
 
     /// The wire type that reads schema `name`.
     static func type(of name: String) -> (any Decodable.Type)? {
@@ -23,6 +23,7 @@ struct ContractTests {
         case "Measurement": SpeedMeasurement.self
         case "SchoolMeasurements": SchoolMeasurements.self
         case "MeasurementRow": MeasurementRow.self
+        case "GroupRun": GroupRunMeasurement.self
         case "ResultList": ResultList.self
         case "ResultSummary": ResultSummary.self
         case "ProbeState": ProbeState.self

@@ -125,7 +125,9 @@ struct MeasurementProcessTests {
         #expect(csv.status == 200 && csv.headers.contains { $0.0.lowercased() == "content-type" && $0.1.hasPrefix("text/csv") })
         #expect(lines.first?.hasPrefix("measured_at,school,probe,result_id,tool,download_mbps,") == true && lines.count == 3, "\(csv.body)")
         let cells = lines.first { $0.contains(",s,p1,") }?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) ?? []
-        #expect(cells.count == 16 && cells[1] == "s" && cells[2] == "p1" && cells[4] == "iperf3", "\(cells)")
+        #expect(cells.count == 18 && cells[1] == "s" && cells[2] == "p1" && cells[4] == "iperf3", "\(cells)")
+        // Its run's time, as the result has it; no group.
+        #expect(cells.count == 18 && cells[16] == (result["run_at"] as? String ?? "") && cells[17] == "", "\(cells)")
         // The same figure (the JSON reader here may differ from the governor's writer in the last digit).
         let inCSV = Double(cells.count > 5 ? cells[5] : "") ?? 0, inJSON = measurement["download_mbps"] as? Double ?? -1
         #expect(abs(inCSV - inJSON) <= 1e-9 * inJSON, "\(inCSV) in the CSV, \(inJSON) in the API")

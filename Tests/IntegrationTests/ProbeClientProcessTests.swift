@@ -20,13 +20,14 @@ struct ProbeClientProcessTests {
     }
 
     /// A probe whose test appends `probe start end` to `log` and takes `seconds`.
-    static func startProbe(_ directory: TemporaryDirectory, id: String, port: Int, log: String, seconds: Double = 0.3, extra: String = "") throws -> Subprocess {
+    static func startProbe(_ directory: TemporaryDirectory, id: String, port: Int, log: String, seconds: Double = 0.3, extra: String = "",
+                           output: String = "echo ran {probe} at {run_at}") throws -> Subprocess {
         let config = try directory.write("\(id).cfg", """
             [Probe]
             id = \(id)
             token = \(id)-token
             server = http://127.0.0.1:\(port)
-            command = s=$(date +%s.%N); sleep \(seconds); echo "{probe} $s $(date +%s.%N)" >> \(log); echo ran {probe} at {run_at}
+            command = s=$(date +%s.%N); sleep \(seconds); echo "{probe} $s $(date +%s.%N)" >> \(log); \(output)
             timeout = 10s
             queue = \(directory.file("queue-\(id)"))
             \(extra)
@@ -136,7 +137,11 @@ struct ProbeClientProcessTests {
         let schedule = try await http.get("\(server.baseURL)/v1/schools/s/schedule").json()
         #expect((schedule["groups"] as? [[String: Any]])?.first?["name"] as? String == "lab", "\(schedule)")
         let log = directory.file("runs.txt")
-        let probes = try ["g1", "g2", "solo"].map { try Self.startProbe(directory, id: $0, port: server.port, log: log) }
+        // Each reports a download in the documented JSON: the group's members 90 and 85, the single probe 40.
+        let downloads = ["g1": 90, "g2": 85, "solo": 40]
+        let probes = try ["g1", "g2", "solo"].map {
+            try Self.startProbe(directory, id: $0, port: server.port, log: log, output: "echo '{\"download_mbps\": \(downloads[$0]!)}'")
+        }
         defer { probes.forEach { $0.stop() } }
         // Three windows of 5 s from 4 s on: over by 19 s.
         try await Task.sleep(for: .seconds(20))
@@ -157,6 +162,23 @@ struct ProbeClientProcessTests {
             let a = RFC3339.parsePrecise(first["started_at"] as? String ?? "") ?? 0, b = RFC3339.parsePrecise(second["started_at"] as? String ?? "") ?? 1
             #expect(abs(a - b) < 0.1, "g1 and g2 started \(abs(a - b)) s apart for \(runAt ?? "?")")
         }
+        // A group run is one thing in the measurements: its members listed with their sum.
+        let measured = try await http.get("\(server.baseURL)/v1/schools/s/measurements").json()
+        let groupRuns = measured["group_runs"] as? [[String: Any]] ?? []
+        #expect(Set(groupRuns.compactMap { $0["run_at"] as? String }) == Set(g1.compactMap { $0["run_at"] as? String }), "\(measured)")
+        #expect(groupRuns.allSatisfy { $0["group"] as? String == "lab" && Set($0["probes"] as? [String] ?? []) == ["g1", "g2"]
+            && $0["download_mbps"] as? Double == 175 && $0["downloads"] as? Int == 2 }, "\(groupRuns)")
+        let rows = measured["measurements"] as? [[String: Any]] ?? []
+        #expect(rows.filter { $0["group"] as? String == "lab" }.count == 6 && rows.filter { $0["probe"] as? String == "solo" }.allSatisfy { $0["group"] == nil })
+        let csv = try await http.get("\(server.baseURL)/v1/measurements.csv?school=s").body
+        let memberLines = csv.split(separator: "\r\n").filter { $0.hasSuffix(",lab") }
+        #expect(memberLines.count == 6, "\(csv)")
+        // The school has a single probe: its standing is the single probe's 40, not the group's 175.
+        let standing = measured["standing"] as? [String: Any]
+        #expect(standing?["median_download_mbps"] as? Double == 40 && standing?["by_group_runs"] == nil, "\(standing ?? [:])")
+        let page = try await http.get("\(server.baseURL)/schools/s").body
+        #expect(page.contains("<polyline class=\"group-download\"") && page.contains("group run download (summed) median 175 Mbit/s"))
+
         // The single probe's tests never share the uplink with the group's.
         let runs = Self.runs(in: log)
         for solo in runs where solo.probe == "solo" {

@@ -48,6 +48,16 @@ extension SchoolConfig {
         return byProbe
     }
 
+    /// Whether the school's standing is judged by its group runs' summed throughput:
+    /// when every probe it has is in a group, no probe measures its line alone. A
+    /// school with a single probe is judged by its single probes' measurements, the
+    /// figure its target was set for.
+    public var judgedByGroupRuns: Bool {
+        guard !groups.isEmpty else { return false }
+        let grouped = groupByProbe
+        return probes.allSatisfy { grouped[$0.name] != nil }
+    }
+
     /// Slots in each window: one per unit and run. A group's tests share theirs.
     public var slotsPerWindow: Int { units.count * timing.runsPerPeriod }
 }

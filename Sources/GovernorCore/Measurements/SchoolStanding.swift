@@ -29,9 +29,13 @@ public struct SchoolStanding: Sendable, Equatable {
     /// Whether the median reaches 80 % of the contracted download; nil without a
     /// contract or without data.
     public var reachesContract: Bool?
+    /// Whether the figures are of group runs, each its members' summed throughput (a
+    /// school whose every probe is in a group); `measurements` then counts group runs.
+    public var byGroupRuns: Bool
 
     public init(state: MeasurementState, medianDownloadMbps: Double?, medianUploadMbps: Double?, measurements: Int, target: SchoolTarget,
-                reportedRecently: Bool, reachesContract: Bool?) {
+                reportedRecently: Bool, reachesContract: Bool?, byGroupRuns: Bool = false) {
+        self.byGroupRuns = byGroupRuns
         self.state = state
         self.medianDownloadMbps = medianDownloadMbps
         self.medianUploadMbps = medianUploadMbps
@@ -48,7 +52,7 @@ public struct SchoolStanding: Sendable, Equatable {
 
     /// Judges a school from its window's downloads and uploads (Mbit/s).
     public static func judge(downloads: [Double], uploads: [Double], reportedRecently: Bool, target: SchoolTarget, profile: SchoolProfile,
-                             settings: MeasurementSettings) -> SchoolStanding {
+                             settings: MeasurementSettings, byGroupRuns: Bool = false) -> SchoolStanding {
         let download = median(of: downloads)
         let state: MeasurementState
         switch download {
@@ -59,7 +63,7 @@ public struct SchoolStanding: Sendable, Equatable {
         }
         let reaches: Bool? = if let download, let contract = profile.contractedDownloadMbps { download >= contract * contractShare } else { nil }
         return SchoolStanding(state: state, medianDownloadMbps: download, medianUploadMbps: median(of: uploads), measurements: downloads.count,
-                              target: target, reportedRecently: reportedRecently, reachesContract: reaches)
+                              target: target, reportedRecently: reportedRecently, reachesContract: reaches, byGroupRuns: byGroupRuns)
     }
 
     /// The median: the middle value, or the mean of the two middle values; nil for none.

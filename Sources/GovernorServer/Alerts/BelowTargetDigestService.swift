@@ -60,7 +60,7 @@ struct BelowTargetDigestService: Service {
         let settings = configuration.governor.measurement
         var lines: [String: [BelowTargetDigest.Change: [String]]] = [:]
         for school in configuration.schools {
-            let medians = measurements.dailyDownloadMedians(of: school.name)
+            let medians = measurements.dailyDownloadMedians(of: school)
             let target = school.target(settings)
             let yesterday = LocalDate(containing: now, in: school.timeZone).adding(days: -1)
             guard let change = BelowTargetDigest.change(dailyMedians: medians, calendar: school.calendar, targetMbps: target.downloadMbps,

@@ -62,7 +62,10 @@ struct MeasurementController: Sendable {
             target: school.target(settings), contractedUploadMbps: school.profile.contractedUploadMbps,
             standing: SchoolMeasurement(status.standing(of: school, now: now)),
             measurements: stored.map { MeasurementRow(resultID: $0.resultID, probe: $0.probe, measuredAt: RFC3339.format(milliseconds: $0.measuredAtMs),
-                                                      measurement: $0.measurement) })
+                                                      measurement: $0.measurement, runAt: $0.runAt.map { RFC3339.format($0) }, group: $0.group) },
+            groupRuns: GroupRunTotal.totals(of: stored.lazy.compactMap { row in
+                GroupRunKey(group: row.group, runAt: row.runAt).map { (row.probe, $0, row.measurement.downloadMbps, row.measurement.uploadMbps) }
+            }).map(GroupRunMeasurement.init))
     }
 
     /// Every measurement in the range (by default the last 30 days), of one school
@@ -107,11 +110,13 @@ struct MeasurementController: Sendable {
 }
 
 /// The CSV of measurements: RFC 4180, one row per measurement, with the test
-/// identifiers that join M-Lab's public tables.
+/// identifiers that join M-Lab's public tables. The rows of one group run share
+/// their school, `group` and `run_at` (the last columns, so that a sheet made for
+/// the earlier columns still reads).
 enum MeasurementCSV {
     static let columns = [
         "measured_at", "school", "probe", "result_id", "tool", "download_mbps", "upload_mbps", "min_rtt_ms", "retransmission_percent",
-        "retransmits", "loss_percent", "server_name", "server_ip", "client_ip", "download_id", "upload_id",
+        "retransmits", "loss_percent", "server_name", "server_ip", "client_ip", "download_id", "upload_id", "run_at", "group",
     ]
     static let header = columns.joined(separator: ",") + "\r\n"
 
@@ -122,6 +127,7 @@ enum MeasurementCSV {
             RFC3339.format(milliseconds: row.measuredAtMs), field(row.school), field(row.probe), "\(row.resultID)", m.tool.rawValue,
             number(m.downloadMbps), number(m.uploadMbps), number(m.minRTTMs), number(m.retransmissionPercent), m.retransmits.map { "\($0)" } ?? "",
             number(m.lossPercent), field(m.serverName), field(m.serverIP), field(m.clientIP), field(m.downloadID), field(m.uploadID),
+            row.runAt.map { RFC3339.format($0) } ?? "", field(row.group),
         ]
         return cells.joined(separator: ",") + "\r\n"
     }

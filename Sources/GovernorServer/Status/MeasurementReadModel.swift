@@ -14,6 +14,11 @@ import Synchronization
 /// filled at start-up in the background (``MeasurementLoader``) and kept in step by
 /// ``ResultRecorder`` and the backfill, through which every stored measurement
 /// passes. Entries older than a school's window are dropped as its window moves on.
+///
+/// A group run's members are summed as they come into one entry per run (its
+/// ``GroupRunKey``), kept apart from the single probes' entries: a school is judged
+/// by its single probes, and by its group runs' sums only when every probe it has
+/// is in a group (``SchoolConfig/judgedByGroupRuns``).
 final class MeasurementReadModel: Sendable {
     /// 16 bytes: the download exact (a state compares it with the target), the upload
     /// as a `Float` (only shown). NaN when the test did not measure that direction.
@@ -23,14 +28,16 @@ final class MeasurementReadModel: Sendable {
         var upload: Float
     }
 
-    private struct Contents {
+    fileprivate struct Contents {
         var entries: [String: [Entry]] = [:]
+        /// Each school's group runs, each the sum of its members so far.
+        var groupRuns: [String: [GroupRunKey: Entry]] = [:]
         /// Result ids at or below this are the loader's; intake records only later ones,
         /// so that none is counted twice. Nil before the loader has looked.
         var loadCeiling: Int64?
         /// Measurements stored before the loader set its ceiling: whether the loader
         /// sees them depends on when it asked, so they wait for the ceiling.
-        var early: [(school: String, resultID: Int64, entry: Entry)] = []
+        var early: [(school: String, resultID: Int64, entry: Entry, groupRun: GroupRunKey?)] = []
         var loaded = false
         /// Changes with every measurement taken in, for ``fleet(generation:compute:)``.
         var version = 0
@@ -83,7 +90,7 @@ final class MeasurementReadModel: Sendable {
             contents.loadCeiling = resultID
             // Those the loader's read did not see are counted here; the rest, by the loader.
             for early in contents.early where early.resultID > resultID {
-                contents.entries[early.school, default: []].append(early.entry)
+                contents.add(early.entry, of: early.school, groupRun: early.groupRun)
             }
             contents.early = []
         }
@@ -97,7 +104,7 @@ final class MeasurementReadModel: Sendable {
             for point in points {
                 guard let window = windows[point.school] else { continue }
                 let entry = Self.entry(point, in: window.zone)
-                if entry.day >= window.firstDay { contents.entries[point.school, default: []].append(entry) }
+                if entry.day >= window.firstDay { contents.add(entry, of: point.school, groupRun: point.groupRun) }
             }
         }
     }
@@ -154,12 +161,12 @@ final class MeasurementReadModel: Sendable {
     private static func take(_ point: MeasurementPoint, in zone: TimeZone, into contents: inout Contents) {
         let entry = Self.entry(point, in: zone)
         guard let ceiling = contents.loadCeiling else {
-            contents.early.append((point.school, point.resultID, entry))
+            contents.early.append((point.school, point.resultID, entry, point.groupRun))
             return
         }
         // At or below the loader's ceiling, the loader counts it.
         guard point.resultID > ceiling else { return }
-        contents.entries[point.school, default: []].append(entry)
+        contents.add(entry, of: point.school, groupRun: point.groupRun)
         contents.version &+= 1
     }
 
@@ -168,7 +175,7 @@ final class MeasurementReadModel: Sendable {
     func recordBackfilled(_ point: MeasurementPoint, in zone: TimeZone) {
         contents.withLock { contents in
             guard contents.loaded else { return }
-            contents.entries[point.school, default: []].append(Self.entry(point, in: zone))
+            contents.add(Self.entry(point, in: zone), of: point.school, groupRun: point.groupRun)
             contents.version &+= 1
         }
     }
@@ -178,15 +185,21 @@ final class MeasurementReadModel: Sendable {
         return Entry(download: point.downloadMbps ?? .nan, day: Int32(clamping: day), upload: point.uploadMbps.map(Float.init) ?? .nan)
     }
 
-    /// Calls `body` with each of `school`'s entries, under the lock.
-    func entries(of school: String, _ body: (Entry) -> Void) {
+    /// Calls `body` with each of `school`'s entries, under the lock: its single probes'
+    /// measurements, or its group runs' sums (`groupRuns`).
+    func entries(of school: String, groupRuns: Bool = false, _ body: (Entry) -> Void) {
         contents.withLock { contents in
-            for entry in contents.entries[school] ?? [] { body(entry) }
+            if groupRuns {
+                for entry in (contents.groupRuns[school] ?? [:]).values { body(entry) }
+            } else {
+                for entry in contents.entries[school] ?? [] { body(entry) }
+            }
         }
     }
 
     /// Where `school` stands on `today` (its local date), and the entries older than its
-    /// window are dropped.
+    /// window are dropped. Its single probes' measurements judge it, or its group runs'
+    /// sums when it has no single probe.
     func standing(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate, target: SchoolTarget? = nil,
                   uploads withUploads: Bool = true) -> SchoolStanding {
         // One walk back over the calendar, so that no measurement asks it.
@@ -197,55 +210,103 @@ final class MeasurementReadModel: Sendable {
         var downloads: [Double] = []
         var uploads: [Double] = []
         var recent = false
+        func count(_ entry: Entry) {
+            guard entry.day <= last, window.isOpen(daysSinceEpoch: Int(entry.day)) else { return }
+            if !entry.download.isNaN { downloads.append(entry.download) }
+            if withUploads && !entry.upload.isNaN { uploads.append(Double(entry.upload)) }
+            if entry.day >= recentFirst { recent = true }
+        }
+        let byGroupRuns = school.judgedByGroupRuns
         contents.withLock { contents in
-            guard var entries = contents.entries[school.name] else { return }
-            if entries.contains(where: { $0.day < first }) {
-                entries.removeAll { $0.day < first }
-                contents.entries[school.name] = entries
-            }
-            downloads.reserveCapacity(entries.count)
-            for entry in entries where entry.day <= last {
-                guard window.isOpen(daysSinceEpoch: Int(entry.day)) else { continue }
-                if !entry.download.isNaN { downloads.append(entry.download) }
-                if withUploads && !entry.upload.isNaN { uploads.append(Double(entry.upload)) }
-                if entry.day >= recentFirst { recent = true }
+            contents.drop(school.name, before: first)
+            if byGroupRuns {
+                guard let runs = contents.groupRuns[school.name] else { return }
+                downloads.reserveCapacity(runs.count)
+                for entry in runs.values { count(entry) }
+            } else {
+                guard let entries = contents.entries[school.name] else { return }
+                downloads.reserveCapacity(entries.count)
+                for entry in entries { count(entry) }
             }
         }
         return SchoolStanding.judge(downloads: downloads, uploads: uploads, reportedRecently: recent, target: target ?? school.target(settings),
-                                    profile: school.profile, settings: settings)
+                                    profile: school.profile, settings: settings, byGroupRuns: byGroupRuns)
+    }
+}
+
+extension MeasurementReadModel.Contents {
+    /// Takes in one measurement: a single probe's as it is, a group run member's into
+    /// its run's sum (a member that measured no download adds none).
+    mutating func add(_ entry: MeasurementReadModel.Entry, of school: String, groupRun: GroupRunKey?) {
+        guard let groupRun else {
+            entries[school, default: []].append(entry)
+            return
+        }
+        groupRuns[school, default: [:]][groupRun, default: MeasurementReadModel.Entry(download: .nan, day: entry.day, upload: .nan)]
+            .add(entry)
+    }
+
+    /// Drops `school`'s entries of days before `first`: its window has moved on.
+    mutating func drop(_ school: String, before first: Int32) {
+        if var kept = entries[school], kept.contains(where: { $0.day < first }) {
+            kept.removeAll { $0.day < first }
+            entries[school] = kept
+        }
+        if var runs = groupRuns[school], runs.values.contains(where: { $0.day < first }) {
+            runs = runs.filter { $0.value.day >= first }
+            groupRuns[school] = runs.isEmpty ? nil : runs
+        }
+    }
+}
+
+extension MeasurementReadModel.Entry {
+    /// Adds a member's throughput to a group run's sum; NaN (not measured) adds nothing.
+    mutating func add(_ member: MeasurementReadModel.Entry) {
+        if !member.download.isNaN { download = download.isNaN ? member.download : download + member.download }
+        if !member.upload.isNaN { upload = upload.isNaN ? member.upload : upload + member.upload }
     }
 }
 
 extension MeasurementReadModel {
-    /// Each date of `school`'s window up to `today`, with its medians: the chart of
-    /// its page. Closed dates are listed (and shaded), not measured.
+    /// Each date of `school`'s window up to `today`, with its medians of single runs and
+    /// of group runs' sums: the chart of its page. Closed dates are listed (and shaded),
+    /// not measured.
     func daily(of school: SchoolConfig, settings: MeasurementSettings, today: LocalDate) -> [DailyMeasurement] {
         let window = school.measurementWindow(openDays: settings.windowDays, through: today)
-        var downloads: [Int32: [Double]] = [:]
-        var uploads: [Int32: [Double]] = [:]
-        entries(of: school.name) { entry in
-            if !entry.download.isNaN { downloads[entry.day, default: []].append(entry.download) }
-            if !entry.upload.isNaN { uploads[entry.day, default: []].append(Double(entry.upload)) }
-        }
+        let single = DailyValues(self, school: school.name, groupRuns: false)
+        let grouped = school.groups.isEmpty ? DailyValues() : DailyValues(self, school: school.name, groupRuns: true)
         return window.open.enumerated().map { offset, open in
             let date = window.first.adding(days: offset)
             let day = Int32(clamping: date.daysSinceEpoch)
-            return DailyMeasurement(date: date, open: open, downloadMedianMbps: open ? downloads[day].flatMap(SchoolStanding.median) : nil,
-                                    uploadMedianMbps: open ? uploads[day].flatMap(SchoolStanding.median) : nil,
-                                    count: open ? downloads[day]?.count ?? 0 : 0)
+            guard open else { return DailyMeasurement(date: date, open: false, downloadMedianMbps: nil, uploadMedianMbps: nil, count: 0) }
+            return DailyMeasurement(date: date, open: true, downloadMedianMbps: single.downloads[day].flatMap(SchoolStanding.median),
+                                    uploadMedianMbps: single.uploads[day].flatMap(SchoolStanding.median), count: single.downloads[day]?.count ?? 0,
+                                    groupDownloadMedianMbps: grouped.downloads[day].flatMap(SchoolStanding.median),
+                                    groupUploadMedianMbps: grouped.uploads[day].flatMap(SchoolStanding.median),
+                                    groupCount: grouped.downloads[day]?.count ?? 0)
         }
     }
-}
 
-extension MeasurementReadModel {
-    /// The median download of each date `school` has a measurement on, in its window.
-    func dailyDownloadMedians(of school: String) -> [LocalDate: Double] {
+    /// A school's downloads and uploads by day.
+    private struct DailyValues {
         var downloads: [Int32: [Double]] = [:]
-        entries(of: school) { entry in
-            if !entry.download.isNaN { downloads[entry.day, default: []].append(entry.download) }
+        var uploads: [Int32: [Double]] = [:]
+
+        init() {}
+
+        init(_ model: MeasurementReadModel, school: String, groupRuns: Bool) {
+            model.entries(of: school, groupRuns: groupRuns) { entry in
+                if !entry.download.isNaN { downloads[entry.day, default: []].append(entry.download) }
+                if !entry.upload.isNaN { uploads[entry.day, default: []].append(Double(entry.upload)) }
+            }
         }
+    }
+
+    /// The median download of each date `school` has a measurement on, in its window, of
+    /// the measurements that judge it (``standing(of:settings:today:target:uploads:)``).
+    func dailyDownloadMedians(of school: SchoolConfig) -> [LocalDate: Double] {
         var medians: [LocalDate: Double] = [:]
-        for (day, values) in downloads {
+        for (day, values) in DailyValues(self, school: school.name, groupRuns: school.judgedByGroupRuns).downloads {
             if let median = SchoolStanding.median(of: values) { medians[LocalDate(daysSinceEpoch: Int(day))] = median }
         }
         return medians
@@ -261,6 +322,6 @@ extension MeasurementPoint {
 
     init(_ stored: StoredMeasurement) {
         self.init(resultID: stored.resultID, school: stored.school, measuredAtMs: stored.measuredAtMs, downloadMbps: stored.measurement.downloadMbps,
-                  uploadMbps: stored.measurement.uploadMbps)
+                  uploadMbps: stored.measurement.uploadMbps, groupRun: GroupRunKey(group: stored.group, runAt: stored.runAt))
     }
 }
