@@ -20,7 +20,8 @@ struct ProbeCommand: AsyncParsableCommand {
 
 /// Options every subcommand shares; flags override the file.
 struct ProbeOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: ArgumentHelp("The probe's configuration file.", valueName: "path"))
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "The probe's configuration file (default: $GOVERNOR_PROBE_CONFIG, else /etc/governor-probe/probe.cfg).", valueName: "path"))
     var config: String?
 
     @Option(help: "The probe's id (overrides [Probe] id).")
@@ -41,11 +42,17 @@ struct ProbeOptions: ParsableArguments {
     func settings() throws -> ProbeSettings {
         let commandLine = command.isEmpty ? nil : command.map(Self.shellWord).joined(separator: " ")
         do {
-            return try ProbeSettings.load(path: config, overrides: .init(id: id, server: server, tokenFile: tokenFile, command: commandLine))
+            return try ProbeSettings.load(path: config ?? Self.environmentConfig, overrides: .init(id: id, server: server, tokenFile: tokenFile, command: commandLine))
         } catch {
             Self.logger().error("\(error.message)")
             throw ExitCode(Self.configurationError)
         }
+    }
+
+    /// `GOVERNOR_PROBE_CONFIG`, as `governor` reads `GOVERNOR_CONFIG`: the file for a
+    /// probe started without `--config` (a container, a wrapper that sets the clock).
+    static var environmentConfig: String? {
+        ProcessInfo.processInfo.environment["GOVERNOR_PROBE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// sysexits' `EX_CONFIG`.

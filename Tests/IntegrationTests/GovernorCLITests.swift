@@ -240,6 +240,12 @@ struct TokenCommandTests {
         let ok = try runProcess(probe, ["check", "--config", configured])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("probe riverside-1: server http://governor.example.org:8080"), "\(ok.stdout)")
+        // Without --config, GOVERNOR_PROBE_CONFIG names the file; --config wins over it.
+        let environment = ProcessInfo.processInfo.environment.merging(["GOVERNOR_PROBE_CONFIG": configured]) { $1 }
+        let byEnvironment = try runProcess(probe, ["check"], environment: environment)
+        #expect(byEnvironment.status == 0 && byEnvironment.stdout.contains("probe riverside-1:"), "\(byEnvironment.stderr)")
+        let flagWins = try runProcess(probe, ["check", "--config", broken], environment: environment)
+        #expect(flagWins.status == 1 && flagWins.stderr.contains("\(broken):5:"), "\(flagWins.stderr)")
     }
 
     @Test("prints a 256-bit token and the token_sha256 line that matches it")

@@ -21,17 +21,22 @@ struct ProbeClientProcessTests {
 
     /// A probe whose test appends `probe start end` to `log` and takes `seconds`.
     static func startProbe(_ directory: TemporaryDirectory, id: String, port: Int, log: String, seconds: Double = 0.3, extra: String = "",
-                           output: String = "echo ran {probe} at {run_at}") throws -> Subprocess {
+                           output: String = "echo ran {probe} at {run_at}", environment: [String: String]? = nil) throws -> Subprocess {
         let config = try directory.write("\(id).cfg", """
             [Probe]
             id = \(id)
             token = \(id)-token
             server = http://127.0.0.1:\(port)
-            command = s=$(date +%s.%N); sleep \(seconds); echo "{probe} $s $(date +%s.%N)" >> \(log); \(output)
+            command = s=$(env -u LD_PRELOAD date +%s.%N); sleep \(seconds); echo "{probe} $s $(env -u LD_PRELOAD date +%s.%N)" >> \(log); \(output)
             timeout = 10s
             queue = \(directory.file("queue-\(id)"))
             \(extra)
             """)
+        // Under libfaketime a Swift program sees no arguments: the file is named by the environment.
+        if var environment {
+            environment["GOVERNOR_PROBE_CONFIG"] = config
+            return try Subprocess(try Executables.built("governor-probe"), [], environment: environment, outputPath: directory.file("\(id).log"))
+        }
         return try Subprocess(try Executables.built("governor-probe"), ["run", "--config", config], outputPath: directory.file("\(id).log"))
     }
 
@@ -185,6 +190,61 @@ struct ProbeClientProcessTests {
             for grouped in runs where grouped.probe != "solo" {
                 #expect(solo.end <= grouped.start || grouped.end <= solo.start, "\(solo) overlaps \(grouped)")
             }
+        }
+        #expect(server.stop() == 0)
+    }
+
+    /// libfaketime's library, which sets a process's clock off by `FAKETIME`.
+    static let faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+    @Test("a group probe whose clock is 2 s ahead starts the group run at the governor's instant, with its partner, and reports the offset it used")
+    func groupRunWithClockOff() async throws {
+        #expect(FileManager.default.fileExists(atPath: Self.faketime), "libfaketime is missing: install the faketime package (scripts/packages)")
+        let directory = try TemporaryDirectory("governor-probe-faketime")
+        defer { directory.remove() }
+        let (zone, offset) = ServeProcessTests.daytimeZone()
+        let boundaries = (0...2).map { ServeProcessTests.localTime(inSeconds: 5 + 5 * $0, offset: offset) }
+        try directory.write("governor.cfg", "[Governor]\nschools = schools\nstate = state.sqlite\n")
+        try directory.write("schools/s.cfg", ServeProcessTests.school(name: "s", zone: zone, boundaries: boundaries, probes: ["g1", "g2"])
+            + "[Group lab]\nprobes = g1, g2\n")
+        let server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"))
+        defer { server.stop() }
+        let log = directory.file("runs.txt")
+        // g2's clock runs 2 s ahead of the governor's (and g1's): by its own clock it
+        // would start every run 2 s early. The shell's `date` reads the true clock.
+        var ahead = ProcessInfo.processInfo.environment
+        ahead["LD_PRELOAD"] = Self.faketime
+        ahead["FAKETIME"] = "+2"
+        ahead["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+        let probes = [
+            try Self.startProbe(directory, id: "g1", port: server.port, log: log),
+            try Self.startProbe(directory, id: "g2", port: server.port, log: log, environment: ahead),
+        ]
+        defer { probes.forEach { $0.stop() } }
+        // Two windows of 5 s from 5 s on: over by 15 s.
+        try await Task.sleep(for: .seconds(15))
+        for _ in 0..<20 {
+            if try await results(server, "g1").count >= 2, try await results(server, "g2").count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let g1 = try await results(server, "g1"), g2 = try await results(server, "g2")
+        let g2Log = (try? String(contentsOfFile: directory.file("g2.log"), encoding: .utf8)) ?? ""
+        #expect(g1.count == 2 && g2.count == 2, "\(g1)\n\(g2)\n\(g2Log.suffix(3000))")
+        // g2 reports the offset it corrected by: its clock minus the governor's, about +2000 ms.
+        for result in g2 {
+            let reported = result["clock_offset_ms"] as? Double ?? 0
+            #expect(abs(reported - 2000) < 100, "g2 reported clock_offset_ms \(reported)")
+        }
+        // By the true clock, both started each run together, at its time.
+        let runs = Self.runs(in: log)
+        let starts1 = runs.filter { $0.probe == "g1" }.map(\.start), starts2 = runs.filter { $0.probe == "g2" }.map(\.start)
+        #expect(starts1.count == 2 && starts2.count == 2, "\(runs)")
+        for (a, b) in zip(starts1, starts2) {
+            #expect(abs(a - b) < 0.1, "g1 and g2 started \(abs(a - b)) s apart by the true clock")
+        }
+        let runTimes = g1.compactMap { RFC3339.parsePrecise($0["run_at"] as? String ?? "") }.sorted()
+        for (start, runAt) in zip(starts2, runTimes) {
+            #expect(abs(start - runAt) < 0.1, "g2 started \(start - runAt) s from its run time by the true clock")
         }
         #expect(server.stop() == 0)
     }
