@@ -13,6 +13,9 @@
 # clock. Prints p50, p99 and max of the spread (latest start minus earliest) over
 # the group runs where all 5 ran.
 #
+# GOVERNOR_PROBE=/path/to/another/governor-probe runs that build's probes instead,
+# to compare two builds on the same machine.
+#
 # Needs the packages of the README's install line (openssh-server, python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -141,7 +144,7 @@ command = echo {probe} {run_at} \$(date +%s.%N) >> $work/pull-starts.txt
 timeout = 10s
 queue = $work/queue-p$i
 CONF
-    "$bin/governor-probe" run --config "$work/p$i.cfg" >"$work/p$i.log" 2>&1 &
+    "${GOVERNOR_PROBE:-$bin/governor-probe}" run --config "$work/p$i.cfg" >"$work/p$i.log" 2>&1 &
     pids+=($!)
 done
 total=$(( push_start + 62 * windows + 15 ))

@@ -16,6 +16,9 @@ public struct CommandOutcome: Sendable {
     public var timedOut: Bool
     /// The command wrote more than `outputLimit` bytes; `output` is their beginning.
     public var outputTruncated: Bool = false
+    /// For a command started at an instant: whether the wait was at real-time
+    /// priority (``RealtimeStart``) or spun because the probe may not have it.
+    public var startedRealtime: Bool?
 }
 
 /// Runs the test command with `/bin/sh -c`, in a process group of its own, so that a
@@ -23,10 +26,11 @@ public struct CommandOutcome: Sendable {
 public enum CommandRunner {
     /// Waits until `startAt` (wall clock), spawns, waits for the end or `timeout`.
     ///
-    /// The wait sleeps until 2 ms before the instant and spins the rest: a plain sleep
-    /// wakes a few hundred microseconds late, the spin within microseconds. It blocks
+    /// The wait is ``RealtimeStart``'s: a sleep to the instant at real-time priority, or
+    /// where the probe may not have it, a sleep to 2 ms before and a spin. It blocks
     /// the calling thread; ``run(_:startAt:timeout:outputLimit:)`` gives it one of its own.
-    public static func runBlocking(_ command: String, startAt: Double?, timeout: Double, outputLimit: Int = 1 << 20) throws -> CommandOutcome {
+    public static func runBlocking(_ command: String, startAt: Double?, timeout: Double, outputLimit: Int = 1 << 20,
+                                   startPolicy: RealtimeStart.Policy = .realtimeWhenAllowed) throws -> CommandOutcome {
         let outputPath = NSTemporaryDirectory() + "governor-probe-\(UUID().uuidString).out"
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -52,10 +56,20 @@ public enum CommandRunner {
         let environment: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { environment.forEach { free($0) } }
 
-        if let startAt { WallClock.spin(until: startAt) }
         var pid: pid_t = 0
-        let startedAt = WallClock.now()
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environment)
+        func spawn() -> (startedAt: Double, spawned: Int32) {
+            let startedAt = WallClock.now()
+            return (startedAt, posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environment))
+        }
+        var startedRealtime: Bool?
+        let startedAt: Double, spawned: Int32
+        if let startAt {
+            let (result, realtime) = RealtimeStart.at(startAt, policy: startPolicy, spawn)
+            (startedAt, spawned) = result
+            startedRealtime = realtime
+        } else {
+            (startedAt, spawned) = spawn()
+        }
         guard spawned == 0 else {
             throw ProbeError("cannot start /bin/sh for the test command: \(String(cString: strerror(spawned)))")
         }
@@ -85,7 +99,7 @@ public enum CommandRunner {
         let data = FileManager.default.contents(atPath: outputPath) ?? Data()
         let output = String(decoding: data.prefix(outputLimit), as: UTF8.self)
         return CommandOutcome(startedAt: startedAt, finishedAt: finishedAt, exitCode: exitCode, output: output, timedOut: timedOut,
-                              outputTruncated: data.count > outputLimit)
+                              outputTruncated: data.count > outputLimit, startedRealtime: startedRealtime)
     }
 
     /// ``runBlocking(_:startAt:timeout:outputLimit:)`` on a thread of its own.

@@ -24,6 +24,8 @@ public final class ProbeLoop: Sendable {
     /// The latest run time started (Unix seconds), kept on disk: no run time is run
     /// twice, and none before it, whatever the clocks or the answers do.
     private let lastRun: Mutex<Int64>
+    /// How the last timed start waited (real-time or spinning), to say so when it changes.
+    private let startMode = Mutex<Bool?>(nil)
     /// The last refusal of a run time logged.
     private let lastRefusal = Mutex<String?>(nil)
     /// Whether a test is running now: a run never starts beside another.
@@ -279,6 +281,13 @@ public final class ProbeLoop: Sendable {
             logger.error("\(error)")
             return nil
         }
+        if let realtime = outcome.startedRealtime, startMode.withLock({ $0.change(to: realtime) }) {
+            if realtime {
+                logger.info("tests start at real-time priority: the probe sleeps to each run's instant and starts it within a millisecond")
+            } else {
+                logger.notice("tests start by spinning the last 2 ms: real-time priority is not allowed (LimitRTPRIO=1 in the unit, or root, allows it); on a busy box a start can be a few ms late")
+            }
+        }
         // Against the instant it aimed at: a group run's corrected start.
         let lateness = (outcome.startedAt - (startAt ?? scheduled)) * 1000
         logger.info("test ran", metadata: [
@@ -405,5 +414,14 @@ struct Backoff {
 
     mutating func reset() {
         attempt = 0
+    }
+}
+
+extension Optional where Wrapped: Equatable {
+    /// Sets the value when it differs; returns whether it changed.
+    fileprivate mutating func change(to value: Wrapped) -> Bool {
+        guard self != value else { return false }
+        self = value
+        return true
     }
 }

@@ -18,8 +18,12 @@ public enum DebianRoot {
         let building = "\(cache)/building-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: building) }
         let mirror = ProcessInfo.processInfo.environment["GOVERNOR_DEBIAN_MIRROR"] ?? "http://deb.debian.org/debian"
+        // The packages are kept in `.build/nspawn/debs`, where scripts/test downloads them
+        // while the builds run; what is not there yet is downloaded here.
+        let debs = "\(cache)/debs"
+        try FileManager.default.createDirectory(atPath: debs, withIntermediateDirectories: true)
         let result = try runProcess(Executables.onPath("debootstrap"),
-                                    ["--variant=minbase", "--include=" + include.joined(separator: ","), "bookworm", building, mirror])
+                                    ["--variant=minbase", "--cache-dir=" + debs, "--include=" + include.joined(separator: ","), "bookworm", building, mirror])
         guard result.status == 0 else {
             throw TestFailure("debootstrap failed (\(result.status)):\n\(result.stdout.suffix(3000))\(result.stderr.suffix(3000))")
         }

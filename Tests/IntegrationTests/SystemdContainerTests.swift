@@ -210,6 +210,13 @@ struct SystemdContainerTests {
             // for anyone; the unit asks for it all the same.
             #expect(try shell.properties("governor", ["LimitNICE"])["LimitNICE"] == "24")
         }
+        // The probe took real-time priority 1 for its tests' start where systemd could raise
+        // the limit, and said it spun where it could not.
+        #expect(try shell.properties("governor-probe", ["LimitRTPRIO"])["LimitRTPRIO"] == "1")
+        let probeLimits = try container.output("cat /proc/$(systemctl show -p MainPID --value governor-probe)/limits")
+        let realtimeAllowed = probeLimits.split(separator: "\n").contains { $0.hasPrefix("Max realtime priority") && $0.split(separator: " ").contains("1") }
+        let probeJournal = try shell.journal("governor-probe")
+        #expect(probeJournal.contains(realtimeAllowed ? "tests start at real-time priority" : "tests start by spinning the last 2 ms"), "\(probeJournal.suffix(3000))")
 
         // 8. Remove stops the services and keeps configuration and state; purge removes
         // what the packages made and leaves what the operator made.
