@@ -13,7 +13,8 @@
 # clock. Prints p50, p99 and max of the spread (latest start minus earliest) over
 # the group runs where all 5 ran.
 #
-# GOVERNOR_PROBE=/path/to/another/governor-probe runs that build's probes instead,
+# GOVERNOR=/path/to/another/governor and GOVERNOR_PROBE=/path/to/another/governor-probe
+# run that build's governor (which dispatches the push probes) or pull probes instead,
 # to compare two builds on the same machine.
 #
 # Needs the packages of the README's install line (openssh-server, python3).
@@ -130,7 +131,7 @@ fi
 push_probes="127.0.0.1:$ssh_port, 127.0.0.2:$ssh_port, 127.0.0.3:$ssh_port, 127.0.0.4:$ssh_port, 127.0.0.5:$ssh_port"
 [ "$parts" != pull ] && school push "$push_start" "addresses = $push_probes" "$push_probes" > "$work/schools/push.cfg"
 
-(cd "$work" && exec "$bin/governor" serve --config governor.cfg --log-level warning) 2>"$work/governor.log" &
+(cd "$work" && exec "${GOVERNOR:-$bin/governor}" serve --config governor.cfg --log-level warning) 2>"$work/governor.log" &
 pids+=($!)
 for _ in $(seq 200); do curl -fs "http://127.0.0.1:$http_port/healthz" >/dev/null && break; sleep 0.1; done
 for i in 1 2 3 4 5; do

@@ -28,6 +28,11 @@ static inline ssize_t governor_libssh2_channel_read(LIBSSH2_CHANNEL *channel, in
     return libssh2_channel_read_ex(channel, stream, buffer, length);
 }
 
+/// `libssh2_channel_write()`: `length` bytes to the channel's stdin (stream 0).
+static inline ssize_t governor_libssh2_channel_write(LIBSSH2_CHANNEL *channel, const char *buffer, size_t length) {
+    return libssh2_channel_write_ex(channel, 0, buffer, length);
+}
+
 /// `libssh2_userauth_publickey_fromfile()`: public-key authentication with a private key file;
 /// the public key is derived from the private one.
 static inline int governor_libssh2_userauth_publickey_fromfile(LIBSSH2_SESSION *session, const char *user,

@@ -198,7 +198,8 @@ final class LibSSH2Session {
 
     // MARK: Running a command
 
-    /// Opens a channel, waits until `startAt` (wall-clock seconds), runs `command` and
+    /// Opens a channel and sends `command` (armed by ``RemoteCommand``), waits until
+    /// `startAt` (wall-clock seconds), starts it with ``RemoteCommand/startLine`` and
     /// collects its output until it ends. At `timeout` it sends EOF (which stops a
     /// command wrapped by ``RemoteCommand``); at `hardLimit` it gives up.
     func run(_ command: String, startAt: Double?, timeout: Duration, hardLimit: Duration, outputLimit: Int) throws(SSHError) -> SSHCommandResult {
@@ -219,14 +220,22 @@ final class LibSSH2Session {
         guard let channel else { throw stalled }
         defer { release(channel) }
 
-        if let startAt, !WallClock.sleep(until: startAt) {
-            throw SSHError(.cancelled, "the wait for the run time was cancelled")
-        }
-        let startedAt = WallClock.now()
+        // Armed ahead: the probe's session and shell start now and wait for the start line.
         let refused = SSHError(.channelFailed, "\(endpoint) did not answer the exec request in time")
         let exec = try retrying(until: ContinuousClock.now + requestTimeout, orThrow: refused) { governor_libssh2_channel_exec(channel, command) }
         guard exec == 0 else {
             throw SSHError(.channelFailed, "\(endpoint) refused to run the command: \(lastError(exec))")
+        }
+        if let startAt, !WallClock.sleep(until: startAt) {
+            throw SSHError(.cancelled, "the wait for the run time was cancelled")
+        }
+        let startedAt = WallClock.now()
+        let unsent = SSHError(.channelFailed, "\(endpoint) did not take the start of the command in time")
+        let start = try retrying(until: ContinuousClock.now + requestTimeout, orThrow: unsent) {
+            RemoteCommand.startLine.withCString { Int32(clamping: governor_libssh2_channel_write(channel, $0, strlen($0))) }
+        }
+        guard start == RemoteCommand.startLine.utf8.count else {
+            throw SSHError(.channelFailed, "the connection to \(endpoint) broke at the start of the command: \(lastError(start))")
         }
 
         let started = ContinuousClock.now

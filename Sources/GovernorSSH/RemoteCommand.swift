@@ -12,13 +12,25 @@
 /// status and the test's stdin (/dev/null) are as with the bare command; the cost is
 /// two forks and no extra exec. It needs a POSIX `sh` as the probe user's login shell,
 /// like any `ssh host command`.
+///
+/// The command is sent ahead of its instant, armed: the probe's sshd forks the
+/// session and the login shell starts at once, then waits for one line on stdin,
+/// which the governor sends at the instant (``startLine``). What stands between the
+/// instant and the test is a pipe write and the shell's fork, not a session's start
+/// (a login shell's rc files alone cost 100 ms on some hosts), so the probes of a
+/// group start together. If the governor goes away before the instant, stdin ends
+/// and the shell exits without running the test.
 public enum RemoteCommand {
+    /// What the governor writes at the instant to start an armed command.
+    public static let startLine = "\n"
+
     /// Seconds between TERM and KILL when a test is stopped.
     public static let killGraceSeconds = 5
 
-    /// `command`, wrapped so that an SSH EOF on the session's stdin stops it.
+    /// `command`, wrapped so that it starts at the first line on the session's stdin
+    /// (nothing runs when stdin ends first), and an SSH EOF on stdin after that stops it.
     public static func stoppable(_ command: String) -> String {
-        "exec 3<&0; (eval \(shellQuoted(command))) 3<&- </dev/null & c=$!; "
+        "IFS= read -r _ || exit 0; exec 3<&0; (eval \(shellQuoted(command))) 3<&- </dev/null & c=$!; "
             + "(trap '' TERM; read _ <&3; kill -TERM 0; sleep \(killGraceSeconds); kill -KILL 0) </dev/null >/dev/null 2>&1 & "
             + "exec 3<&-; wait $c"
     }

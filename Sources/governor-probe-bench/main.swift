@@ -19,7 +19,8 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
 
 func row(_ name: String, _ values: [Double]) {
     let ms = values.map { $0 * 1000 }
-    print(String(format: "%-34@ p50 %7.3f ms  p99 %7.3f ms  max %7.3f ms", name as NSString, percentile(ms, 0.5), percentile(ms, 0.99), ms.max() ?? .nan))
+    print(name.padding(toLength: 34, withPad: " ", startingAt: 0)
+          + String(format: " p50 %7.3f ms  p99 %7.3f ms  max %7.3f ms", percentile(ms, 0.5), percentile(ms, 0.99), ms.max() ?? .nan))
 }
 
 enum Wait: CaseIterable { case probe, spin, sleep }

@@ -113,6 +113,24 @@ struct SSHConnectionTests {
         #expect(began - startAt < 5, "started \(began - startAt) s late")
     }
 
+    /// The command is sent ahead, armed, and starts only at the start line: a dispatch
+    /// cancelled before its instant (the governor stopping) runs nothing.
+    @Test func anArmedCommandRunsNothingWhenItsWaitIsCancelled() async throws {
+        let server = try TestSSHServer()
+        defer { server.stop() }
+        let marker = server.directory.file("armed-ran")
+        let connection = try await SSHConnection.connect(options(server))
+        let startAt = Date().timeIntervalSince1970 + 30
+        let waiting = Task { try await connection.run("touch \(marker)", startAt: startAt, timeout: .seconds(10)) }
+        try await Task.sleep(for: .seconds(1))
+        #expect(!FileManager.default.fileExists(atPath: marker), "the command ran before its instant")
+        waiting.cancel()
+        await #expect(throws: SSHError.self) { try await waiting.value }
+        await connection.close()
+        try await Task.sleep(for: .seconds(1))
+        #expect(!FileManager.default.fileExists(atPath: marker), "the command ran after its dispatch was cancelled")
+    }
+
     @Test func strictRefusesAnUnknownHostKey() async throws {
         let server = try TestSSHServer()
         defer { server.stop() }
