@@ -199,7 +199,7 @@ struct ProbeClientProcessTests {
 
     @Test("a group probe whose clock is 2 s ahead starts the group run at the governor's instant, with its partner, and reports the offset it used")
     func groupRunWithClockOff() async throws {
-        #expect(FileManager.default.fileExists(atPath: Self.faketime), "libfaketime is missing: install the faketime package (scripts/packages)")
+        try #require(FileManager.default.fileExists(atPath: Self.faketime), "libfaketime is missing: install the faketime package (scripts/packages)")
         let directory = try TemporaryDirectory("governor-probe-faketime")
         defer { directory.remove() }
         let (zone, offset) = ServeProcessTests.daytimeZone()
