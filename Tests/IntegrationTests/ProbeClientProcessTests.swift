@@ -295,48 +295,6 @@ struct ProbeClientProcessTests {
         #expect(reported.count == Self.runs(in: log).count, "every run reported once")
     }
 
-    @Test("a probe with a 1-minute lease runs its leased runs while the governor is stopped, delivers them afterwards, and stops when the lease ends",
-          .timeLimit(.minutes(3)))
-    func leaseThroughAnOutage() async throws {
-        let directory = try TemporaryDirectory("governor-probe-lease")
-        defer { directory.remove() }
-        // Windows of 5 s from 3 s on, for 100 s: more than the lease holds.
-        try Self.writeGovernor(directory, probes: ["p1"], start: 3, windows: 20)
-        let port = try TestSSHServer.freePort()
-        var server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"), port: port)
-        let log = directory.file("runs.txt")
-        let probe = try Self.startProbe(directory, id: "p1", port: port, log: log, extra: "lease = 1m")
-        defer { probe.stop() }
-
-        for _ in 0..<40 where try await results(server, "p1").isEmpty { try await Task.sleep(for: .milliseconds(250)) }
-        #expect(try await results(server, "p1").count == 1)
-        let lease = try #require(ProbeLeaseFile.read(directory.file("lease.json")), "the lease is kept on disk beside the queue")
-        server.stop()
-        let stoppedAt = Date().timeIntervalSince1970
-        // The governor stays down past the lease's end: the probe runs what it holds, then stops.
-        for _ in 0..<400 where Date().timeIntervalSince1970 < Double(lease.leaseUntil) + 8 { try await Task.sleep(for: .milliseconds(250)) }
-        let ran = Self.runs(in: log)
-        let duringOutage = ran.filter { $0.start > stoppedAt }
-        #expect(duringOutage.count >= 8, "leased runs ran without the governor: \(ran.count) in all")
-        #expect(ran.allSatisfy { $0.start <= Double(lease.leaseUntil) + 1 }, "nothing after the lease ended (\(lease.leaseUntil)): \(ran.map(\.start))")
-        let held = try #require(ProbeLeaseFile.read(directory.file("lease.json")))
-        #expect(duringOutage.allSatisfy { held.runs.contains(Int64($0.start.rounded(.down))) }, "every run in the outage was a leased run")
-        func said() -> String { (try? String(contentsOfFile: directory.file("p1.log"), encoding: .utf8)) ?? "" }
-        for _ in 0..<160 where !said().contains("no leased run is left") { try await Task.sleep(for: .milliseconds(250)) }
-        #expect(said().contains("no leased run is left"), "\(said())")
-
-        // Back: the queued results arrive, each once, and the probe leases again.
-        server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"), port: port)
-        defer { server.stop() }
-        for _ in 0..<200 where try await results(server, "p1").count < ran.count { try await Task.sleep(for: .milliseconds(250)) }
-        let reported = try await results(server, "p1").compactMap { $0["run_at"] as? String }
-        #expect(reported.count == ran.count && Set(reported).count == reported.count, "\(reported.count) reported of \(ran.count) run")
-        for _ in 0..<200 where (ProbeLeaseFile.read(directory.file("lease.json"))?.leaseUntil ?? 0) <= held.leaseUntil {
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        #expect((ProbeLeaseFile.read(directory.file("lease.json"))?.leaseUntil ?? 0) > held.leaseUntil, "a new lease")
-    }
-
     @Test("a wrong token is explained in plain words; a run time already past is not run")
     func badTokenAndTooLate() async throws {
         let directory = try TemporaryDirectory("governor-probe")
@@ -376,6 +334,55 @@ struct ProbeClientProcessTests {
         let said = try String(contentsOfFile: directory.file("late.log"), encoding: .utf8)
         #expect(said.contains("s past; not running it"), "\(said)")
         #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+}
+
+/// The lease's longest test (about 100 s), in a suite of its own so that it runs
+/// beside the rest of the probe's process tests instead of after them.
+@Suite("governor-probe's lease as a process", .serialized, .timeLimit(.minutes(3)))
+struct ProbeLeaseProcessTests {
+    let probes = ProbeClientProcessTests()
+
+    @Test("a probe with a 1-minute lease runs its leased runs while the governor is stopped, delivers them afterwards, and stops when the lease ends",
+          .timeLimit(.minutes(3)))
+    func leaseThroughAnOutage() async throws {
+        let directory = try TemporaryDirectory("governor-probe-lease")
+        defer { directory.remove() }
+        // Windows of 5 s from 3 s on, for 100 s: more than the lease holds.
+        try ProbeClientProcessTests.writeGovernor(directory, probes: ["p1"], start: 3, windows: 20)
+        let port = try TestSSHServer.freePort()
+        var server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"), port: port)
+        let log = directory.file("runs.txt")
+        let probe = try ProbeClientProcessTests.startProbe(directory, id: "p1", port: port, log: log, extra: "lease = 1m")
+        defer { probe.stop() }
+
+        for _ in 0..<40 where try await probes.results(server, "p1").isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+        #expect(try await probes.results(server, "p1").count == 1)
+        let lease = try #require(ProbeLeaseFile.read(directory.file("lease.json")), "the lease is kept on disk beside the queue")
+        server.stop()
+        let stoppedAt = Date().timeIntervalSince1970
+        // The governor stays down past the lease's end: the probe runs what it holds, then stops.
+        for _ in 0..<400 where Date().timeIntervalSince1970 < Double(lease.leaseUntil) + 8 { try await Task.sleep(for: .milliseconds(250)) }
+        let ran = ProbeClientProcessTests.runs(in: log)
+        let duringOutage = ran.filter { $0.start > stoppedAt }
+        #expect(duringOutage.count >= 8, "leased runs ran without the governor: \(ran.count) in all")
+        #expect(ran.allSatisfy { $0.start <= Double(lease.leaseUntil) + 1 }, "nothing after the lease ended (\(lease.leaseUntil)): \(ran.map(\.start))")
+        let held = try #require(ProbeLeaseFile.read(directory.file("lease.json")))
+        #expect(duringOutage.allSatisfy { held.runs.contains(Int64($0.start.rounded(.down))) }, "every run in the outage was a leased run")
+        func said() -> String { (try? String(contentsOfFile: directory.file("p1.log"), encoding: .utf8)) ?? "" }
+        for _ in 0..<160 where !said().contains("no leased run is left") { try await Task.sleep(for: .milliseconds(250)) }
+        #expect(said().contains("no leased run is left"), "\(said())")
+
+        // Back: the queued results arrive, each once, and the probe leases again.
+        server = try ServerProcess(config: directory.file("governor.cfg"), logPath: directory.file("governor.log"), port: port)
+        defer { server.stop() }
+        for _ in 0..<200 where try await probes.results(server, "p1").count < ran.count { try await Task.sleep(for: .milliseconds(250)) }
+        let reported = try await probes.results(server, "p1").compactMap { $0["run_at"] as? String }
+        #expect(reported.count == ran.count && Set(reported).count == reported.count, "\(reported.count) reported of \(ran.count) run")
+        for _ in 0..<200 where (ProbeLeaseFile.read(directory.file("lease.json"))?.leaseUntil ?? 0) <= held.leaseUntil {
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect((ProbeLeaseFile.read(directory.file("lease.json"))?.leaseUntil ?? 0) > held.leaseUntil, "a new lease")
     }
 }
 
