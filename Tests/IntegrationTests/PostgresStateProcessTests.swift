@@ -119,7 +119,7 @@ struct PostgresStateProcessTests {
         let after = try await http.post("\(second.baseURL)/v1/probes/a2/results", token: "a2-token",
                                         body: body.replacingOccurrences(of: "k1", with: "k2"))
         #expect(after.status == 201, "\(after.body)")
-        #expect(second.stop() == 0)
+        #expect(second.stop() == 0, "\(second.log.suffix(4000))")
     }
 
     /// During a PostgreSQL outage /healthz hung for more than 3 s, past a load
