@@ -45,7 +45,7 @@ public enum RealtimeStart {
             // The timer wakes ~60 µs late; a spin of the last 200 µs at this priority
             // takes that back and holds a core no longer than that.
             WallClock.sleep(until: instant - Self.realtimeSpin)
-            while WallClock.now() < instant {}
+            WallClock.spinOnly(until: instant, atMost: Self.realtimeSpin)
         } else {
             WallClock.spin(until: instant)
         }

@@ -38,14 +38,21 @@ public enum WallClock {
         }
     }
 
-    /// Sleeps until 2 ms before `instant`, then spins the rest, for a start within
-    /// microseconds of the instant.
+    /// Sleeps until `lead` seconds (2 ms) before `instant`, then spins the rest, for a
+    /// start within microseconds of the instant.
     /// - Important: Blocks its thread, as ``sleep(until:)``.
     /// - Returns: false when the task was cancelled before the instant.
     @discardableResult
-    public static func spin(until instant: Double) -> Bool {
-        guard sleep(until: instant - 0.002) else { return false }
-        while now() < instant {}
+    public static func spin(until instant: Double, lead: Double = 0.002) -> Bool {
+        guard sleep(until: instant - lead) else { return false }
+        spinOnly(until: instant, atMost: lead)
         return true
+    }
+
+    /// Spins until `instant`, for `atMost` seconds plus 1 ms by the monotonic clock:
+    /// a wall clock stepped back while spinning ends the spin, not the processor.
+    public static func spinOnly(until instant: Double, atMost seconds: Double) {
+        let deadline = ContinuousClock.now + .microseconds(Int64((seconds * 1e6).rounded()) + 1000)
+        while now() < instant && ContinuousClock.now < deadline {}
     }
 }
