@@ -43,37 +43,10 @@ print(", ".join(time.strftime("%H:%M:%S", time.gmtime(start + 62 * i)) for i in 
 PY
 }
 
-# The push probes' account: plain /bin/sh as its login shell (root's ~/.bashrc can
-# cost ~100 ms per exec, which is the machine's, not the dispatch's).
-ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$work/id_ed25519"
-cp "$work/id_ed25519.pub" "$work/authorized_keys"
-: > "$work/known_hosts"
-for i in 1 2 3 4 5; do echo "[127.0.0.$i]:$ssh_port $(cat "$work/host_key.pub")" >> "$work/known_hosts"; done
-{
-    for i in 1 2 3 4 5; do echo "ListenAddress 127.0.0.$i:$ssh_port"; done
-    cat <<CONF
-HostKey $work/host_key
-PidFile $work/sshd.pid
-AuthorizedKeysFile $work/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-MaxStartups 500
-CONF
-} > "$work/sshd_config"
-user=$(id -un)
-created_user=""
-if [ "$(id -u)" -eq 0 ]; then
-    mkdir -p /run/sshd
-    user=governor-bench
-    if ! id "$user" >/dev/null 2>&1; then
-        useradd --system --no-create-home --home-dir "$work" --shell /bin/sh --password "*" "$user"
-        created_user=$user
-    fi
-fi
+# The push probes: a private sshd on 127.0.0.1 to 127.0.0.5, logged in as an
+# account whose login shell is plain /bin/sh.
+source benchmarks/private-sshd.sh
+private_sshd_files "$work" "$ssh_port" 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5
 : > "$work/pull-starts.txt"
 : > "$work/push-starts.txt"
 chmod 0666 "$work/push-starts.txt"

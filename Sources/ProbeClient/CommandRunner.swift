@@ -26,8 +26,9 @@ public struct CommandOutcome: Sendable {
 public enum CommandRunner {
     /// Waits until `startAt` (wall clock), spawns, waits for the end or `timeout`.
     ///
-    /// The wait is ``RealtimeStart``'s: a sleep to the instant at real-time priority, or
-    /// where the probe may not have it, a sleep to 2 ms before and a spin. It blocks
+    /// The wait is ``RealtimeStart``'s: at real-time priority a sleep to 0.2 ms before the
+    /// instant and a spin, or where the probe may not have it, a sleep to 2 ms before and
+    /// a spin. It blocks
     /// the calling thread; ``run(_:startAt:timeout:outputLimit:)`` gives it one of its own.
     public static func runBlocking(_ command: String, startAt: Double?, timeout: Double, outputLimit: Int = 1 << 20,
                                    startPolicy: RealtimeStart.Policy = .realtimeWhenAllowed) throws -> CommandOutcome {
